@@ -1,0 +1,1 @@
+"""Built-in scenario presets (TOML), installed as the package ``siting.presets``."""

