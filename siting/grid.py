@@ -159,7 +159,7 @@ class Coverage:
         v = np.nan_to_num(np.asarray(values, dtype="float64").reshape(-1), nan=0.0)
         z = self.zone.reshape(-1)
         inside = z >= 0
-        out = np.bincount(z[inside], weights=v[inside], minlength=self.n_zones)
+        out = np.bincount(z[inside], weights=v[inside], minlength=self.n_zones).astype("float64")
         if self.mixed_cell.size:
             out += np.bincount(self.mixed_zone, weights=self.mixed_frac * v[self.mixed_cell], minlength=self.n_zones)
         return out

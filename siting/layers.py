@@ -111,15 +111,15 @@ def _window_4326(bounds_ll: tuple[float, float, float, float], transform: Affine
     """Row/column slices of a lon/lat raster that cover ``bounds_ll`` plus ``pad`` pixels."""
     west, south, east, north = bounds_ll
     inv = ~transform
-    c0, r0 = inv * (west, north)
-    c1, r1 = inv * (east, south)
+    c0, r0 = inv @ (west, north)
+    c1, r1 = inv @ (east, south)
     rows = slice(max(0, int(math.floor(min(r0, r1))) - pad), min(shape[0], int(math.ceil(max(r0, r1))) + pad))
     cols = slice(max(0, int(math.floor(min(c0, c1))) - pad), min(shape[1], int(math.ceil(max(c0, c1))) + pad))
     return rows, cols
 
 
 def _sliced(transform: Affine, rows: slice, cols: slice) -> Affine:
-    return transform * Affine.translation(cols.start, rows.start)
+    return transform @ Affine.translation(cols.start, rows.start)
 
 
 def read_modis_igbp(bounds_ll) -> SourceRaster:
@@ -225,8 +225,10 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
         left, bottom, right, top = rasterio.warp.transform_bounds(WGS84, src.crs, *bounds_ll, densify_pts=21)
         try:
             win = rasterio.windows.from_bounds(left, bottom, right, top, transform=src.transform)
-            win = win.round_offsets("floor").round_lengths("ceil")
-            win = rasterio.windows.Window(win.col_off - 2, win.row_off - 2, win.width + 4, win.height + 4)
+            c0, r0 = math.floor(win.col_off) - 2, math.floor(win.row_off) - 2
+            c1 = math.ceil(win.col_off + win.width) + 2
+            r1 = math.ceil(win.row_off + win.height) + 2
+            win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
             win = win.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
         except rasterio.errors.WindowError:
             raise SitingError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src.crs})")

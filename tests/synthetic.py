@@ -1,0 +1,91 @@
+"""A synthetic region with a known answer: two 20 km squares and a class raster on the Albers grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import rasterio
+import shapely
+from affine import Affine
+
+from siting.grid import CHINA_ALBERS
+
+KM = 1000.0
+
+
+def origin() -> tuple[float, float]:
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", CHINA_ALBERS, always_xy=True).transform(108.0, 23.0)
+    return round(x / KM) * KM, round(y / KM) * KM
+
+
+def write_boundaries(folder: Path) -> Path:
+    """Squares A (west) and B (east), 20 km × 20 km each, as a GeoPackage in the Albers CRS."""
+    x0, y0 = origin()
+    a = shapely.segmentize(shapely.box(x0, y0, x0 + 20 * KM, y0 + 20 * KM), 100.0)
+    b = shapely.segmentize(shapely.box(x0 + 20 * KM, y0, x0 + 40 * KM, y0 + 20 * KM), 100.0)
+    gdf = gpd.GeoDataFrame({"code": ["A", "B"], "name": ["甲县", "乙县"]}, geometry=[a, b], crs=CHINA_ALBERS)
+    path = folder / "units.gpkg"
+    gdf.to_file(path)
+    return path
+
+
+def write_classes(folder: Path, *, cover: str = "all", crs: str | None = CHINA_ALBERS, nodata_cells: int = 0,
+                  name: str = "lc.tif") -> Path:
+    """Class raster: west half of A cropland (12), top row of B water (0), the rest grassland (10).
+
+    cover="west" writes only the part over A; ``nodata_cells`` sets that many cells of B's bottom row to 255.
+    """
+    x0, y0 = origin()
+    left, top = x0 - 5 * KM, y0 + 25 * KM
+    width = 25 if cover == "west" else 50
+    height = 30
+    arr = np.full((height, width), 10, dtype="uint8")
+    xs = left + (np.arange(width) + 0.5) * KM
+    ys = top - (np.arange(height) + 0.5) * KM
+    xx, yy = np.meshgrid(xs, ys)
+    arr[(xx < x0 + 10 * KM)] = 12
+    arr[(xx > x0 + 20 * KM) & (yy > y0 + 19 * KM) & (yy < y0 + 20 * KM)] = 0
+    if nodata_cells:
+        row = np.nonzero((ys > y0) & (ys < y0 + KM))[0][0]
+        cols = np.nonzero(xs > x0 + 20 * KM)[0][:nodata_cells]
+        arr[row, cols] = 255
+    path = folder / name
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "uint8", "nodata": 255,
+               "transform": Affine(KM, 0, left, 0, -KM, top)}
+    if crs:
+        profile["crs"] = crs
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(arr, 1)
+    return path
+
+
+SCENARIO = """
+[meta]
+name = "synthetic"
+
+[layers.lc]
+source = "{raster}"
+kind = "categorical"
+units = "class"
+
+[pv]
+label = "PV"
+capacity_density_mw_per_km2 = 40.0
+utilisation = 0.5
+dc_ac_ratio = 1.25
+
+[pv.rules.crop_water]
+type = "classes"
+layer = "lc"
+exclude = [0, 12]
+source = "test"
+"""
+
+
+def write_scenario(folder: Path, raster: Path) -> Path:
+    path = folder / "synthetic.toml"
+    path.write_text(SCENARIO.format(raster=raster.name), encoding="utf-8")
+    return path

@@ -1,0 +1,98 @@
+"""The command line: report and regions, formats, files, and one-line errors with exit status 2."""
+
+import io
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from siting.cli import app
+
+from . import synthetic
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args), catch_exceptions=False, env={"COLUMNS": "200"})
+
+
+def test_report_csv_for_a_city():
+    r = invoke("report", "柳州", "--format", "csv", "-q")
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(io.StringIO(r.stdout), dtype={"adcode": str})
+    assert (df.level == "county").sum() == 10
+    assert set(df.level) == {"county", "city", "province"}
+    assert {"usable_pv_km2", "capacity_pv_mwp", "capacity_pv_mwac", "capacity_wind_mw"} <= set(df.columns)
+
+
+def test_report_json_carries_provenance_and_notes():
+    r = invoke("report", "450225", "--format", "json", "-q", "--tech", "wind")
+    assert r.exit_code == 0
+    doc = json.loads(r.stdout)
+    assert doc["provenance"]["region"]["adcode"] == "450225"
+    assert doc["provenance"]["technologies"] == ["wind"]
+    assert any("Coarse" in n for n in doc["notes"])
+    assert doc["rows"][0]["adcode"] == "450225"
+
+
+def test_report_table_and_out(tmp_path):
+    out = tmp_path / "res"
+    r = invoke("report", "liuzhou", "--out", str(out), "-q", "--resolution", "2000")
+    assert r.exit_code == 0, r.output
+    assert "融水苗族自治县" in r.stdout and "Exclusion waterfall" in r.stdout and "Coarse built-in data" in r.stdout
+    assert {p.name for p in out.iterdir()} == {"counties.csv", "counties.gpkg", "summary.csv", "waterfall.csv",
+                                               "provenance.json"}
+
+
+def test_report_with_user_boundaries_and_scenario(tmp_path):
+    bnd = synthetic.write_boundaries(tmp_path)
+    scen = synthetic.write_scenario(tmp_path, synthetic.write_classes(tmp_path))
+    r = invoke("report", "--boundaries", str(bnd), "--id-column", "code", "--name-column", "name",
+               "--scenario", str(scen), "--tech", "pv", "--format", "csv", "-q")
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(io.StringIO(r.stdout))
+    assert df.loc[df.adcode == "A", "usable_pv_km2"].iloc[0] == pytest.approx(200, rel=0.005)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["report", "nowhere", "-q"], "region 'nowhere': no province"),
+    (["report", "城中区", "-q"], "ambiguous"),
+    (["report", "guangxi", "--tech", "solar", "-q"], "--tech solar"),
+    (["report", "guangxi", "--scenario", "/no/such.toml", "-q"], "scenario file /no/such.toml: does not exist"),
+    (["report", "--boundaries", "/no/such.gpkg", "-q"], "--boundaries needs --id-column"),
+    (["regions", "atlantis"], "region 'atlantis'"),
+])
+def test_errors_are_one_line_with_status_2(args, message, tmp_path):
+    out = tmp_path / "out"
+    r = invoke(*args, *(["--out", str(out)] if args[0] == "report" else []))
+    assert r.exit_code == 2
+    assert message in r.output.replace("\n", " ")
+    assert not out.exists()  # nothing written
+
+
+def test_bad_scenario_keeps_earlier_outputs(tmp_path):
+    out = tmp_path / "out"
+    assert invoke("report", "450225", "--out", str(out), "-q", "--tech", "pv").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "china"\n[pv]\nutilisation = 7\n', encoding="utf-8")
+    r = invoke("report", "450225", "--out", str(out), "-q", "--scenario", str(bad))
+    assert r.exit_code == 2 and "bad.toml" in r.output and "pv.utilisation" in r.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_regions():
+    r = invoke("regions", "guangxi", "--format", "csv")
+    assert r.exit_code == 0
+    df = pd.read_csv(io.StringIO(r.stdout), dtype={"adcode": str})
+    assert len(df) == 125 and "450124" in set(df.adcode)
+    assert invoke("regions", "柳州").exit_code == 0
+
+
+def test_console_script_is_installed():
+    r = subprocess.run([sys.executable, "-m", "siting.cli", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "report" in r.stdout

@@ -1,0 +1,124 @@
+"""Eligibility rules: known answers on synthetic layers and invariants (hypothesis)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from siting.eligibility import LayerArray, buffer_factor, evaluate, min_area_keep
+from siting.scenario import TechSpec
+
+
+def tech(rules: dict) -> TechSpec:
+    return TechSpec.model_validate({"label": "t", "capacity_density_mw_per_km2": 10, "utilisation": 1,
+                                    "rules": rules})
+
+
+def run(spec, layers, in_region=None, res=1000.0):
+    shape = next(iter(layers.values())).data.shape
+    in_region = np.ones(shape, bool) if in_region is None else in_region
+    steps = {}
+    usable = evaluate(spec, layers, in_region, res, lambda n, d: steps.__setitem__(n, d.copy()))
+    return usable, steps
+
+
+def lc(arr, nodata=None):
+    arr = np.asarray(arr, dtype="uint16")
+    return LayerArray(arr, np.zeros(arr.shape, bool) if nodata is None else np.asarray(nodata, bool))
+
+
+def test_classes_exclude_include_weights():
+    land = lc([[0, 12, 10], [14, 10, 2]])
+    usable, steps = run(tech({"a": {"type": "classes", "layer": "lc", "exclude": [0], "weights": {12: 0.3, 14: 0.5}}}),
+                        {"lc": land})
+    assert np.allclose(usable, [[0, 0.3, 1], [0.5, 1, 1]])
+    usable, _ = run(tech({"a": {"type": "classes", "layer": "lc", "include": [10, 12]}}), {"lc": land})
+    assert np.allclose(usable, [[0, 1, 1], [0, 1, 0]])
+
+
+def test_range_rule_and_nodata_step():
+    elev = LayerArray(np.array([[100.0, np.nan], [3000.0, 500.0]], dtype="float32"),
+                      np.array([[False, True], [False, False]]))
+    usable, steps = run(tech({"r": {"type": "range", "layer": "e", "max": 1000.0}}), {"e": elev})
+    assert np.allclose(usable, [[1, 0], [0, 1]])
+    assert list(steps) == ["nodata:e", "r"]
+    assert steps["nodata:e"][0, 1] == 1.0 and steps["r"][1, 0] == 1.0
+    # on_nodata = "pass" keeps the nodata cell
+    usable, steps = run(tech({"r": {"type": "range", "layer": "e", "max": 1000.0, "on_nodata": "pass"}}), {"e": elev})
+    assert "nodata:e" not in steps and usable[0, 1] == 1.0
+
+
+def test_buffer_is_euclidean_in_metres():
+    feat = np.zeros((21, 21), bool)
+    feat[10, 10] = True
+    f = buffer_factor(feat, 3000.0, 1000.0)
+    yy, xx = np.mgrid[:21, :21]
+    dist = np.hypot(yy - 10, xx - 10) * 1000.0
+    assert np.array_equal(f == 0, dist <= 3000.0)
+    assert (f == 0).sum() == 29  # lattice points within radius 3
+
+
+def test_min_area_uses_usable_area_and_8_connectivity():
+    u = np.zeros((6, 6), dtype="float32")
+    u[0, 0] = u[1, 1] = 1.0  # diagonal neighbours: one patch of 2 km²
+    u[4, 4] = 0.5            # 0.5 km² alone
+    keep = min_area_keep(u, 1.0, 1.0)
+    assert keep[0, 0] and keep[1, 1] and not keep[4, 4]
+
+
+def test_force_include_adds_back_and_is_recorded_negative():
+    land = lc([[12, 12], [10, 12]])
+    zone = lc([[1, 0], [0, 0]])
+    spec = tech({"crop": {"type": "classes", "layer": "lc", "exclude": [12]},
+                 "zone": {"type": "force_include", "layer": "z", "classes": [1], "weight": 0.8}})
+    usable, steps = run(spec, {"lc": land, "z": zone})
+    assert np.allclose(usable, [[0.8, 0], [1, 0]])
+    assert steps["zone"][0, 0] == pytest.approx(-0.8)
+
+
+def test_cells_outside_the_region_are_never_usable():
+    land = lc([[10, 10], [10, 10]])
+    inside = np.array([[True, False], [True, True]])
+    usable, _ = run(tech({"a": {"type": "classes", "layer": "lc", "exclude": [0]}}), {"lc": land}, inside)
+    assert usable[0, 1] == 0 and usable[0, 0] == 1
+
+
+# ---------------------------------------------------------------- invariants
+classes = arrays(np.uint16, (12, 12), elements=st.integers(0, 16))
+weights = st.dictionaries(st.integers(0, 16), st.floats(0, 1), max_size=6)
+
+
+def preset_like(w, excl, dist, area):
+    return tech({
+        "cls": {"type": "classes", "layer": "lc", "exclude": excl, "weights": w},
+        "buf": {"type": "buffer", "layer": "lc", "classes": [13], "distance_m": dist},
+        "min": {"type": "min_area", "min_area_km2": area},
+    })
+
+
+@settings(max_examples=60, deadline=None)
+@given(land=classes, w=weights, excl=st.lists(st.integers(0, 16), min_size=1, max_size=4), dist=st.floats(0, 4000),
+       area=st.floats(0.1, 10))
+def test_waterfall_adds_up_and_usable_is_bounded(land, w, excl, dist, area):
+    usable, steps = run(preset_like(w, excl, dist, area), {"lc": lc(land)})
+    assert np.all(usable >= 0) and np.all(usable <= 1)
+    total_removed = sum(steps.values())
+    assert np.allclose(usable + total_removed, 1.0, atol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(land=classes, w=weights, excl=st.lists(st.integers(0, 16), min_size=1, max_size=4), extra=st.integers(0, 16),
+       dist=st.floats(0, 4000), more_dist=st.floats(0, 3000), area=st.floats(0.1, 10), more_area=st.floats(0, 10),
+       lower=st.floats(0, 1))
+def test_a_stricter_rule_never_increases_usable_area(land, w, excl, extra, dist, more_dist, area, more_area, lower):
+    base, _ = run(preset_like(w, excl, dist, area), {"lc": lc(land)})
+    stricter = [
+        preset_like(w, excl + [extra], dist, area),                 # one more excluded class
+        preset_like(w, excl, dist + more_dist, area),               # a wider buffer
+        preset_like(w, excl, dist, area + more_area),               # a larger minimum patch
+        preset_like({**w, extra: min(w.get(extra, 1.0), lower)}, excl, dist, area),  # a lower weight
+    ]
+    for spec in stricter:
+        u, _ = run(spec, {"lc": lc(land)})
+        assert u.sum() <= base.sum() + 1e-6

@@ -1,0 +1,163 @@
+"""The whole pipeline: a synthetic case with a known answer, bad inputs, and the built-in Guangxi run."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import siting
+from siting import SitingError
+
+from . import synthetic
+
+
+@pytest.fixture()
+def case(tmp_path):
+    bnd = synthetic.write_boundaries(tmp_path)
+    raster = synthetic.write_classes(tmp_path)
+    scen = synthetic.write_scenario(tmp_path, raster)
+    return bnd, scen, tmp_path
+
+
+def run_case(bnd, scen, **kw):
+    return siting.assess(boundaries=bnd, id_column="code", name_column="name", scenario=scen, tech="pv", **kw)
+
+
+def test_synthetic_known_answer(case):
+    bnd, scen, _ = case
+    a = run_case(bnd, scen)
+    c = a.counties.set_index("adcode")
+    assert c.loc["A", "grid_area_km2"] == pytest.approx(400, rel=0.005)
+    assert c.loc["A", "usable_pv_km2"] == pytest.approx(200, rel=0.005)   # west half is cropland
+    assert c.loc["B", "usable_pv_km2"] == pytest.approx(380, rel=0.005)   # top row is water
+    assert c.loc["A", "capacity_pv_mwp"] == pytest.approx(200 * 40 * 0.5, rel=0.005)
+    assert c.loc["A", "capacity_pv_mwac"] == pytest.approx(200 * 40 * 0.5 / 1.25, rel=0.005)
+    assert c.loc["B", "removed_pv_crop_water_km2"] == pytest.approx(20, rel=0.01)
+    assert a.totals.iloc[-1]["capacity_pv_mwp"] == pytest.approx(c["capacity_pv_mwp"].sum())
+    assert a.notes == [] or not any("Coarse" in n for n in a.notes)
+    assert "pv_usable_fraction" in a.grid and "county_index" in a.grid
+
+
+def test_raster_without_crs_is_refused(case):
+    bnd, _, tmp = case
+    raster = synthetic.write_classes(tmp, crs=None, name="nocrs.tif")
+    scen = synthetic.write_scenario(tmp, raster)
+    with pytest.raises(SitingError, match="nocrs.tif: has no CRS"):
+        run_case(bnd, scen)
+
+
+def test_partial_coverage_is_refused_unless_allowed(case):
+    bnd, _, tmp = case
+    raster = synthetic.write_classes(tmp, cover="west", name="west.tif")
+    scen = synthetic.write_scenario(tmp, raster)
+    with pytest.raises(SitingError, match=r"west.tif\): covers only 5\d\.\d% of the region.*--allow-partial"):
+        run_case(bnd, scen)
+    a = run_case(bnd, scen, allow_partial=True)
+    c = a.counties.set_index("adcode")
+    assert c.loc["B", "usable_pv_km2"] < 0.05 * 400  # uncovered land is nodata, never usable
+    assert c.loc["B", "removed_pv_nodata_lc_km2"] == pytest.approx(c.loc["B", "grid_area_km2"], rel=0.03)
+    assert any("covers" in n for n in a.notes)
+
+
+def test_nodata_cells_are_counted_not_usable(case):
+    bnd, _, tmp = case
+    raster = synthetic.write_classes(tmp, nodata_cells=7, name="holes.tif")
+    scen = synthetic.write_scenario(tmp, raster)
+    a = run_case(bnd, scen)
+    c = a.counties.set_index("adcode")
+    assert c.loc["B", "removed_pv_nodata_lc_km2"] == pytest.approx(7, rel=0.01)
+    assert c.loc["B", "usable_pv_km2"] == pytest.approx(373, rel=0.005)
+    assert any("no data" in n for n in a.notes)
+
+
+def test_implausible_values_name_the_layer(case, tmp_path):
+    bnd, _, _ = case
+    import rasterio
+    from affine import Affine
+
+    p = tmp_path / "ghi_wm2.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=40, height=40, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(0.05, 0, 107.0, 0, -0.05, 24.5)) as dst:
+        dst.write(np.full((40, 40), 190.0, dtype="float32"), 1)  # W/m², not kWh/m²/yr
+    scen = tmp_path / "ghi.toml"
+    scen.write_text(f'extends = "china"\n[layers.ghi_kwh_per_m2_yr]\nsource = "{p}"\n', encoding="utf-8")
+    with pytest.raises(SitingError, match="ghi_wm2.tif.*outside the plausible range.*units"):
+        run_case(bnd, scen)
+
+
+def test_guangxi_builtin(guangxi):
+    a = guangxi
+    c = a.counties
+    assert len(c) == 111 and c.adcode.is_unique
+    assert abs(c.grid_area_km2.sum() / c.area_km2.sum() - 1) < 0.005
+    for tech in ("pv", "wind"):
+        removed = c[list(a.provenance["steps"][tech].values())].sum(axis=1)
+        assert np.allclose(c[f"usable_{tech}_km2"] + removed, c.grid_area_km2, rtol=1e-6)
+        assert (c[f"usable_{tech}_km2"] <= c.grid_area_km2 + 1e-6).all()
+    assert np.allclose(c.capacity_pv_mwp, c.usable_pv_km2 * 36.0 * 0.14)
+    assert np.allclose(c.capacity_wind_mw, c.usable_wind_km2 * 3.0 * 0.3)
+    # plausibility of the built-in layers over Guangxi
+    assert 1500 < c.ghi_kwh_per_m2_yr.mean() < 1800  # MERRA-2 overestimates South China GHI (~1,300-1,500 GSA)
+    assert c.set_index("name_zh").loc["乐业县", "elevation_m"] > c.set_index("name_zh").loc["海城区", "elevation_m"]
+    assert any(n.startswith("Coarse built-in data") for n in a.notes)
+    assert any("slope" in n and "not applied" in n for n in a.notes)
+    assert any("Wind energy" in n and "not computed" in n for n in a.notes)
+    for inp in a.provenance["inputs"]:
+        assert len(inp["sha256"]) == 64 and inp["resolution"] and inp["covered_share"] > 0.99
+    prov = a.totals[a.totals.level == "province"].iloc[0]
+    cities = a.totals[a.totals.level == "city"]
+    assert len(cities) == 14 and cities.n_counties.sum() == 111
+    assert cities.capacity_pv_mwp.sum() == pytest.approx(prov.capacity_pv_mwp)
+
+
+def test_a_stricter_scenario_never_adds_capacity(guangxi):
+    s = siting.with_overrides(guangxi.scenario, {"pv": {"rules": {"cropland": {"weights": {9: 0.0, 14: 0.2}}}},
+                                                 "wind": {"rules": {"forest": {"weights": {2: 0.1}}}}})
+    b = siting.assess("guangxi", scenario=s)
+    assert (b.counties.capacity_pv_mwp <= guangxi.counties.capacity_pv_mwp + 1e-6).all()
+    assert (b.counties.capacity_wind_mw <= guangxi.counties.capacity_wind_mw + 1e-6).all()
+    assert b.counties.capacity_pv_mwp.sum() < guangxi.counties.capacity_pv_mwp.sum()
+    # and a looser one (agrivoltaics on cropland at 30 %) adds some
+    s3 = siting.with_overrides(guangxi.scenario, {"pv": {"rules": {"cropland": {"weights": {12: 0.3}}}}})
+    c = siting.assess("guangxi", scenario=s3, tech="pv")
+    assert c.counties.capacity_pv_mwp.sum() > guangxi.counties.capacity_pv_mwp.sum()
+
+
+def test_save_writes_all_files_atomically(guangxi, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    files = guangxi.save(out)
+    assert sorted(p.name for p in files) == ["counties.csv", "counties.gpkg", "provenance.json", "summary.csv",
+                                             "waterfall.csv"]
+    df = pd.read_csv(out / "counties.csv", dtype={"adcode": str})
+    assert len(df) == 111
+    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["scenario"]["name"] == "china-default" and prov["inputs"]
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def boom(self):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(siting.Assessment, "waterfall", boom)
+    with pytest.raises(RuntimeError):
+        guangxi.save(out)
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before  # nothing overwritten, no temporary files left
+
+
+def test_waterfall_long_form(guangxi):
+    wf = guangxi.waterfall()
+    one = wf[(wf.adcode == "450124") & (wf.tech == "pv")]
+    assert one.iloc[0].step == "total area"
+    assert one.iloc[-1].remaining_km2 == pytest.approx(
+        guangxi.counties.set_index("adcode").loc["450124", "usable_pv_km2"], rel=1e-6)
+    assert (one.remaining_km2.diff().dropna() <= 1e-9).all()
+
+
+def test_bad_arguments():
+    with pytest.raises(SitingError, match="--tech"):
+        siting.assess("guangxi", tech="solar")
+    with pytest.raises(SitingError, match="--resolution"):
+        siting.assess("guangxi", resolution_m=0)
+    with pytest.raises(SitingError, match="give a region"):
+        siting.assess()
