@@ -96,8 +96,26 @@ def county_table(units: gpd.GeoDataFrame, coverage: Coverage, cell_area_km2: flo
     return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=units.crs)
 
 
+def pv_energy_columns(coverage: Coverage, usable_pv: np.ndarray, yield_kwh_per_kwp: np.ndarray,
+                      cell_area_km2: float, tech: TechSpec) -> dict[str, np.ndarray]:
+    """Annual PV energy per county and the yield figures derived from it.
+
+    energy (GWh/yr) = Σ usable km² × MWp/km² × utilisation × kWh/kWp / 1000. The
+    specific yield is energy per MWp of the capacity that has a yield value;
+    the capacity factor is on the AC rating (MWac = MWp / DC-AC ratio).
+    """
+    mwp_per_cell = usable_pv * cell_area_km2 * tech.capacity_density_mw_per_km2 * tech.utilisation
+    has = np.isfinite(yield_kwh_per_kwp)
+    energy_gwh = coverage.zonal_sum(np.where(has, mwp_per_cell * yield_kwh_per_kwp, 0.0)) / 1000.0
+    mwp_with_yield = coverage.zonal_sum(np.where(has, mwp_per_cell, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        specific = np.where(mwp_with_yield > 0, energy_gwh * 1000.0 / mwp_with_yield, np.nan)
+        cf = specific * (tech.dc_ac_ratio or 1.0) / 8760.0
+    return {"energy_pv_gwh": energy_gwh, "specific_yield_kwh_per_kwp": specific, "capacity_factor_pv": cf}
+
+
 def _additive(columns) -> list[str]:
-    return [c for c in columns if c.endswith(("_km2", "_mw", "_mwp", "_mwac")) or c == "area_km2"]
+    return [c for c in columns if c.endswith(("_km2", "_mw", "_mwp", "_mwac", "_gwh")) or c == "area_km2"]
 
 
 def subtotals(table: pd.DataFrame) -> pd.DataFrame:
@@ -121,6 +139,11 @@ def subtotals(table: pd.DataFrame) -> pd.DataFrame:
                 v = group[c].to_numpy(dtype="float64")
                 ok = np.isfinite(v) & (w > 0)
                 row[c] = float(np.average(v[ok], weights=w[ok])) if ok.any() else np.nan
+        if "energy_pv_gwh" in row and "capacity_pv_mwp" in row:
+            mwp = row["capacity_pv_mwp"]
+            row["specific_yield_kwh_per_kwp"] = row["energy_pv_gwh"] * 1000.0 / mwp if mwp > 0 else np.nan
+            if "capacity_pv_mwac" in row and row["capacity_pv_mwac"] > 0:
+                row["capacity_factor_pv"] = row["energy_pv_gwh"] * 1000.0 / (row["capacity_pv_mwac"] * 8760.0)
         for c in df.columns:
             if c.startswith("usable_") and c.endswith("_share"):
                 km2 = row[c.replace("_share", "_km2")]

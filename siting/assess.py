@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from . import region as region_mod
-from .aggregate import county_table, subtotals
+from .aggregate import county_table, pv_energy_columns, step_column, subtotals
 from .atomic import atomic_path
 from .eligibility import LayerArray, evaluate, skipped_rules
 from .errors import SitingError
@@ -96,7 +96,30 @@ class Assessment:
                                  "removed_km2": c[col], "remaining_km2": remaining})
         return pd.DataFrame(rows)
 
-    def save(self, out_dir: str | Path) -> list[Path]:
+    def compare_targets(self, year: int | None = None, targets: str | Path | None = None) -> pd.DataFrame:
+        """Plan targets of this region, its cities and counties beside achievable and existing capacity."""
+        from .compare import target_comparison
+
+        return target_comparison(self, year, targets)[0]
+
+    def allocate(self, target_mw: float | None = None, year: int | None = None, method: str = "merit"):
+        """Distribute a target (MW, or the region's wind + PV target for ``year``) among counties."""
+        from .allocate import allocate
+        from .compare import provincial_target_mw
+
+        if target_mw is None:
+            if year is None:
+                raise SitingError("give target_mw or year")
+            target_mw, _ = provincial_target_mw(self, year)
+        return allocate(self.counties, target_mw, method, self.technologies)
+
+    def validate(self, tracker: str | Path | None = None, radius_m: float = 1000.0):
+        """Check the wind result against the existing fleet (see :func:`siting.fleet.validate`)."""
+        from .fleet import load_tracker, validate
+
+        return validate(self, load_tracker(tracker) if tracker else None, radius_m=radius_m)
+
+    def save(self, out_dir: str | Path, comparison: pd.DataFrame | None = None) -> list[Path]:
         """Write the outputs into ``out_dir``.
 
         Files: ``counties.csv``, ``counties.gpkg``, ``summary.csv`` (city
@@ -114,6 +137,8 @@ class Assessment:
             raise SitingError(f"--out {out_dir}: exists and is not a folder")
         out_dir.mkdir(parents=True, exist_ok=True)
         names = ["counties.csv", "counties.gpkg", "summary.csv", "waterfall.csv", "provenance.json"]
+        if comparison is not None:
+            names.append("targets.csv")
         with tempfile.TemporaryDirectory(prefix=".siting-", dir=out_dir) as tmp:
             tmp = Path(tmp)
             flat = pd.DataFrame(self.counties.drop(columns="geometry"))
@@ -121,6 +146,8 @@ class Assessment:
             self.counties.to_file(tmp / "counties.gpkg", layer="counties", driver="GPKG")
             self.totals.to_csv(tmp / "summary.csv", index=False, encoding="utf-8")
             self.waterfall().to_csv(tmp / "waterfall.csv", index=False, encoding="utf-8")
+            if comparison is not None:
+                comparison.to_csv(tmp / "targets.csv", index=False, encoding="utf-8")
             (tmp / "provenance.json").write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2,
                                                             default=str), encoding="utf-8")
             written = []
@@ -151,7 +178,17 @@ def _check_coverage(layer: GridLayer, region_frac: np.ndarray, allow_partial: bo
     return info
 
 
-def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer], coverage_info: dict) -> list[str]:
+def _pv_yield(grid: Grid, in_region: np.ndarray, layers: dict[str, GridLayer], scen: Scenario):
+    from .pvgrid import PVOUT_LAYER, layer_yield, pv_system_spec, simulated_yield
+
+    if PVOUT_LAYER in layers:
+        return layer_yield(layers[PVOUT_LAYER].data, layers[PVOUT_LAYER].provenance["path"])
+    elevation = layers["elevation_m"].data if "elevation_m" in layers else None
+    return simulated_yield(grid, in_region, elevation, pv_system_spec(scen.pv))
+
+
+def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer], coverage_info: dict,
+           pv_yield=None) -> list[str]:
     notes = []
     coarse = [f"{n} ({layers[n].provenance['resolution']})" for n in layers if layers[n].provenance.get("coarse")]
     if coarse:
@@ -174,8 +211,12 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer
     if "wind" in techs and not any(layers[n].provenance["units"] in ("m/s",) for n in layers):
         notes.append("Wind energy (GWh/yr) and capacity factor not computed: there is no wind-resource layer "
                      "(the built-in data has none). Wind MW is land-based only.")
-    if "pv" in techs:
-        notes.append("PV energy (GWh/yr) not computed in this version: capacity only.")
+    if pv_yield is not None and pv_yield.method == "simulated":
+        notes.append("PV yield simulated with pvlib physics on 3° MERRA-2 monthly irradiance (one value per 3° "
+                      "cell). MERRA-2 overestimates surface irradiance in South China, so kWh/kWp is likely high; "
+                      "declare a PVOUT or GHI layer (e.g. Global Solar Atlas) for planning.")
+    elif pv_yield is not None:
+        notes.append(f"PV yield taken from the layer '{'pvout_kwh_per_kwp'}' without simulation.")
     return notes
 
 
@@ -287,18 +328,29 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         which[~in_region] = -1
         binding[t] = (which, names)
 
+    pv_yield = None
+    if "pv" in techs:
+        say("pv yield")
+        pv_yield = _pv_yield(grid, in_region, layers, scen)
+
     say("county table")
     means = {n: lay.data for n, lay in layers.items() if n in ("ghi_kwh_per_m2_yr", "elevation_m")
              and lay.kind == "continuous"}
     techs_spec = {t: getattr(scen, t) for t in techs}
     table = county_table(units, coverage, cell_km2, means, techs_spec, usable, removed)
-    from .aggregate import step_column
+    if pv_yield is not None:
+        cols = pv_energy_columns(coverage, usable["pv"], pv_yield.specific_yield_kwh_per_kwp, cell_km2, scen.pv)
+        for col, vals in cols.items():
+            table.insert(len(table.columns) - 1, col, vals)
     for t in techs:
         steps[t] = {s: step_column(t, s) for s in removed[t]}
     totals = subtotals(table)
 
     ds = _grid_dataset(grid, coverage, region_frac, layers, usable, binding, scen)
-    notes = _notes(scen, techs, layers, coverage_info)
+    notes = _notes(scen, techs, layers, coverage_info, pv_yield)
+    if pv_yield is not None:
+        ds["pv_specific_yield_kwh_per_kwp"] = (("y", "x"), pv_yield.specific_yield_kwh_per_kwp)
+        ds["pv_specific_yield_kwh_per_kwp"].attrs.update({"units": "kWh/kWp/yr", "method": pv_yield.method})
     provenance = {
         "tool": "siting",
         "version": _version(),
@@ -312,6 +364,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         "scenario": {"name": scen.meta.name, "version": scen.meta.version, **scen_prov},
         "inputs": [{**lay.provenance, **coverage_info[n]} for n, lay in layers.items()],
         "steps": steps,
+        "pv_yield": None if pv_yield is None else pv_yield.detail,
         "notes": notes,
         "software": {"python": platform.python_version(),
                      **{p: _pkg_version(p) for p in ("numpy", "rasterio", "geopandas", "shapely", "pyproj",

@@ -46,6 +46,8 @@ def report(
     datum: str = typer.Option("wgs84", help="Datum of --boundaries lon/lat: wgs84 or gcj02."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept layers covering <99 % of the region."),
     rows: Optional[int] = typer.Option(None, help="Show at most this many counties in the table."),
+    year: Optional[int] = typer.Option(None, help="Compare with the plans' targets for this year (e.g. 2030)."),
+    targets: Optional[Path] = typer.Option(None, help="Your own targets CSV (same columns as the shipped one)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ) -> None:
     """Usable land and capacity for every county of a region, with the exclusion waterfall."""
@@ -64,16 +66,24 @@ def report(
                 a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
                            id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
                            progress=lambda m: status.update(f"[bold]{m}"))
-        written = a.save(out) if out is not None else []
+        comparison, cmp_notes = (None, [])
+        if year is not None or targets is not None:
+            from .compare import target_comparison
+
+            comparison, cmp_notes = target_comparison(a, year, targets)
+        written = a.save(out, comparison=comparison) if out is not None else []
     except SitingError as exc:
         _fail(str(exc))
         return
     if format == Format.csv:
-        sys.stdout.write(rep.to_csv(a))
+        sys.stdout.write(rep.to_csv(a) if comparison is None else rep.to_csv(a) + "\n" +
+                         comparison.to_csv(index=False))
     elif format == Format.json:
-        sys.stdout.write(rep.to_json(a) + "\n")
+        sys.stdout.write(rep.to_json(a, comparison, cmp_notes) + "\n")
     else:
         rep.render_table(a, console, max_rows=rows)
+        if comparison is not None:
+            rep.render_comparison(comparison, cmp_notes, console)
     if written and not quiet:
         err.print(f"wrote {len(written)} files to {out}", highlight=False)
 
@@ -98,6 +108,165 @@ def regions(
         sys.stdout.write(df.to_json(orient="records", force_ascii=False) + "\n")
     else:
         rep.regions_table(df, Console(), title=f"{region}: {len(df)} units")
+
+
+@app.command(name="targets")
+def targets_cmd(
+    region: str = typer.Argument(..., help="Province or city: guangxi, 柳州 ..."),
+    year: Optional[int] = typer.Option(None, help="Only targets for this year."),
+    targets: Optional[Path] = typer.Option(None, help="Your own targets CSV."),
+    all_: bool = typer.Option(False, "--all", help="All quantitative targets, not only wind/PV capacity."),
+    format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """The wind and PV targets of a province and its cities, with their sources."""
+    from . import report as rep
+    from .region import resolve
+    from .targets import load_targets, targets_for
+
+    try:
+        reg = resolve(region)
+        df = targets_for(reg, load_targets(targets), year, capacity_only=not all_)
+    except SitingError as exc:
+        _fail(str(exc))
+        return
+    df = df.drop(columns=["qualifier"]).assign(qualifier=df["qualifier"].map(lambda q: q.label))
+    if format == Format.csv:
+        sys.stdout.write(df.to_csv(index=False))
+    elif format == Format.json:
+        sys.stdout.write(df.to_json(orient="records", force_ascii=False) + "\n")
+    else:
+        rep.render_targets(df, reg, Console())
+
+
+@app.command(name="allocate")
+def allocate_cmd(
+    region: str = typer.Argument(..., help="Province or city."),
+    year: Optional[int] = typer.Option(None, help="Use the region's wind + PV target for this year."),
+    target_mw: Optional[float] = typer.Option(None, help="Or distribute this many MW."),
+    method: str = typer.Option("merit", help="merit (best yield first) or proportional."),
+    tech: str = typer.Option("pv,wind", help="Technologies that may carry the target."),
+    resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres."),
+    scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name."),
+    targets: Optional[Path] = typer.Option(None, help="Your own targets CSV."),
+    out: Optional[Path] = typer.Option(None, help="Write allocation.csv, supply_curve.csv/.png/.svg here."),
+    format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+) -> None:
+    """Distribute the provincial target among counties (merit order or proportional) with a supply curve."""
+    from . import report as rep
+    from .allocate import allocate, plot_supply_curve, supply_curve, supply_blocks
+    from .assess import assess
+    from .atomic import atomic_path
+
+    techs = [t.strip() for t in tech.split(",") if t.strip()]
+    try:
+        if (year is None) == (target_mw is None):
+            raise SitingError("give either --year (use the plan's target) or --target-mw")
+        a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario,
+                   progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
+        source = None
+        if year is not None:
+            from .compare import provincial_target_mw
+
+            target_mw, source = provincial_target_mw(a, year, targets)
+        result = allocate(a.counties, float(target_mw), method, techs)
+        curve = supply_curve(supply_blocks(a.counties, techs))
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            with atomic_path(out / "allocation.csv") as tmp:
+                result.counties.to_csv(tmp, index=False)
+            with atomic_path(out / "supply_curve.csv") as tmp:
+                curve.to_csv(tmp, index=False)
+            for ext in ("png", "svg"):
+                with atomic_path(out / f"supply_curve.{ext}") as tmp:
+                    plot_supply_curve(curve, target_mw, tmp, title=f"{a.region.name_pinyin} ({a.region.adcode}): supply curve")
+    except SitingError as exc:
+        _fail(str(exc))
+        return
+    if format == Format.csv:
+        sys.stdout.write(result.counties.to_csv(index=False))
+    elif format == Format.json:
+        import json
+
+        doc = {"target_mw": result.target_mw, "method": result.method, "allocated_mw": result.allocated_mw,
+               "shortfall_mw": result.shortfall_mw, "notes": result.notes,
+               "counties": json.loads(result.counties.to_json(orient="records", force_ascii=False))}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    else:
+        rep.render_allocation(result, source, Console())
+    if out is not None and not quiet:
+        err.print(f"wrote allocation.csv, supply_curve.csv/.png/.svg to {out}", highlight=False)
+
+
+@app.command()
+def validate(
+    region: str = typer.Argument(..., help="Province, city or county."),
+    resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres."),
+    scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name."),
+    tracker: Optional[Path] = typer.Option(None, help="A newer Global Wind Power Tracker file (CSV or XLSX)."),
+    radius: float = typer.Option(1000.0, help="Radius (m) sampled around each exact wind-farm point."),
+    format: Format = typer.Option(Format.table, "--format", help="table, csv (per farm) or json."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+) -> None:
+    """Check a wind scenario against the existing fleet: is the land under today's wind farms usable?
+
+    Exits with status 1 when the scenario excludes the land under most existing wind farms.
+    """
+    from . import report as rep
+    from .assess import assess
+    from .fleet import load_tracker
+    from .fleet import validate as run_validate
+
+    try:
+        a = assess(region, tech="wind", resolution_m=resolution, scenario=scenario,
+                   progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
+        result = run_validate(a, load_tracker(tracker) if tracker else None, radius_m=radius)
+    except SitingError as exc:
+        _fail(str(exc))
+        return
+    if format == Format.csv:
+        sys.stdout.write(result.per_farm.to_csv(index=False))
+    elif format == Format.json:
+        import json
+
+        doc = {k: getattr(result, k) for k in ("share_on_usable", "share_on_usable_point", "mw_checked",
+                                               "mw_skipped_approximate", "mw_outside_region", "radius_m",
+                                               "verdict", "flagged", "notes")}
+        doc["counties_over"] = json.loads(result.counties_over.to_json(orient="records", force_ascii=False))
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1, default=float) + "\n")
+    else:
+        rep.render_validation(result, a, Console())
+    if result.flagged:
+        raise typer.Exit(code=1)
+
+
+@app.command(name="yield")
+def yield_(
+    lat: float = typer.Argument(..., help="Latitude, degrees north."),
+    lon: float = typer.Argument(..., help="Longitude, degrees east."),
+    mounting: str = typer.Option("fixed", help="fixed or single_axis."),
+    tilt: Optional[float] = typer.Option(None, help="Tilt in degrees (default: latitude-optimal)."),
+    azimuth: float = typer.Option(180.0, help="Azimuth in degrees (180 = south)."),
+    format: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """Hourly-model PV yield summary at one point: monthly kWh/kWp and losses."""
+    import json
+
+    from . import report as rep
+    from .pv import PVSystemSpec
+    from .pvpoint import point_yield
+
+    if mounting not in ("fixed", "single_axis"):
+        _fail(f"--mounting {mounting}: use fixed or single_axis")
+    try:
+        summary = point_yield(lat, lon, PVSystemSpec(mounting=mounting, tilt_deg=tilt, azimuth_deg=azimuth))
+    except SitingError as exc:
+        _fail(str(exc))
+        return
+    if format == Format.table:
+        rep.render_point_yield(summary, Console())
+    else:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
 
 
 def main() -> None:  # pragma: no cover

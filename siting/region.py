@@ -37,11 +37,15 @@ from .errors import SitingError
 LEVELS = ("country", "province", "city", "county")
 _LEVEL_ZH = {"国": "country", "省": "province", "市": "city", "区县": "county"}
 _LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
-_CACHE_VERSION = "v1"
+_CACHE_VERSION = "v2"
 
 # Administrative suffixes stripped to form the short name (longest first).
 _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "新区", "省", "市", "盟", "县", "区", "旗")
-_ETHNIC = re.compile(r"^(.{2,}?)((?:[\u4e00-\u9fff]{1,4}?族)+)$")
+# The 55 minority nationalities (and 各族 "all nationalities") that qualify autonomous units, longest first.
+_NATIONALITIES = sorted("""蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡
+    纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安
+    裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各 汉""".split(), key=len, reverse=True)
+_ETHNIC = re.compile(r"^(.{2,}?)((?:(?:" + "|".join(_NATIONALITIES) + r")族)+|维吾尔)$")
 
 
 @dataclass(frozen=True)

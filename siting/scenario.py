@@ -146,6 +146,22 @@ Rule = Annotated[Union[ClassesRule, RangeRule, BufferRule, MinAreaRule, ForceInc
 RULE_TYPES = ("classes", "range", "buffer", "min_area", "force_include")
 
 
+class PVSystemParams(_Strict):
+    """PV plant design for the yield model (see :mod:`siting.pv`)."""
+
+    mounting: Literal["fixed", "single_axis"] = "fixed"
+    tilt_deg: float | None = Field(None, ge=0.0, le=90.0)
+    azimuth_deg: float = Field(180.0, ge=0.0, le=360.0)
+    gcr: float = Field(0.35, gt=0.0, lt=1.0)
+    albedo: float = Field(0.2, ge=0.0, le=1.0)
+    gamma_pdc_per_c: float = Field(-0.0035, ge=-0.01, le=0.0)
+    inverter_efficiency: float = Field(0.96, gt=0.5, le=1.0)
+    soiling_loss: float = Field(0.035, ge=0.0, lt=0.5)
+    other_losses: float = Field(0.075, ge=0.0, lt=0.5)
+    transposition: Literal["haydavies", "perez"] = "haydavies"
+    source: str = ""
+
+
 class TechSpec(_Strict):
     """Capacity parameters and eligibility rules for one technology."""
 
@@ -156,6 +172,7 @@ class TechSpec(_Strict):
     utilisation_source: str = ""
     dc_ac_ratio: float | None = Field(None, ge=1.0, le=2.0)
     dc_ac_ratio_source: str = ""
+    system: PVSystemParams | None = None
     rules: dict[str, Rule] = Field(default_factory=dict)
 
 
@@ -252,6 +269,7 @@ def _absolutise_sources(data: dict, base: Path) -> None:
 
 
 _MODEL_FOR = {"layers": LayerSpec, "pv": TechSpec, "wind": TechSpec, "meta": Meta}
+_SUB_MODEL = {"system": PVSystemParams}
 _RULE_MODEL = {"classes": ClassesRule, "range": RangeRule, "buffer": BufferRule, "min_area": MinAreaRule,
                "force_include": ForceIncludeRule}
 
@@ -261,6 +279,8 @@ def _allowed_keys(loc: tuple, data: dict) -> list[str]:
     model: type[BaseModel] = Scenario
     if len(parent) >= 1 and parent[0] in _MODEL_FOR:
         model = _MODEL_FOR[parent[0]]
+    if len(parent) >= 2 and parent[1] in _SUB_MODEL:
+        model = _SUB_MODEL[parent[1]]
     if len(parent) >= 3 and parent[1] == "rules":
         rule = data.get(parent[0], {}).get("rules", {}).get(parent[2], {})
         model = _RULE_MODEL.get(rule.get("type"), model)

@@ -96,3 +96,58 @@ def test_regions():
 def test_console_script_is_installed():
     r = subprocess.run([sys.executable, "-m", "siting.cli", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "report" in r.stdout
+
+
+def test_targets_command():
+    r = invoke("targets", "guangxi", "--format", "csv")
+    assert r.exit_code == 0
+    df = pd.read_csv(io.StringIO(r.stdout), dtype={"adcode": str})
+    assert {"450000", "450100", "450200"} <= set(df.adcode)
+    assert "quote_zh" in df.columns and df.quote_zh.str.contains("7000万千瓦").any()
+    r = invoke("targets", "guangxi", "--year", "2030")
+    assert r.exit_code == 0 and "桂政发〔2022〕37号" in r.stdout
+
+
+def test_report_with_year_adds_the_comparison(tmp_path):
+    r = invoke("report", "柳州", "--year", "2030", "--format", "json", "-q", "--out", str(tmp_path / "o"))
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    row = [t for t in doc["targets"] if t["adcode"] == "450200"][0]
+    assert row["target_mw"] == 7000 and row["achievable_mw"] > 0 and row["meets"] in (True, False)
+    assert (tmp_path / "o" / "targets.csv").exists()
+
+
+def test_allocate_command(tmp_path):
+    out = tmp_path / "alloc"
+    r = invoke("allocate", "guangxi", "--year", "2030", "--method", "proportional", "--format", "csv", "-q",
+               "--out", str(out), "--resolution", "5000")
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(io.StringIO(r.stdout))
+    assert df.allocated_mw.sum() == pytest.approx(70_000, rel=1e-6)
+    assert {"allocation.csv", "supply_curve.csv", "supply_curve.png", "supply_curve.svg"} <= {p.name for p in out.iterdir()}
+    r = invoke("allocate", "guangxi", "-q")
+    assert r.exit_code == 2 and "--year" in r.output
+
+
+def test_yield_command():
+    r = invoke("yield", "22.8", "108.3", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert len(doc["monthly_kwh_per_kwp"]) == 12
+    assert sum(doc["monthly_kwh_per_kwp"]) == pytest.approx(doc["specific_yield_kwh_per_kwp"], rel=1e-3)
+    assert 0.10 < doc["capacity_factor_ac"] < 0.30
+    r = invoke("yield", "22.8", "108.3")
+    assert r.exit_code == 0 and "Losses" in r.stdout
+    assert invoke("yield", "95", "108").exit_code == 2
+
+
+def test_validate_command(tmp_path):
+    r = invoke("validate", "guangxi", "-q", "--format", "json", "--resolution", "2000")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["flagged"] is False and 0.5 <= doc["share_on_usable"] <= 1.0 and doc["mw_checked"] > 1000
+    bad = tmp_path / "noforest.toml"
+    bad.write_text('extends = "china"\n[meta]\nname = "no-forest"\n[wind.rules.forest]\n'
+                   "weights = { 1 = 0, 2 = 0, 3 = 0, 4 = 0, 5 = 0, 8 = 0 }\n", encoding="utf-8")
+    r = invoke("validate", "guangxi", "-q", "--scenario", str(bad), "--resolution", "2000")
+    assert r.exit_code == 1 and "FLAGGED" in r.stdout

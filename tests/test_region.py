@@ -47,6 +47,10 @@ def test_short_name_rules():
     assert region.short_name("三江侗族自治县") == "三江"
     assert region.short_name("城区") == "城区"  # too short to strip
     assert region.short_name("广东省") == "广东"
+    assert region.short_name("杜尔伯特蒙古族自治县") == "杜尔伯特"
+    assert region.short_name("新疆维吾尔自治区") == "新疆"
+    assert region.short_name("隆林各族自治县") == "隆林"
+    assert region.resolve("xinjiang").adcode == "650000"
 
 
 def test_county_counts():

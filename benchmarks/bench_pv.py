@@ -1,0 +1,179 @@
+"""Benchmark of ``siting.pv.simulate_yield`` against a loop of ``pvlib.modelchain.ModelChain``.
+
+Both paths get identical inputs: the same sites, the same hourly GHI/DNI/DHI (the synthesis of
+``siting.pv.hourly_profile``), the same ambient temperature and wind, and the same solar position
+(ModelChain is given the model's own Spencer-1971 solar position through a ``Location`` subclass,
+so the comparison isolates the vectorised implementation from the choice of solar position
+algorithm). ModelChain is configured as PVWatts DC + PVWatts inverter + PVWatts losses, SAPM
+cell temperature (open rack glass/polymer), Hay-Davies transposition, physical IAM on the beam and
+``FD`` = ``siting.pv.DIFFUSE_IAM`` on the diffuse.
+
+Usage::
+
+    python benchmarks/bench_pv.py                 # 1000 sites, ModelChain on 20 of them
+    python benchmarks/bench_pv.py --sites 1000 --mc-sites 20 --threads 2 --mounting fixed
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import time
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pvlib
+from pvlib.location import Location
+from pvlib.modelchain import ModelChain
+from pvlib.pvsystem import Array, FixedMount, PVSystem, SingleAxisTrackerMount
+
+from siting import pv
+from siting.layers import merra2_monthly_ghi_w_m2
+
+
+def sample_sites(n_sites: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Random land sites in South China (18-27N, 104-118E) with the MERRA-2 GHI of their 3° cell."""
+    ghi_grid, transform, _ = merra2_monthly_ghi_w_m2()
+    rng = np.random.default_rng(seed)
+    lat, lon, ghi = [], [], []
+    while len(lat) < n_sites:
+        la, lo = rng.uniform(18, 27), rng.uniform(104, 118)
+        col, row = ~transform @ (lo, la)
+        values = ghi_grid[:, int(row), int(col)]
+        if np.isfinite(values).all():
+            lat.append(la)
+            lon.append(lo)
+            ghi.append(values)
+    lat_deg, lon_deg = np.array(lat), np.array(lon)
+    elevation_m = np.array([pvlib.location.lookup_altitude(a, o) for a, o in zip(lat_deg, lon_deg)], dtype=float)
+    return lat_deg, lon_deg, elevation_m, np.array(ghi, dtype="float64")
+
+
+class GivenSunLocation(Location):
+    """A Location whose solar position is supplied, not computed."""
+
+    def __init__(self, solar_position: pd.DataFrame, **kwargs):
+        super().__init__(**kwargs)
+        self._solar_position = solar_position
+
+    def get_solarposition(self, times, *args, **kwargs):
+        return self._solar_position.loc[times]
+
+
+def modelchain_inputs(lat_deg: float, lon_deg: float, elevation_m: float, monthly_ghi_w_m2: np.ndarray,
+                      system: pv.PVSystemSpec, axis: pv.TimeAxis) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The model's hourly weather and solar position of one site, as ModelChain inputs."""
+    profile = pv.hourly_profile(lat_deg, lon_deg, elevation_m, monthly_ghi_w_m2, system=system)
+    zenith_deg, azimuth_deg = pv.solar_position_deg(np.array([lat_deg]), np.array([lon_deg]), axis)
+    solpos = pd.DataFrame({"apparent_zenith": zenith_deg[:, 0], "zenith": zenith_deg[:, 0],
+                           "apparent_elevation": 90 - zenith_deg[:, 0], "elevation": 90 - zenith_deg[:, 0],
+                           "azimuth": azimuth_deg[:, 0], "equation_of_time": axis.equation_of_time_min},
+                          index=axis.times_utc)
+    temp_c = pv.default_ambient_temperature_c(np.array([lat_deg]), np.array([elevation_m]))[0]
+    weather = pd.DataFrame({"ghi": profile["ghi_w_m2"], "dni": profile["dni_w_m2"], "dhi": profile["dhi_w_m2"],
+                            "temp_air": temp_c[axis.month_index], "wind_speed": 1.0}, index=axis.times_utc)
+    return weather, solpos
+
+
+def modelchain_yield_kwh_per_kwp(lat_deg: float, lon_deg: float, elevation_m: float, weather: pd.DataFrame,
+                                 solpos: pd.DataFrame | None, system: pv.PVSystemSpec) -> float:
+    """Annual AC energy per kWp from one pvlib ModelChain run (system built and run here).
+
+    ``solpos`` None: ModelChain computes its own solar position (SPA, with refraction).
+    """
+    if system.mounting == "fixed":
+        tilt = pv.latitude_optimal_tilt_deg(lat_deg) if system.tilt_deg is None else system.tilt_deg
+        mount = FixedMount(surface_tilt=float(tilt), surface_azimuth=system.azimuth_deg)
+    else:
+        mount = SingleAxisTrackerMount(axis_tilt=0, axis_azimuth=180, max_angle=system.max_angle_deg,
+                                       backtrack=True, gcr=system.gcr)
+    array = Array(mount, albedo=system.albedo,
+                  module_parameters={"pdc0": 1000.0, "gamma_pdc": system.gamma_pdc_per_c, "FD": pv.DIFFUSE_IAM},
+                  temperature_model_parameters=dict(pv.SAPM_PARAMETERS))
+    losses = {"soiling": 100 * system.soiling_loss, "mismatch": 100 * system.other_losses, "shading": 0, "snow": 0,
+              "wiring": 0, "connections": 0, "lid": 0, "nameplate_rating": 0, "age": 0, "availability": 0}
+    pv_system = PVSystem(arrays=[array], losses_parameters=losses,
+                         inverter_parameters={"pdc0": 1000.0 * pv.inverter_dc_rating_kw_per_kwp(system),
+                                              "eta_inv_nom": system.inverter_efficiency})
+    if solpos is None:
+        location = Location(latitude=lat_deg, longitude=lon_deg, altitude=elevation_m, tz="UTC")
+    else:
+        location = GivenSunLocation(solpos, latitude=lat_deg, longitude=lon_deg, altitude=elevation_m, tz="UTC")
+    mc = ModelChain(pv_system, location, dc_model="pvwatts", ac_model="pvwatts", aoi_model="physical",
+                    spectral_model="no_loss", temperature_model="sapm", losses_model="pvwatts",
+                    transposition_model=system.transposition)
+    mc.run_model(weather)
+    return float(mc.results.ac.fillna(0).sum() / 1000.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=1000)
+    parser.add_argument("--mc-sites", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--block-cells", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--mounting", choices=["fixed", "single_axis"], default="fixed")
+    parser.add_argument("--transposition", choices=["haydavies", "perez"], default="haydavies")
+    args = parser.parse_args()
+
+    system = pv.PVSystemSpec(mounting=args.mounting, transposition=args.transposition)
+    lat, lon, elev, ghi = sample_sites(args.sites)
+    axis = pv.time_axis(2019)
+
+    # (b) vectorised: best of --repeat, then one run under tracemalloc for the peak
+    pv.simulate_yield(lat[:8], lon[:8], elev[:8], ghi[:8], system=system)  # warm-up (imports, h5 cache)
+    times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        result = pv.simulate_yield(lat, lon, elev, ghi, system=system, block_cells=args.block_cells,
+                                   n_threads=args.threads)
+        times.append(time.perf_counter() - t0)
+    vec_s = min(times)
+    tracemalloc.start()
+    pv.simulate_yield(lat, lon, elev, ghi, system=system, block_cells=args.block_cells, n_threads=args.threads)
+    _, peak_bytes = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    # (a) ModelChain loop on a subset
+    k = min(args.mc_sites, args.sites)
+    inputs = [modelchain_inputs(lat[i], lon[i], elev[i], ghi[i], system, axis) for i in range(k)]  # not timed
+    mc_yield = np.empty(k)
+    modelchain_yield_kwh_per_kwp(lat[0], lon[0], elev[0], *inputs[0], system)  # warm-up
+    t0 = time.perf_counter()
+    for i in range(k):
+        mc_yield[i] = modelchain_yield_kwh_per_kwp(lat[i], lon[i], elev[i], *inputs[i], system)
+    mc_s = time.perf_counter() - t0
+
+    # the same weather but ModelChain's own SPA solar position: the effect of the solar position algorithm
+    mc_spa = np.array([modelchain_yield_kwh_per_kwp(lat[i], lon[i], elev[i], inputs[i][0], None, system)
+                       for i in range(k)])
+    spa_pct = 100 * (result.specific_yield_kwh_per_kwp[:k] / mc_spa - 1)
+    diff_pct = 100 * (result.specific_yield_kwh_per_kwp[:k] / mc_yield - 1)
+    vec_rate = args.sites / vec_s
+    mc_rate = k / mc_s
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"numpy {np.__version__}, pandas {pd.__version__}, pvlib {pvlib.__version__}")
+    print(f"mounting {args.mounting}, transposition {args.transposition}, {args.sites} sites, block_cells {args.block_cells}, threads {args.threads}")
+    print("site  lat    lon     elev_m  modelchain_kwh_per_kwp  vectorised_kwh_per_kwp  diff_%")
+    for i in range(k):
+        print(f"{i:4d}  {lat[i]:5.2f}  {lon[i]:6.2f}  {elev[i]:6.0f}  {mc_yield[i]:22.2f}  "
+              f"{result.specific_yield_kwh_per_kwp[i]:22.2f}  {diff_pct[i]:+9.6f}")
+    print(f"max |diff| {np.abs(diff_pct).max():.6f} %  (mean {diff_pct.mean():+.6f} %)")
+    print(f"vs ModelChain with its own SPA solar position (same hourly weather): max |diff| "
+          f"{np.abs(spa_pct).max():.3f} % (mean {spa_pct.mean():+.3f} %)")
+    print(f"ModelChain loop: {k} sites in {mc_s:.2f} s -> {mc_rate:.1f} site-years/s")
+    print(f"simulate_yield: {args.sites} sites in {vec_s:.2f} s (best of {args.repeat}: "
+          f"{', '.join(f'{t:.2f}' for t in times)}) -> {vec_rate:.0f} site-years/s")
+    print(f"speedup {vec_rate / mc_rate:.0f}x")
+    print(f"peak traced memory of simulate_yield: {peak_bytes / 2**20:.0f} MB; "
+          f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"mean specific yield {np.nanmean(result.specific_yield_kwh_per_kwp):.0f} kWh/kWp, "
+          f"mean GHI {np.nanmean(result.ghi_kwh_per_m2_yr):.0f} kWh/m2/yr")
+
+
+if __name__ == "__main__":
+    main()
