@@ -113,6 +113,40 @@ class Assessment:
             target_mw, _ = provincial_target_mw(self, year)
         return allocate(self.counties, target_mw, method, self.technologies)
 
+    def map(self, year: int | None = 2030):
+        """The interactive map as a ``folium.Map`` (displays inline in Jupyter)."""
+        from .maps import make_map
+
+        comparison = self.compare_targets(year) if (year and self.region is not None) else None
+        return make_map(self, comparison)
+
+    def compare(self, other: "Assessment") -> pd.DataFrame:
+        """County-by-county differences with another scenario on the same region (other − self)."""
+        cols = [c for c in self.counties.columns if c.startswith(("usable_", "capacity_", "energy_"))
+                and c in other.counties.columns]
+        left = pd.DataFrame(self.counties[["adcode", "name_zh"] + cols]).set_index("adcode")
+        right = pd.DataFrame(other.counties[["adcode"] + cols]).set_index("adcode")
+        if set(left.index) != set(right.index):
+            raise SitingError("compare: the two assessments cover different counties")
+        out = left[["name_zh"]].copy()
+        for c in cols:
+            out[f"{c}_a"] = left[c]
+            out[f"{c}_b"] = right[c]
+            out[f"{c}_diff"] = right[c] - left[c]
+        return out.reset_index()
+
+    def _repr_html_(self) -> str:
+        import html as _html
+
+        t = self.totals.iloc[-1]
+        rows = "".join(f"<tr><td>{_html.escape(k)}</td><td style='text-align:right'>{v:,.0f}</td></tr>"
+                       for k, v in t.items() if isinstance(v, (int, float, np.floating)) and k.endswith(
+                           ("_km2", "_mw", "_mwp", "_gwh")) and not k.startswith("removed_"))
+        notes = "".join(f"<li>{_html.escape(n)}</li>" for n in self.notes)
+        title = _html.escape(self.region.label if self.region else "user boundaries")
+        return (f"<div><b>{title}</b> · scenario {_html.escape(self.scenario.meta.name)} · "
+                f"{len(self.counties)} counties<table>{rows}</table><ul>{notes}</ul></div>")
+
     def validate(self, tracker: str | Path | None = None, radius_m: float = 1000.0):
         """Check the wind result against the existing fleet (see :func:`siting.fleet.validate`)."""
         from .fleet import load_tracker, validate

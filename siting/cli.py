@@ -240,6 +240,48 @@ def validate(
         raise typer.Exit(code=1)
 
 
+@app.command(name="map")
+def map_cmd(
+    region: Optional[str] = typer.Argument(None, help="Province, city or county."),
+    out: Optional[Path] = typer.Option(None, help="Output file (default maps/<region>.html, or .png with --png)."),
+    png: bool = typer.Option(False, "--png", help="Write a static PNG choropleth instead of the HTML map."),
+    column: str = typer.Option("capacity_pv_mwp", help="Column shown by --png."),
+    tech: str = typer.Option("pv,wind", help="Technologies: pv, wind or pv,wind."),
+    resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres."),
+    scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name."),
+    year: Optional[int] = typer.Option(2030, help="Targets year for the target-coverage layer (0: none)."),
+    boundaries: Optional[Path] = typer.Option(None, help="Your own boundaries (any vector file)."),
+    id_column: Optional[str] = typer.Option(None, help="Unique id column of --boundaries."),
+    name_column: Optional[str] = typer.Option(None, help="Name column of --boundaries."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+) -> None:
+    """A self-contained interactive HTML map (or a static PNG) of the county results."""
+    from . import maps
+    from .assess import assess
+
+    techs = [t.strip() for t in tech.split(",") if t.strip()]
+    try:
+        a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
+                   id_column=id_column, name_column=name_column,
+                   progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
+        stem = (a.region.name_pinyin.lower() + "_" + a.region.adcode) if a.region else Path(boundaries).stem
+        if png:
+            if column not in a.counties:
+                raise SitingError(f"--column {column}: not a county column; e.g. capacity_pv_mwp, usable_pv_share")
+            path = maps.static_map(a, out or Path("maps") / f"{stem}.png", column)
+        else:
+            comparison = None
+            if year and a.region is not None:
+                from .compare import target_comparison
+
+                comparison = target_comparison(a, year)[0]
+            path = maps.save_map(maps.make_map(a, comparison), out or Path("maps") / f"{stem}.html")
+    except SitingError as exc:
+        _fail(str(exc))
+        return
+    print(path)
+
+
 @app.command(name="yield")
 def yield_(
     lat: float = typer.Argument(..., help="Latitude, degrees north."),

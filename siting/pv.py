@@ -80,8 +80,22 @@ Steps
    hemisphere pass ``azimuth_deg=0``. Or a horizontal north–south single-axis
    tracker with backtracking (``pvlib.tracking.singleaxis``, GCR 0.35, ±60°).
 
-All energies are per kWp of DC nameplate. Arrays are float64 for the angles and
-float32 where the values are irradiances or powers.
+All energies are per kWp of DC nameplate. Per-hour arrays are float32 (sums
+over the year are accumulated in float64); the agreement with a float64 pvlib
+``ModelChain`` on identical inputs is better than 1e-5 % of the annual yield
+(``benchmarks/bench_pv.py``).
+
+Speed and memory: cells are simulated ``block_cells`` at a time (~1 MB of
+temporaries per cell and thread), blocks in parallel threads. Only the fixed
+south-facing Hay–Davies path avoids the azimuth angle; tracking and Perez call
+pvlib's (float64) functions on the flattened arrays and are ~2-3× slower. On
+glibc a large part of the remaining time is page faults: the allocator hands
+freed temporaries back to the OS and faults them in again on the next
+allocation. Setting ``MALLOC_MMAP_THRESHOLD_=268435456
+MALLOC_TRIM_THRESHOLD_=1073741824`` in the environment of the process keeps
+that memory; single-threaded this was ~1.7× faster in our measurement (with two
+threads on a loaded machine no consistent gain was seen). The module does not
+change allocator settings itself.
 
 Input checks (:class:`siting.errors.SitingError`): the GHI array must have 12
 months per cell; values must look like daily-mean W/m². A cell whose largest
@@ -806,9 +820,14 @@ def _validate(lat_deg, lon_deg, elevation_m, monthly_ghi_w_m2, ambient_temperatu
     if ambient_temperature_c is None:
         temp = default_ambient_temperature_c(np.where(valid, lat, 0.0), np.where(valid, elev, 0.0))
     else:
-        temp = np.broadcast_to(np.asarray(ambient_temperature_c, dtype="float64"), (n, 12)) \
-            if np.ndim(ambient_temperature_c) != 1 else \
-            np.broadcast_to(np.asarray(ambient_temperature_c, dtype="float64")[:, None], (n, 12))
+        temp = np.asarray(ambient_temperature_c, dtype="float64")
+        if temp.ndim == 1 and temp.shape[0] == n:
+            temp = temp[:, None]  # one value per cell (also when n == 12)
+        try:
+            temp = np.broadcast_to(temp, (n, 12))
+        except ValueError:
+            raise SitingError(f"ambient temperature: shape {temp.shape} is not a scalar, (n,), (12,) or (n, 12) "
+                              f"with n = {n}") from None
         valid &= np.isfinite(temp).all(axis=1)
     return lat, lon, elev, ghi, np.asarray(temp, dtype="float64"), valid
 
@@ -859,7 +878,8 @@ def _simulate_block(lat_deg, lon_deg, elevation_m, monthly_ghi_w_m2, temp_c, lin
     am_rel = relative_airmass_from_cos(cos_zen)
     linke = linke_daily.astype(F32).ravel()[(axis.day_of_year[t] - 1) * n + c]
     cg1, k0, k1 = ineichen_cell_terms(elevation_m, pressure_ratio)
-    ghi_cs = cg1.astype(F32)[c] * dni_extra * cos_zen * np.exp(-am_rel * (k0.astype(F32)[c] + k1.astype(F32)[c] * linke))
+    ghi_cs = (cg1.astype(F32)[c] * dni_extra * cos_zen
+              * np.exp(-am_rel * (k0.astype(F32)[c] + k1.astype(F32)[c] * linke)))
     del linke
 
     # 4. monthly clear-sky index
