@@ -23,7 +23,7 @@ from .grid import Coverage
 from .scenario import TechSpec
 
 ID_COLUMNS = ["adcode", "name_zh", "name_pinyin", "city_adcode", "city_zh", "province_adcode", "province_zh"]
-MEAN_COLUMNS = ("ghi_kwh_per_m2_yr", "elevation_m")
+MEAN_COLUMNS = ("ghi_kwh_per_m2_yr", "elevation_m", "wind_speed_hub_ms")
 
 
 def step_column(tech: str, step: str) -> str:
@@ -114,6 +114,23 @@ def pv_energy_columns(coverage: Coverage, usable_pv: np.ndarray, yield_kwh_per_k
     return {"energy_pv_gwh": energy_gwh, "specific_yield_kwh_per_kwp": specific, "capacity_factor_pv": cf}
 
 
+def wind_energy_columns(coverage: Coverage, usable_wind: np.ndarray, net_cf: np.ndarray, cell_area_km2: float,
+                        tech: TechSpec) -> dict[str, np.ndarray]:
+    """Annual wind energy per county and its capacity factor.
+
+    energy (GWh/yr) = Σ MW × net capacity factor × 8,760 h / 1000, over cells
+    with a capacity factor; the county capacity factor is energy over the MW
+    that have one.
+    """
+    mw_per_cell = usable_wind * cell_area_km2 * tech.capacity_density_mw_per_km2 * tech.utilisation
+    has = np.isfinite(net_cf)
+    energy_gwh = coverage.zonal_sum(np.where(has, mw_per_cell * net_cf, 0.0)) * 8.76
+    mw_with_cf = coverage.zonal_sum(np.where(has, mw_per_cell, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cf = np.where(mw_with_cf > 0, energy_gwh / (mw_with_cf * 8.76), np.nan)
+    return {"energy_wind_gwh": energy_gwh, "capacity_factor_wind": cf}
+
+
 def _additive(columns) -> list[str]:
     return [c for c in columns if c.endswith(("_km2", "_mw", "_mwp", "_mwac", "_gwh")) or c == "area_km2"]
 
@@ -144,6 +161,8 @@ def subtotals(table: pd.DataFrame) -> pd.DataFrame:
             row["specific_yield_kwh_per_kwp"] = row["energy_pv_gwh"] * 1000.0 / mwp if mwp > 0 else np.nan
             if "capacity_pv_mwac" in row and row["capacity_pv_mwac"] > 0:
                 row["capacity_factor_pv"] = row["energy_pv_gwh"] * 1000.0 / (row["capacity_pv_mwac"] * 8760.0)
+        if "energy_wind_gwh" in row and row.get("capacity_wind_mw", 0) > 0:
+            row["capacity_factor_wind"] = row["energy_wind_gwh"] / (row["capacity_wind_mw"] * 8.76)
         for c in df.columns:
             if c.startswith("usable_") and c.endswith("_share"):
                 km2 = row[c.replace("_share", "_km2")]

@@ -22,13 +22,15 @@ import pandas as pd
 import xarray as xr
 
 from . import region as region_mod
-from .aggregate import county_table, pv_energy_columns, step_column, subtotals
+from .aggregate import county_table, pv_energy_columns, step_column, subtotals, wind_energy_columns
 from .atomic import atomic_path
 from .eligibility import LayerArray, evaluate, skipped_rules
 from .errors import SitingError
 from .grid import CHINA_ALBERS, Coverage, Grid, county_coverage, make_grid
 from .layers import GridLayer, load_layer
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, WindModelParams, load_scenario
+from .windgrid import HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER, hub_speed_layer, net_capacity_factor_grid, \
+    wind_density_mw_per_km2
 
 COVERAGE_MIN_SHARE = 0.99
 TECHNOLOGIES = ("pv", "wind")
@@ -242,9 +244,16 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer
             effect = ("those cells are not usable (see the nodata_* waterfall step)" if name in used
                       else "county means exclude them")
             notes.append(f"layer '{name}' has no data on {info['nodata_share']:.2%} of the region; {effect}.")
-    if "wind" in techs and not any(layers[n].provenance["units"] in ("m/s",) for n in layers):
+    if "wind" in techs and WIND_LAYER not in layers:
         notes.append("Wind energy (GWh/yr) and capacity factor not computed: there is no wind-resource layer "
-                     "(the built-in data has none). Wind MW is land-based only.")
+                     "(the built-in data has none). Wind MW is land-based only. Give one with --wind FILE "
+                     "--wind-height 100 (e.g. the Global Wind Atlas 100 m GeoTIFF) or a [layers.wind_speed_ms] "
+                     "table in a scenario.")
+    elif "wind" in techs:
+        m = scenario.wind.model or WindModelParams()
+        notes.append(f"Wind energy from {layers[HUB_LAYER].provenance['method']}, turbine {m.turbine}, Weibull k "
+                     f"{'from the weibull_k layer' if WEIBULL_K_LAYER in layers else m.weibull_k}, losses: wake "
+                     f"{m.wake_loss:.0%}, availability {m.availability_loss:.0%}, electrical {m.electrical_loss:.0%}.")
     if pv_yield is not None and pv_yield.method == "simulated":
         notes.append("PV yield simulated with pvlib physics on 3° MERRA-2 monthly irradiance (one value per 3° "
                       "cell). MERRA-2 overestimates surface irradiance in South China, so kWh/kWp is likely high; "
@@ -257,8 +266,8 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer
 def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str] | str = TECHNOLOGIES,
            resolution_m: float = 1000.0, scenario: str | Path | Scenario | None = None,
            boundaries: str | Path | None = None, id_column: str | None = None, name_column: str | None = None,
-           datum: str = "wgs84", allow_partial: bool = False,
-           progress: Callable[[str], None] | None = None) -> Assessment:
+           datum: str = "wgs84", allow_partial: bool = False, wind: str | Path | None = None,
+           wind_height_m: float | None = None, progress: Callable[[str], None] | None = None) -> Assessment:
     """Assess usable land and capacity for every county of a region.
 
     Parameters
@@ -279,6 +288,11 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         Datum of the user's boundaries.
     allow_partial : bool, default False
         Accept layers that cover less than 99 % of the region.
+    wind : str or Path, optional
+        A mean wind-speed raster (m/s), e.g. the Global Wind Atlas GeoTIFF;
+        adds the layer ``wind_speed_ms`` to the scenario.
+    wind_height_m : float, optional
+        Height (m above ground) of the speeds in ``wind`` (100 for Global Wind Atlas).
     progress : callable, optional
         Called with a short text before each step.
 
@@ -299,6 +313,16 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         scen, scen_prov = scenario, {"files": [], "resolved": json.loads(scenario.model_dump_json())}
     else:
         scen, scen_prov = load_scenario(scenario)
+    if wind is not None:
+        from .scenario import LayerSpec
+
+        path = Path(wind).expanduser().resolve()
+        if not path.exists():
+            raise SitingError(f"--wind {wind}: file does not exist")
+        scen = scen.model_copy(deep=True)
+        scen.layers[WIND_LAYER] = LayerSpec(source=str(path), kind="continuous", units="m/s",
+                                            height_m=wind_height_m, description="mean wind speed (user file)")
+        scen_prov = {**scen_prov, "wind_layer": {"path": str(path), "height_m": wind_height_m}}
     missing = [t for t in techs if getattr(scen, t) is None]
     if missing:
         raise SitingError(f"scenario '{scen.meta.name}' defines no rules for {', '.join(missing)}")
@@ -337,6 +361,11 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         coverage_info[name] = _check_coverage(layer, region_frac, allow_partial)
         _check_units(layer, spec)
         layers[name] = layer
+    if "wind" in techs and WIND_LAYER in layers:
+        say("wind at hub height")
+        layers[HUB_LAYER] = hub_speed_layer(layers[WIND_LAYER], scen.layers[WIND_LAYER].height_m,
+                                            scen.wind.model or WindModelParams(), layers.get("land_cover"), in_region)
+        coverage_info[HUB_LAYER] = coverage_info[WIND_LAYER]
     arrays = {n: LayerArray(lay.data, lay.nodata_mask) for n, lay in layers.items()}
 
     usable, removed, steps = {}, {}, {}
@@ -367,11 +396,26 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         say("pv yield")
         pv_yield = _pv_yield(grid, in_region, layers, scen)
 
-    say("county table")
-    means = {n: lay.data for n, lay in layers.items() if n in ("ghi_kwh_per_m2_yr", "elevation_m")
-             and lay.kind == "continuous"}
     techs_spec = {t: getattr(scen, t) for t in techs}
+    wind_cf = None
+    if "wind" in techs:
+        density = wind_density_mw_per_km2(scen.wind)
+        if density != scen.wind.capacity_density_mw_per_km2:
+            techs_spec["wind"] = scen.wind.model_copy(update={"capacity_density_mw_per_km2": density})
+        if HUB_LAYER in layers:
+            say("wind capacity factor")
+            k_layer = layers[WEIBULL_K_LAYER].data if WEIBULL_K_LAYER in layers else None
+            elev = layers["elevation_m"].data if "elevation_m" in layers else None
+            wind_cf = net_capacity_factor_grid(usable["wind"], layers[HUB_LAYER].data, k_layer, elev,
+                                               scen.wind.model or WindModelParams())
+
+    say("county table")
+    means = {n: lay.data for n, lay in layers.items() if n in ("ghi_kwh_per_m2_yr", "elevation_m", HUB_LAYER)
+             and lay.kind == "continuous"}
     table = county_table(units, coverage, cell_km2, means, techs_spec, usable, removed)
+    if wind_cf is not None:
+        for col, vals in wind_energy_columns(coverage, usable["wind"], wind_cf, cell_km2, techs_spec["wind"]).items():
+            table.insert(len(table.columns) - 1, col, vals)
     if pv_yield is not None:
         cols = pv_energy_columns(coverage, usable["pv"], pv_yield.specific_yield_kwh_per_kwp, cell_km2, scen.pv)
         for col, vals in cols.items():
@@ -382,6 +426,9 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
 
     ds = _grid_dataset(grid, coverage, region_frac, layers, usable, binding, scen)
     notes = _notes(scen, techs, layers, coverage_info, pv_yield)
+    if wind_cf is not None:
+        ds["wind_capacity_factor"] = (("y", "x"), wind_cf)
+        ds["wind_capacity_factor"].attrs.update({"units": "1", "description": "net capacity factor where usable"})
     if pv_yield is not None:
         ds["pv_specific_yield_kwh_per_kwp"] = (("y", "x"), pv_yield.specific_yield_kwh_per_kwp)
         ds["pv_specific_yield_kwh_per_kwp"].attrs.update({"units": "kWh/kWp/yr", "method": pv_yield.method})

@@ -46,6 +46,8 @@ def report(
     datum: str = typer.Option("wgs84", help="Datum of --boundaries lon/lat: wgs84 or gcj02."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept layers covering <99 % of the region."),
     rows: Optional[int] = typer.Option(None, help="Show at most this many counties in the table."),
+    wind: Optional[Path] = typer.Option(None, help="Mean wind-speed raster in m/s (e.g. Global Wind Atlas 100 m)."),
+    wind_height: Optional[float] = typer.Option(None, help="Height in m of the --wind speeds (100 for GWA)."),
     year: Optional[int] = typer.Option(None, help="Compare with the plans' targets for this year (e.g. 2030)."),
     targets: Optional[Path] = typer.Option(None, help="Your own targets CSV (same columns as the shipped one)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
@@ -60,12 +62,13 @@ def report(
         if quiet or format != Format.table or not err.is_terminal:
             a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
                        id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
+                       wind=wind, wind_height_m=wind_height,
                        progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
         else:
             with err.status("starting") as status:
                 a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
                            id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
-                           progress=lambda m: status.update(f"[bold]{m}"))
+                           wind=wind, wind_height_m=wind_height, progress=lambda m: status.update(f"[bold]{m}"))
         comparison, cmp_notes = (None, [])
         if year is not None or targets is not None:
             from .compare import target_comparison
@@ -148,6 +151,8 @@ def allocate_cmd(
     resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres."),
     scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name."),
     targets: Optional[Path] = typer.Option(None, help="Your own targets CSV."),
+    wind: Optional[Path] = typer.Option(None, help="Mean wind-speed raster in m/s (ranks wind by yield too)."),
+    wind_height: Optional[float] = typer.Option(None, help="Height in m of the --wind speeds (100 for GWA)."),
     out: Optional[Path] = typer.Option(None, help="Write allocation.csv, supply_curve.csv/.png/.svg here."),
     format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
@@ -162,7 +167,8 @@ def allocate_cmd(
     try:
         if (year is None) == (target_mw is None):
             raise SitingError("give either --year (use the plan's target) or --target-mw")
-        a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario,
+        a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, wind=wind,
+                   wind_height_m=wind_height,
                    progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
         source = None
         if year is not None:
@@ -250,6 +256,8 @@ def map_cmd(
     resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres."),
     scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name."),
     year: Optional[int] = typer.Option(2030, help="Targets year for the target-coverage layer (0: none)."),
+    wind: Optional[Path] = typer.Option(None, help="Mean wind-speed raster in m/s (e.g. Global Wind Atlas 100 m)."),
+    wind_height: Optional[float] = typer.Option(None, help="Height in m of the --wind speeds (100 for GWA)."),
     boundaries: Optional[Path] = typer.Option(None, help="Your own boundaries (any vector file)."),
     id_column: Optional[str] = typer.Option(None, help="Unique id column of --boundaries."),
     name_column: Optional[str] = typer.Option(None, help="Name column of --boundaries."),
@@ -262,7 +270,7 @@ def map_cmd(
     techs = [t.strip() for t in tech.split(",") if t.strip()]
     try:
         a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
-                   id_column=id_column, name_column=name_column,
+                   id_column=id_column, name_column=name_column, wind=wind, wind_height_m=wind_height,
                    progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
         stem = (a.region.name_pinyin.lower() + "_" + a.region.adcode) if a.region else Path(boundaries).stem
         if png:
@@ -280,6 +288,29 @@ def map_cmd(
         _fail(str(exc))
         return
     print(path)
+
+
+@app.command()
+def turbines(format: Format = typer.Option(Format.table, "--format", help="table, csv or json.")) -> None:
+    """The turbine library: rated power, rotor, hub heights, specific power, source."""
+    import pandas as pd
+
+    from . import report as rep
+    from .wind import list_turbines
+
+    df = pd.DataFrame([{"id": Path(t.path).stem if t.path else t.name, "name": t.name, "manufacturer": t.manufacturer, "rated_power_kw": t.rated_power_kw,
+                        "rotor_diameter_m": t.rotor_diameter_m,
+                        "hub_heights_m": ", ".join(f"{h:g}" for h in t.hub_heights_m),
+                        "specific_power_w_m2": round(t.specific_power_w_m2), "iec_class": t.iec_class or "",
+                        "source": t.source} for t in list_turbines()])
+    if format == Format.csv:
+        sys.stdout.write(df.to_csv(index=False))
+    elif format == Format.json:
+        sys.stdout.write(df.to_json(orient="records", force_ascii=False) + "\n")
+    else:
+        df["source"] = df["source"].str.slice(0, 70) + "…"
+        rep.frame_table(df, "Turbine library (add your own with a TOML file: [wind.model] turbine = \"path.toml\")",
+                        Console())
 
 
 @app.command(name="yield")

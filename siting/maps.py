@@ -388,26 +388,19 @@ _MAP_JS = """
 
 def inline_assets(page: str) -> str:
     """Replace CDN ``<script>``/``<link>`` tags by the vendored files; drop the unused ones."""
-    def script(mt: re.Match) -> str:
-        url = mt.group(1)
-        if any(d in url.lower() for d in _DROP):
-            return ""
-        for pattern, stem in _ASSETS:
-            if pattern in url:
-                return "<script>" + (STATIC / f"{stem}.js").read_text(encoding="utf-8") + "</script>"
-        raise ValueError(f"map asset not vendored: {url}")
+    def vendored(ext: str, tag: str):
+        def replace(mt: re.Match) -> str:
+            url = mt.group(1)
+            if any(d in url.lower() for d in _DROP):
+                return ""
+            for pattern, stem in _ASSETS:
+                if pattern in url:
+                    return f"<{tag}>" + (STATIC / f"{stem}.{ext}").read_text(encoding="utf-8") + f"</{tag}>"
+            raise ValueError(f"map asset not vendored: {url}")
+        return replace
 
-    def link(mt: re.Match) -> str:
-        url = mt.group(1)
-        if any(d in url.lower() for d in _DROP):
-            return ""
-        for pattern, stem in _ASSETS:
-            if pattern in url:
-                return "<style>" + (STATIC / f"{stem}.css").read_text(encoding="utf-8") + "</style>"
-        raise ValueError(f"map asset not vendored: {url}")
-
-    page = re.sub(r'<script src="(https?://[^"]+)"></script>', script, page)
-    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/?>', link, page)
+    page = re.sub(r'<script src="(https?://[^"]+)"></script>', vendored("js", "script"), page)
+    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/?>', vendored("css", "style"), page)
     return page
 
 

@@ -38,6 +38,8 @@ def _value_columns(a: Assessment) -> list[tuple[str, str, int]]:
             cols += [("energy_pv_gwh", "PV GWh/yr", 0), ("specific_yield_kwh_per_kwp", "PV kWh/kWp", 0)]
     if "wind" in a.technologies:
         cols += [("usable_wind_km2", "Wind usable km²", 0), ("capacity_wind_mw", "Wind MW", 0)]
+        if "energy_wind_gwh" in a.counties:
+            cols += [("wind_speed_hub_ms", "Wind m/s hub", 1), ("energy_wind_gwh", "Wind GWh/yr", 0)]
     return cols
 
 
@@ -221,3 +223,13 @@ def render_validation(result, a: Assessment, console: Console) -> None:
         console.print(t)
     for n in result.notes:
         console.print(f"• {escape(n)}", highlight=False)
+
+
+def frame_table(df: pd.DataFrame, title: str, console: Console) -> None:
+    """Print any small DataFrame as a rich table."""
+    t = Table(title=escape(title), header_style="bold")
+    for col in df.columns:
+        t.add_column(escape(str(col)), overflow="fold")
+    for _, r in df.iterrows():
+        t.add_row(*[escape(str(v)) for v in r])
+    console.print(t)

@@ -53,6 +53,7 @@ class LayerSpec(_Strict):
     classes: dict[int, str] = Field(default_factory=dict)
     valid_min: float | None = None
     valid_max: float | None = None
+    height_m: float | None = Field(None, gt=0.0, le=300.0)
 
 
 class _RuleBase(_Strict):
@@ -162,6 +163,23 @@ class PVSystemParams(_Strict):
     source: str = ""
 
 
+class WindModelParams(_Strict):
+    """Wind farm design and losses for the energy model (see :mod:`siting.wind`)."""
+
+    turbine: str = "nrel-bar-lowsp-3.25mw-166"
+    hub_height_m: float | None = Field(None, gt=10.0, le=250.0)
+    shear: Literal["power", "log"] = "power"
+    shear_exponent: float = Field(0.143, ge=0.0, le=0.6)
+    weibull_k: float = Field(2.0, gt=0.5, le=6.0)
+    wake_loss: float = Field(0.10, ge=0.0, lt=0.6)
+    availability_loss: float = Field(0.03, ge=0.0, lt=0.6)
+    electrical_loss: float = Field(0.02, ge=0.0, lt=0.6)
+    capacity_density: Literal["fixed", "spacing"] = "fixed"
+    spacing_crosswind_d: float = Field(5.0, gt=1.0, le=20.0)
+    spacing_downwind_d: float = Field(7.0, gt=1.0, le=30.0)
+    source: str = ""
+
+
 class TechSpec(_Strict):
     """Capacity parameters and eligibility rules for one technology."""
 
@@ -173,6 +191,7 @@ class TechSpec(_Strict):
     dc_ac_ratio: float | None = Field(None, ge=1.0, le=2.0)
     dc_ac_ratio_source: str = ""
     system: PVSystemParams | None = None
+    model: WindModelParams | None = None
     rules: dict[str, Rule] = Field(default_factory=dict)
 
 
@@ -269,7 +288,7 @@ def _absolutise_sources(data: dict, base: Path) -> None:
 
 
 _MODEL_FOR = {"layers": LayerSpec, "pv": TechSpec, "wind": TechSpec, "meta": Meta}
-_SUB_MODEL = {"system": PVSystemParams}
+_SUB_MODEL = {"system": PVSystemParams, "model": WindModelParams}
 _RULE_MODEL = {"classes": ClassesRule, "range": RangeRule, "buffer": BufferRule, "min_area": MinAreaRule,
                "force_include": ForceIncludeRule}
 

@@ -1,0 +1,110 @@
+"""Onshore wind on the analysis grid: hub-height speed, capacity factor and energy.
+
+The wind resource comes from a layer named ``wind_speed_ms`` (mean speed at
+the layer's declared ``height_m``, e.g. Global Wind Atlas at 100 m), with an
+optional ``weibull_k`` layer. Speeds are extrapolated to hub height (power law,
+or log law with roughness from the land cover), the turbine's power curve is
+integrated against a Weibull distribution at the cell's air density (from
+elevation), and wake, availability and electrical losses are applied
+(:mod:`siting.wind`). The capacity factor is computed only where land is
+usable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SitingError
+from .layers import GridLayer
+from .wind import (
+    DEFAULT_WEIBULL_K,
+    air_density_kg_m3,
+    capacity_factor,
+    check_wind_speed_ms,
+    load_turbine,
+    log_law_speed_ms,
+    net_capacity_factor,
+    power_law_speed_ms,
+    roughness_length_m,
+    spacing_density_mw_per_km2,
+)
+
+WIND_LAYER = "wind_speed_ms"
+WEIBULL_K_LAYER = "weibull_k"
+HUB_LAYER = "wind_speed_hub_ms"
+
+
+def hub_height_m(model) -> float:
+    """The scenario's hub height, or the turbine's first listed hub height."""
+    if model.hub_height_m:
+        return float(model.hub_height_m)
+    turbine = load_turbine(model.turbine)
+    if not turbine.hub_heights_m:
+        raise SitingError(f"turbine '{model.turbine}': no hub height listed; set [wind.model] hub_height_m")
+    return float(turbine.hub_heights_m[0])
+
+
+def hub_speed_layer(wind: GridLayer, height_m: float | None, model, land_cover: GridLayer | None,
+                    in_region: np.ndarray) -> GridLayer:
+    """Mean wind speed at hub height on the grid, as a derived layer.
+
+    Raises
+    ------
+    SitingError
+        If the layer's height is not declared or its values are not plausible m/s.
+    """
+    path = wind.provenance.get("path", WIND_LAYER)
+    if height_m is None:
+        raise SitingError(f"layer '{WIND_LAYER}' ({path}): declare the height the speeds are for, "
+                          "e.g. height_m = 100 for Global Wind Atlas (or --wind-height 100)")
+    speeds = wind.data
+    check_wind_speed_ms(speeds[in_region & np.isfinite(speeds)], str(path))
+    hub = hub_height_m(model)
+    if model.shear == "log":
+        if land_cover is None:
+            raise SitingError("[wind.model] shear = 'log' needs a land_cover layer for the roughness length")
+        z0 = roughness_length_m(np.where(land_cover.nodata_mask, 0, land_cover.data), scheme="igbp")
+        out = log_law_speed_ms(speeds, height_m, hub, z0)
+    else:
+        out = power_law_speed_ms(speeds, height_m, hub, model.shear_exponent)
+    out = np.asarray(out, dtype="float32")
+    prov = {"layer": HUB_LAYER, "source": f"derived from {WIND_LAYER} at {height_m:g} m", "path": path,
+            "sha256": wind.provenance.get("sha256", ""), "resolution": wind.provenance.get("resolution", ""),
+            "units": "m/s", "kind": "continuous", "resampling": wind.resampling,
+            "method": (f"log law, z0 from land cover, to {hub:g} m" if model.shear == "log"
+                       else f"power law, alpha {model.shear_exponent:g}, to {hub:g} m"),
+            "coarse": wind.provenance.get("coarse", False)}
+    return GridLayer(name=HUB_LAYER, data=out, kind="continuous", nodata_mask=~np.isfinite(out),
+                     outside_mask=wind.outside_mask, resampling=wind.resampling, provenance=prov)
+
+
+def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibull_k: np.ndarray | None,
+                             elevation_m: np.ndarray | None, model) -> np.ndarray:
+    """Net capacity factor per cell where land is usable and the speed is known (NaN elsewhere)."""
+    turbine = load_turbine(model.turbine)
+    cells = np.nonzero((usable > 0) & np.isfinite(hub_speed_ms))
+    out = np.full(usable.shape, np.nan, dtype="float32")
+    if cells[0].size == 0:
+        return out
+    speed = hub_speed_ms[cells].astype("float64")
+    k = np.full(speed.shape, model.weibull_k or DEFAULT_WEIBULL_K)
+    if weibull_k is not None:
+        kk = weibull_k[cells].astype("float64")
+        k = np.where(np.isfinite(kk) & (kk > 0), kk, k)
+    rho = None
+    if elevation_m is not None:
+        elev = elevation_m[cells].astype("float64")
+        rho = air_density_kg_m3(np.where(np.isfinite(elev), elev, 0.0) + hub_height_m(model))
+    gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho)
+    out[cells] = net_capacity_factor(gross, model.wake_loss, model.availability_loss, model.electrical_loss)
+    return out
+
+
+def wind_density_mw_per_km2(tech) -> float:
+    """Packing density: the scenario's fixed MW/km², or rated power / (a D × b D) from the turbine."""
+    model = tech.model
+    if model is None or model.capacity_density == "fixed":
+        return tech.capacity_density_mw_per_km2
+    turbine = load_turbine(model.turbine)
+    return float(spacing_density_mw_per_km2(turbine.rated_power_kw, turbine.rotor_diameter_m,
+                                            model.spacing_crosswind_d, model.spacing_downwind_d))
