@@ -28,9 +28,9 @@ from .eligibility import LayerArray, evaluate, skipped_rules
 from .errors import SitingError
 from .grid import CHINA_ALBERS, Coverage, Grid, county_coverage, make_grid
 from .layers import GridLayer, load_layer
-from .scenario import Scenario, WindModelParams, load_scenario
-from .windgrid import HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER, hub_speed_layer, net_capacity_factor_grid, \
-    wind_density_mw_per_km2
+from .scenario import ClassesRule, Scenario, WindModelParams, load_scenario
+from .windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub,
+                       hub_speed_layer, needs_typhoon_class, net_capacity_factor_grid, wind_density_mw_per_km2)
 
 COVERAGE_MIN_SHARE = 0.99
 TECHNOLOGIES = ("pv", "wind")
@@ -214,13 +214,53 @@ def _check_coverage(layer: GridLayer, region_frac: np.ndarray, allow_partial: bo
     return info
 
 
+def _class_notes(scen: Scenario, techs, layers: dict[str, GridLayer], in_region: np.ndarray) -> list[str]:
+    """Warn about class codes found in the region that the layer's legend (or, without one, the rules) lacks."""
+    from .scenario import ClassesRule
+
+    notes = []
+    for name, lay in layers.items():
+        if lay.kind != "categorical":
+            continue
+        present = np.unique(lay.data[in_region & ~lay.nodata_mask])
+        spec = scen.layers.get(name)
+        if spec is not None and spec.classes:
+            known, what = set(spec.classes), "its legend ([layers.%s.classes])" % name
+        else:
+            known, what = set(), "any rule"
+            for t in techs:
+                for rule in getattr(scen, t).rules.values():
+                    if isinstance(rule, ClassesRule) and rule.layer == name:
+                        known |= set(rule.exclude) | set(rule.include or []) | set(rule.weights)
+            if not known:
+                continue
+            if spec is not None and is_vector_source(spec.source):
+                known.add(0)  # 0 is "no feature" in a rasterised vector layer
+        unknown = sorted(int(c) for c in present if int(c) not in known)
+        if unknown:
+            notes.append(f"layer '{name}' has class codes that {what} does not mention: "
+                         f"{', '.join(map(str, unknown[:20]))}{' …' if len(unknown) > 20 else ''}; "
+                         "they keep weight 1 unless a rule says otherwise.")
+    return notes
+
+
+def is_vector_source(source: str) -> bool:
+    from .layers import is_vector
+
+    return not source.startswith("builtin:") and is_vector(source)
+
+
 def _pv_yield(grid: Grid, in_region: np.ndarray, layers: dict[str, GridLayer], scen: Scenario):
     from .pvgrid import PVOUT_LAYER, layer_yield, pv_system_spec, simulated_yield
 
     if PVOUT_LAYER in layers:
         return layer_yield(layers[PVOUT_LAYER].data, layers[PVOUT_LAYER].provenance["path"])
     elevation = layers["elevation_m"].data if "elevation_m" in layers else None
-    return simulated_yield(grid, in_region, elevation, pv_system_spec(scen.pv))
+    ghi_spec = scen.layers.get("ghi_kwh_per_m2_yr")
+    finer = None
+    if ghi_spec is not None and not ghi_spec.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layers:
+        finer = layers["ghi_kwh_per_m2_yr"].data
+    return simulated_yield(grid, in_region, elevation, pv_system_spec(scen.pv), annual_ghi_kwh_m2=finer)
 
 
 def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer], coverage_info: dict,
@@ -228,10 +268,13 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer
     notes = []
     coarse = [f"{n} ({layers[n].provenance['resolution']})" for n in layers if layers[n].provenance.get("coarse")]
     if coarse:
-        notes.append(
-            "Coarse built-in data: " + ", ".join(coarse) + ". No slope (no DEM finer than 9 km), no ecological "
-            "red-line or protected-area polygons, no permanent-basic-farmland polygons (cropland is the proxy). "
-            "County figures are indicative; use real layers for planning.")
+        lacking = [text for layer, text in (("slope_deg", "no slope (no DEM finer than 9 km)"),
+                                            ("protected", "no ecological red-line or protected-area polygons"),
+                                            ("basic_farmland", "no permanent-basic-farmland polygons (cropland is "
+                                                               "the proxy)")) if layer not in layers]
+        notes.append("Coarse built-in data: " + ", ".join(coarse) + "." +
+                     (" " + "; ".join(lacking).capitalize() + "." if lacking else "") +
+                     " County figures are indicative; use real layers for planning.")
     for t in techs:
         for rule, layer in skipped_rules(getattr(scenario, t), layers):
             notes.append(f"{t} rule '{rule}' not applied: layer '{layer}' is not available "
@@ -254,12 +297,15 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer
         notes.append(f"Wind energy from {layers[HUB_LAYER].provenance['method']}, turbine {m.turbine}, Weibull k "
                      f"{'from the weibull_k layer' if WEIBULL_K_LAYER in layers else m.weibull_k}, losses: wake "
                      f"{m.wake_loss:.0%}, availability {m.availability_loss:.0%}, electrical {m.electrical_loss:.0%}.")
-    if pv_yield is not None and pv_yield.method == "simulated":
+    if pv_yield is not None and pv_yield.method == "simulated" and "scaled" in pv_yield.detail["method"]:
+        notes.append("PV yield simulated with pvlib physics: MERRA-2 monthly shape scaled to the annual GHI layer "
+                     f"({pv_yield.detail['simulations']} simulations).")
+    elif pv_yield is not None and pv_yield.method == "simulated":
         notes.append("PV yield simulated with pvlib physics on 3° MERRA-2 monthly irradiance (one value per 3° "
-                      "cell). MERRA-2 overestimates surface irradiance in South China, so kWh/kWp is likely high; "
-                      "declare a PVOUT or GHI layer (e.g. Global Solar Atlas) for planning.")
+                     "cell). MERRA-2 overestimates surface irradiance in South China, so kWh/kWp is likely high; "
+                     "declare a PVOUT or GHI layer (e.g. Global Solar Atlas) for planning.")
     elif pv_yield is not None:
-        notes.append(f"PV yield taken from the layer '{'pvout_kwh_per_kwp'}' without simulation.")
+        notes.append("PV yield taken from the layer 'pvout_kwh_per_kwp' without simulation.")
     return notes
 
 
@@ -323,6 +369,18 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         scen.layers[WIND_LAYER] = LayerSpec(source=str(path), kind="continuous", units="m/s",
                                             height_m=wind_height_m, description="mean wind speed (user file)")
         scen_prov = {**scen_prov, "wind_layer": {"path": str(path), "height_m": wind_height_m}}
+    if "wind" in techs and scen.wind is not None and TYPHOON_LAYER in scen.layers:
+        from .wind import load_turbine
+
+        model = scen.wind.model or WindModelParams()
+        if needs_typhoon_class(load_turbine(model.turbine).iec_class):
+            scen = scen.model_copy(deep=True)
+            scen.wind.rules["typhoon_turbine_class"] = ClassesRule(
+                type="classes", layer=TYPHOON_LAYER, exclude=[1],
+                description=f"turbine {model.turbine} is not typhoon-rated (IEC 61400-1 class T/S): cells whose "
+                            "typhoon exposure requires it are excluded",
+                source="IEC 61400-1 ed. 4 (2019) class T for tropical-cyclone regions; layer typhoon_exposure: 1 = "
+                       "class T required")
     missing = [t for t in techs if getattr(scen, t) is None]
     if missing:
         raise SitingError(f"scenario '{scen.meta.name}' defines no rules for {', '.join(missing)}")
@@ -406,8 +464,12 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
             say("wind capacity factor")
             k_layer = layers[WEIBULL_K_LAYER].data if WEIBULL_K_LAYER in layers else None
             elev = layers["elevation_m"].data if "elevation_m" in layers else None
-            wind_cf = net_capacity_factor_grid(usable["wind"], layers[HUB_LAYER].data, k_layer, elev,
-                                               scen.wind.model or WindModelParams())
+            model = scen.wind.model or WindModelParams()
+            a_hub = None
+            if WEIBULL_A_LAYER in layers:
+                a_height = scen.layers[WEIBULL_A_LAYER].height_m or scen.layers[WIND_LAYER].height_m
+                a_hub = extrapolate_to_hub(layers[WEIBULL_A_LAYER].data, a_height, model, layers.get("land_cover"))
+            wind_cf = net_capacity_factor_grid(usable["wind"], layers[HUB_LAYER].data, k_layer, elev, model, a_hub)
 
     say("county table")
     means = {n: lay.data for n, lay in layers.items() if n in ("ghi_kwh_per_m2_yr", "elevation_m", HUB_LAYER)
@@ -425,7 +487,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     totals = subtotals(table)
 
     ds = _grid_dataset(grid, coverage, region_frac, layers, usable, binding, scen)
-    notes = _notes(scen, techs, layers, coverage_info, pv_yield)
+    notes = _notes(scen, techs, layers, coverage_info, pv_yield) + _class_notes(scen, techs, layers, in_region)
     if wind_cf is not None:
         ds["wind_capacity_factor"] = (("y", "x"), wind_cf)
         ds["wind_capacity_factor"].attrs.update({"units": "1", "description": "net capacity factor where usable"})

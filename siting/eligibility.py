@@ -1,6 +1,7 @@
 """Eligibility: turn layers into the usable share (0..1) of each cell, rule by rule.
 
-The rules of a technology are applied in order. Each one multiplies the
+The rules of a technology are applied in order (minimum-area rules and then
+forced inclusions last, wherever they are written). Each one multiplies the
 usable share by a factor 0..1 (classes, range, buffer), drops small patches
 (min_area) or raises the share where a condition holds (force_include). The
 share a rule removes from each cell is handed to a ``record`` callback, so the
@@ -155,8 +156,11 @@ def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.nda
         if "exclude" in policies:
             step(f"nodata:{layer}", np.where(layers[layer].nodata, 0.0, usable))
 
-    # 2. The rules, in order.
-    for name, rule in tech.rules.items():
+    # 2. The rules, in order; minimum-area rules then forced inclusions come last, whatever their position,
+    #    so that a scenario extending a preset can add exclusions after the preset's min_area rule.
+    rank = {MinAreaRule: 1, ForceIncludeRule: 2}
+    ordered = sorted(tech.rules.items(), key=lambda item: rank.get(type(item[1]), 0))
+    for name, rule in ordered:
         if isinstance(rule, MinAreaRule):
             keep = min_area_keep(usable, cell_area_km2, rule.min_area_km2)
             step(name, np.where(keep, usable, 0.0))

@@ -238,7 +238,14 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
             raise SitingError(f"layer file {path}: cannot be read ({exc})") from exc
         nd = nodata if nodata is not None else src.nodata
         res = f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src.crs.linear_units or 'units'}"
-        return SourceRaster(arr, src.window_transform(win), src.crs, nd, str(path), res, file_sha256(path))
+        extra = {}
+        file_scale, file_offset = float(src.scales[band - 1] or 1.0), float(src.offsets[band - 1] or 0.0)
+        if (file_scale, file_offset) != (1.0, 0.0):
+            valid = arr != nd if nd is not None else np.ones(arr.shape, bool)
+            arr = np.where(valid, arr.astype("float64") * file_scale + file_offset, np.nan).astype("float32")
+            nd = np.nan
+            extra["file_scale_offset"] = [file_scale, file_offset]
+        return SourceRaster(arr, src.window_transform(win), src.crs, nd, str(path), res, file_sha256(path), extra)
 
 
 def _source_resolution_m(src: SourceRaster, grid: Grid) -> float:
@@ -314,6 +321,65 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     return dst, resampling
 
 
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".fgb", ".gml", ".kml", ".zip")
+
+
+def is_vector(path: str | Path) -> bool:
+    """Whether a layer source is a vector file (by its suffix)."""
+    return Path(path).suffix.lower() in VECTOR_SUFFIXES
+
+
+def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> GridLayer:
+    """Rasterise a vector layer (polygons, lines, points) onto the grid as classes.
+
+    Each feature burns ``spec.burn_value`` (or its integer ``spec.value_column``)
+    into the cells it covers: cell centres inside it (``rasterize = "centre"``)
+    or every cell it touches (``"all_touched"``). Cells with no feature are 0,
+    which is data ("no feature"), not nodata. Invalid geometries are repaired
+    and counted in the provenance.
+    """
+    import geopandas as gpd
+
+    if not path.exists():
+        raise SitingError(f"layer file {path}: does not exist")
+    try:
+        gdf = gpd.read_parquet(path) if path.suffix.lower() == ".parquet" else gpd.read_file(path, bbox=bounds_ll)
+    except Exception as exc:
+        raise SitingError(f"layer file {path}: cannot be read as a vector file ({exc})") from exc
+    if gdf.crs is None:
+        raise SitingError(f"layer file {path}: has no CRS; save it with one (EPSG:4326 for lon/lat)")
+    if spec.kind != "categorical":
+        raise SitingError(f"layer '{name}' ({path}): a vector layer must be kind = \"categorical\"")
+    if spec.value_column and spec.value_column not in gdf.columns:
+        raise SitingError(f"layer file {path}: no column '{spec.value_column}'; columns are {list(gdf.columns)}")
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    invalid = ~gdf.geometry.is_valid
+    n_invalid = int(invalid.sum())
+    if n_invalid:
+        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
+    gdf = gdf.to_crs(grid.crs)
+    if spec.value_column:
+        values = gdf[spec.value_column]
+        if values.isna().any() or not np.all(np.mod(values.to_numpy(dtype="float64"), 1) == 0):
+            raise SitingError(f"layer file {path}: column '{spec.value_column}' must hold whole class codes")
+        values = values.astype("int64").to_numpy()
+        if values.min(initial=0) < 0 or values.max(initial=0) >= CATEGORICAL_NODATA:
+            raise SitingError(f"layer file {path}: class codes must be within 0..65534")
+    else:
+        values = np.full(len(gdf), spec.burn_value, dtype="int64")
+    shapes = [(g, int(v)) for g, v in zip(gdf.geometry, values)]
+    data = (features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint16",
+                               all_touched=spec.rasterize == "all_touched") if shapes
+            else np.zeros(grid.shape, dtype="uint16"))
+    prov = {"layer": name, "source": spec.source, "path": str(path), "sha256": file_sha256(path),
+            "resolution": f"vector, {len(gdf)} features, rasterised ({spec.rasterize})", "units": spec.units,
+            "kind": "categorical", "resampling": f"rasterise {spec.rasterize}", "licence": spec.licence,
+            "citation": spec.citation, "coarse": spec.coarse, "invalid_geometries_repaired": n_invalid}
+    none = np.zeros(grid.shape, dtype=bool)
+    return GridLayer(name=name, data=data, kind="categorical", nodata_mask=none, outside_mask=none,
+                     resampling=f"rasterise {spec.rasterize}", provenance=prov)
+
+
 def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = None) -> GridLayer:
     """Read one declared layer for a region and put it on the grid.
 
@@ -338,7 +404,16 @@ def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = N
         path = Path(spec.source).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
+        if is_vector(path):
+            return load_vector_layer(name, spec, grid, bounds_ll, path)
         src = read_raster_file(path, bounds_ll, band=spec.band, nodata=spec.nodata)
+    if spec.kind == "continuous" and (spec.scale, spec.offset) != (1.0, 0.0):
+        arr = src.array.astype("float32")
+        if src.nodata is not None and np.isfinite(src.nodata):
+            arr[src.array == src.nodata] = np.nan
+        src.array = arr * np.float32(spec.scale) + np.float32(spec.offset)
+        src.nodata = np.nan
+        src.extra["scale_offset"] = [spec.scale, spec.offset]
     data, method = resample_to_grid(src, grid, spec.kind, spec.resampling)
     nodata = (data == CATEGORICAL_NODATA) if spec.kind == "categorical" else ~np.isfinite(data)
     outside = ~_footprint_on_grid(src, grid)

@@ -68,7 +68,8 @@ def resource_index_on_grid(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return out, lat, lon, monthly.reshape(12, -1).T
 
 
-def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_m: np.ndarray | None, system) -> GridYield:
+def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_m: np.ndarray | None, system,
+                    annual_ghi_kwh_m2: np.ndarray | None = None, ratio_step: float = 0.02) -> GridYield:
     """Run the hourly PV model per resource cell and map the yield onto the grid.
 
     Parameters
@@ -78,33 +79,62 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_m: np.ndarray |
     elevation_m : numpy.ndarray or None
         Elevation on the grid; resource cells use its mean over their region part.
     system : siting.pv.PVSystemSpec
+    annual_ghi_kwh_m2 : numpy.ndarray, optional
+        A finer annual GHI layer on the grid (e.g. Global Solar Atlas). The
+        MERRA-2 monthly shape of each cell is then scaled to it: cells are
+        grouped by their ratio to the MERRA-2 annual total in steps of
+        ``ratio_step`` and each group is simulated, so temperature and clipping
+        respond to the finer irradiance.
     """
+    from .layers import annual_energy_kwh_m2
     from .pv import simulate_yield
 
     index, lat, lon, monthly = resource_index_on_grid(grid)
-    used = np.unique(index[in_region & (index >= 0)])
+    valid = in_region & (index >= 0)
+    used = np.unique(index[valid])
     elev = np.zeros(used.size, dtype="float64")
     if elevation_m is not None:
-        pos = np.searchsorted(used, index[in_region & (index >= 0)])
-        vals = elevation_m[in_region & (index >= 0)].astype("float64")
+        pos = np.searchsorted(used, index[valid])
+        vals = elevation_m[valid].astype("float64")
         ok = np.isfinite(vals)
         s = np.bincount(pos[ok], weights=vals[ok], minlength=used.size)
         n = np.bincount(pos[ok], minlength=used.size)
         elev = np.where(n > 0, s / np.maximum(n, 1), 0.0)
-    result = simulate_yield(lat[used], lon[used], elev, monthly[used], system)
-    per_cell = np.full(lat.size, np.nan, dtype="float32")
-    per_cell[used] = result.specific_yield_kwh_per_kwp
-    yield_grid = np.where(index >= 0, per_cell[np.maximum(index, 0)], np.nan).astype("float32")
+    elev_of = dict(zip(used.tolist(), elev))
+    if annual_ghi_kwh_m2 is None:
+        ratio = np.ones(valid.sum())
+    else:
+        merra_annual = annual_energy_kwh_m2(monthly.T)
+        ratio = annual_ghi_kwh_m2[valid].astype("float64") / merra_annual[index[valid]]
+        ratio = np.where(np.isfinite(ratio), np.round(ratio / ratio_step) * ratio_step, np.nan)
+    cell_of = index[valid].astype("int64")
+    have = np.isfinite(ratio)
+    pairs, inverse = np.unique(np.column_stack([cell_of[have], np.round(ratio[have] / ratio_step)]), axis=0,
+                               return_inverse=True)
+    cells = pairs[:, 0].astype("int64")
+    scale = pairs[:, 1] * ratio_step
+    result = simulate_yield(lat[cells], lon[cells], np.array([elev_of[c] for c in cells]),
+                            monthly[cells] * scale[:, None], system)
+    flat = np.full(grid.shape, np.nan, dtype="float32")
+    vals = np.full(valid.sum(), np.nan, dtype="float32")
+    vals[have] = result.specific_yield_kwh_per_kwp[inverse.reshape(-1)]
+    flat[valid] = vals
+    method = ("simulated: hourly typical year per 3° MERRA-2 cell (siting.pv), mapped by nearest cell"
+              if annual_ghi_kwh_m2 is None else
+              "simulated: MERRA-2 monthly shape scaled to the annual GHI layer in steps of "
+              f"{ratio_step:.0%}, hourly typical year per (3° cell, step) (siting.pv)")
     detail = {
-        "method": "simulated: hourly typical year per 3° MERRA-2 cell (siting.pv), mapped by nearest cell",
+        "method": method,
+        "simulations": int(len(cells)),
         "resource_cells": [
-            {"lat_deg": float(lat[i]), "lon_deg": float(lon[i]), "elevation_m": round(float(e), 1),
-             "ghi_kwh_per_m2_yr": round(float(g), 1), "specific_yield_kwh_per_kwp": round(float(y), 1)}
-            for i, e, g, y in zip(used, elev, result.ghi_kwh_per_m2_yr, result.specific_yield_kwh_per_kwp)
+            {"lat_deg": float(lat[c]), "lon_deg": float(lon[c]), "ghi_scale": round(float(k), 3),
+             "elevation_m": round(float(elev_of[c]), 1), "ghi_kwh_per_m2_yr": round(float(g), 1),
+             "specific_yield_kwh_per_kwp": round(float(y), 1)}
+            for c, k, g, y in zip(cells[:200], scale, result.ghi_kwh_per_m2_yr, result.specific_yield_kwh_per_kwp)
         ],
         "losses": {k: float(np.nanmean(v)) for k, v in result.losses.items()},
     }
-    return GridYield(yield_grid, "simulated", detail)
+    return GridYield(flat, "simulated", detail)
 
 
 def layer_yield(pvout: np.ndarray, path: str) -> GridYield:

@@ -54,6 +54,12 @@ class LayerSpec(_Strict):
     valid_min: float | None = None
     valid_max: float | None = None
     height_m: float | None = Field(None, gt=0.0, le=300.0)
+    scale: float = 1.0
+    offset: float = 0.0
+    derive: Literal["slope_deg"] | None = None
+    rasterize: Literal["centre", "all_touched"] = "centre"
+    value_column: str | None = None
+    burn_value: int = Field(1, ge=1, le=65534)
 
 
 class _RuleBase(_Strict):

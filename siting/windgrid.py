@@ -31,6 +31,8 @@ from .wind import (
 
 WIND_LAYER = "wind_speed_ms"
 WEIBULL_K_LAYER = "weibull_k"
+WEIBULL_A_LAYER = "weibull_a_ms"
+TYPHOON_LAYER = "typhoon_exposure"
 HUB_LAYER = "wind_speed_hub_ms"
 
 
@@ -78,9 +80,29 @@ def hub_speed_layer(wind: GridLayer, height_m: float | None, model, land_cover: 
                      outside_mask=wind.outside_mask, resampling=wind.resampling, provenance=prov)
 
 
+def extrapolate_to_hub(values_ms: np.ndarray, height_m: float, model, land_cover) -> np.ndarray:
+    """Shear a speed-like field (mean speed or Weibull A) from ``height_m`` to hub height."""
+    hub = hub_height_m(model)
+    if model.shear == "log":
+        z0 = roughness_length_m(np.where(land_cover.nodata_mask, 0, land_cover.data), scheme="igbp")
+        return np.asarray(log_law_speed_ms(values_ms, height_m, hub, z0), dtype="float32")
+    return np.asarray(power_law_speed_ms(values_ms, height_m, hub, model.shear_exponent), dtype="float32")
+
+
+def needs_typhoon_class(turbine_iec_class: str | None) -> bool:
+    """True when a turbine is *not* rated for typhoon exposure (IEC 61400-1 class T, or class S)."""
+    cls = (turbine_iec_class or "").upper()
+    return not ("T" in cls or cls.strip().startswith("S") or "/S" in cls)
+
+
 def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibull_k: np.ndarray | None,
-                             elevation_m: np.ndarray | None, model) -> np.ndarray:
-    """Net capacity factor per cell where land is usable and the speed is known (NaN elsewhere)."""
+                             elevation_m: np.ndarray | None, model,
+                             weibull_a_hub_ms: np.ndarray | None = None) -> np.ndarray:
+    """Net capacity factor per cell where land is usable and the speed is known (NaN elsewhere).
+
+    With a Weibull A field (at hub height) the distribution is taken from A and k
+    directly; otherwise A follows from the mean speed and k.
+    """
     turbine = load_turbine(model.turbine)
     cells = np.nonzero((usable > 0) & np.isfinite(hub_speed_ms))
     out = np.full(usable.shape, np.nan, dtype="float32")
@@ -95,7 +117,19 @@ def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibu
     if elevation_m is not None:
         elev = elevation_m[cells].astype("float64")
         rho = air_density_kg_m3(np.where(np.isfinite(elev), elev, 0.0) + hub_height_m(model))
-    gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho)
+    if weibull_a_hub_ms is not None:
+        a_ms = weibull_a_hub_ms[cells].astype("float64")
+        use_a = np.isfinite(a_ms) & (a_ms > 0)
+        gross = np.where(use_a, 0.0, np.nan)
+        if use_a.any():
+            gross[use_a] = capacity_factor(None, k[use_a], turbine.power_curve,
+                                           air_density_kg_m3=None if rho is None else rho[use_a],
+                                           weibull_scale_ms=a_ms[use_a])
+        if (~use_a).any():
+            gross[~use_a] = capacity_factor(speed[~use_a], k[~use_a], turbine.power_curve,
+                                            air_density_kg_m3=None if rho is None else rho[~use_a])
+    else:
+        gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho)
     out[cells] = net_capacity_factor(gross, model.wake_loss, model.availability_loss, model.electrical_loss)
     return out
 

@@ -122,3 +122,14 @@ def test_a_stricter_rule_never_increases_usable_area(land, w, excl, extra, dist,
     for spec in stricter:
         u, _ = run(spec, {"lc": lc(land)})
         assert u.sum() <= base.sum() + 1e-6
+
+
+def test_min_area_and_force_include_run_last():
+    land = lc([[10, 10, 12], [10, 12, 12], [12, 12, 12]])
+    spec = tech({"force": {"type": "force_include", "layer": "lc", "classes": [12], "weight": 0.1},
+                 "min": {"type": "min_area", "min_area_km2": 2.5},
+                 "crop": {"type": "classes", "layer": "lc", "exclude": [12]}})
+    usable, steps = run(spec, {"lc": land})
+    assert list(steps) == ["nodata:lc", "crop", "min", "force"]
+    # the 3 grassland cells form one 3 km² patch (kept); cropland is excluded and then forced back at 0.1
+    assert np.allclose(usable, np.where(land.data == 10, 1.0, 0.1))

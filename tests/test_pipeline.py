@@ -161,3 +161,56 @@ def test_bad_arguments():
         siting.assess("guangxi", resolution_m=0)
     with pytest.raises(SitingError, match="give a region"):
         siting.assess()
+
+
+def test_vector_layer_rasterised_and_buffered(case, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    bnd, _, _ = case
+    raster = synthetic.write_classes(tmp_path, name="lc2.tif")
+    x0, y0 = synthetic.origin()
+    km = synthetic.KM
+    # a 4 km x 4 km reserve inside B (grassland), given in lon/lat with one invalid (bow-tie) polygon
+    reserve = shapely.box(x0 + 25 * km, y0 + 5 * km, x0 + 29 * km, y0 + 9 * km)
+    bowtie = shapely.Polygon([(x0 + 32 * km, y0 + 2 * km), (x0 + 34 * km, y0 + 4 * km), (x0 + 34 * km, y0 + 2 * km),
+                              (x0 + 32 * km, y0 + 4 * km)])
+    gdf = gpd.GeoDataFrame({"kind": [1, 1]}, geometry=[reserve, bowtie], crs=synthetic.CHINA_ALBERS).to_crs("EPSG:4326")
+    gdf.to_file(tmp_path / "reserves.gpkg")
+    scen = tmp_path / "v.toml"
+    scen.write_text(synthetic.SCENARIO.format(raster=raster.name) + '''
+[layers.reserve]
+source = "reserves.gpkg"
+kind = "categorical"
+units = "1 = reserve"
+
+[pv.rules.reserve]
+type = "classes"
+layer = "reserve"
+exclude = [1]
+source = "test"
+
+[pv.rules.reserve_buffer]
+type = "buffer"
+layer = "reserve"
+classes = [1]
+distance_m = 1000.0
+source = "test"
+''', encoding="utf-8")
+    a = run_case(bnd, scen)
+    b = a.counties.set_index("adcode").loc["B"]
+    assert b.removed_pv_reserve_km2 == pytest.approx(16 + 1, abs=2.5)  # 4x4 km, plus the repaired bow-tie
+    # a 1 km buffer around a 4 km square adds a ring of cells whose centres are within 1 km: 4 sides x 4 cells
+    assert b.removed_pv_reserve_buffer_km2 == pytest.approx(16, abs=6)
+    inp = [i for i in a.provenance["inputs"] if i["layer"] == "reserve"][0]
+    assert inp["invalid_geometries_repaired"] == 1
+
+
+def test_unknown_class_codes_are_listed(case, tmp_path):
+    bnd, _, _ = case
+    raster = synthetic.write_classes(tmp_path, name="lc3.tif")
+    scen = tmp_path / "legend.toml"
+    scen.write_text(synthetic.SCENARIO.format(raster=raster.name).replace(
+        'units = "class"', 'units = "class"\nclasses = { 10 = "grass", 12 = "crop" }'), encoding="utf-8")
+    a = run_case(bnd, scen)
+    assert any("class codes" in n and ": 0" in n for n in a.notes)

@@ -92,3 +92,17 @@ def test_missing_file():
 def test_preset_path_is_packaged():
     assert preset_path("china").name == "china.toml"
     assert isinstance(load_scenario("china")[0].pv.rules["forest"], ClassesRule)
+
+
+def test_guangxi_example_is_a_valid_scenario():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "layers" / "guangxi_example.toml"
+    scen, prov = load_scenario(path)
+    assert scen.meta.name == "guangxi-real-data" and len(prov["files"]) == 2
+    assert scen.layers["landuse_survey"].value_column == "DLBM1"
+    assert scen.layers["wind_speed_ms"].height_m == 100
+    assert scen.layers["slope_deg"].derive == "slope_deg"
+    # user rules are appended after the preset's, and every rule names its source
+    assert list(scen.pv.rules)[:3] == ["protected_areas", "basic_farmland", "water_wetland_urban_snow"]
+    assert all(r.source for t in ("pv", "wind") for r in getattr(scen, t).rules.values())

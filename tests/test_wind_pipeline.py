@@ -84,3 +84,44 @@ def test_bad_wind_inputs(tmp_path, constant_wind):
         siting.assess("柳州", tech="wind", resolution_m=5000, wind=neg, wind_height_m=100)
     with pytest.raises(SitingError, match="does not exist"):
         siting.assess("柳州", tech="wind", resolution_m=5000, wind=tmp_path / "none.tif", wind_height_m=100)
+
+
+def test_weibull_a_layer_and_typhoon_exposure(tmp_path, constant_wind):
+    a_file = gwa_raster(tmp_path / "gwa_a.tif", lambda lon, lat: np.full(lon.shape, 7.3))
+    k_file = gwa_raster(tmp_path / "gwa_k.tif", lambda lon, lat: np.full(lon.shape, 2.2))
+    typhoon = gwa_raster(tmp_path / "typhoon.tif", lambda lon, lat: (lat < 24.5).astype("float32"))
+    scen = tmp_path / "w.toml"
+    scen.write_text(f'''extends = "china"
+[layers.wind_speed_ms]
+source = "{constant_wind}"
+kind = "continuous"
+units = "m/s"
+height_m = 100
+[layers.weibull_a_ms]
+source = "{a_file}"
+kind = "continuous"
+units = "m/s"
+height_m = 100
+[layers.weibull_k]
+source = "{k_file}"
+kind = "continuous"
+units = "1"
+[layers.typhoon_exposure]
+source = "{typhoon}"
+kind = "categorical"
+units = "1 = typhoon-class turbine required"
+''', encoding="utf-8")
+    a = siting.assess("柳州", tech="wind", resolution_m=2000, scenario=scen)
+    model = a.scenario.wind.model
+    curve = load_turbine(model.turbine).power_curve
+    a_hub = power_law_speed_ms(7.3, 100.0, model.hub_height_m, model.shear_exponent)
+    cf_ref = [float(net_capacity_factor(capacity_factor(None, np.array([2.2]), curve, weibull_scale_ms=np.array([a_hub]),
+                                                        air_density_kg_m3=air_density_kg_m3(np.array([e + model.hub_height_m]))),
+                                        model.wake_loss, model.availability_loss, model.electrical_loss)[0])
+              for e in (float(np.nanmin(a.grid.elevation_m)), float(np.nanmax(a.grid.elevation_m)))]
+    c = a.counties[a.counties.capacity_wind_mw > 0]
+    assert (c.capacity_factor_wind <= max(cf_ref) + 1e-6).all() and (c.capacity_factor_wind >= min(cf_ref) - 1e-6).all()
+    # the default turbine is not typhoon-rated: the southern cells are excluded, and the waterfall says why
+    assert "removed_wind_typhoon_turbine_class_km2" in a.counties
+    south = a.counties.set_index("name_zh").loc["柳南区"]
+    assert south.removed_wind_typhoon_turbine_class_km2 > 0.9 * south.grid_area_km2 - south.removed_wind_water_wetland_urban_snow_km2 - 1
