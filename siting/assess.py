@@ -214,6 +214,46 @@ def _check_coverage(layer: GridLayer, region_frac: np.ndarray, allow_partial: bo
     return info
 
 
+def _derive_terrain(scen: Scenario, techs, grid: Grid, layers: dict, coverage_info: dict, region_frac: np.ndarray,
+                    allow_partial: bool, say) -> Scenario:
+    """Turn range rules on DEM-derived slope layers into factor rules on the share of each cell that passes.
+
+    Slope is computed with Horn's method at the DEM's own resolution, and each analysis cell gets the
+    share of its DEM pixels within the limit (resampling slope and thresholding it would move areas).
+    """
+    from .scenario import FactorRule, RangeRule
+    from .terrain import dem_slope_layer
+
+    derived = {n: sp for n, sp in scen.layers.items() if sp.derive == "slope_deg"}
+    if not derived:
+        return scen
+    scen = scen.model_copy(deep=True)
+    for t in techs:
+        rules = getattr(scen, t).rules
+        for rule_name, rule in list(rules.items()):
+            if not isinstance(rule, RangeRule) or rule.layer not in derived:
+                continue
+            if rule.min is not None:
+                raise SitingError(f"{t}.rules.{rule_name}: a slope rule takes max only (slope at most X degrees)")
+            name = f"{rule.layer}_pass_{rule.max:g}"
+            if name not in layers:
+                say(f"slope from DEM ≤ {rule.max:g}°")
+                frac, prov = dem_slope_layer(derived[rule.layer].source, grid, rule.max)
+                nodata = ~np.isfinite(frac)
+                lay = GridLayer(name=name, data=frac, kind="continuous", nodata_mask=nodata, outside_mask=nodata,
+                                resampling="share of DEM pixels per cell", provenance={
+                                    "layer": name, "source": derived[rule.layer].source, "units": "share",
+                                    "kind": "continuous", "licence": derived[rule.layer].licence,
+                                    "citation": derived[rule.layer].citation, "coarse": False, **prov})
+                coverage_info[name] = _check_coverage(lay, region_frac, allow_partial)
+                layers[name] = lay
+                scen.layers[name] = scen.layers[rule.layer].model_copy(update={"derive": None, "units": "share"})
+            rules[rule_name] = FactorRule(type="factor", layer=name, description=rule.description or
+                                          f"share of each cell with slope ≤ {rule.max:g}° (Horn, DEM resolution)",
+                                          source=rule.source, optional=rule.optional, on_nodata=rule.on_nodata)
+    return scen
+
+
 def _class_notes(scen: Scenario, techs, layers: dict[str, GridLayer], in_region: np.ndarray) -> list[str]:
     """Warn about class codes found in the region that the layer's legend (or, without one, the rules) lacks."""
     from .scenario import ClassesRule
@@ -271,7 +311,8 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer
         lacking = [text for layer, text in (("slope_deg", "no slope (no DEM finer than 9 km)"),
                                             ("protected", "no ecological red-line or protected-area polygons"),
                                             ("basic_farmland", "no permanent-basic-farmland polygons (cropland is "
-                                                               "the proxy)")) if layer not in layers]
+                                                               "the proxy)"))
+                   if not any(n == layer or n.startswith(layer + "_pass_") for n in layers)]
         notes.append("Coarse built-in data: " + ", ".join(coarse) + "." +
                      (" " + "; ".join(lacking).capitalize() + "." if lacking else "") +
                      " County figures are indicative; use real layers for planning.")
@@ -414,11 +455,14 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     layers: dict[str, GridLayer] = {}
     coverage_info = {}
     for name, spec in scen.layers.items():
+        if spec.derive is not None:
+            continue  # DEM-derived layers are computed per rule below, at the DEM's resolution
         say(f"layer {name}")
         layer = load_layer(name, spec, grid, bounds_ll)
         coverage_info[name] = _check_coverage(layer, region_frac, allow_partial)
         _check_units(layer, spec)
         layers[name] = layer
+    scen = _derive_terrain(scen, techs, grid, layers, coverage_info, region_frac, allow_partial, say)
     if "wind" in techs and WIND_LAYER in layers:
         say("wind at hub height")
         layers[HUB_LAYER] = hub_speed_layer(layers[WIND_LAYER], scen.layers[WIND_LAYER].height_m,

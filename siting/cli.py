@@ -23,6 +23,11 @@ class Format(str, Enum):
     json = "json"
 
 
+class DemProduct(str, Enum):
+    glo90 = "glo90"
+    glo30 = "glo30"
+
+
 def _fail(message: str) -> None:
     from rich.markup import escape
 
@@ -111,6 +116,56 @@ def regions(
         sys.stdout.write(df.to_json(orient="records", force_ascii=False) + "\n")
     else:
         rep.regions_table(df, Console(), title=f"{region}: {len(df)} units")
+
+
+@app.command(name="fetch")
+def fetch_cmd(
+    region: str = typer.Argument(..., help="Province, city or county: its bounding box is downloaded."),
+    datasets: str = typer.Option("dem,wind,solar,landcover,reserves",
+                                 help="Comma-separated: dem, wind, solar, landcover, reserves."),
+    cache: Optional[Path] = typer.Option(None, help="Cache folder (default $SITING_CACHE/rasters, else ./rasters)."),
+    base_url: Optional[str] = typer.Option(None, help="Mirror replacing scheme and host of every URL "
+                                                      "(default $SITING_FETCH_BASE_URL)."),
+    dem: DemProduct = typer.Option(DemProduct.glo90, "--dem", help="Copernicus DEM: glo90 (90 m) or glo30 (30 m)."),
+    wind_weibull: bool = typer.Option(False, "--wind-weibull", help="Also fetch the Weibull A and k layers."),
+    timeout: float = typer.Option(30.0, help="Network timeout for each connect and read, in seconds."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Download the DEM, wind, solar, land-cover and reserve files covering a region into the raster cache.
+
+    Tiled datasets (DEM, land cover) are also mosaicked into one .vrt file that a layer can name.
+    """
+    from .fetch import STATUS_OK, FetchOptions, fetch, resolve_cache_dir
+    from .region import counties, resolve
+    from .vrt import build_vrt
+
+    try:
+        reg = resolve(region)
+        bounds = tuple(float(v) for v in counties(reg).total_bounds)
+        entries = fetch(bounds, datasets, cache_dir=cache, base_url=base_url, timeout_s=timeout,
+                        progress=not quiet and err.is_terminal,
+                        options=FetchOptions(dem=dem.value, wind_weibull=wind_weibull))
+        folder = resolve_cache_dir(cache)
+        mosaics = []
+        for ds in ("dem", "landcover"):
+            tiles = [folder / e.path for e in entries if e.dataset == ds and e.status == STATUS_OK
+                     and str(e.path).endswith(".tif")]
+            if tiles:
+                stem = reg.name_pinyin.lower() + "_" + reg.adcode
+                mosaics.append(build_vrt(tiles, tiles[0].parent / f"{stem}.vrt"))
+    except SitingError as exc:
+        _fail(str(exc))
+        return
+    if not quiet:
+        new = sum(e.status == STATUS_OK and not e.reused for e in entries)
+        kept = sum(e.status == STATUS_OK and e.reused for e in entries)
+        missing = sum(e.status != STATUS_OK for e in entries)
+        err.print(f"{reg.name_pinyin} ({reg.adcode}) bbox {', '.join(f'{v:.2f}' for v in bounds)}: "
+                  f"{new} downloaded, {kept} already present, {missing} tiles with no data (HTTP 404)",
+                  highlight=False)
+        for m in mosaics:
+            err.print(f"mosaic: {m}", highlight=False)
+    print(folder / "manifest.json")
 
 
 @app.command(name="targets")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .scenario import BufferRule, ClassesRule, ForceIncludeRule, MinAreaRule, RangeRule, TechSpec
+from .scenario import BufferRule, ClassesRule, FactorRule, ForceIncludeRule, MinAreaRule, RangeRule, TechSpec
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,8 @@ def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.nda
             factor = classes_factor(rule, np.where(lay.nodata, 0, lay.data))
         elif isinstance(rule, RangeRule):
             factor = range_factor(lay.data, rule.min, rule.max)
+        elif isinstance(rule, FactorRule):
+            factor = np.clip(np.nan_to_num(lay.data.astype("float32"), nan=0.0), 0.0, 1.0)
         elif isinstance(rule, BufferRule):
             feats = condition_mask(lay.data, rule.classes, rule.min, rule.max) & ~lay.nodata
             factor = buffer_factor(feats, rule.distance_m, resolution_m)

@@ -202,7 +202,8 @@ BUILTIN_SOURCES = {
 }
 
 
-def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float | None = None) -> SourceRaster:
+def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float | None = None,
+                     crs: str | None = None) -> SourceRaster:
     """Read the window of a raster file that covers a lon/lat bounding box.
 
     Raises
@@ -210,19 +211,23 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
     SitingError
         If the file is missing, unreadable, has no CRS or does not overlap the box.
     """
+    gdal_name = str(path)
+    is_subdataset = gdal_name.upper().startswith(("NETCDF:", "HDF5:", "HDF4_SDS:")) or gdal_name.startswith("/vsi")
     path = Path(path)
-    if not path.exists():
+    if not is_subdataset and not path.exists():
         raise SitingError(f"layer file {path}: does not exist")
     try:
-        src = rasterio.open(path)
+        src = rasterio.open(gdal_name if is_subdataset else path)
     except Exception as exc:
         raise SitingError(f"layer file {path}: cannot be opened as a raster ({exc})") from exc
     with src:
-        if src.crs is None:
-            raise SitingError(f"layer file {path}: has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326)")
+        src_crs = CRS.from_user_input(crs) if crs else src.crs
+        if src_crs is None:
+            raise SitingError(f"layer file {path}: has no CRS; assign one in the file or with crs = \"EPSG:4326\" "
+                              "in the layer's table")
         if band < 1 or band > src.count:
             raise SitingError(f"layer file {path}: has {src.count} band(s), band {band} requested")
-        left, bottom, right, top = rasterio.warp.transform_bounds(WGS84, src.crs, *bounds_ll, densify_pts=21)
+        left, bottom, right, top = rasterio.warp.transform_bounds(WGS84, src_crs, *bounds_ll, densify_pts=21)
         try:
             win = rasterio.windows.from_bounds(left, bottom, right, top, transform=src.transform)
             c0, r0 = math.floor(win.col_off) - 2, math.floor(win.row_off) - 2
@@ -231,13 +236,13 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
             win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
             win = win.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
         except rasterio.errors.WindowError:
-            raise SitingError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src.crs})")
+            raise SitingError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src_crs})")
         try:
             arr = src.read(band, window=win)
         except Exception as exc:
             raise SitingError(f"layer file {path}: cannot be read ({exc})") from exc
         nd = nodata if nodata is not None else src.nodata
-        res = f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src.crs.linear_units or 'units'}"
+        res = f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src_crs.linear_units or 'units'}"
         extra = {}
         file_scale, file_offset = float(src.scales[band - 1] or 1.0), float(src.offsets[band - 1] or 0.0)
         if (file_scale, file_offset) != (1.0, 0.0):
@@ -245,7 +250,14 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
             arr = np.where(valid, arr.astype("float64") * file_scale + file_offset, np.nan).astype("float32")
             nd = np.nan
             extra["file_scale_offset"] = [file_scale, file_offset]
-        return SourceRaster(arr, src.window_transform(win), src.crs, nd, str(path), res, file_sha256(path), extra)
+        checksum = file_sha256(path) if path.exists() else _subdataset_sha256(gdal_name)
+        return SourceRaster(arr, src.window_transform(win), src_crs, nd, gdal_name, res, checksum, extra)
+
+
+def _subdataset_sha256(gdal_name: str) -> str:
+    """Checksum of the file inside a GDAL subdataset name such as NETCDF:"x.nc":var (empty if none found)."""
+    inner = gdal_name.split(":", 1)[-1].rsplit(":", 1)[0].strip('"')
+    return file_sha256(inner) if Path(inner).exists() else ""
 
 
 def _source_resolution_m(src: SourceRaster, grid: Grid) -> float:
@@ -406,7 +418,7 @@ def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = N
             path = base_dir / path
         if is_vector(path):
             return load_vector_layer(name, spec, grid, bounds_ll, path)
-        src = read_raster_file(path, bounds_ll, band=spec.band, nodata=spec.nodata)
+        src = read_raster_file(path, bounds_ll, band=spec.band, nodata=spec.nodata, crs=spec.crs)
     if spec.kind == "continuous" and (spec.scale, spec.offset) != (1.0, 0.0):
         arr = src.array.astype("float32")
         if src.nodata is not None and np.isfinite(src.nodata):

@@ -35,6 +35,7 @@ from .datum import geometry_gcj02_to_wgs84
 from .errors import SitingError
 
 LEVELS = ("country", "province", "city", "county")
+COUNTRY_NAMES = {"china", "中国", "全国", "100000", "中华人民共和国", "zhongguo", "quanguo"}
 _LEVEL_ZH = {"国": "country", "省": "province", "市": "city", "区县": "county"}
 _LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
 _CACHE_VERSION = "v2"
@@ -214,6 +215,9 @@ def resolve(query: str | int) -> Region:
     """
     index = region_index()
     text = str(query).strip()
+    if _normalise(text) in COUNTRY_NAMES:
+        return Region(adcode="100000", name_zh="中华人民共和国", level="country", province_zh=None, city_zh=None,
+                      name_pinyin="China")
     parts = [p for p in re.split(r"[/>]", text) if p.strip()]
     if not parts:
         raise SitingError("region: empty name; give an adcode, a Chinese name or pinyin, e.g. 450000, 广西, guangxi")
@@ -253,6 +257,8 @@ def _suggest(part: str, index: pd.DataFrame) -> str:
 def children(region: Region, level: str = "county") -> pd.DataFrame:
     """Index rows of the units of ``level`` inside ``region`` (itself for a county)."""
     index = region_index()
+    if region.level == "country":
+        return index[index["level"] == level]
     if region.level == "county":
         return index[(index.adcode == region.adcode) & (index.level == "county")]
     if region.level == "province":
@@ -271,7 +277,7 @@ def list_regions(query: str) -> pd.DataFrame:
         Columns ``level``, ``adcode``, ``name_zh``, ``name_pinyin``, ``city_zh``.
     """
     index = region_index()
-    if _normalise(query) in {"china", "中国", "全国", "100000", "中华人民共和国"}:
+    if _normalise(query) in COUNTRY_NAMES:
         rows = index[index.level == "province"]
     else:
         region = resolve(query)
@@ -344,6 +350,11 @@ def counties(region: Region | str) -> gpd.GeoDataFrame:
     if not isinstance(region, Region):
         region = resolve(region)
     index = region_index()
+    if region.level == "country":
+        provinces = index.loc[index.level == "province", "adcode"]
+        parts = [_province_counties(p) for p in provinces]
+        gdf = pd.concat([p for p in parts if len(p)], ignore_index=True)
+        return gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326")
     if region.level == "province":
         prov = region.adcode
     else:

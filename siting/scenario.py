@@ -57,6 +57,7 @@ class LayerSpec(_Strict):
     scale: float = 1.0
     offset: float = 0.0
     derive: Literal["slope_deg"] | None = None
+    crs: str | None = None
     rasterize: Literal["centre", "all_touched"] = "centre"
     value_column: str | None = None
     burn_value: int = Field(1, ge=1, le=65534)
@@ -149,8 +150,20 @@ class ForceIncludeRule(_RuleBase, _Condition):
     weight: Weight = 1.0
 
 
-Rule = Annotated[Union[ClassesRule, RangeRule, BufferRule, MinAreaRule, ForceIncludeRule], Field(discriminator="type")]
-RULE_TYPES = ("classes", "range", "buffer", "min_area", "force_include")
+class FactorRule(_RuleBase):
+    """Multiply the usable share by a continuous 0..1 layer (a suitability or pass-share raster).
+
+    A range rule on a layer derived from a DEM (``derive = "slope_deg"``)
+    becomes a factor rule on the share of each cell that passes the slope limit.
+    """
+
+    type: Literal["factor"]
+    layer: str
+
+
+Rule = Annotated[Union[ClassesRule, RangeRule, BufferRule, MinAreaRule, ForceIncludeRule, FactorRule],
+                 Field(discriminator="type")]
+RULE_TYPES = ("classes", "range", "buffer", "min_area", "force_include", "factor")
 
 
 class PVSystemParams(_Strict):
@@ -233,7 +246,7 @@ class Scenario(_Strict):
                     if isinstance(rule, ClassesRule) and kind != "categorical":
                         raise ValueError(f"{tech_name}.rules.{rule_name}: a classes rule needs a categorical layer; "
                                          f"'{layer}' is {kind}")
-                    if isinstance(rule, RangeRule) and kind != "continuous":
+                    if isinstance(rule, (RangeRule, FactorRule)) and kind != "continuous":
                         raise ValueError(f"{tech_name}.rules.{rule_name}: a range rule needs a continuous layer; "
                                          f"'{layer}' is {kind}")
         return self
@@ -286,17 +299,32 @@ def _read_toml(path: Path) -> dict:
         raise SitingError(f"scenario file {path}: not valid TOML ({exc})") from exc
 
 
+_GDAL_PREFIXES = ("NETCDF:", "HDF5:", "HDF4_SDS:")
+
+
 def _absolutise_sources(data: dict, base: Path) -> None:
     for spec in (data.get("layers") or {}).values():
-        if isinstance(spec, dict) and isinstance(spec.get("source"), str) and not spec["source"].startswith("builtin:"):
-            p = Path(spec["source"]).expanduser()
-            spec["source"] = str(p if p.is_absolute() else (base / p).resolve())
+        if not (isinstance(spec, dict) and isinstance(spec.get("source"), str)):
+            continue
+        src = spec["source"]
+        if src.startswith("builtin:") or src.startswith("/vsi"):
+            continue
+        prefix = next((p for p in _GDAL_PREFIXES if src.upper().startswith(p)), None)
+        if prefix:  # NETCDF:"file.nc":variable -> make the file part absolute
+            rest = src[len(prefix):]
+            file_part, _, var = rest.strip('"').rpartition(":") if rest.count(":") >= 1 else (rest, "", "")
+            p = Path(file_part.strip('"')).expanduser()
+            p = p if p.is_absolute() else (base / p).resolve()
+            spec["source"] = f'{prefix}"{p}":{var}' if var else f"{prefix}{p}"
+            continue
+        p = Path(src).expanduser()
+        spec["source"] = str(p if p.is_absolute() else (base / p).resolve())
 
 
 _MODEL_FOR = {"layers": LayerSpec, "pv": TechSpec, "wind": TechSpec, "meta": Meta}
 _SUB_MODEL = {"system": PVSystemParams, "model": WindModelParams}
 _RULE_MODEL = {"classes": ClassesRule, "range": RangeRule, "buffer": BufferRule, "min_area": MinAreaRule,
-               "force_include": ForceIncludeRule}
+               "force_include": ForceIncludeRule, "factor": FactorRule}
 
 
 def _allowed_keys(loc: tuple, data: dict) -> list[str]:

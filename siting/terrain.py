@@ -1,0 +1,675 @@
+"""Terrain: slope and aspect from a DEM, and the share of each analysis cell that passes a slope rule.
+
+Slope is computed with Horn's (1981) 3×3 method on the DEM at its own
+resolution, window by window with a one-pixel overlap so that the result does
+not depend on the window size. Each DEM pixel then passes or fails the slope
+rule (``slope_deg <= max_slope_deg``) and the analysis grid receives, per
+cell, the share of the DEM pixels inside it that pass. Carrying this fraction
+keeps the areas right; resampling a slope raster onto the grid and then
+thresholding it does not (bilinear versus nearest moved county eligible areas
+by up to 3.3 % in our measurements).
+
+Conventions
+-----------
+* Elevations are metres. Horizontal cell sizes are metres: taken from the
+  transform for projected DEMs, and from the WGS-84 (or the DEM's own)
+  ellipsoid for longitude/latitude DEMs, where the east-west size shrinks with
+  the cosine of latitude. A projected DEM's nominal pixel size is taken as its
+  ground size, which holds for UTM, transverse Mercator and Albers (scale
+  within about 1 %) but not for Web Mercator: warp such DEMs first.
+* ``slope_deg`` is 0..90. ``aspect_deg`` is the compass direction the slope
+  faces (downhill), clockwise from north, in [0, 360); it is NaN where the
+  surface is exactly flat.
+* Pixels on the outer edge of the DEM, and pixels next to a nodata pixel, have
+  NaN slope and aspect; they count neither as passing nor as failing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyproj
+import rasterio
+import rasterio.errors
+import rasterio.warp
+import rasterio.windows
+from affine import Affine
+from rasterio.enums import MaskFlags
+from rasterio.windows import Window
+
+from .errors import SitingError
+from .grid import Grid
+
+WGS84_SEMI_MAJOR_M = 6378137.0
+WGS84_INVERSE_FLATTENING = 298.257223563
+
+AspectFilter = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+# ---------------------------------------------------------------------------
+# Pure array functions
+# ---------------------------------------------------------------------------
+
+def _per_row(cell_size_m, rows: int, name: str) -> np.ndarray:
+    """Cell size as a float64 column of shape (rows, 1) (a scalar is broadcast)."""
+    size = np.asarray(cell_size_m, dtype="float64")
+    if size.ndim == 0:
+        size = np.full((rows, 1), float(size))
+    else:
+        size = size.reshape(-1, 1)
+        if size.shape[0] != rows:
+            raise ValueError(f"{name} has {size.shape[0]} rows, the elevation array {rows}")
+    if not np.all(size > 0):
+        raise ValueError(f"{name} must be positive")
+    return size
+
+
+def _horn_gradients(z: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """East and north gradients of the interior cells (rows-2, cols-2); NaN where undefined."""
+    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
+    d, f = z[1:-1, :-2], z[1:-1, 2:]
+    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
+    # dz/dx = [(c - a)/dx_top + 2 (f - d)/dx_mid + (i - g)/dx_bot] / 8, in place to spare memory traffic
+    dzdx = np.subtract(c, a)
+    dzdx /= dx[:-2]
+    tmp = np.subtract(f, d)
+    tmp *= 2.0
+    tmp /= dx[1:-1]
+    dzdx += tmp
+    np.subtract(i, g, out=tmp)
+    tmp /= dx[2:]
+    dzdx += tmp
+    dzdx /= 8.0
+    # dz/dy = [(a + 2b + c) - (g + 2h + i)] / (4 · span between the outer rows' centres)
+    dzdy = np.multiply(b, 2.0)
+    dzdy += a
+    dzdy += c
+    np.multiply(h, 2.0, out=tmp)
+    tmp += g
+    tmp += i
+    dzdy -= tmp
+    dzdy /= 4.0 * (0.5 * dy[:-2] + dy[1:-1] + 0.5 * dy[2:])
+    # the stencil skips the centre cell; a missing centre still has no slope
+    missing = np.isnan(z[1:-1, 1:-1])
+    dzdx[missing] = np.nan
+    dzdy[missing] = np.nan
+    return dzdx, dzdy
+
+
+def _slope_deg(dzdx: np.ndarray, dzdy: np.ndarray) -> np.ndarray:
+    """Slope in degrees from the gradients."""
+    out = np.multiply(dzdx, dzdx)
+    out += dzdy * dzdy
+    np.sqrt(out, out=out)
+    np.arctan(out, out=out)
+    out *= 180.0 / np.pi
+    return out
+
+
+def _aspect_deg(dzdx: np.ndarray, dzdy: np.ndarray) -> np.ndarray:
+    """Compass direction of the downhill gradient in [0, 360), NaN where flat."""
+    out = np.arctan2(-dzdx, -dzdy)  # bearing = atan2(east, north) of -gradient
+    out *= 180.0 / np.pi
+    out[out < 0.0] += 360.0
+    out[out >= 360.0] = 0.0
+    out[(dzdx == 0.0) & (dzdy == 0.0)] = np.nan
+    return out
+
+
+def horn_slope_aspect(elevation_m: np.ndarray, cell_size_x_m, cell_size_y_m) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and aspect of a north-up elevation grid by Horn's (1981) 3×3 method.
+
+    With the neighbourhood ::
+
+        a b c
+        d e f      (row 0 is the northernmost row)
+        g h i
+
+    the east and north gradients of the centre cell are ::
+
+        dz/dx = [(c - a)/Δx_top + 2 (f - d)/Δx_mid + (i - g)/Δx_bot] / 8
+        dz/dy = [(a + 2b + c) - (g + 2h + i)] / (4 (Δy_top/2 + Δy_mid + Δy_bot/2))
+
+    which reduce to the textbook ``/(8 Δx)`` and ``/(8 Δy)`` for constant cell
+    sizes, and stay exact for a plane when the east-west size varies by row
+    (longitude/latitude DEMs).
+
+    Parameters
+    ----------
+    elevation_m : numpy.ndarray, shape (rows, cols)
+        Elevations in metres; NaN marks missing data.
+    cell_size_x_m, cell_size_y_m : float or numpy.ndarray
+        East-west and north-south pixel sizes in metres: a scalar, or one value
+        per row (shape ``(rows,)`` or ``(rows, 1)``), e.g. from
+        :func:`geographic_cell_sizes_m`.
+
+    Returns
+    -------
+    slope_deg : numpy.ndarray of float64, shape (rows, cols)
+        Slope in degrees, 0..90.
+    aspect_deg : numpy.ndarray of float64, shape (rows, cols)
+        Direction the slope faces (downhill), degrees clockwise from north in
+        [0, 360); NaN where the surface is flat (zero gradient).
+
+    Notes
+    -----
+    Both outputs are NaN on the outer ring of the array (no full
+    neighbourhood) and wherever any of the nine cells (including the centre,
+    which the stencil itself does not use) is NaN. Callers that
+    tile a large DEM supply a one-pixel overlap so that tile edges do not show.
+    """
+    z = np.asarray(elevation_m, dtype="float64")
+    if z.ndim != 2:
+        raise ValueError("elevation_m must be a 2-D array")
+    rows, cols = z.shape
+    dx = _per_row(cell_size_x_m, rows, "cell_size_x_m")
+    dy = _per_row(cell_size_y_m, rows, "cell_size_y_m")
+    slope_deg = np.full((rows, cols), np.nan)
+    aspect_deg = np.full((rows, cols), np.nan)
+    if rows < 3 or cols < 3:
+        return slope_deg, aspect_deg
+
+    dzdx, dzdy = _horn_gradients(z, dx, dy)
+    slope_deg[1:-1, 1:-1] = _slope_deg(dzdx, dzdy)
+    aspect_deg[1:-1, 1:-1] = _aspect_deg(dzdx, dzdy)
+    return slope_deg, aspect_deg
+
+
+def _horn_slope_only(z: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Slope of :func:`horn_slope_aspect` (same values) without computing the aspect."""
+    slope_deg = np.full(z.shape, np.nan)
+    if z.shape[0] >= 3 and z.shape[1] >= 3:
+        slope_deg[1:-1, 1:-1] = _slope_deg(*_horn_gradients(z, _per_row(dx, z.shape[0], "cell_size_x_m"),
+                                                            _per_row(dy, z.shape[0], "cell_size_y_m")))
+    return slope_deg
+
+
+def geographic_cell_sizes_m(transform: Affine, height: int, width: int | None = None, *,
+                            semi_major_m: float = WGS84_SEMI_MAJOR_M,
+                            inverse_flattening: float = WGS84_INVERSE_FLATTENING) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel sizes in metres, per row, of a north-up longitude/latitude raster.
+
+    At the latitude φ of each row's centre, with the ellipsoid's
+    prime-vertical radius of curvature N(φ) and meridional radius M(φ)::
+
+        cell_size_x_m = N(φ) cos(φ) |Δλ|     (along the parallel)
+        cell_size_y_m = M(φ) |Δφ|            (along the meridian)
+
+    with Δλ, Δφ the pixel size in radians.
+
+    Parameters
+    ----------
+    transform : affine.Affine
+        Pixel-to-degrees transform of the raster (north-up, no rotation).
+    height : int
+        Number of rows.
+    width : int, optional
+        Number of columns; when given, the raster must span at most 360° of
+        longitude.
+    semi_major_m, inverse_flattening : float
+        Ellipsoid; WGS-84 by default (CGCS2000 differs by < 0.1 mm).
+
+    Returns
+    -------
+    cell_size_x_m, cell_size_y_m : numpy.ndarray of float64, shape (height,)
+        East-west and north-south pixel sizes of each row in metres.
+    """
+    if transform.b != 0.0 or transform.d != 0.0:
+        raise ValueError("rotated transforms are not supported")
+    if width is not None and abs(transform.a) * width > 360.0 + 1e-9:
+        raise ValueError("a longitude/latitude raster spans at most 360° of longitude")
+    lat_deg = transform.f + (np.arange(height, dtype="float64") + 0.5) * transform.e
+    if np.any(np.abs(lat_deg) > 90.0):
+        raise ValueError("row latitudes must lie within ±90°")
+    fl = 1.0 / inverse_flattening
+    e2 = fl * (2.0 - fl)
+    phi = np.radians(lat_deg)
+    w = 1.0 - e2 * np.sin(phi) ** 2
+    n_m = semi_major_m / np.sqrt(w)
+    m_m = semi_major_m * (1.0 - e2) / w ** 1.5
+    cell_size_x_m = n_m * np.cos(phi) * math.radians(abs(transform.a))
+    cell_size_y_m = m_m * math.radians(abs(transform.e))
+    return cell_size_x_m, cell_size_y_m
+
+
+def aspect_factor(aspect_deg: np.ndarray, slope_deg: np.ndarray, min_slope_deg: float = 5.0,
+                  north_sector_deg: tuple[float, float] = (315.0, 45.0), factor: float = 0.0) -> np.ndarray:
+    """Weight (0..1) that penalises north-facing slopes, per pixel.
+
+    PV siting guidance for hilly south China penalises or excludes
+    ground-mounted PV on north-facing slopes, which receive less irradiance.
+    This returns ``factor`` for pixels that face into ``north_sector_deg`` and
+    are steeper than ``min_slope_deg``, and 1 elsewhere (flat pixels, whose
+    aspect is NaN, get 1). Use it as ``aspect_filter`` of
+    :func:`slope_pass_fraction` (``functools.partial`` sets the keywords); the
+    defaults (315°–45°, above 5°, factor 0) exclude such pixels outright. Check
+    the thresholds against the guidance that applies to the province.
+
+    Parameters
+    ----------
+    aspect_deg, slope_deg : numpy.ndarray
+        As returned by :func:`horn_slope_aspect` (broadcastable shapes).
+    min_slope_deg : float, default 5
+        Only slopes strictly steeper than this are penalised.
+    north_sector_deg : (float, float), default (315, 45)
+        Sector of aspects, clockwise from the first to the second bound, both
+        inclusive; it may wrap through 0° (north).
+    factor : float, default 0
+        Weight given to penalised pixels.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        ``factor`` or 1 per pixel; NaN where ``slope_deg`` is NaN.
+    """
+    aspect = np.asarray(aspect_deg, dtype="float64")
+    slope = np.asarray(slope_deg, dtype="float64")
+    start, end = (float(v) % 360.0 for v in north_sector_deg)
+    with np.errstate(invalid="ignore"):
+        if start <= end:
+            in_sector = (aspect >= start) & (aspect <= end)
+        else:
+            in_sector = (aspect >= start) | (aspect <= end)
+        penalised = in_sector & (slope > min_slope_deg)
+    out = np.where(penalised, float(factor), 1.0)
+    out = np.where(np.isnan(slope), np.nan, out)
+    return out.astype("float32")
+
+
+# ---------------------------------------------------------------------------
+# Reading a DEM window by window
+# ---------------------------------------------------------------------------
+
+def _open_dem(dem_path: str | Path) -> rasterio.io.DatasetReader:
+    path = Path(dem_path)
+    if not path.exists():
+        raise SitingError(f"DEM file {path}: does not exist")
+    try:
+        src = rasterio.open(path)
+    except Exception as exc:
+        raise SitingError(f"DEM file {path}: cannot be opened as a raster ({exc})") from exc
+    if src.crs is None:
+        src.close()
+        raise SitingError(f"DEM file {path}: has no CRS; assign one (e.g. EPSG:4326 or the projected CRS)")
+    if src.transform.b != 0.0 or src.transform.d != 0.0 or src.transform.e >= 0.0:
+        src.close()
+        raise SitingError(f"DEM file {path}: is not north-up (rotated or flipped transform); warp it first")
+    return src
+
+
+def _ellipsoid(crs) -> tuple[float, float]:
+    """(semi-major axis in m, inverse flattening) of a CRS, WGS-84 if unknown."""
+    try:
+        ell = pyproj.CRS.from_user_input(crs.to_wkt()).ellipsoid
+        if ell is not None and ell.inverse_flattening > 0:
+            return float(ell.semi_major_metre), float(ell.inverse_flattening)
+    except Exception:
+        pass
+    return WGS84_SEMI_MAJOR_M, WGS84_INVERSE_FLATTENING
+
+
+def _row_cell_sizes_m(src) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row pixel sizes (m) of a whole DEM, shape (height,) each."""
+    if src.crs.is_geographic:
+        semi_major_m, inv_f = _ellipsoid(src.crs)
+        return geographic_cell_sizes_m(src.transform, src.height, src.width, semi_major_m=semi_major_m,
+                                       inverse_flattening=inv_f)
+    try:
+        unit_m = float(src.crs.linear_units_factor[1])
+    except Exception:
+        unit_m = 1.0
+    return (np.full(src.height, abs(src.transform.a) * unit_m),
+            np.full(src.height, abs(src.transform.e) * unit_m))
+
+
+def _read_elevation(src, band: int, window: Window) -> np.ndarray:
+    """Elevations (float64) of a window with nodata, masked and non-finite pixels as NaN."""
+    try:
+        z = src.read(band, window=window, out_dtype="float64")
+        flags = src.mask_flag_enums[band - 1]
+        if MaskFlags.nodata in flags:
+            if src.nodatavals[band - 1] is not None and not np.isnan(src.nodatavals[band - 1]):
+                z[z == src.nodatavals[band - 1]] = np.nan
+        elif MaskFlags.all_valid not in flags:  # per-dataset mask or alpha band
+            z[src.read_masks(band, window=window) == 0] = np.nan
+    except SitingError:
+        raise
+    except Exception as exc:
+        raise SitingError(f"DEM file {src.name}: cannot be read ({exc})") from exc
+    z[np.isinf(z)] = np.nan
+    return z
+
+
+def _check_tiling(src, window_rows: int, window_cols: int | None, overlap: int, band: int) -> None:
+    if int(window_rows) < 1:
+        raise ValueError("window_rows must be >= 1")
+    if window_cols is not None and int(window_cols) < 1:
+        raise ValueError("window_cols must be >= 1")
+    if int(overlap) < 1:
+        raise ValueError("overlap must be >= 1 pixel, or tile seams would be NaN")
+    if not 1 <= band <= src.count:
+        raise SitingError(f"DEM file {src.name}: has {src.count} band(s), band {band} requested")
+
+
+def _iter_tiles(src, rows: slice, cols: slice, window_rows: int, window_cols: int | None, overlap: int,
+                band: int, cell_size_x_m: np.ndarray, cell_size_y_m: np.ndarray, with_aspect: bool = True
+                ) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray | None]]:
+    step_cols = max(1, cols.stop - cols.start) if window_cols is None else int(window_cols)
+    for r0 in range(rows.start, rows.stop, window_rows):
+        r1 = min(r0 + window_rows, rows.stop)
+        rr0, rr1 = max(0, r0 - overlap), min(src.height, r1 + overlap)
+        for c0 in range(cols.start, cols.stop, step_cols):
+            c1 = min(c0 + step_cols, cols.stop)
+            cc0, cc1 = max(0, c0 - overlap), min(src.width, c1 + overlap)
+            z = _read_elevation(src, band, Window.from_slices((rr0, rr1), (cc0, cc1)))
+            dx, dy = cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1]
+            inner = (slice(r0 - rr0, r1 - rr0), slice(c0 - cc0, c1 - cc0))
+            if with_aspect:
+                slope_deg, aspect_deg = horn_slope_aspect(z, dx, dy)
+                yield slice(r0, r1), slice(c0, c1), slope_deg[inner], aspect_deg[inner]
+            else:
+                yield slice(r0, r1), slice(c0, c1), _horn_slope_only(z, dx, dy)[inner], None
+
+
+def slope_aspect_windows(dem_path: str | Path, window_rows: int = 1024, overlap: int = 1, *,
+                         window_cols: int | None = None, region: Window | None = None, band: int = 1
+                         ) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray]]:
+    """Slope and aspect of a DEM file, tile by tile, equal to the whole-array result.
+
+    Each tile is read with ``overlap`` extra pixels on every side (where the
+    raster has them) and cropped after :func:`horn_slope_aspect`, so values
+    along tile seams are exactly those of the whole raster.
+
+    Parameters
+    ----------
+    dem_path : str or pathlib.Path
+        Single-band elevation raster (metres), north-up, in a projected CRS
+        (metres or another linear unit) or in longitude/latitude degrees.
+        Nodata and masked pixels become NaN.
+    window_rows : int, default 1024
+        Rows per tile.
+    overlap : int, default 1
+        Extra pixels read around each tile (Horn needs 1).
+    window_cols : int, optional
+        Columns per tile; the full width by default.
+    region : rasterio.windows.Window, optional
+        Part of the raster to cover (in its pixels); the whole raster by
+        default. Pixels just outside it are still read as overlap.
+    band : int, default 1
+
+    Yields
+    ------
+    row_slice, col_slice : slice
+        Position of the tile in the raster's pixels.
+    slope_deg, aspect_deg : numpy.ndarray of float64
+        See :func:`horn_slope_aspect`.
+
+    Raises
+    ------
+    SitingError
+        If the file is missing, unreadable, has no CRS or is not north-up.
+    """
+    src = _open_dem(dem_path)
+    try:
+        _check_tiling(src, window_rows, window_cols, overlap, band)
+        rows, cols = _region_slices(src, region)
+        cell_size_x_m, cell_size_y_m = _row_cell_sizes_m(src)
+        tiles = _iter_tiles(src, rows, cols, window_rows, window_cols, overlap, band, cell_size_x_m, cell_size_y_m)
+    except BaseException:
+        src.close()
+        raise
+
+    def closing() -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray]]:
+        with src:
+            yield from tiles
+
+    return closing()
+
+
+def _region_slices(src, region: Window | None) -> tuple[slice, slice]:
+    full = Window(0, 0, src.width, src.height)
+    if region is None:
+        region = full
+    try:
+        region = region.intersection(full)
+    except rasterio.errors.WindowError:
+        return slice(0, 0), slice(0, 0)
+    (r0, r1), (c0, c1) = region.round_offsets().round_lengths().toranges()
+    return slice(max(0, r0), min(src.height, r1)), slice(max(0, c0), min(src.width, c1))
+
+
+# ---------------------------------------------------------------------------
+# Aggregation onto the analysis grid
+# ---------------------------------------------------------------------------
+
+def _dem_window_for_grid(src, grid: Grid, path: Path) -> Window:
+    """DEM pixels that can fall inside the grid, plus a one-pixel margin."""
+    no_overlap = SitingError(f"DEM file {path}: does not overlap the analysis grid "
+                             f"(DEM bounds {tuple(round(v, 6) for v in src.bounds)} in {src.crs})")
+    try:
+        left, bottom, right, top = rasterio.warp.transform_bounds(grid.crs, src.crs, *grid.bounds, densify_pts=21)
+    except Exception as exc:
+        raise SitingError(f"DEM file {path}: the analysis grid cannot be transformed to the DEM's CRS ({exc})") from exc
+    if not all(np.isfinite([left, bottom, right, top])):
+        raise no_overlap
+    s = src.bounds
+    if left >= s.right or right <= s.left or bottom >= s.top or top <= s.bottom:
+        raise no_overlap
+    win = rasterio.windows.from_bounds(left, bottom, right, top, transform=src.transform)
+    c0, r0 = math.floor(win.col_off) - 1, math.floor(win.row_off) - 1
+    c1, r1 = math.ceil(win.col_off + win.width) + 1, math.ceil(win.row_off + win.height) + 1
+    c0, r0, c1, r1 = max(0, c0), max(0, r0), min(src.width, c1), min(src.height, r1)
+    if c1 <= c0 or r1 <= r0:
+        raise no_overlap
+    return Window(c0, r0, c1 - c0, r1 - r0)
+
+
+def _same_crs(a, b) -> bool:
+    try:
+        return pyproj.CRS.from_user_input(a) == pyproj.CRS.from_user_input(b)
+    except Exception:
+        return False
+
+
+def _accumulate(counts: np.ndarray, flat_index: np.ndarray, weights: np.ndarray | None) -> None:
+    """counts[flat_index] += weights (or 1), with a bincount over the index range only."""
+    if flat_index.size == 0:
+        return
+    lo = int(flat_index.min())
+    add = np.bincount(flat_index - lo, weights=weights)
+    counts[lo:lo + add.size] += add
+
+
+def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
+                      aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 4096,
+                      band: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Passing and total DEM pixels (or pixel areas) per analysis cell.
+
+    The building block of :func:`slope_pass_fraction`; see there for the
+    parameters. Returns ``(passed, total)``, float64 arrays of ``grid.shape``:
+    pixel counts for projected DEMs, pixel areas in m² for longitude/latitude
+    DEMs.
+    """
+    if not (isinstance(max_slope_deg, (int, float, np.floating, np.integer))
+            and 0.0 <= float(max_slope_deg) <= 90.0):
+        raise SitingError(f"max_slope_deg {max_slope_deg!r}: must be a number of degrees between 0 and 90")
+    path = Path(dem_path)
+    src = _open_dem(path)
+    with src:
+        _check_tiling(src, window_rows, window_cols, 1, band)
+        region = _dem_window_for_grid(src, grid, path)
+        rows, cols = _region_slices(src, region)
+        cell_size_x_m, cell_size_y_m = _row_cell_sizes_m(src)
+        geographic = bool(src.crs.is_geographic)
+        pixel_area_m2 = cell_size_x_m * cell_size_y_m
+        tr = src.transform
+        g_left, g_top, res = grid.transform.c, grid.transform.f, grid.resolution_m
+        n_cells = grid.width * grid.height
+        passed = np.zeros(n_cells, dtype="float64")
+        total = np.zeros(n_cells, dtype="float64")
+        same = _same_crs(src.crs.to_wkt(), grid.crs)
+        to_grid = None if same else pyproj.Transformer.from_crs(src.crs.to_wkt(), grid.crs, always_xy=True)
+        for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
+                                                        cell_size_x_m, cell_size_y_m,
+                                                        with_aspect=aspect_filter is not None):
+            x = tr.c + (np.arange(cs.start, cs.stop, dtype="float64") + 0.5) * tr.a
+            y = tr.f + (np.arange(rs.start, rs.stop, dtype="float64") + 0.5) * tr.e
+            if same:  # separable: one grid column per DEM column, one grid row per DEM row
+                gcol = np.floor((x - g_left) / res)[None, :]
+                grow = np.floor((g_top - y) / res)[:, None]
+                inside = ((gcol >= 0) & (gcol < grid.width)) & ((grow >= 0) & (grow < grid.height))
+            else:
+                xx, yy = np.meshgrid(x, y)
+                gx, gy = to_grid.transform(xx, yy, inplace=True)
+                with np.errstate(invalid="ignore"):
+                    gx -= g_left
+                    gx /= res
+                    gcol = np.floor(gx, out=gx)
+                    np.subtract(g_top, gy, out=gy)
+                    gy /= res
+                    grow = np.floor(gy, out=gy)
+                    inside = (gcol >= 0) & (gcol < grid.width) & (grow >= 0) & (grow < grid.height)
+            valid = inside & ~np.isnan(slope_deg)
+            if not valid.any():
+                continue
+            rr, cc = np.nonzero(valid)
+            idx = (grow[rr, 0] if same else grow[rr, cc]).astype("int64") * grid.width
+            idx += (gcol[0, cc] if same else gcol[rr, cc]).astype("int64")
+            ok = slope_deg[rr, cc] <= max_slope_deg
+            if aspect_filter is None and not geographic:  # plain counts
+                _accumulate(total, idx, None)
+                _accumulate(passed, idx[ok], None)
+                continue
+            weight = ok.astype("float64")
+            if aspect_filter is not None:
+                factor = np.asarray(aspect_filter(aspect_deg, slope_deg), dtype="float64")
+                weight *= np.nan_to_num(np.broadcast_to(factor, slope_deg.shape)[rr, cc], nan=0.0)
+            area = pixel_area_m2[rs][rr] if geographic else None
+            if area is not None:
+                weight *= area
+            _accumulate(total, idx, area)
+            _accumulate(passed, idx, weight)
+    if not total.any():
+        raise SitingError(f"DEM file {path}: has no valid elevations inside the analysis grid")
+    return passed.reshape(grid.shape), total.reshape(grid.shape)
+
+
+def slope_pass_fraction(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
+                        aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 4096,
+                        band: int = 1) -> np.ndarray:
+    """Share of each analysis cell whose DEM pixels pass a slope rule.
+
+    Slope is computed by Horn's method on the DEM at its own resolution, tile
+    by tile (:func:`slope_aspect_windows`, exact across seams). Each DEM pixel
+    passes when ``slope_deg <= max_slope_deg``; the pixel is assigned to the
+    analysis cell that contains its centre (pixel centres are transformed to
+    the grid's CRS), and per cell::
+
+        fraction = Σ pass × weight / Σ weight
+
+    over the pixels with a valid slope. The weight is 1 for projected DEMs
+    (share by pixel count; their pixels have equal areas) and the pixel's
+    ellipsoidal area for longitude/latitude DEMs (share by area; pixel areas
+    shrink with the cosine of latitude).
+
+    Parameters
+    ----------
+    dem_path : str or pathlib.Path
+        Elevation raster in metres, north-up, in any CRS (see
+        :func:`slope_aspect_windows`). It should be finer than the grid: an
+        analysis cell that contains no DEM pixel centre gets NaN.
+    grid : siting.grid.Grid
+        The analysis grid.
+    max_slope_deg : float
+        Steepest slope allowed, degrees (0..90).
+    window_rows : int, default 1024
+        DEM rows processed at a time; memory is bounded by one tile of
+        ``window_rows`` × ``window_cols`` pixels plus two grid-sized arrays.
+    aspect_filter : callable, optional
+        ``f(aspect_deg, slope_deg) -> weight`` in 0..1 per pixel, multiplied
+        into the pass mark, e.g. ``functools.partial(aspect_factor, factor=0)``
+        to exclude north-facing slopes (:func:`aspect_factor`).
+    window_cols : int or None, default 4096
+        DEM columns processed at a time (None: the full width).
+    band : int, default 1
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape ``grid.shape``
+        0..1 per cell; NaN where the cell contains no DEM pixel with a valid
+        slope (outside the DEM, nodata, or the DEM's outer ring of pixels).
+
+    Raises
+    ------
+    SitingError
+        If the DEM is missing, unreadable, has no CRS, is not north-up, does
+        not overlap the grid or has no valid elevation inside it, or if
+        ``max_slope_deg`` is not within 0..90.
+    """
+    passed, total = slope_pass_counts(dem_path, grid, max_slope_deg, window_rows, aspect_filter,
+                                      window_cols=window_cols, band=band)
+    fraction = np.full(grid.shape, np.nan, dtype="float64")
+    np.divide(passed, total, out=fraction, where=total > 0)
+    return np.clip(fraction, 0.0, 1.0, out=fraction).astype("float32")
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _resolution_text(src) -> str:
+    if src.crs.is_geographic:
+        dx, dy = _row_cell_sizes_m(src)
+        mid = src.height // 2
+        return (f"{abs(src.transform.a):g}° x {abs(src.transform.e):g}° "
+                f"(~{dx[mid]:.0f} m x {dy[mid]:.0f} m at the DEM's centre)")
+    unit = src.crs.linear_units or "units"
+    return f"{abs(src.transform.a):g} x {abs(src.transform.e):g} {unit}"
+
+
+def dem_slope_layer(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
+                    aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 4096,
+                    band: int = 1) -> tuple[np.ndarray, dict]:
+    """The slope-rule fraction on the grid, with its provenance.
+
+    Parameters are those of :func:`slope_pass_fraction`.
+
+    Returns
+    -------
+    fraction : numpy.ndarray of float32, shape ``grid.shape``
+        See :func:`slope_pass_fraction`.
+    provenance : dict
+        ``path``, ``sha256`` of the file, ``crs`` (WKT), ``resolution``,
+        ``method``, ``max_slope_deg``, ``weighting`` (pixel count or area),
+        ``aspect_filter`` (its repr or None) and ``grid_coverage`` (share of
+        grid cells that received a value).
+    """
+    path = Path(dem_path)
+    fraction = slope_pass_fraction(path, grid, max_slope_deg, window_rows, aspect_filter, window_cols=window_cols,
+                                   band=band)
+    with _open_dem(path) as src:
+        crs_wkt = src.crs.to_wkt()
+        resolution = _resolution_text(src)
+        geographic = bool(src.crs.is_geographic)
+    provenance = {
+        "path": str(path),
+        "sha256": _file_sha256(path),
+        "crs": crs_wkt,
+        "resolution": resolution,
+        "method": (f"Horn 1981 at the DEM's resolution; share of DEM pixels per analysis cell with slope "
+                   f"≤ {float(max_slope_deg):g}°"),
+        "max_slope_deg": float(max_slope_deg),
+        "weighting": "pixel area (longitude/latitude DEM)" if geographic else "pixel count",
+        "aspect_filter": None if aspect_filter is None else repr(aspect_filter),
+        "grid_coverage": float(np.isfinite(fraction).mean()),
+    }
+    return fraction, provenance
