@@ -7,6 +7,7 @@ work with in Python; the CLI is a thin wrapper around it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.metadata
 import json
 import platform
@@ -222,7 +223,7 @@ def _derive_terrain(scen: Scenario, techs, grid: Grid, layers: dict, coverage_in
     share of its DEM pixels within the limit (resampling slope and thresholding it would move areas).
     """
     from .scenario import FactorRule, RangeRule
-    from .terrain import dem_slope_layer
+    from .terrain import aspect_factor, dem_slope_layer
 
     derived = {n: sp for n, sp in scen.layers.items() if sp.derive == "slope_deg"}
     if not derived:
@@ -235,10 +236,14 @@ def _derive_terrain(scen: Scenario, techs, grid: Grid, layers: dict, coverage_in
                 continue
             if rule.min is not None:
                 raise SitingError(f"{t}.rules.{rule_name}: a slope rule takes max only (slope at most X degrees)")
-            name = f"{rule.layer}_pass_{rule.max:g}"
+            north = rule.north_facing_factor
+            name = f"{rule.layer}_pass_{rule.max:g}" + ("" if north is None else
+                                                          f"_north_{north:g}_{rule.north_facing_min_slope_deg:g}")
             if name not in layers:
                 say(f"slope from DEM ≤ {rule.max:g}°")
-                frac, prov = dem_slope_layer(derived[rule.layer].source, grid, rule.max)
+                aspect_filter = None if north is None else functools.partial(
+                    aspect_factor, min_slope_deg=rule.north_facing_min_slope_deg, factor=north)
+                frac, prov = dem_slope_layer(derived[rule.layer].source, grid, rule.max, aspect_filter=aspect_filter)
                 nodata = ~np.isfinite(frac)
                 lay = GridLayer(name=name, data=frac, kind="continuous", nodata_mask=nodata, outside_mask=nodata,
                                 resampling="share of DEM pixels per cell", provenance={

@@ -289,14 +289,18 @@ def _readings(text_zh: str) -> set[str]:
     return {_ascii_key("".join(c)) for c in combos} | {_ascii_key("".join(lazy_pinyin(text_zh)))}
 
 
+def _strip_autonomy(name_zh: str) -> str | None:
+    """The name without its autonomy suffix (自治县, 自治旗 ...), or None if it has none."""
+    for suffix in _ZH_AUTONOMY:
+        if name_zh.endswith(suffix):
+            return name_zh[: -len(suffix)]
+    return None
+
+
 def bare_name_zh(name_zh: str) -> str:
     """A Chinese unit name without autonomy suffix and ethnic groups (``巴里坤哈萨克自治县`` → ``巴里坤``)."""
-    base = name_zh
-    for suffix in _ZH_AUTONOMY:
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
-            break
-    else:
+    base = _strip_autonomy(name_zh)
+    if base is None:
         return name_zh
     changed = True
     while changed:
@@ -335,14 +339,9 @@ def _unit_syllables(name_zh: str) -> tuple[str, ...]:
     """
     from pypinyin import lazy_pinyin
 
-    base = name_zh
-    for suffix in _ZH_AUTONOMY:
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
-            break
-    else:
-        if base.endswith(_ZH_SUFFIX_CHARS) and len(base) >= 3:
-            base = base[:-1]
+    base = _strip_autonomy(name_zh)
+    if base is None:
+        base = name_zh[:-1] if name_zh.endswith(_ZH_SUFFIX_CHARS) and len(name_zh) >= 3 else name_zh
     return tuple(_ascii_key(s) for s in lazy_pinyin(base))
 
 

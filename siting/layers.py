@@ -291,8 +291,8 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     grid : Grid
     kind : {"categorical", "continuous"}
     resampling : {"auto", "nearest", "mode", "bilinear", "average"}
-        ``auto`` picks nearest/bilinear when the grid is finer than the source
-        and mode/average when it is coarser.
+        ``auto`` picks nearest/bilinear when a grid cell is at most 1.5 source
+        pixels wide and mode/average when it is coarser.
 
     Returns
     -------
@@ -301,7 +301,9 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     method : str
         The resampling method used.
     """
-    finer = grid.resolution_m <= _source_resolution_m(src, grid)
+    # Aggregating methods (mode, average) only when a grid cell spans clearly more than one source pixel:
+    # at similar resolutions they cost much more than nearest/bilinear and change little.
+    finer = grid.resolution_m <= 1.5 * _source_resolution_m(src, grid)
     if resampling == "auto":
         resampling = ("nearest" if finer else "mode") if kind == "categorical" else ("bilinear" if finer else "average")
     method = Resampling[resampling]

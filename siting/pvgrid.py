@@ -109,10 +109,10 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_m: np.ndarray |
         ratio = np.where(np.isfinite(ratio), np.round(ratio / ratio_step) * ratio_step, np.nan)
     cell_of = index[valid].astype("int64")
     have = np.isfinite(ratio)
-    pairs, inverse = np.unique(np.column_stack([cell_of[have], np.round(ratio[have] / ratio_step)]), axis=0,
-                               return_inverse=True)
-    cells = pairs[:, 0].astype("int64")
-    scale = pairs[:, 1] * ratio_step
+    steps = np.rint(ratio[have] / ratio_step).astype("int64")  # ratio bins, well below 10^6
+    keys, inverse = np.unique(cell_of[have] * 1_000_000 + steps, return_inverse=True)
+    cells = keys // 1_000_000
+    scale = (keys % 1_000_000) * ratio_step
     result = simulate_yield(lat[cells], lon[cells], np.array([elev_of[c] for c in cells]),
                             monthly[cells] * scale[:, None], system)
     flat = np.full(grid.shape, np.nan, dtype="float32")

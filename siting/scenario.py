@@ -106,12 +106,19 @@ class _Condition(_Strict):
 
 
 class RangeRule(_RuleBase):
-    """Keep cells whose continuous value lies in [min, max]; exclude the rest."""
+    """Keep cells whose continuous value lies in [min, max]; exclude the rest.
+
+    On a slope layer derived from a DEM, ``north_facing_factor`` weights DEM
+    pixels that face north (315°–45°) and are steeper than
+    ``north_facing_min_slope_deg`` (e.g. 0 excludes them, 0.5 halves them).
+    """
 
     type: Literal["range"]
     layer: str
     min: float | None = None
     max: float | None = None
+    north_facing_factor: float | None = Field(None, ge=0.0, le=1.0)
+    north_facing_min_slope_deg: float = Field(5.0, ge=0.0, le=90.0)
 
     @model_validator(mode="after")
     def _bounds(self):

@@ -42,7 +42,7 @@ def test_slope_rule_applies_from_the_dem(run):
     # 鹿寨县 straddles 110E: part of it is steeper than 25° and loses land to the slope rule
     assert c.loc["鹿寨县", "removed_pv_slope_km2"] > 0
     assert not any("pv rule 'slope' not applied" in n for n in a.notes)
-    assert any(i["layer"] == "slope_deg_pass_25" and "Horn" in i["method"] for i in a.provenance["inputs"])
+    assert any(i["layer"].startswith("slope_deg_pass_25") and "Horn" in i["method"] for i in a.provenance["inputs"])
 
 
 def test_a_stricter_slope_limit_never_adds_land(run):
@@ -59,3 +59,27 @@ def test_slope_rule_with_min_is_refused(run):
     s = siting.with_overrides(siting.load_scenario(scen)[0], {"pv": {"rules": {"slope": {"min": 1.0}}}})
     with pytest.raises(SitingError, match="max only"):
         siting.assess("柳州", tech="pv", resolution_m=5000, scenario=s)
+
+
+def test_north_facing_penalty(tmp_path):
+    """A north-facing 10° slope passes the 25° limit but is excluded by the north-facing penalty."""
+    res = 0.005
+    west, south, east, north = 108.3, 23.5, 110.5, 26.3
+    w, h = int(round((east - west) / res)), int(round((north - south) / res))
+    lat = north - (np.arange(h) + 0.5) * res
+    z = np.repeat((200.0 + np.tan(np.radians(10.0)) * (lat - south) * 110_574.0)[:, None], w, axis=1)  # rises north
+    z = z.astype("float32")
+    path = tmp_path / "north.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(res, 0, west, 0, -res, north)) as dst:
+        dst.write(z, 1)
+    scen = tmp_path / "n.toml"
+    scen.write_text(f'extends = "china"\n[layers.slope_deg]\nsource = "{path}"\nkind = "continuous"\n'
+                    'units = "degrees"\nderive = "slope_deg"\n', encoding="utf-8")
+    # the ground rises towards the north, so it faces south: nothing removed
+    a = siting.assess("柳州", tech="pv", resolution_m=5000, scenario=scen)
+    assert a.counties.removed_pv_slope_km2.sum() == pytest.approx(0, abs=1e-6)
+    with rasterio.open(path, "r+") as dst:  # flip it: rising towards the south, facing north
+        dst.write(z[::-1], 1)
+    b = siting.assess("柳州", tech="pv", resolution_m=5000, scenario=scen)
+    assert b.counties.usable_pv_km2.sum() < 0.01 * a.counties.usable_pv_km2.sum()

@@ -1,0 +1,184 @@
+"""Guangxi at 100 m on real-size synthetic rasters: wall time, peak memory and where the time goes.
+
+The built-in data is coarse, so this benchmark makes rasters of the size real data has over the real
+Guangxi county boundaries, and runs the whole pipeline on them at a 100 m grid:
+
+- a fractal DEM (sum of bilinearly upsampled noise octaves, 0.0009° ≈ 100 m, ~52 M pixels, EPSG:4326),
+  from which slope is computed at its own resolution (Horn) for the PV and wind slope rules;
+- a patchy IGBP land cover at the same resolution (classes by thresholds of a second noise field);
+- 300 synthetic protected-area polygons (a GeoPackage), excluded with a 500 m buffer for wind;
+- the built-in irradiance (PV yield is simulated per 3° cell).
+
+Each run is a child process (``os.wait4`` gives its own peak RSS). The step timings come from the
+pipeline's progress messages. Compare runs made on the same machine in the same invocation; the
+reference ratio printed is against the 1,000 m run of the same scenario.
+
+    python benchmarks/bench_realsize.py                 # writes inputs to a temp folder, runs 1000 m and 100 m
+    python benchmarks/bench_realsize.py --keep DIR      # keep (and reuse) the synthetic inputs in DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+BBOX = (104.4, 20.8, 112.1, 26.5)
+RES_DEG = 0.0009
+
+
+def value_noise(shape: tuple[int, int], octaves: int, rng: np.random.Generator, base: int = 8) -> np.ndarray:
+    """Fractal value noise in [0, 1] (float32), octaves of bilinearly upsampled random grids."""
+    from scipy.ndimage import zoom
+
+    h, w = shape
+    out = np.zeros(shape, dtype="float32")
+    amp, total = 1.0, 0.0
+    for o in range(octaves):
+        n = base * 2 ** o
+        coarse = rng.random((max(2, h * n // w), n)).astype("float32")
+        up = zoom(coarse, (h / coarse.shape[0], w / coarse.shape[1]), order=1)[:h, :w]
+        out[: up.shape[0], : up.shape[1]] += amp * up
+        total += amp
+        amp *= 0.55
+    out /= total
+    return (out - out.min()) / (out.max() - out.min())
+
+
+def make_inputs(folder: Path) -> dict[str, Path]:
+    """Write the DEM, land cover and protected areas (skipped if already there)."""
+    import geopandas as gpd
+    import rasterio
+    import shapely
+    from affine import Affine
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"dem": folder / "dem_100m.tif", "lc": folder / "landcover_100m.tif", "pa": folder / "protected.gpkg"}
+    west, south, east, north = BBOX
+    w, h = int(round((east - west) / RES_DEG)), int(round((north - south) / RES_DEG))
+    transform = Affine(RES_DEG, 0, west, 0, -RES_DEG, north)
+    rng = np.random.default_rng(42)
+    profile = {"driver": "GTiff", "width": w, "height": h, "count": 1, "crs": "EPSG:4326", "transform": transform,
+               "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate", "BIGTIFF": "IF_SAFER"}
+    if not paths["dem"].exists():
+        z = value_noise((h, w), 9, rng) ** 1.6 * 2200.0
+        with rasterio.open(paths["dem"], "w", dtype="float32", **profile) as dst:
+            dst.write(z.astype("float32"), 1)
+        del z
+    if not paths["lc"].exists():
+        n = value_noise((h, w), 8, rng)
+        # IGBP-like mix for Guangxi: forest, woody savanna, savanna, cropland, grass, urban, water
+        edges = [0.30, 0.45, 0.55, 0.70, 0.78, 0.82, 0.84]
+        classes = np.array([2, 8, 9, 12, 14, 10, 13, 0], dtype="uint8")
+        lc = classes[np.searchsorted(edges, n)]
+        with rasterio.open(paths["lc"], "w", dtype="uint8", nodata=255, **profile) as dst:
+            dst.write(lc, 1)
+        del n, lc
+    if not paths["pa"].exists():
+        lon = rng.uniform(west, east, 300)
+        lat = rng.uniform(south, north, 300)
+        r = rng.uniform(0.01, 0.08, 300)
+        geoms = [shapely.Point(x, y).buffer(rr, 16) for x, y, rr in zip(lon, lat, r)]
+        gpd.GeoDataFrame({"kind": np.ones(len(geoms), dtype=int)}, geometry=geoms, crs="EPSG:4326").to_file(paths["pa"])
+    return paths
+
+
+def write_scenario(folder: Path, paths: dict[str, Path]) -> Path:
+    scen = folder / "realsize.toml"
+    scen.write_text(f'''extends = "china"
+[meta]
+name = "realsize-synthetic"
+[layers.land_cover]
+source = "{paths['lc']}"
+coarse = false
+[layers.slope_deg]
+source = "{paths['dem']}"
+kind = "continuous"
+units = "degrees"
+derive = "slope_deg"
+[layers.protected]
+source = "{paths['pa']}"
+kind = "categorical"
+units = "1 = protected"
+[wind.rules.protected_buffer]
+type = "buffer"
+layer = "protected"
+classes = [1]
+distance_m = 500.0
+source = "benchmark"
+''', encoding="utf-8")
+    return scen
+
+
+CHILD = r"""
+import json, sys, time
+import siting
+t0 = time.perf_counter(); marks = []
+a = siting.assess("guangxi", resolution_m=float(sys.argv[1]), scenario=sys.argv[2],
+                  progress=lambda m: marks.append((m, time.perf_counter() - t0)))
+marks.append(("done", time.perf_counter() - t0))
+print(json.dumps({"marks": marks, "cells": a.provenance["grid"]["shape"],
+                  "pv_gw": float(a.counties.capacity_pv_mwp.sum() / 1000),
+                  "wind_gw": float(a.counties.capacity_wind_mw.sum() / 1000)}))
+"""
+
+
+def run_child(resolution_m: float, scenario: Path) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(resolution_m), str(scenario)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    out, err = proc.stdout.read(), proc.stderr.read()
+    if status != 0:
+        sys.exit(f"run at {resolution_m:g} m failed:\n{err}")
+    rss_mb = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
+    result = json.loads(out.strip().splitlines()[-1])
+    result.update(resolution_m=resolution_m, wall_s=wall, peak_rss_mb=rss_mb)
+    return result
+
+
+def steps(marks: list) -> list[tuple[str, float]]:
+    """Duration of each progress step (seconds)."""
+    return [(name, marks[i + 1][1] - t) for i, (name, t) in enumerate(marks[:-1])]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--keep", type=Path, help="folder for the synthetic inputs (kept and reused)")
+    ap.add_argument("--resolutions", default="1000,100")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="siting-realsize-"))
+    t = time.perf_counter()
+    paths = make_inputs(folder)
+    print(f"inputs in {folder} ({time.perf_counter() - t:.0f} s to make or find)")
+    scenario = write_scenario(folder, paths)
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    results = [run_child(float(r), scenario) for r in args.resolutions.split(",")]
+    ref = results[0]
+    print(f"\n{'resolution m':>12} {'grid cells':>12} {'wall s':>8} {'peak RSS MB':>12} {'time x':>7} {'mem x':>6}"
+          f" {'PV GWp':>8} {'wind GW':>8}")
+    for r in results:
+        cells = r["cells"][0] * r["cells"][1]
+        print(f"{r['resolution_m']:>12g} {cells:>12,} {r['wall_s']:>8.1f} {r['peak_rss_mb']:>12,.0f} "
+              f"{r['wall_s'] / ref['wall_s']:>7.2f} {r['peak_rss_mb'] / ref['peak_rss_mb']:>6.2f} "
+              f"{r['pv_gw']:>8,.0f} {r['wind_gw']:>8,.0f}")
+    for r in results:
+        print(f"\nwhere the time goes at {r['resolution_m']:g} m (in-process, excluding interpreter start):")
+        for name, dt in steps(r["marks"]):
+            print(f"  {name:<28} {dt:7.2f} s")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
