@@ -304,7 +304,15 @@ def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: 
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     script = _MAP_JS.replace("__MAP__", m.get_name()).replace("__DATA__", blob)
     m.add_child(_Script(script))
+    # in a notebook, show the self-contained page (no CDN needed) rather than folium's default
+    m._repr_html_ = lambda **_kw: _iframe(map_html(m))
     return m
+
+
+def _iframe(page: str, height_px: int = 600) -> str:
+    """An iframe holding a whole HTML page inline, for notebooks."""
+    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{height_px}px;border:none"'
+            ' sandbox="allow-scripts allow-same-origin"></iframe>')
 
 
 def _Script(code: str):
