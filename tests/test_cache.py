@@ -1,0 +1,53 @@
+"""The content-keyed layer cache: a second run reuses layers; changed inputs never hit a stale entry."""
+
+import numpy as np
+import pytest
+
+import siting
+import siting.terrain
+
+from .test_terrain_pipeline import dem
+
+
+def test_second_run_reuses_layers_and_slope(tmp_path, monkeypatch):
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path / "cache"))
+    path = dem(tmp_path / "dem.tif")
+    scen = tmp_path / "s.toml"
+    scen.write_text(f'extends = "china"\n[layers.slope_deg]\nsource = "{path}"\nkind = "continuous"\n'
+                    'units = "degrees"\nderive = "slope_deg"\n', encoding="utf-8")
+    calls = []
+    real = siting.terrain.dem_slope_layer
+    monkeypatch.setattr(siting.terrain, "dem_slope_layer", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    a = siting.assess("柳州", tech="pv", resolution_m=5000, scenario=scen)
+    assert len(calls) == 1
+    b = siting.assess("柳州", tech="pv", resolution_m=5000, scenario=scen)
+    assert len(calls) == 1  # slope share came from the cache
+    assert all(i.get("cache") == "hit" for i in b.provenance["inputs"])
+    assert np.allclose(a.counties.usable_pv_km2, b.counties.usable_pv_km2)
+    # another rule parameter or another grid is another entry
+    s2 = siting.with_overrides(siting.load_scenario(scen)[0], {"pv": {"rules": {"slope": {"max": 15.0}}}})
+    siting.assess("柳州", tech="pv", resolution_m=5000, scenario=s2)
+    assert len(calls) == 2
+    # a changed file is never served from the cache
+    import rasterio
+
+    with rasterio.open(path, "r+") as dst:
+        dst.write(dst.read(1)[:, ::-1], 1)  # east-west mirror: different content
+    siting.assess("柳州", tech="pv", resolution_m=5000, scenario=scen)
+    assert len(calls) == 3
+
+
+def test_cache_can_be_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SITING_NO_CACHE", "1")
+    siting.assess("450225", tech="pv", resolution_m=5000)
+    assert not list((tmp_path / "cache").glob("layers/*.npz"))
+
+
+def test_damaged_entry_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path / "cache"))
+    a = siting.assess("450225", tech="pv", resolution_m=5000)
+    for f in (tmp_path / "cache" / "layers").glob("*.npz"):
+        f.write_bytes(b"not a zip")
+    b = siting.assess("450225", tech="pv", resolution_m=5000)
+    assert a.counties.capacity_pv_mwp.iloc[0] == pytest.approx(b.counties.capacity_pv_mwp.iloc[0])
