@@ -12,7 +12,7 @@ for small districts.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
@@ -130,6 +130,16 @@ class Coverage:
     mixed_zone: np.ndarray
     mixed_frac: np.ndarray
     n_zones: int
+    _inside_cell: np.ndarray | None = field(default=None, repr=False)
+    _inside_zone: np.ndarray | None = field(default=None, repr=False)
+
+    def _inside(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices and county of the wholly-inside cells (computed once)."""
+        if self._inside_cell is None:
+            z = self.zone.reshape(-1)
+            self._inside_cell = np.flatnonzero(z >= 0)
+            self._inside_zone = z[self._inside_cell]
+        return self._inside_cell, self._inside_zone
 
     def region_fraction(self) -> np.ndarray:
         """Share (0..1) of each cell inside any county, float32 (rows, cols)."""
@@ -156,12 +166,15 @@ class Coverage:
 
         Multiply by the cell area to turn per-cell densities into areas.
         """
-        v = np.nan_to_num(np.asarray(values, dtype="float64").reshape(-1), nan=0.0)
-        z = self.zone.reshape(-1)
-        inside = z >= 0
-        out = np.bincount(z[inside], weights=v[inside], minlength=self.n_zones).astype("float64")
+        v = np.asarray(values).reshape(-1)
+        cells, zones = self._inside()
+        vi = v[cells]  # gather only the cells inside a county
+        if vi.dtype.kind == "f":
+            vi = np.nan_to_num(vi, nan=0.0, copy=False)
+        out = np.bincount(zones, weights=vi, minlength=self.n_zones).astype("float64")
         if self.mixed_cell.size:
-            out += np.bincount(self.mixed_zone, weights=self.mixed_frac * v[self.mixed_cell], minlength=self.n_zones)
+            vm = np.nan_to_num(v[self.mixed_cell].astype("float64"), nan=0.0)
+            out += np.bincount(self.mixed_zone, weights=self.mixed_frac * vm, minlength=self.n_zones)
         return out
 
 
