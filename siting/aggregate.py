@@ -96,6 +96,16 @@ def county_table(units: gpd.GeoDataFrame, coverage: Coverage, cell_area_km2: flo
     return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=units.crs)
 
 
+def _energy_and_mw(coverage: Coverage, usable: np.ndarray, mwh_per_mw: np.ndarray, cell_area_km2: float,
+                   tech: TechSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Annual energy (GWh) per county, and the MW it comes from, over cells with a known yield."""
+    mw_per_cell = usable * cell_area_km2 * tech.capacity_density_mw_per_km2 * tech.utilisation
+    has = np.isfinite(mwh_per_mw)
+    energy_gwh = coverage.zonal_sum(np.where(has, mw_per_cell * mwh_per_mw, 0.0)) / 1000.0
+    mw_with_yield = coverage.zonal_sum(np.where(has, mw_per_cell, 0.0))
+    return energy_gwh, mw_with_yield
+
+
 def pv_energy_columns(coverage: Coverage, usable_pv: np.ndarray, yield_kwh_per_kwp: np.ndarray,
                       cell_area_km2: float, tech: TechSpec) -> dict[str, np.ndarray]:
     """Annual PV energy per county and the yield figures derived from it.
@@ -104,12 +114,9 @@ def pv_energy_columns(coverage: Coverage, usable_pv: np.ndarray, yield_kwh_per_k
     specific yield is energy per MWp of the capacity that has a yield value;
     the capacity factor is on the AC rating (MWac = MWp / DC-AC ratio).
     """
-    mwp_per_cell = usable_pv * cell_area_km2 * tech.capacity_density_mw_per_km2 * tech.utilisation
-    has = np.isfinite(yield_kwh_per_kwp)
-    energy_gwh = coverage.zonal_sum(np.where(has, mwp_per_cell * yield_kwh_per_kwp, 0.0)) / 1000.0
-    mwp_with_yield = coverage.zonal_sum(np.where(has, mwp_per_cell, 0.0))
+    energy_gwh, mwp = _energy_and_mw(coverage, usable_pv, yield_kwh_per_kwp, cell_area_km2, tech)
     with np.errstate(invalid="ignore", divide="ignore"):
-        specific = np.where(mwp_with_yield > 0, energy_gwh * 1000.0 / mwp_with_yield, np.nan)
+        specific = np.where(mwp > 0, energy_gwh * 1000.0 / mwp, np.nan)
         cf = specific * (tech.dc_ac_ratio or 1.0) / 8760.0
     return {"energy_pv_gwh": energy_gwh, "specific_yield_kwh_per_kwp": specific, "capacity_factor_pv": cf}
 
@@ -122,12 +129,9 @@ def wind_energy_columns(coverage: Coverage, usable_wind: np.ndarray, net_cf: np.
     with a capacity factor; the county capacity factor is energy over the MW
     that have one.
     """
-    mw_per_cell = usable_wind * cell_area_km2 * tech.capacity_density_mw_per_km2 * tech.utilisation
-    has = np.isfinite(net_cf)
-    energy_gwh = coverage.zonal_sum(np.where(has, mw_per_cell * net_cf, 0.0)) * 8.76
-    mw_with_cf = coverage.zonal_sum(np.where(has, mw_per_cell, 0.0))
+    energy_gwh, mw = _energy_and_mw(coverage, usable_wind, net_cf * 8760.0, cell_area_km2, tech)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cf = np.where(mw_with_cf > 0, energy_gwh / (mw_with_cf * 8.76), np.nan)
+        cf = np.where(mw > 0, energy_gwh / (mw * 8.76), np.nan)
     return {"energy_wind_gwh": energy_gwh, "capacity_factor_wind": cf}
 
 

@@ -28,7 +28,7 @@ from .atomic import atomic_path
 from .eligibility import LayerArray, evaluate, skipped_rules
 from .errors import SitingError
 from .grid import CHINA_ALBERS, Coverage, Grid, county_coverage, make_grid
-from .layers import GridLayer, load_layer_cached
+from .layers import GridLayer, is_vector, load_layer_cached
 from .scenario import ClassesRule, Scenario, WindModelParams, load_scenario
 from .windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub,
                        hub_speed_layer, needs_typhoon_class, net_capacity_factor_grid, wind_density_mw_per_km2)
@@ -296,7 +296,7 @@ def _class_notes(scen: Scenario, techs, layers: dict[str, GridLayer], in_region:
                         known |= set(rule.exclude) | set(rule.include or []) | set(rule.weights)
             if not known:
                 continue
-            if spec is not None and is_vector_source(spec.source):
+            if spec is not None and is_vector(spec.source):
                 known.add(0)  # 0 is "no feature" in a rasterised vector layer
         unknown = sorted(int(c) for c in present if int(c) not in known)
         if unknown:
@@ -304,12 +304,6 @@ def _class_notes(scen: Scenario, techs, layers: dict[str, GridLayer], in_region:
                          f"{', '.join(map(str, unknown[:20]))}{' …' if len(unknown) > 20 else ''}; "
                          "they keep weight 1 unless a rule says otherwise.")
     return notes
-
-
-def is_vector_source(source: str) -> bool:
-    from .layers import is_vector
-
-    return not source.startswith("builtin:") and is_vector(source)
 
 
 def _pv_yield(grid: Grid, in_region: np.ndarray, layers: dict[str, GridLayer], scen: Scenario):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from enum import Enum
 from pathlib import Path
@@ -26,6 +27,11 @@ class Format(str, Enum):
 class DemProduct(str, Enum):
     glo90 = "glo90"
     glo30 = "glo30"
+
+
+def _progress(quiet: bool):
+    """Progress messages on stderr, or None with -q."""
+    return None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False))
 
 
 def _fail(message: str) -> None:
@@ -64,16 +70,12 @@ def report(
     console = Console()
     techs = [t.strip() for t in tech.split(",") if t.strip()]
     try:
-        if quiet or format != Format.table or not err.is_terminal:
+        spinner = not quiet and format == Format.table and err.is_terminal
+        with err.status("starting") if spinner else contextlib.nullcontext() as status:
             a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
                        id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
                        wind=wind, wind_height_m=wind_height,
-                       progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
-        else:
-            with err.status("starting") as status:
-                a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
-                           id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
-                           wind=wind, wind_height_m=wind_height, progress=lambda m: status.update(f"[bold]{m}"))
+                       progress=(lambda m: status.update(f"[bold]{m}")) if spinner else _progress(quiet))
         comparison, cmp_notes = (None, [])
         if year is not None or targets is not None:
             from .compare import target_comparison
@@ -224,7 +226,7 @@ def allocate_cmd(
             raise SitingError("give either --year (use the plan's target) or --target-mw")
         a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, wind=wind,
                    wind_height_m=wind_height,
-                   progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
+                   progress=_progress(quiet))
         source = None
         if year is not None:
             from .compare import provincial_target_mw
@@ -280,7 +282,7 @@ def validate(
 
     try:
         a = assess(region, tech="wind", resolution_m=resolution, scenario=scenario,
-                   progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
+                   progress=_progress(quiet))
         result = run_validate(a, load_tracker(tracker) if tracker else None, radius_m=radius)
     except SitingError as exc:
         _fail(str(exc))
@@ -326,7 +328,7 @@ def map_cmd(
     try:
         a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
                    id_column=id_column, name_column=name_column, wind=wind, wind_height_m=wind_height,
-                   progress=None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False)))
+                   progress=_progress(quiet))
         stem = (a.region.name_pinyin.lower() + "_" + a.region.adcode) if a.region else Path(boundaries).stem
         if png:
             if column not in a.counties:

@@ -154,8 +154,11 @@ def read_pvlib_altitude(bounds_ll) -> SourceRaster:
                         file_sha256(path), {"package": f"pvlib {importlib.metadata.version('pvlib')}"})
 
 
+@functools.lru_cache(maxsize=1)
 def merra2_monthly_ghi_w_m2() -> tuple[np.ndarray, Affine, Path]:
     """Monthly mean GHI (W/m², daily mean) per 3° MERRA-2 cell from ``gsee-climate-data``.
+
+    Computed once per process; the returned array is read-only.
 
     Returns
     -------
@@ -174,6 +177,7 @@ def merra2_monthly_ghi_w_m2() -> tuple[np.ndarray, Affine, Path]:
         mean = np.where(den > 0, num / den, np.nan)  # (lat, lon, month)
     order = np.argsort(lat)[::-1]
     mean = np.moveaxis(mean[order], -1, 0).astype("float32")
+    mean.flags.writeable = False  # shared between callers (memoised)
     step = float(lat[1] - lat[0])
     transform = Affine(step, 0.0, float(lon.min()) - step / 2, 0.0, -step, float(lat.max()) + step / 2)
     return mean, transform, path

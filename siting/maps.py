@@ -171,7 +171,7 @@ def _raster_png(da, cmap: str, vmin, vmax) -> tuple[str, list[list[float]]] | No
     ys, xs = da["y"].values, da["x"].values
     res = float(abs(xs[1] - xs[0])) if xs.size > 1 else 1000.0
     src_t = Affine(res, 0, float(xs[0]) - res / 2, 0, -res, float(ys[0]) + res / 2)
-    crs = da.attrs.get("crs") or a_crs(da)
+    crs = da.attrs["crs"]
     dst_t, w, h = rasterio.warp.calculate_default_transform(crs, "EPSG:3857", data.shape[1], data.shape[0],
                                                             *rasterio.transform.array_bounds(*data.shape, src_t))
     scale = max(1.0, max(w, h) / 1600.0)  # keep images small: at most ~1,600 px a side
@@ -191,14 +191,6 @@ def _raster_png(da, cmap: str, vmin, vmax) -> tuple[str, list[list[float]]] | No
     lon, lat = rasterio.warp.transform("EPSG:3857", "EPSG:4326", [left, right], [bottom, top])
     return ("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
             [[lat[0], lon[0]], [lat[1], lon[1]]], (float(lo), float(hi)))
-
-
-def a_crs(da) -> str:
-    """CRS of a grid variable (from its attributes or the rioxarray spatial_ref)."""
-    try:
-        return da.rio.crs.to_wkt()
-    except Exception:  # pragma: no cover
-        raise ValueError("grid variable has no CRS")
 
 
 def _legend_html(key: str, title: str, breaks: list[float], colours: list[str], digits: int, visible: bool) -> str:

@@ -242,7 +242,11 @@ def compare(table: pd.DataFrame, targets: pd.DataFrame, existing_mw: dict[str, d
             else:
                 achievable = float(sum(r[cols[x]] for x in techs))
                 ex = existing_mw.get(code, {})
-                existing = sum(ex[x] for x in techs if x in ex) if any(x in ex for x in techs) else np.nan
+                unknown = [x for x in techs if x not in ex]
+                existing = float(sum(ex[x] for x in techs)) if not unknown else np.nan
+                if unknown and len(unknown) < len(techs):
+                    row["note"] += (f"; existing not computed: no {' or '.join(unknown)} figure for this "
+                                    "jurisdiction")
                 target = float(t["value_mw"])
                 if t["target_type"] == "increment":
                     # new capacity to add: compare with what is left after what exists

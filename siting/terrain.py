@@ -42,6 +42,7 @@ from rasterio.windows import Window
 
 from .errors import SitingError
 from .grid import Grid
+from .layers import file_sha256
 
 WGS84_SEMI_MAJOR_M = 6378137.0
 WGS84_INVERSE_FLATTENING = 298.257223563
@@ -616,16 +617,6 @@ def slope_pass_fraction(dem_path: str | Path, grid: Grid, max_slope_deg: float, 
     return np.clip(fraction, 0.0, 1.0, out=fraction).astype("float32")
 
 
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _resolution_text(src) -> str:
     if src.crs.is_geographic:
         dx, dy = _row_cell_sizes_m(src)
@@ -662,7 +653,7 @@ def dem_slope_layer(dem_path: str | Path, grid: Grid, max_slope_deg: float, wind
         geographic = bool(src.crs.is_geographic)
     provenance = {
         "path": str(path),
-        "sha256": _file_sha256(path),
+        "sha256": file_sha256(path),
         "crs": crs_wkt,
         "resolution": resolution,
         "method": (f"Horn 1981 at the DEM's resolution; share of DEM pixels per analysis cell with slope "

@@ -62,14 +62,7 @@ def hub_speed_layer(wind: GridLayer, height_m: float | None, model, land_cover: 
     speeds = wind.data
     check_wind_speed_ms(speeds[in_region & np.isfinite(speeds)], str(path))
     hub = hub_height_m(model)
-    if model.shear == "log":
-        if land_cover is None:
-            raise SitingError("[wind.model] shear = 'log' needs a land_cover layer for the roughness length")
-        z0 = roughness_length_m(np.where(land_cover.nodata_mask, 0, land_cover.data), scheme="igbp")
-        out = log_law_speed_ms(speeds, height_m, hub, z0)
-    else:
-        out = power_law_speed_ms(speeds, height_m, hub, model.shear_exponent)
-    out = np.asarray(out, dtype="float32")
+    out = extrapolate_to_hub(speeds, height_m, model, land_cover)
     prov = {"layer": HUB_LAYER, "source": f"derived from {WIND_LAYER} at {height_m:g} m", "path": path,
             "sha256": wind.provenance.get("sha256", ""), "resolution": wind.provenance.get("resolution", ""),
             "units": "m/s", "kind": "continuous", "resampling": wind.resampling,
@@ -84,6 +77,8 @@ def extrapolate_to_hub(values_ms: np.ndarray, height_m: float, model, land_cover
     """Shear a speed-like field (mean speed or Weibull A) from ``height_m`` to hub height."""
     hub = hub_height_m(model)
     if model.shear == "log":
+        if land_cover is None:
+            raise SitingError("[wind.model] shear = 'log' needs a land_cover layer for the roughness length")
         z0 = roughness_length_m(np.where(land_cover.nodata_mask, 0, land_cover.data), scheme="igbp")
         return np.asarray(log_law_speed_ms(values_ms, height_m, hub, z0), dtype="float32")
     return np.asarray(power_law_speed_ms(values_ms, height_m, hub, model.shear_exponent), dtype="float32")
