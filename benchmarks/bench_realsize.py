@@ -122,19 +122,36 @@ CHILD = r"""
 import json, sys, time
 import siting
 t0 = time.perf_counter(); marks = []
-a = siting.assess("guangxi", resolution_m=float(sys.argv[1]), scenario=sys.argv[2],
+scheduler = sys.argv[3] if sys.argv[3] != "-" else None
+client = cluster = None
+if scheduler == "localcluster":
+    from dask.distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                           host="127.0.0.1", memory_limit="6GB")
+    client = scheduler = Client(cluster)
+    marks.append(("cluster start", time.perf_counter() - t0))
+a = siting.assess("guangxi", resolution_m=float(sys.argv[1]), scenario=sys.argv[2], scheduler=scheduler,
                   progress=lambda m: marks.append((m, time.perf_counter() - t0)))
 marks.append(("done", time.perf_counter() - t0))
-print(json.dumps({"marks": marks, "cells": a.provenance["grid"]["shape"],
+if client is not None:
+    client.close(); cluster.close()
+print(json.dumps({"marks": marks, "cells": a.provenance["grid"]["shape"], "tiles": a.provenance["grid"]["tiles"],
+                  "tile_seconds": a.provenance["tile_seconds"],
                   "pv_gw": float(a.counties.capacity_pv_mwp.sum() / 1000),
-                  "wind_gw": float(a.counties.capacity_wind_mw.sum() / 1000)}))
+                  "wind_gw": float(a.counties.capacity_wind_mw.sum() / 1000),
+                  "usable_pv_km2": a.counties.usable_pv_km2.tolist(),
+                  "usable_wind_km2": a.counties.usable_wind_km2.tolist()}))
 """
 
 
-def run_child(resolution_m: float, scenario: Path) -> dict:
+def run_child(resolution_m: float, scenario: Path, scheduler: str = "-", cache: bool = False) -> dict:
+    """One run in a child process; the layer cache is off unless ``cache`` (then it is read and filled)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(resolution_m), str(scenario)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(os.environ)
+    if not cache:
+        env["SITING_NO_CACHE"] = "1"
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(resolution_m), str(scenario), scheduler],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     out, err = proc.stdout.read(), proc.stderr.read()
@@ -142,7 +159,7 @@ def run_child(resolution_m: float, scenario: Path) -> dict:
         sys.exit(f"run at {resolution_m:g} m failed:\n{err}")
     rss_mb = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(resolution_m=resolution_m, wall_s=wall, peak_rss_mb=rss_mb)
+    result.update(resolution_m=resolution_m, wall_s=wall, peak_rss_mb=rss_mb, scheduler=scheduler, cache=cache)
     return result
 
 
@@ -155,6 +172,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--keep", type=Path, help="folder for the synthetic inputs (kept and reused)")
     ap.add_argument("--resolutions", default="1000,100")
+    ap.add_argument("--localcluster", action="store_true",
+                    help="also run the last resolution on a 2-worker dask LocalCluster")
+    ap.add_argument("--cached", action="store_true",
+                    help="also run the last resolution twice with the layer cache (fill, then hit)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="siting-realsize-"))
@@ -163,19 +184,36 @@ def main() -> None:
     print(f"inputs in {folder} ({time.perf_counter() - t:.0f} s to make or find)")
     scenario = write_scenario(folder, paths)
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    results = [run_child(float(r), scenario) for r in args.resolutions.split(",")]
+    resolutions = [float(r) for r in args.resolutions.split(",")]
+    results = [run_child(r, scenario) for r in resolutions]
+    if args.localcluster:
+        results.append(run_child(resolutions[-1], scenario, "localcluster"))
+    if args.cached:
+        results += [run_child(resolutions[-1], scenario, cache=True) for _ in range(2)]
     ref = results[0]
-    print(f"\n{'resolution m':>12} {'grid cells':>12} {'wall s':>8} {'peak RSS MB':>12} {'time x':>7} {'mem x':>6}"
-          f" {'PV GWp':>8} {'wind GW':>8}")
+    print(f"\n{'resolution m':>12} {'run':>14} {'grid cells':>12} {'tiles':>5} {'wall s':>8} {'peak RSS MB':>12} "
+          f"{'time x':>7} {'mem x':>6} {'PV GWp':>8} {'wind GW':>8}")
     for r in results:
         cells = r["cells"][0] * r["cells"][1]
-        print(f"{r['resolution_m']:>12g} {cells:>12,} {r['wall_s']:>8.1f} {r['peak_rss_mb']:>12,.0f} "
-              f"{r['wall_s'] / ref['wall_s']:>7.2f} {r['peak_rss_mb'] / ref['peak_rss_mb']:>6.2f} "
-              f"{r['pv_gw']:>8,.0f} {r['wind_gw']:>8,.0f}")
+        run = "2-worker cluster" if r["scheduler"] == "localcluster" else ("cached" if r["cache"] else "threads")
+        print(f"{r['resolution_m']:>12g} {run:>14} {cells:>12,} {r['tiles']:>5} {r['wall_s']:>8.1f} "
+              f"{r['peak_rss_mb']:>12,.0f} {r['wall_s'] / ref['wall_s']:>7.2f} {r['peak_rss_mb'] / ref['peak_rss_mb']:>6.2f} "
+              f"{r['pv_gw']:>8,.1f} {r['wind_gw']:>8,.1f}")
+    last = [r for r in results if r["resolution_m"] == resolutions[-1]]
+    if len(last) > 1:
+        base = last[0]
+        for r in last[1:]:
+            same = r["usable_pv_km2"] == base["usable_pv_km2"] and r["usable_wind_km2"] == base["usable_wind_km2"]
+            print(f"{r['scheduler']}/{'cache' if r['cache'] else 'no cache'}: time ratio to the threads run "
+                  f"{r['wall_s'] / base['wall_s']:.2f}, county figures identical: {same}")
     for r in results:
-        print(f"\nwhere the time goes at {r['resolution_m']:g} m (in-process, excluding interpreter start):")
+        print(f"\nwhere the time goes at {r['resolution_m']:g} m, {r['scheduler']} "
+              f"(wall seconds of the pipeline's steps, excluding interpreter start):")
         for name, dt in steps(r["marks"]):
-            print(f"  {name:<28} {dt:7.2f} s")
+            print(f"  {name:<40} {dt:7.2f} s")
+        print("  inside the tiles (seconds summed over tiles and threads):")
+        for name, sec in sorted(r["tile_seconds"].items(), key=lambda kv: -kv[1]):
+            print(f"    {name:<38} {sec:7.2f} s")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

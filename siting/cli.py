@@ -62,6 +62,11 @@ def report(
     year: Optional[int] = typer.Option(None, help="Compare with the plans' targets for this year (e.g. 2030)."),
     targets: Optional[Path] = typer.Option(None, help="Your own targets CSV (same columns as the shipped one)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+    scheduler: Optional[str] = typer.Option(None, help="Where the tiles run: threads (default), sync, or a dask "
+                                                       "scheduler address tcp://HOST:PORT."),
+    workers: Optional[int] = typer.Option(None, help="Local threads (default: the number of CPUs)."),
+    tile_cells: Optional[int] = typer.Option(None, help="Tile side in grid cells (default 1024); memory grows "
+                                                        "with its square."),
 ) -> None:
     """Usable land and capacity for every county of a region, with the exclusion waterfall."""
     from . import report as rep
@@ -74,7 +79,8 @@ def report(
         with err.status("starting") if spinner else contextlib.nullcontext() as status:
             a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
                        id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
-                       wind=wind, wind_height_m=wind_height,
+                       wind=wind, wind_height_m=wind_height, scheduler=scheduler, workers=workers,
+                       tile_cells=tile_cells,
                        progress=(lambda m: status.update(f"[bold]{m}")) if spinner else _progress(quiet))
         comparison, cmp_notes = (None, [])
         if year is not None or targets is not None:

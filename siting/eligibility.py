@@ -114,8 +114,14 @@ def skipped_rules(tech: TechSpec, available: Mapping[str, object]) -> list[tuple
             if getattr(rule, "layer", None) is not None and rule.layer not in available]
 
 
+def tail_rules(tech: TechSpec) -> list[tuple[str, MinAreaRule | ForceIncludeRule]]:
+    """The rules applied after all others, in order: minimum-area rules, then forced inclusions."""
+    rank = {MinAreaRule: 1, ForceIncludeRule: 2}
+    return sorted(((n, r) for n, r in tech.rules.items() if type(r) in rank), key=lambda item: rank[type(item[1])])
+
+
 def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.ndarray, resolution_m: float,
-             record: Record | None = None) -> np.ndarray:
+             record: Record | None = None, tail: bool = True) -> np.ndarray:
     """Usable share (0..1, float32) of each cell for one technology.
 
     Parameters
@@ -134,6 +140,10 @@ def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.nda
         ``removed`` is the share of each cell the step removed (negative where
         a force_include rule added area back). Step names are the rule names,
         preceded by ``nodata:<layer>`` steps for layers with missing data.
+    tail : bool, default True
+        Apply the minimum-area and force-include rules (:func:`tail_rules`).
+        The tiled engine passes False and applies them itself, because a patch
+        can span several tiles.
 
     Returns
     -------
@@ -161,6 +171,8 @@ def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.nda
     rank = {MinAreaRule: 1, ForceIncludeRule: 2}
     ordered = sorted(tech.rules.items(), key=lambda item: rank.get(type(item[1]), 0))
     for name, rule in ordered:
+        if not tail and isinstance(rule, (MinAreaRule, ForceIncludeRule)):
+            break
         if isinstance(rule, MinAreaRule):
             keep = min_area_keep(usable, cell_area_km2, rule.min_area_km2)
             step(name, np.where(keep, usable, 0.0))

@@ -69,6 +69,21 @@ class Grid:
         """Cell-centre y coordinates (m), north to south."""
         return self.transform.f - (np.arange(self.height) + 0.5) * self.resolution_m
 
+    def window(self, row_off: int, col_off: int, height: int, width: int) -> "Grid":
+        """The sub-grid of ``height`` x ``width`` cells starting at (``row_off``, ``col_off``).
+
+        Offsets may be negative and the window may reach past the grid (a halo);
+        the cells keep their positions, so sub-grids align with the parent.
+        """
+        r = self.resolution_m
+        tr = Affine(r, 0.0, self.transform.c + col_off * r, 0.0, -r, self.transform.f - row_off * r)
+        return Grid(crs=self.crs, transform=tr, width=int(width), height=int(height), resolution_m=r)
+
+    def padded_to_multiple(self, factor: int) -> "Grid":
+        """The same grid with columns and rows added (right and bottom) up to a multiple of ``factor``."""
+        f = int(factor)
+        return self.window(0, 0, -(-self.height // f) * f, -(-self.width // f) * f)
+
     def lonlat_centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Longitude and latitude (degrees, WGS-84) of every cell centre, shape (rows, cols)."""
         xx, yy = np.meshgrid(self.x_coords(), self.y_coords())

@@ -44,17 +44,24 @@ class GridYield:
     detail: dict
 
 
-def resource_index_on_grid(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Which 3° MERRA-2 cell each analysis cell falls in.
+def resource_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centres and monthly GHI of the global 3° MERRA-2 resource cells (flattened).
 
     Returns
     -------
-    index : numpy.ndarray of int32, grid shape
-        Flat index into the global resource grid (-1 outside).
     lat_deg, lon_deg : numpy.ndarray
-        Centres of the global resource cells (flattened).
     monthly_ghi_w_m2 : numpy.ndarray, shape (n_global, 12)
     """
+    monthly, transform, _ = merra2_monthly_ghi_w_m2()
+    nlat, nlon = monthly.shape[1:]
+    rows, cols = np.divmod(np.arange(nlat * nlon), nlon)
+    lon = transform.c + (cols + 0.5) * transform.a
+    lat = transform.f + (rows + 0.5) * transform.e
+    return lat, lon, monthly.reshape(12, -1).T
+
+
+def resource_index_on_grid(grid: Grid) -> np.ndarray:
+    """Which 3° MERRA-2 cell each analysis cell falls in: flat index into :func:`resource_cells` (-1 outside)."""
     monthly, transform, _ = merra2_monthly_ghi_w_m2()
     nlat, nlon = monthly.shape[1:]
     ids = np.arange(nlat * nlon, dtype="int32").reshape(nlat, nlon)
@@ -62,22 +69,43 @@ def resource_index_on_grid(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarr
     rasterio.warp.reproject(ids, out, src_transform=transform, src_crs=WGS84, src_nodata=-1,
                             dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=-1,
                             resampling=Resampling.nearest)
-    rows, cols = np.divmod(np.arange(nlat * nlon), nlon)
-    lon = transform.c + (cols + 0.5) * transform.a
-    lat = transform.f + (rows + 0.5) * transform.e
-    return out, lat, lon, monthly.reshape(12, -1).T
+    return out
 
 
-def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_m: np.ndarray | None, system,
-                    annual_ghi_kwh_m2: np.ndarray | None = None, ratio_step: float = 0.02) -> GridYield:
+def resource_elevations_m(grid: Grid, in_region: np.ndarray, elevation_m: np.ndarray | None) -> dict[int, float]:
+    """Mean elevation (m) of each 3° resource cell over its part of the region.
+
+    Resource cells on the grid but outside the region get the mean over all
+    their grid cells, so every cell a finer grid can meet has a value.
+    """
+    index = resource_index_on_grid(grid)
+    out: dict[int, float] = {}
+    if elevation_m is None:
+        return {int(c): 0.0 for c in np.unique(index[index >= 0])}
+    vals = elevation_m.astype("float64")
+    for mask in (index >= 0, in_region & (index >= 0)):  # the region's mean overrides the grid's
+        ok = mask & np.isfinite(vals)
+        used, pos = np.unique(index[ok], return_inverse=True)
+        s = np.bincount(pos.reshape(-1), weights=vals[ok], minlength=used.size)
+        n = np.bincount(pos.reshape(-1), minlength=used.size)
+        out.update({int(c): float(v / m) for c, v, m in zip(used, s, n)})
+    for c in np.unique(index[index >= 0]):
+        out.setdefault(int(c), 0.0)
+    return out
+
+
+def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[int, float], system,
+                    annual_ghi_kwh_m2: np.ndarray | None = None, ratio_step: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
     """Run the hourly PV model per resource cell and map the yield onto the grid.
 
     Parameters
     ----------
     grid : Grid
+        The grid, or one tile of it.
     in_region : numpy.ndarray of bool
-    elevation_m : numpy.ndarray or None
-        Elevation on the grid; resource cells use its mean over their region part.
+    elevation_by_cell : dict
+        Elevation (m) of each 3° resource cell (:func:`resource_elevations_m`),
+        taken over the whole region so that every tile gets the same values.
     system : siting.pv.PVSystemSpec
     annual_ghi_kwh_m2 : numpy.ndarray, optional
         A finer annual GHI layer on the grid (e.g. Global Solar Atlas). The
@@ -85,22 +113,20 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_m: np.ndarray |
         grouped by their ratio to the MERRA-2 annual total in steps of
         ``ratio_step`` and each group is simulated, so temperature and clipping
         respond to the finer irradiance.
+
+    Returns
+    -------
+    yield_kwh_per_kwp : numpy.ndarray of float32, grid shape
+        NaN outside the region and where the resource is unknown.
+    keys : numpy.ndarray of int64
+        The (resource cell, ratio step) pairs simulated, as ``cell * 10**6 + step``
+        (for :func:`simulation_detail`).
     """
     from .layers import annual_energy_kwh_m2
-    from .pv import simulate_yield
 
-    index, lat, lon, monthly = resource_index_on_grid(grid)
+    index = resource_index_on_grid(grid)
+    lat, lon, monthly = resource_cells()
     valid = in_region & (index >= 0)
-    used = np.unique(index[valid])
-    elev = np.zeros(used.size, dtype="float64")
-    if elevation_m is not None:
-        pos = np.searchsorted(used, index[valid])
-        vals = elevation_m[valid].astype("float64")
-        ok = np.isfinite(vals)
-        s = np.bincount(pos[ok], weights=vals[ok], minlength=used.size)
-        n = np.bincount(pos[ok], minlength=used.size)
-        elev = np.where(n > 0, s / np.maximum(n, 1), 0.0)
-    elev_of = dict(zip(used.tolist(), elev))
     if annual_ghi_kwh_m2 is None:
         ratio = np.ones(valid.sum())
     else:
@@ -111,30 +137,46 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_m: np.ndarray |
     have = np.isfinite(ratio)
     steps = np.rint(ratio[have] / ratio_step).astype("int64")  # ratio bins, well below 10^6
     keys, inverse = np.unique(cell_of[have] * 1_000_000 + steps, return_inverse=True)
-    cells = keys // 1_000_000
-    scale = (keys % 1_000_000) * ratio_step
-    result = simulate_yield(lat[cells], lon[cells], np.array([elev_of[c] for c in cells]),
-                            monthly[cells] * scale[:, None], system)
+    result = _simulate_keys(keys, lat, lon, monthly, elevation_by_cell, system, ratio_step)
     flat = np.full(grid.shape, np.nan, dtype="float32")
     vals = np.full(valid.sum(), np.nan, dtype="float32")
     vals[have] = result.specific_yield_kwh_per_kwp[inverse.reshape(-1)]
     flat[valid] = vals
+    return flat, keys
+
+
+def _simulate_keys(keys, lat, lon, monthly, elevation_by_cell, system, ratio_step):
+    from .pv import simulate_yield
+
+    cells = keys // 1_000_000
+    scale = (keys % 1_000_000) * ratio_step
+    return simulate_yield(lat[cells], lon[cells], np.array([elevation_by_cell.get(int(c), 0.0) for c in cells]),
+                          monthly[cells] * scale[:, None], system)
+
+
+def simulation_detail(keys: np.ndarray, elevation_by_cell: dict[int, float], system, scaled: bool,
+                      ratio_step: float = 0.02) -> dict:
+    """Provenance of a simulated yield: method, the simulations run and the mean losses."""
+    lat, lon, monthly = resource_cells()
+    keys = np.unique(np.asarray(keys, dtype="int64"))
+    result = _simulate_keys(keys, lat, lon, monthly, elevation_by_cell, system, ratio_step)
+    cells = keys // 1_000_000
+    scale = (keys % 1_000_000) * ratio_step
     method = ("simulated: hourly typical year per 3° MERRA-2 cell (siting.pv), mapped by nearest cell"
-              if annual_ghi_kwh_m2 is None else
+              if not scaled else
               "simulated: MERRA-2 monthly shape scaled to the annual GHI layer in steps of "
               f"{ratio_step:.0%}, hourly typical year per (3° cell, step) (siting.pv)")
-    detail = {
+    return {
         "method": method,
         "simulations": int(len(cells)),
         "resource_cells": [
             {"lat_deg": float(lat[c]), "lon_deg": float(lon[c]), "ghi_scale": round(float(k), 3),
-             "elevation_m": round(float(elev_of[c]), 1), "ghi_kwh_per_m2_yr": round(float(g), 1),
+             "elevation_m": round(float(elevation_by_cell.get(int(c), 0.0)), 1), "ghi_kwh_per_m2_yr": round(float(g), 1),
              "specific_yield_kwh_per_kwp": round(float(y), 1)}
             for c, k, g, y in zip(cells[:200], scale, result.ghi_kwh_per_m2_yr, result.specific_yield_kwh_per_kwp)
         ],
         "losses": {k: float(np.nanmean(v)) for k, v in result.losses.items()},
     }
-    return GridYield(flat, "simulated", detail)
 
 
 def layer_yield(pvout: np.ndarray, path: str) -> GridYield:

@@ -1,0 +1,753 @@
+"""The tiled engine: every step from reading layers to county sums, one tile at a time.
+
+A run is split into tiles of the analysis grid (:func:`siting.tiles.tile_layout`).
+:func:`compute_tile` is a pure function of a :class:`RunContext` and a tile: it
+reads the layers for the tile (plus a halo as wide as the largest buffer),
+applies the rules, and returns per-county sums, a coarse overview of the
+tile for maps, and what the minimum-area rule needs to join patches across
+tiles (:mod:`siting.tiles`). Peak memory is therefore set by the tile size and
+the number of tiles in flight, not by the size of the region.
+
+Tiles are dask tasks: the default runs them on local threads; a
+``dask.distributed.Client`` (or a ``tcp://host:port`` scheduler address) runs
+them on a cluster. :func:`combine` reduces the tile results in tile order, in
+float64, so every scheduler gives bit-identical results.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from rasterio.warp import transform_bounds
+
+from .eligibility import LayerArray, condition_mask, evaluate, tail_rules
+from .errors import SitingError
+from .grid import Grid, county_coverage
+from .layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
+from .scenario import ForceIncludeRule, MinAreaRule, Scenario, WindModelParams
+from .tiles import PatchEdges, Tile, label_patches, merge_patch_areas
+from .windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
+                       net_capacity_factor_grid)
+
+DEFAULT_TILE_CELLS = 1024
+MAX_OVERVIEW_CELLS = 4_000_000
+SAMPLE_PER_TILE = 20_000
+MEAN_LAYERS = ("ghi_kwh_per_m2_yr", "elevation_m", HUB_LAYER)
+
+
+def overview_factor(shape: tuple[int, int], max_cells: int = MAX_OVERVIEW_CELLS) -> int:
+    """Cells per overview-cell side so that the overview grid has at most ``max_cells`` cells."""
+    return max(1, math.ceil(math.sqrt(shape[0] * shape[1] / max_cells)))
+
+
+@dataclass(frozen=True)
+class DerivedSlope:
+    """A slope pass-share layer computed from a DEM for one rule."""
+
+    dem: str
+    rule: object  # the RangeRule (max, north-facing factor)
+
+
+@dataclass
+class RunContext:
+    """Everything a tile needs; sent once to every worker.
+
+    Attributes
+    ----------
+    grid : Grid
+        The whole analysis grid (rows and columns a multiple of ``factor``).
+    factor : int
+        Overview factor: the overview grid has cells of ``factor`` x ``factor`` grid cells.
+    halo : int
+        Extra cells read around each tile (the largest buffer distance).
+    scenario : Scenario
+        With slope range rules already turned into factor rules on derived layers.
+    techs : list of str
+    geoms : list of shapely geometries
+        County polygons in the grid CRS, in county-index order.
+    derived : dict
+        Derived slope layers: name → :class:`DerivedSlope`.
+    pv_elevation : dict or None
+        Elevation per 3° resource cell for the PV simulation (None: no PV or a PVOUT layer).
+    buffer_layers : frozenset of str
+        Layers that buffer rules measure distances from (read with the halo).
+    """
+
+    grid: Grid
+    factor: int
+    halo: int
+    scenario: Scenario
+    techs: list[str]
+    geoms: list
+    derived: dict[str, DerivedSlope] = field(default_factory=dict)
+    pv_elevation: dict[int, float] | None = None
+    buffer_layers: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def _tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.geoms)
+
+    def geoms_for(self, grid: Grid) -> list:
+        """The county list with None for counties that do not reach ``grid`` (keeps the indices)."""
+        hits = set(self._tree.query(shapely.box(*grid.bounds)).tolist())
+        return [g if i in hits else None for i, g in enumerate(self.geoms)]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_tree", None)
+        return state
+
+
+@dataclass
+class TailTables:
+    """Sums over cells whose patch could not be judged inside the tile, for both outcomes.
+
+    ``county_keys`` / ``overview_keys`` are ``label * n + index`` (county index or
+    overview cell); the columns of ``county`` and ``overview`` are named in
+    ``county_cols`` / ``overview_cols``.
+    """
+
+    county_keys: np.ndarray
+    county: np.ndarray
+    overview_keys: np.ndarray
+    overview: np.ndarray
+    county_cols: list[str]
+    overview_cols: list[str]
+
+
+@dataclass
+class TechOut:
+    """One technology's results for one tile."""
+
+    steps: list[str]
+    best: np.ndarray            # overview: largest area removed by one non-tail step
+    which: np.ndarray           # overview: index of that step, -1 none
+    min_area: dict[str, np.ndarray]  # overview: area removed by each min_area rule (decided cells)
+    usable: np.ndarray          # overview: usable share (decided cells)
+    edges: PatchEdges | None
+    label_area: dict            # uncertain label -> local area
+    uncertain: np.ndarray       # uncertain labels (sorted)
+    tables: TailTables | None
+    energy_map: np.ndarray | None  # overview mean of yield (kWh/kWp) or net capacity factor
+
+
+@dataclass
+class TileOut:
+    """What :func:`compute_tile` returns for one tile."""
+
+    tile: Tile
+    zones: np.ndarray
+    sums: dict[str, np.ndarray]
+    coverage: dict[str, tuple[float, float, float]]
+    classes: dict[str, np.ndarray]
+    samples: dict[str, np.ndarray]
+    overview: dict[str, np.ndarray]
+    tech: dict[str, TechOut]
+    pv_keys: np.ndarray | None
+    provenance: dict[str, dict]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Clock:
+    """Seconds spent per stage of a tile (summed over tiles into the run's provenance)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------------
+# Block reductions to the overview grid
+# ---------------------------------------------------------------------------
+
+def _blocks(a: np.ndarray, f: int) -> np.ndarray:
+    h, w = a.shape
+    return a.reshape(h // f, f, w // f, f)
+
+
+def block_sum(a: np.ndarray, f: int) -> np.ndarray:
+    """Sum over f x f blocks (float64)."""
+    if f == 1:
+        return a.astype("float64")
+    return _blocks(a.astype("float64", copy=False), f).sum(axis=(1, 3))
+
+
+def block_nanmean(a: np.ndarray, f: int) -> np.ndarray:
+    """Mean over the finite values of f x f blocks (NaN where a block has none), float32."""
+    if f == 1:
+        return a.astype("float32")
+    ok = np.isfinite(a)
+    s = _blocks(np.where(ok, a, 0.0).astype("float64"), f).sum(axis=(1, 3))
+    n = _blocks(ok, f).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, s / np.maximum(n, 1), np.nan).astype("float32")
+
+
+def block_centre(a: np.ndarray, f: int) -> np.ndarray:
+    """The value at the centre cell of each f x f block (for classes and indices)."""
+    return a if f == 1 else a[f // 2::f, f // 2::f].copy()
+
+
+# ---------------------------------------------------------------------------
+# One tile
+# ---------------------------------------------------------------------------
+
+def _tile_bounds_ll(grid: Grid, pad_deg: float = 0.05) -> tuple[float, float, float, float]:
+    w, s, e, n = transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
+    return (w - pad_deg, s - pad_deg, e + pad_deg, n + pad_deg)
+
+
+def _slope_share_cached(dem: str, grid: Grid, rule, aspect_filter) -> tuple[np.ndarray, dict]:
+    """Slope pass share from a DEM, through the content-keyed layer cache."""
+    from . import layercache
+    from .layers import source_id
+    from .terrain import dem_slope_layer
+
+    k = layercache.key("slope_pass_share", {"dem": source_id(dem), "max": rule.max,
+                                            "north": [rule.north_facing_factor, rule.north_facing_min_slope_deg]},
+                       grid)
+    hit = layercache.load(k)
+    if hit is not None:
+        return hit[0]["data"], {**hit[1], "cache": "hit"}
+    frac, prov = dem_slope_layer(dem, grid, rule.max, aspect_filter=aspect_filter)
+    layercache.store(k, {"data": frac}, prov)
+    return frac, prov
+
+
+def _derived_layer(name: str, d: DerivedSlope, tgrid: Grid) -> GridLayer:
+    from .terrain import aspect_factor
+
+    rule = d.rule
+    north = rule.north_facing_factor
+    aspect_filter = None if north is None else functools.partial(
+        aspect_factor, min_slope_deg=rule.north_facing_min_slope_deg, factor=north)
+    try:
+        frac, prov = _slope_share_cached(d.dem, tgrid, rule, aspect_filter)
+    except SitingError as exc:
+        if "does not overlap" not in str(exc) and "no valid elevations" not in str(exc):
+            raise
+        frac, prov = np.full(tgrid.shape, np.nan, dtype="float32"), {"path": d.dem}
+    nodata = ~np.isfinite(frac)
+    return GridLayer(name=name, data=frac, kind="continuous", nodata_mask=nodata, outside_mask=nodata,
+                     resampling="share of DEM pixels per cell", provenance=prov)
+
+
+def _with_halo(core: GridLayer, padded: GridLayer | None, h: int) -> GridLayer:
+    """A layer on the tile plus a halo of ``h`` cells: the halo from ``padded`` (or nodata), the tile from ``core``."""
+    if h == 0:
+        return core
+    inner = (slice(h, -h), slice(h, -h))
+    if padded is not None:
+        data, nod, out = padded.data.copy(), padded.nodata_mask.copy(), padded.outside_mask.copy()
+    else:
+        shape = (core.data.shape[0] + 2 * h, core.data.shape[1] + 2 * h)
+        fill = np.nan if core.data.dtype.kind == "f" else CATEGORICAL_NODATA
+        data = np.full(shape, fill, dtype=core.data.dtype)
+        nod, out = np.ones(shape, dtype=bool), np.ones(shape, dtype=bool)
+    data[inner], nod[inner], out[inner] = core.data, core.nodata_mask, core.outside_mask
+    return GridLayer(name=core.name, data=data, kind=core.kind, nodata_mask=nod, outside_mask=out,
+                     resampling=core.resampling, provenance=core.provenance)
+
+
+def _sample(values: np.ndarray, n: int = SAMPLE_PER_TILE) -> np.ndarray:
+    if values.size <= n:
+        return values.astype("float64")
+    return values[np.linspace(0, values.size - 1, n).astype("int64")].astype("float64")
+
+
+def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
+    """Layers, eligibility, energy and county sums for one tile (None if it has no region cells).
+
+    Parameters
+    ----------
+    ctx : RunContext
+    tile : Tile
+
+    Returns
+    -------
+    TileOut or None
+    """
+    g, f, h = ctx.grid, ctx.factor, ctx.halo
+    clock = _Clock()
+    core = g.window(tile.row_off, tile.col_off, tile.height, tile.width)
+    with clock("county fractions"):
+        cov = county_coverage(ctx.geoms_for(core), core)
+        frac = cov.region_fraction()
+    in_core = frac > 0
+    if not in_core.any():
+        return None
+    tgrid = g.window(tile.row_off - h, tile.col_off - h, tile.height + 2 * h, tile.width + 2 * h)
+    inner = (slice(h, h + tile.height), slice(h, h + tile.width))
+    in_region = np.zeros(tgrid.shape, dtype=bool)
+    in_region[inner] = in_core
+    bounds_ll = _tile_bounds_ll(tgrid)
+    scen = ctx.scenario
+
+    zones = np.unique(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
+    sums: dict[str, np.ndarray] = {}
+
+    def zsum(name: str, values: np.ndarray) -> None:
+        sums[name] = cov.zonal_sum(values)[zones]
+
+    zsum("area", np.ones(core.shape, dtype="float32"))
+    overview = {"county_index": block_centre(cov.majority_zone(), f), "region_fraction": (
+        block_sum(frac, f) / (f * f)).astype("float32")}
+
+    # Layers on the tile plus its halo. Each layer is put on the tile's own cells by itself, so a cell's
+    # value never depends on the halo (GDAL's approximate transformer depends on the output window); the
+    # halo ring is read only for layers that buffer rules measure distances from.
+    layers: dict[str, GridLayer] = {}
+    provenance: dict[str, dict] = {}
+    core_ll = _tile_bounds_ll(core)
+    for name, spec in scen.layers.items():
+        if name in ctx.derived or spec.derive is not None:
+            continue
+        with clock(f"read {name}"):
+            lay = load_layer_cached(name, spec, core, core_ll)
+            ring = load_layer_cached(name, spec, tgrid, bounds_ll) if h and name in ctx.buffer_layers else None
+            layers[name] = _with_halo(lay, ring, h)
+    for name, d in ctx.derived.items():
+        with clock("slope from DEM"):
+            layers[name] = _with_halo(_derived_layer(name, d, core), None, h)
+    if WIND_LAYER in layers and "wind" in ctx.techs:
+        layers[HUB_LAYER] = hub_speed_layer(layers[WIND_LAYER], scen.layers[WIND_LAYER].height_m,
+                                            scen.wind.model or WindModelParams(), layers.get("land_cover"), in_region)
+    coverage, classes, samples = {}, {}, {}
+    total = float(frac.sum())
+    for name, lay in layers.items():
+        provenance[name] = lay.provenance
+        data, nod, out = lay.data[inner], lay.nodata_mask[inner], lay.outside_mask[inner]
+        coverage[name] = (total, float(frac[out].sum()), float(frac[nod & ~out].sum()))
+        ok = in_core & ~nod
+        if lay.kind == "categorical":
+            classes[name] = np.unique(data[ok])
+            overview[name] = block_centre(data, f)
+        else:
+            samples[name] = _sample(data[ok & np.isfinite(data)])
+            overview[name] = block_nanmean(data, f)
+            if name in MEAN_LAYERS:
+                valid = np.isfinite(data)
+                zsum(f"mean_num:{name}", np.where(valid, data, 0.0))
+                zsum(f"mean_den:{name}", valid.astype("float32"))
+
+    arrays = {n: LayerArray(lay.data, lay.nodata_mask) for n, lay in layers.items()}
+    pv_keys = None
+    energy_of: dict[str, np.ndarray] = {}
+    if "pv" in ctx.techs:
+        with clock("pv yield"):
+            energy_of["pv"], pv_keys = _pv_yield_tile(ctx, core, in_core, layers, inner)
+    tech_out = {}
+    for t in ctx.techs:
+        tech_out[t] = _tech_tile(ctx, t, arrays, layers, in_region, inner, cov, core.shape, zones, zsum, energy_of,
+                                 clock)
+    return TileOut(tile=tile, zones=zones, sums=sums, coverage=coverage, classes=classes, samples=samples,
+                   overview=overview, tech=tech_out, pv_keys=pv_keys, provenance=provenance, seconds=clock.seconds)
+
+
+def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dict, inner) -> tuple[np.ndarray, object]:
+    from .pvgrid import PVOUT_LAYER, pv_system_spec, simulated_yield
+
+    if PVOUT_LAYER in layers:
+        return layers[PVOUT_LAYER].data[inner].astype("float32"), None
+    spec = ctx.scenario.layers.get("ghi_kwh_per_m2_yr")
+    finer = None
+    if spec is not None and not spec.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layers:
+        finer = layers["ghi_kwh_per_m2_yr"].data[inner]
+    return simulated_yield(core, in_core, ctx.pv_elevation or {}, pv_system_spec(ctx.scenario.pv),
+                           annual_ghi_kwh_m2=finer)
+
+
+def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> np.ndarray | None:
+    if HUB_LAYER not in layers:
+        return None
+    scen = ctx.scenario
+    model = scen.wind.model or WindModelParams()
+    k_layer = layers[WEIBULL_K_LAYER].data[inner] if WEIBULL_K_LAYER in layers else None
+    elev = layers["elevation_m"].data[inner] if "elevation_m" in layers else None
+    a_hub = None
+    if WEIBULL_A_LAYER in layers:
+        a_height = scen.layers[WEIBULL_A_LAYER].height_m or scen.layers[WIND_LAYER].height_m
+        lc = layers.get("land_cover")
+        lc = None if lc is None else GridLayer(name=lc.name, data=lc.data[inner], kind=lc.kind,
+                                               nodata_mask=lc.nodata_mask[inner], outside_mask=lc.outside_mask[inner],
+                                               resampling=lc.resampling, provenance=lc.provenance)
+        a_hub = extrapolate_to_hub(layers[WEIBULL_A_LAYER].data[inner], a_height, model, lc)
+    return net_capacity_factor_grid(usable, layers[HUB_LAYER].data[inner], k_layer, elev, model, a_hub)
+
+
+def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: np.ndarray, inner, cov, shape,
+               zones, zsum, energy_of: dict, clock: _Clock) -> TechOut:
+    f = ctx.factor
+    spec = getattr(ctx.scenario, t)
+    cell_km2 = ctx.grid.cell_area_km2
+    steps: list[str] = []
+    oshape = (shape[0] // f, shape[1] // f)
+    best = np.zeros(oshape, dtype="float64")
+    which = np.full(oshape, -1, dtype="int16")
+
+    def record(step: str, delta: np.ndarray) -> None:
+        d = delta[inner]
+        zsum(f"removed:{t}:{step}", d)
+        s = block_sum(d, f)
+        more = s > best
+        best[more] = s[more]
+        which[more] = len(steps)
+        steps.append(step)
+
+    with clock(f"rules and sums {t}"):
+        pre = evaluate(spec, arrays, in_region, ctx.grid.resolution_m, record, tail=False)[inner]
+    steps.extend(n for n, r in tail_rules(spec) if isinstance(r, MinAreaRule) or r.layer in arrays)
+    in_core = in_region[inner]
+    tails = tail_rules(spec)
+    min_rules = [(n, r) for n, r in tails if isinstance(r, MinAreaRule)]
+    forces = [(n, r) for n, r in tails if isinstance(r, ForceIncludeRule)]
+    forced = []
+    for name, rule in forces:
+        if rule.layer in arrays:
+            lay = arrays[rule.layer]
+            forced.append((name, rule, (condition_mask(lay.data, rule.classes, rule.min, rule.max)
+                                        & ~lay.nodata)[inner] & in_core))
+
+    # Both outcomes of the minimum-area rules: the patch is kept (pre) or dropped (0); then forced inclusions.
+    def after_force(u: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        deltas = []
+        for _, rule, mask in forced:
+            new = np.where(mask, np.maximum(u, rule.weight), u).astype("float32")
+            deltas.append(u - new)
+            u = new
+        return u, deltas
+
+    t0 = time.perf_counter()
+    keep_u, keep_d = after_force(pre)
+    drop_u, drop_d = after_force(np.zeros_like(pre))
+    edges, uncertain, label_area = None, np.zeros(0, dtype="int32"), {}
+    if min_rules:
+        labels, area, edges = label_patches(pre, cell_km2)
+        thresholds = np.array([r.min_area_km2 for _, r in min_rules])
+        drop_rule = np.full(area.size, -1, dtype="int16")  # per label: first min_area rule that drops it
+        for j in range(len(min_rules) - 1, -1, -1):
+            drop_rule[area < thresholds[j]] = j
+        drop_rule[0] = -1
+        on_edge = edges.labels
+        unsure = on_edge[area[on_edge] < thresholds.max()]
+        drop_rule[unsure] = -2
+        uncertain = unsure.astype("int32")
+        label_area = dict(zip(on_edge.tolist(), area[on_edge].tolist()))
+        cell_rule = drop_rule[labels]
+    else:
+        labels = None
+        cell_rule = np.full(pre.shape, -1, dtype="int16")
+    decided = cell_rule != -2
+    keep = cell_rule == -1
+    final = np.where(decided, np.where(keep, keep_u, drop_u), 0.0).astype("float32")
+    min_area_ov = {}
+    for j, (name, _) in enumerate(min_rules):
+        removed = np.where(cell_rule == j, pre, 0.0)
+        zsum(f"removed:{t}:{name}", removed)
+        min_area_ov[name] = block_sum(removed, f)
+    for k, (name, _, _) in enumerate(forced):
+        zsum(f"removed:{t}:{name}", np.where(decided, np.where(keep, keep_d[k], drop_d[k]), 0.0))
+
+    clock.seconds[f"min area and forced {t}"] = clock.seconds.get(f"min area and forced {t}", 0.0) + (
+        time.perf_counter() - t0)
+    # Energy per MW of capacity on each cell: kWh/kWp (= MWh/MW) for PV, 8,760 h x net CF for wind.
+    if t == "wind":
+        with clock("wind capacity factor"):
+            cf = _wind_cf_tile(ctx, keep_u, layers, inner)
+        mwh_per_mw = None if cf is None else cf * 8760.0
+        energy_map = None if cf is None else block_nanmean(cf, f)
+    else:
+        mwh_per_mw = energy_of.get("pv")
+        energy_map = None if mwh_per_mw is None else block_nanmean(mwh_per_mw, f)
+    has = None if mwh_per_mw is None else np.isfinite(mwh_per_mw)
+    m = None if mwh_per_mw is None else np.where(has, mwh_per_mw, 0.0)
+    zsum(f"usable:{t}", final)
+    if m is not None:
+        zsum(f"enum:{t}", final * m)
+        zsum(f"emw:{t}", final * has)
+
+    tables = None
+    if uncertain.size:
+        tables = _tail_tables(t, labels, ~decided, cov, zones, f, pre, keep_u, drop_u, keep_d, drop_d,
+                              [n for n, _, _ in forced], m, has)
+    return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov, usable=block_sum(final, f),
+                   edges=edges, label_area=label_area, uncertain=uncertain, tables=tables, energy_map=energy_map)
+
+
+def _tail_tables(t, labels, unsure, cov, zones, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has):
+    """Sums by (label, county) and (label, overview cell) over the cells of patches not judged in the tile."""
+    cols = {"pre": pre, "usable_keep": keep_u, "usable_drop": drop_u}
+    if m is not None:
+        cols.update({"enum_keep": keep_u * m, "enum_drop": drop_u * m, "emw_keep": keep_u * has,
+                     "emw_drop": drop_u * has})
+    for k, name in enumerate(force_names):
+        cols[f"force_keep:{name}"] = keep_d[k]
+        cols[f"force_drop:{name}"] = drop_d[k]
+    names = list(cols)
+    lab = labels.reshape(-1)
+    nz = int(cov.n_zones)
+    # (cell, county, fraction) pairs of the uncertain cells
+    flat_unsure = unsure.reshape(-1)
+    inside_cells, inside_zones = cov._inside()
+    sel = flat_unsure[inside_cells]
+    cells = [inside_cells[sel]]
+    zz = [inside_zones[sel].astype("int64")]
+    ww = [np.ones(int(sel.sum()))]
+    if cov.mixed_cell.size:
+        selm = flat_unsure[cov.mixed_cell]
+        cells.append(cov.mixed_cell[selm])
+        zz.append(cov.mixed_zone[selm].astype("int64"))
+        ww.append(cov.mixed_frac[selm].astype("float64"))
+    cells, zz, ww = np.concatenate(cells), np.concatenate(zz), np.concatenate(ww)
+    ckeys, cinv = np.unique(lab[cells].astype("int64") * nz + zz, return_inverse=True)
+    county = np.column_stack([np.bincount(cinv, weights=ww * cols[n].reshape(-1)[cells].astype("float64"),
+                                          minlength=ckeys.size) for n in names])
+    ow = labels.shape[1] // f
+    ucells = np.flatnonzero(flat_unsure)
+    rr, cc = np.divmod(ucells, labels.shape[1])
+    ocell = (rr // f) * ow + cc // f
+    n_ocells = (labels.shape[0] // f) * ow
+    okeys, oinv = np.unique(lab[ucells].astype("int64") * n_ocells + ocell, return_inverse=True)
+    ov_names = ["pre", "usable_keep", "usable_drop"]
+    overview = np.column_stack([np.bincount(oinv, weights=cols[n].reshape(-1)[ucells].astype("float64"),
+                                            minlength=okeys.size) for n in ov_names])
+    return TailTables(county_keys=ckeys, county=county, overview_keys=okeys, overview=overview,
+                      county_cols=names, overview_cols=ov_names)
+
+
+# ---------------------------------------------------------------------------
+# Running the tiles and combining them
+# ---------------------------------------------------------------------------
+
+def _client_for(scheduler):
+    """A dask.distributed Client for a Client or an address; None for local execution."""
+    if scheduler is None or isinstance(scheduler, str) and scheduler in ("threads", "sync", "synchronous", "processes"):
+        return None
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:  # pragma: no cover - distributed is a declared dependency
+        raise SitingError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from exc
+    if isinstance(scheduler, Client):
+        return scheduler
+    if isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        try:
+            return Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise SitingError(f"--scheduler {scheduler}: cannot connect to a dask scheduler there ({exc})") from exc
+    raise SitingError(f"--scheduler {scheduler!r}: give threads, sync, or a dask scheduler address tcp://HOST:PORT")
+
+
+def run_tiles(ctx: RunContext, tiles: list[Tile], scheduler=None, workers: int | None = None,
+              progress: Callable[[str], None] | None = None) -> list[TileOut | None]:
+    """Compute every tile, locally on threads or on a dask cluster; results in tile order.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    tiles : list of Tile
+    scheduler : None, "threads", "sync", str address or dask.distributed.Client
+        None and "threads": local threads; "sync": one at a time in this thread
+        (for debugging and profiling); an address or Client: the dask cluster.
+    workers : int, optional
+        Local threads (default: the number of CPUs).
+    """
+    import dask
+
+    say = progress or (lambda _m: None)
+    client = _client_for(scheduler)
+    if client is not None:
+        say(f"{len(tiles)} tiles on the dask cluster at {client.scheduler.address}")
+        ctx_future = client.scatter(ctx, broadcast=True, hash=False)
+        futures = client.map(compute_tile, [ctx_future] * len(tiles), tiles, pure=False)
+        try:
+            return client.gather(futures)
+        finally:
+            if isinstance(scheduler, str):  # we opened it
+                client.close()
+    n = workers or os.cpu_count() or 1
+    mode = "sync" if scheduler in ("sync", "synchronous") or n == 1 else "threads"
+    say(f"{len(tiles)} tiles of up to {max(t.height for t in tiles)} x {max(t.width for t in tiles)} cells"
+        + ("" if mode == "sync" else f" on {n} threads"))
+    ctx_d = dask.delayed(ctx, pure=True, traverse=False)
+    tasks = [dask.delayed(compute_tile, pure=True)(ctx_d, t) for t in tiles]
+    return list(dask.compute(*tasks, scheduler=mode, num_workers=n))
+
+
+@dataclass
+class Combined:
+    """The region-wide results of all tiles."""
+
+    sums: dict[str, np.ndarray]
+    overview: dict[str, np.ndarray]
+    coverage: dict[str, tuple[float, float, float]]
+    classes: dict[str, np.ndarray]
+    samples: dict[str, np.ndarray]
+    steps: dict[str, list[str]]
+    pv_keys: np.ndarray | None
+    provenance: dict[str, dict]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def combine(ctx: RunContext, tiles: list[Tile], outs: list[TileOut | None], n_zones: int) -> Combined:
+    """Reduce tile results in tile order: county sums, overview grids, minimum-area decisions."""
+    f, g = ctx.factor, ctx.grid
+    oshape = (g.height // f, g.width // f)
+    sums: dict[str, np.ndarray] = {}
+    overview: dict[str, np.ndarray] = {}
+    coverage: dict[str, list[float]] = {}
+    classes: dict[str, set] = {}
+    samples: dict[str, list] = {}
+    provenance: dict[str, dict] = {}
+    pv_keys = []
+    steps: dict[str, list[str]] = {}
+    present = [o for o in outs if o is not None]
+    if not present:
+        raise SitingError("no grid cell lies inside the region")
+
+    def ov(name: str, dtype, fill) -> np.ndarray:
+        if name not in overview:
+            overview[name] = np.full(oshape, fill, dtype=dtype)
+        return overview[name]
+
+    seconds: dict[str, float] = {}
+    for o in present:
+        for stage, sec in o.seconds.items():
+            seconds[stage] = seconds.get(stage, 0.0) + sec
+        t = o.tile
+        osl = (slice(t.row_off // f, (t.row_off + t.height) // f), slice(t.col_off // f, (t.col_off + t.width) // f))
+        for name, v in o.sums.items():
+            acc = sums.setdefault(name, np.zeros(n_zones, dtype="float64"))
+            acc[o.zones] += v
+        for name, arr in o.overview.items():
+            fill = -1 if name == "county_index" else (65535 if arr.dtype.kind == "u" else
+                                                       (0 if arr.dtype.kind == "i" else np.nan))
+            if name == "region_fraction":
+                fill = 0.0
+            ov(name, arr.dtype, fill)[osl] = arr
+        for name, (tot, out, nod) in o.coverage.items():
+            c = coverage.setdefault(name, [0.0, 0.0, 0.0])
+            c[0] += tot
+            c[1] += out
+            c[2] += nod
+        for name, cl in o.classes.items():
+            classes.setdefault(name, set()).update(cl.tolist())
+        for name, s in o.samples.items():
+            samples.setdefault(name, []).append(s)
+        for name, p in o.provenance.items():
+            provenance.setdefault(name, p)
+        if o.pv_keys is not None:
+            pv_keys.append(o.pv_keys)
+        for tech, to in o.tech.items():
+            steps.setdefault(tech, to.steps)
+            ov(f"{tech}_usable_sum", "float64", 0.0)[osl] = to.usable
+            ov(f"{tech}_best", "float64", 0.0)[osl] = to.best
+            ov(f"{tech}_which", "int16", -1)[osl] = to.which
+            for name, a in to.min_area.items():
+                ov(f"{tech}_minarea:{name}", "float64", 0.0)[osl] = a
+            if to.energy_map is not None:
+                ov(f"{tech}_energy_map", "float32", np.nan)[osl] = to.energy_map
+
+    for tech in ctx.techs:
+        _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape)
+        _finish_overview(ctx, tech, steps.get(tech, []), overview)
+    return Combined(sums=sums, overview=overview, coverage={k: tuple(v) for k, v in coverage.items()},
+                    classes={k: np.array(sorted(v)) for k, v in classes.items()},
+                    samples={k: np.concatenate(v) for k, v in samples.items()}, steps=steps,
+                    pv_keys=np.unique(np.concatenate(pv_keys)) if pv_keys else None, provenance=provenance,
+                    seconds={k: round(v, 3) for k, v in seconds.items()})
+
+
+def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
+    spec = getattr(ctx.scenario, tech)
+    tails = tail_rules(spec)
+    min_rules = [(n, r) for n, r in tails if isinstance(r, MinAreaRule)]
+    if not min_rules:
+        return
+    thresholds = np.array([r.min_area_km2 for _, r in min_rules])
+    edges = {(o.tile.i, o.tile.j): o.tech[tech].edges for o in present}
+    whole = merge_patch_areas(edges)
+    for o in present:
+        to = o.tech[tech]
+        if to.tables is None:
+            continue
+        key = (o.tile.i, o.tile.j)
+        area_of = dict(zip(edges[key].labels.tolist(), whole[key].tolist()))
+        tb = to.tables
+        nz = n_zones
+        # county sums
+        lab = tb.county_keys // nz
+        zone = tb.county_keys % nz
+        rule = np.array([_first_drop(area_of[int(l)], thresholds) for l in lab], dtype="int16")
+        keep = rule == -1
+        col = {n: tb.county[:, i] for i, n in enumerate(tb.county_cols)}
+
+        def add(name: str, values: np.ndarray) -> None:
+            acc = sums.setdefault(name, np.zeros(n_zones, dtype="float64"))
+            np.add.at(acc, zone, values)
+
+        add(f"usable:{tech}", np.where(keep, col["usable_keep"], col["usable_drop"]))
+        if "enum_keep" in col:
+            add(f"enum:{tech}", np.where(keep, col["enum_keep"], col["enum_drop"]))
+            add(f"emw:{tech}", np.where(keep, col["emw_keep"], col["emw_drop"]))
+        for j, (name, _) in enumerate(min_rules):
+            add(f"removed:{tech}:{name}", np.where(rule == j, col["pre"], 0.0))
+        for name in [c.split(":", 1)[1] for c in tb.county_cols if c.startswith("force_keep:")]:
+            add(f"removed:{tech}:{name}", np.where(keep, col[f"force_keep:{name}"], col[f"force_drop:{name}"]))
+        # overview
+        t = o.tile
+        tw = t.width // ctx.factor
+        n_oc = (t.height // ctx.factor) * tw
+        olab = tb.overview_keys // n_oc
+        ocell = tb.overview_keys % n_oc
+        orow = t.row_off // ctx.factor + ocell // tw
+        ocol = t.col_off // ctx.factor + ocell % tw
+        orule = np.array([_first_drop(area_of[int(l)], thresholds) for l in olab], dtype="int16")
+        ocol_ = {n: tb.overview[:, i] for i, n in enumerate(tb.overview_cols)}
+        np.add.at(overview[f"{tech}_usable_sum"], (orow, ocol),
+                  np.where(orule == -1, ocol_["usable_keep"], ocol_["usable_drop"]))
+        for j, (name, _) in enumerate(min_rules):
+            np.add.at(overview[f"{tech}_minarea:{name}"], (orow, ocol), np.where(orule == j, ocol_["pre"], 0.0))
+
+
+def _first_drop(area_km2: float, thresholds: np.ndarray) -> int:
+    below = np.flatnonzero(area_km2 < thresholds)
+    return int(below[0]) if below.size else -1
+
+
+def _finish_overview(ctx, tech, steps: list[str], overview: dict) -> None:
+    """Turn the overview accumulators of a technology into its usable share and main exclusion."""
+    f2 = ctx.factor * ctx.factor
+    if f"{tech}_usable_sum" not in overview:
+        return
+    overview[f"{tech}_usable_fraction"] = (overview.pop(f"{tech}_usable_sum") / f2).astype("float32")
+    best = overview.pop(f"{tech}_best")
+    which = overview.pop(f"{tech}_which")
+    for name in [n for n in steps]:
+        key = f"{tech}_minarea:{name}"
+        if key in overview:
+            s = overview.pop(key)
+            more = s > best
+            best[more] = s[more]
+            which[more] = steps.index(name)
+    for key in [k for k in overview if k.startswith(f"{tech}_minarea:")]:
+        overview.pop(key)
+    which[overview["region_fraction"] <= 0] = -1
+    overview[f"{tech}_main_exclusion"] = which
+    if f"{tech}_energy_map" in overview:
+        name = "pv_specific_yield_kwh_per_kwp" if tech == "pv" else "wind_capacity_factor"
+        overview[name] = overview.pop(f"{tech}_energy_map")
