@@ -449,12 +449,16 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     pad = max(0.1, halo_m / 90_000.0)
     bounds_ll = (bounds_ll[0] - pad, bounds_ll[1] - pad, bounds_ll[2] + pad, bounds_ll[3] + pad)
     scen, derived = _derive_terrain(scen, techs)
-    pv_elevation = None
+    pv_elevation = pv_known = None
     if "pv" in techs:
+        from .pvgrid import pv_system_spec, unit_ratio_yields
+
         say("pv resource cells")
         pv_elevation = _pv_elevations(scen, projected, resolution_m, bounds_ll)
+        if pv_elevation is not None:
+            pv_known = unit_ratio_yields(pv_elevation, pv_system_spec(scen.pv))
     ctx = RunContext(grid=grid, factor=factor, halo=halo, scenario=scen, techs=techs, geoms=list(projected),
-                     derived=derived, pv_elevation=pv_elevation,
+                     derived=derived, pv_elevation=pv_elevation, pv_known=pv_known,
                      buffer_layers=frozenset(r.layer for t in techs for r in getattr(scen, t).rules.values()
                                              if isinstance(r, BufferRule)))
     if tile_cells is not None and tile_cells < 4:

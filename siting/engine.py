@@ -77,6 +77,8 @@ class RunContext:
         Derived slope layers: name → :class:`DerivedSlope`.
     pv_elevation : dict or None
         Elevation per 3° resource cell for the PV simulation (None: no PV or a PVOUT layer).
+    pv_known : dict or None
+        Yields simulated once for the whole run (each resource cell at its own irradiance).
     buffer_layers : frozenset of str
         Layers that buffer rules measure distances from (read with the halo).
     """
@@ -89,6 +91,7 @@ class RunContext:
     geoms: list
     derived: dict[str, DerivedSlope] = field(default_factory=dict)
     pv_elevation: dict[int, float] | None = None
+    pv_known: dict[int, float] | None = None
     buffer_layers: frozenset[str] = frozenset()
 
     @functools.cached_property
@@ -212,36 +215,52 @@ def _tile_bounds_ll(grid: Grid, pad_deg: float = 0.05) -> tuple[float, float, fl
     return (w - pad_deg, s - pad_deg, e + pad_deg, n + pad_deg)
 
 
-def _slope_share_cached(dem: str, grid: Grid, rule, aspect_filter) -> tuple[np.ndarray, dict]:
-    """Slope pass share from a DEM, through the content-keyed layer cache."""
-    from . import layercache
-    from .layers import source_id
-    from .terrain import dem_slope_layer
-
-    k = layercache.key("slope_pass_share", {"dem": source_id(dem), "max": rule.max,
-                                            "north": [rule.north_facing_factor, rule.north_facing_min_slope_deg]},
-                       grid)
-    hit = layercache.load(k)
-    if hit is not None:
-        return hit[0]["data"], {**hit[1], "cache": "hit"}
-    frac, prov = dem_slope_layer(dem, grid, rule.max, aspect_filter=aspect_filter)
-    layercache.store(k, {"data": frac}, prov)
-    return frac, prov
-
-
-def _derived_layer(name: str, d: DerivedSlope, tgrid: Grid) -> GridLayer:
+def _aspect_filter(rule):
     from .terrain import aspect_factor
 
-    rule = d.rule
     north = rule.north_facing_factor
-    aspect_filter = None if north is None else functools.partial(
-        aspect_factor, min_slope_deg=rule.north_facing_min_slope_deg, factor=north)
-    try:
-        frac, prov = _slope_share_cached(d.dem, tgrid, rule, aspect_filter)
-    except SitingError as exc:
-        if "does not overlap" not in str(exc) and "no valid elevations" not in str(exc):
-            raise
-        frac, prov = np.full(tgrid.shape, np.nan, dtype="float32"), {"path": d.dem}
+    return None if north is None else functools.partial(aspect_factor, min_slope_deg=rule.north_facing_min_slope_deg,
+                                                        factor=north)
+
+
+def _slope_key(dem: str, rule, grid: Grid) -> str:
+    from . import layercache
+    from .layers import source_id
+
+    return layercache.key("slope_pass_share", {"dem": source_id(dem), "max": rule.max,
+                                               "north": [rule.north_facing_factor, rule.north_facing_min_slope_deg]},
+                          grid)
+
+
+def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid) -> dict[str, GridLayer]:
+    """The slope pass-share layers on ``grid``: from the layer cache, or computed with one pass per DEM."""
+    from . import layercache
+    from .terrain import dem_slope_layers
+
+    out: dict[str, GridLayer] = {}
+    todo: dict[str, list[tuple[str, str]]] = {}
+    for name, d in derived.items():
+        k = _slope_key(d.dem, d.rule, grid)
+        hit = layercache.load(k)
+        if hit is not None:
+            out[name] = _share_layer(name, hit[0]["data"], {**hit[1], "cache": "hit"})
+        else:
+            todo.setdefault(d.dem, []).append((name, k))
+    for dem, items in todo.items():
+        rules = [(derived[n].rule.max, _aspect_filter(derived[n].rule)) for n, _ in items]
+        try:
+            results = dem_slope_layers(dem, grid, rules)
+        except SitingError as exc:
+            if "does not overlap" not in str(exc) and "no valid elevations" not in str(exc):
+                raise
+            results = [(np.full(grid.shape, np.nan, dtype="float32"), {"path": dem})] * len(items)
+        for (name, k), (frac, prov) in zip(items, results):
+            layercache.store(k, {"data": frac}, prov)
+            out[name] = _share_layer(name, frac, prov)
+    return out
+
+
+def _share_layer(name: str, frac: np.ndarray, prov: dict) -> GridLayer:
     nodata = ~np.isfinite(frac)
     return GridLayer(name=name, data=frac, kind="continuous", nodata_mask=nodata, outside_mask=nodata,
                      resampling="share of DEM pixels per cell", provenance=prov)
@@ -321,9 +340,10 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
             lay = load_layer_cached(name, spec, core, core_ll)
             ring = load_layer_cached(name, spec, tgrid, bounds_ll) if h and name in ctx.buffer_layers else None
             layers[name] = _with_halo(lay, ring, h)
-    for name, d in ctx.derived.items():
+    if ctx.derived:
         with clock("slope from DEM"):
-            layers[name] = _with_halo(_derived_layer(name, d, core), None, h)
+            for name, lay in derived_slope_layers(ctx.derived, core).items():
+                layers[name] = _with_halo(lay, None, h)
     if WIND_LAYER in layers and "wind" in ctx.techs:
         layers[HUB_LAYER] = hub_speed_layer(layers[WIND_LAYER], scen.layers[WIND_LAYER].height_m,
                                             scen.wind.model or WindModelParams(), layers.get("land_cover"), in_region)
@@ -369,7 +389,7 @@ def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dic
     if spec is not None and not spec.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layers:
         finer = layers["ghi_kwh_per_m2_yr"].data[inner]
     return simulated_yield(core, in_core, ctx.pv_elevation or {}, pv_system_spec(ctx.scenario.pv),
-                           annual_ghi_kwh_m2=finer)
+                           annual_ghi_kwh_m2=finer, known=ctx.pv_known)
 
 
 def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> np.ndarray | None:

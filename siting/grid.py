@@ -12,6 +12,7 @@ for small districts.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,24 @@ from rasterio import features
 
 # Albers equal-area conic for China (standard parallels 25°N and 47°N, central meridian 105°E).
 CHINA_ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
+
+
+_TRANSFORMERS = threading.local()
+
+
+def transformer(src_crs, dst_crs) -> pyproj.Transformer:
+    """``pyproj.Transformer.from_crs(src, dst, always_xy=True)``, made once per thread and CRS pair.
+
+    Making a transformer costs tens of milliseconds; tiles make many. Transformers
+    are not shared between threads.
+    """
+    cache = getattr(_TRANSFORMERS, "cache", None)
+    if cache is None:
+        cache = _TRANSFORMERS.cache = {}
+    key = (str(src_crs), str(dst_crs))
+    if key not in cache:
+        cache[key] = pyproj.Transformer.from_crs(src_crs, dst_crs, always_xy=True)
+    return cache[key]
 
 
 @dataclass(frozen=True)
@@ -87,7 +106,7 @@ class Grid:
     def lonlat_centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Longitude and latitude (degrees, WGS-84) of every cell centre, shape (rows, cols)."""
         xx, yy = np.meshgrid(self.x_coords(), self.y_coords())
-        to_ll = pyproj.Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        to_ll = transformer(self.crs, "EPSG:4326")
         lon, lat = to_ll.transform(xx, yy)
         return lon, lat
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyproj
 import rasterio
 import rasterio.warp
 import rasterio.windows
@@ -35,7 +34,7 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 
 from .errors import SitingError
-from .grid import Grid
+from .grid import Grid, transformer
 
 WGS84 = CRS.from_epsg(4326)
 CATEGORICAL_NODATA = 65535  # sentinel used on the grid for categorical layers (stored as uint16)
@@ -269,7 +268,7 @@ def _source_resolution_m(src: SourceRaster, grid: Grid) -> float:
     a, e = abs(src.transform.a), abs(src.transform.e)
     if src.crs.is_geographic:
         left, bottom, right, top = grid.bounds
-        lon, lat = pyproj.Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(
+        lon, lat = transformer(grid.crs, "EPSG:4326").transform(
             (left + right) / 2, (bottom + top) / 2)
         return min(a * 111_320.0 * math.cos(math.radians(lat)), e * 110_574.0)
     return min(a, e)
@@ -280,7 +279,7 @@ def _footprint_on_grid(src: SourceRaster, grid: Grid) -> np.ndarray:
     h, w = src.array.shape
     corners = shapely.box(*rasterio.transform.array_bounds(h, w, src.transform))
     poly = shapely.segmentize(corners, max(corners.length / 400, 1e-9))
-    to_grid = pyproj.Transformer.from_crs(src.crs, grid.crs, always_xy=True)
+    to_grid = transformer(src.crs.to_wkt() if hasattr(src.crs, "to_wkt") else src.crs, grid.crs)
     poly = shapely.transform(poly, lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
     return features.rasterize([(poly, 1)], out_shape=grid.shape, transform=grid.transform, fill=0,
                               dtype="uint8").astype(bool)
@@ -347,6 +346,44 @@ def is_vector(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VECTOR_SUFFIXES
 
 
+@functools.lru_cache(maxsize=8)
+def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_column: str | None, burn_value: int,
+                     name: str, kind: str):
+    """A vector file's geometries in ``crs`` with their class codes, read once per process and file version.
+
+    Returns (geometries, codes, STRtree, number of features, number of repaired geometries).
+    """
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_parquet(path) if path.suffix.lower() == ".parquet" else gpd.read_file(path)
+    except Exception as exc:
+        raise SitingError(f"layer file {path}: cannot be read as a vector file ({exc})") from exc
+    if gdf.crs is None:
+        raise SitingError(f"layer file {path}: has no CRS; save it with one (EPSG:4326 for lon/lat)")
+    if kind != "categorical":
+        raise SitingError(f"layer '{name}' ({path}): a vector layer must be kind = \"categorical\"")
+    if value_column and value_column not in gdf.columns:
+        raise SitingError(f"layer file {path}: no column '{value_column}'; columns are {list(gdf.columns)}")
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    invalid = ~gdf.geometry.is_valid
+    n_invalid = int(invalid.sum())
+    if n_invalid:
+        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
+    gdf = gdf.to_crs(crs)
+    if value_column:
+        values = gdf[value_column]
+        if values.isna().any() or not np.all(np.mod(values.to_numpy(dtype="float64"), 1) == 0):
+            raise SitingError(f"layer file {path}: column '{value_column}' must hold whole class codes")
+        values = values.astype("int64").to_numpy()
+        if values.min(initial=0) < 0 or values.max(initial=0) >= CATEGORICAL_NODATA:
+            raise SitingError(f"layer file {path}: class codes must be within 0..65534")
+    else:
+        values = np.full(len(gdf), burn_value, dtype="int64")
+    geoms = gdf.geometry.to_numpy()
+    return geoms, values, shapely.STRtree(geoms), len(gdf), n_invalid
+
+
 def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> GridLayer:
     """Rasterise a vector layer (polygons, lines, points) onto the grid as classes.
 
@@ -354,43 +391,22 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
     into the cells it covers: cell centres inside it (``rasterize = "centre"``)
     or every cell it touches (``"all_touched"``). Cells with no feature are 0,
     which is data ("no feature"), not nodata. Invalid geometries are repaired
-    and counted in the provenance.
+    and counted in the provenance. The file is read once per process; each
+    tile rasterises the features that reach it.
     """
-    import geopandas as gpd
-
     if not path.exists():
         raise SitingError(f"layer file {path}: does not exist")
-    try:
-        gdf = gpd.read_parquet(path) if path.suffix.lower() == ".parquet" else gpd.read_file(path, bbox=bounds_ll)
-    except Exception as exc:
-        raise SitingError(f"layer file {path}: cannot be read as a vector file ({exc})") from exc
-    if gdf.crs is None:
-        raise SitingError(f"layer file {path}: has no CRS; save it with one (EPSG:4326 for lon/lat)")
-    if spec.kind != "categorical":
-        raise SitingError(f"layer '{name}' ({path}): a vector layer must be kind = \"categorical\"")
-    if spec.value_column and spec.value_column not in gdf.columns:
-        raise SitingError(f"layer file {path}: no column '{spec.value_column}'; columns are {list(gdf.columns)}")
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    invalid = ~gdf.geometry.is_valid
-    n_invalid = int(invalid.sum())
-    if n_invalid:
-        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
-    gdf = gdf.to_crs(grid.crs)
-    if spec.value_column:
-        values = gdf[spec.value_column]
-        if values.isna().any() or not np.all(np.mod(values.to_numpy(dtype="float64"), 1) == 0):
-            raise SitingError(f"layer file {path}: column '{spec.value_column}' must hold whole class codes")
-        values = values.astype("int64").to_numpy()
-        if values.min(initial=0) < 0 or values.max(initial=0) >= CATEGORICAL_NODATA:
-            raise SitingError(f"layer file {path}: class codes must be within 0..65534")
-    else:
-        values = np.full(len(gdf), spec.burn_value, dtype="int64")
-    shapes = [(g, int(v)) for g, v in zip(gdf.geometry, values)]
+    st = path.stat()
+    geoms, values, tree, n_features, n_invalid = _vector_features(
+        path.resolve(), st.st_mtime_ns, st.st_size, str(grid.crs), spec.value_column, int(spec.burn_value), name,
+        spec.kind)
+    hits = np.sort(tree.query(shapely.box(*grid.bounds)))
+    shapes = [(geoms[k], int(values[k])) for k in hits]
     data = (features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint16",
                                all_touched=spec.rasterize == "all_touched") if shapes
             else np.zeros(grid.shape, dtype="uint16"))
     prov = {"layer": name, "source": spec.source, "path": str(path), "sha256": file_sha256(path),
-            "resolution": f"vector, {len(gdf)} features, rasterised ({spec.rasterize})", "units": spec.units,
+            "resolution": f"vector, {n_features} features, rasterised ({spec.rasterize})", "units": spec.units,
             "kind": "categorical", "resampling": f"rasterise {spec.rasterize}", "licence": spec.licence,
             "citation": spec.citation, "coarse": spec.coarse, "invalid_geometries_repaired": n_invalid}
     none = np.zeros(grid.shape, dtype=bool)

@@ -95,7 +95,8 @@ def resource_elevations_m(grid: Grid, in_region: np.ndarray, elevation_m: np.nda
 
 
 def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[int, float], system,
-                    annual_ghi_kwh_m2: np.ndarray | None = None, ratio_step: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+                    annual_ghi_kwh_m2: np.ndarray | None = None, ratio_step: float = 0.02,
+                    known: dict[int, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the hourly PV model per resource cell and map the yield onto the grid.
 
     Parameters
@@ -113,6 +114,9 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
         grouped by their ratio to the MERRA-2 annual total in steps of
         ``ratio_step`` and each group is simulated, so temperature and clipping
         respond to the finer irradiance.
+    ratio_step : float, default 0.02
+    known : dict, optional
+        Yields already simulated, by key (see below); only the others are run.
 
     Returns
     -------
@@ -137,10 +141,15 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
     have = np.isfinite(ratio)
     steps = np.rint(ratio[have] / ratio_step).astype("int64")  # ratio bins, well below 10^6
     keys, inverse = np.unique(cell_of[have] * 1_000_000 + steps, return_inverse=True)
-    result = _simulate_keys(keys, lat, lon, monthly, elevation_by_cell, system, ratio_step)
+    known = known or {}
+    per_key = np.array([known.get(int(k), np.nan) for k in keys], dtype="float64")
+    todo = np.flatnonzero(np.array([int(k) not in known for k in keys], dtype=bool))
+    if todo.size:
+        result = _simulate_keys(keys[todo], lat, lon, monthly, elevation_by_cell, system, ratio_step)
+        per_key[todo] = result.specific_yield_kwh_per_kwp
     flat = np.full(grid.shape, np.nan, dtype="float32")
     vals = np.full(valid.sum(), np.nan, dtype="float32")
-    vals[have] = result.specific_yield_kwh_per_kwp[inverse.reshape(-1)]
+    vals[have] = per_key[inverse.reshape(-1)]
     flat[valid] = vals
     return flat, keys
 
@@ -152,6 +161,16 @@ def _simulate_keys(keys, lat, lon, monthly, elevation_by_cell, system, ratio_ste
     scale = (keys % 1_000_000) * ratio_step
     return simulate_yield(lat[cells], lon[cells], np.array([elevation_by_cell.get(int(c), 0.0) for c in cells]),
                           monthly[cells] * scale[:, None], system)
+
+
+def unit_ratio_yields(elevation_by_cell: dict[int, float], system, ratio_step: float = 0.02) -> dict[int, float]:
+    """Yield of every resource cell at its own MERRA-2 irradiance (ratio 1), keyed as in :func:`simulated_yield`."""
+    lat, lon, monthly = resource_cells()
+    keys = np.array(sorted(c * 1_000_000 + int(round(1.0 / ratio_step)) for c in elevation_by_cell), dtype="int64")
+    if keys.size == 0:
+        return {}
+    result = _simulate_keys(keys, lat, lon, monthly, elevation_by_cell, system, ratio_step)
+    return dict(zip(keys.tolist(), result.specific_yield_kwh_per_kwp.astype("float64").tolist()))
 
 
 def simulation_detail(keys: np.ndarray, elevation_by_cell: dict[int, float], system, scaled: bool,

@@ -41,7 +41,7 @@ from rasterio.enums import MaskFlags
 from rasterio.windows import Window
 
 from .errors import SitingError
-from .grid import Grid
+from .grid import Grid, transformer
 from .layers import file_sha256
 
 WGS84_SEMI_MAJOR_M = 6378137.0
@@ -532,11 +532,32 @@ def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, wi
     pixel counts for projected DEMs, pixel areas in m² for longitude/latitude
     DEMs.
     """
-    if not (isinstance(max_slope_deg, (int, float, np.floating, np.integer))
-            and 0.0 <= float(max_slope_deg) <= 90.0):
-        raise SitingError(f"max_slope_deg {max_slope_deg!r}: must be a number of degrees between 0 and 90")
+    passed, total = slope_pass_counts_multi(dem_path, grid, [(max_slope_deg, aspect_filter)], window_rows,
+                                            window_cols=window_cols, band=band)
+    return passed[0], total
+
+
+def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
+                            window_cols: int | None = 4096, band: int = 1) -> tuple[list[np.ndarray], np.ndarray]:
+    """:func:`slope_pass_counts` for several rules at once, computing the slope of each DEM pixel once.
+
+    Parameters
+    ----------
+    rules : sequence of (max_slope_deg, aspect_filter or None)
+
+    Returns
+    -------
+    passed : list of numpy.ndarray
+        One per rule, float64, ``grid.shape``.
+    total : numpy.ndarray
+    """
+    for max_slope_deg, _ in rules:
+        if not (isinstance(max_slope_deg, (int, float, np.floating, np.integer))
+                and 0.0 <= float(max_slope_deg) <= 90.0):
+            raise SitingError(f"max_slope_deg {max_slope_deg!r}: must be a number of degrees between 0 and 90")
     path = Path(dem_path)
     src = _open_dem(path)
+    with_aspect = any(f is not None for _, f in rules)
     with src:
         _check_tiling(src, window_rows, window_cols, 1, band)
         region = _dem_window_for_grid(src, grid, path)
@@ -547,13 +568,12 @@ def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, wi
         tr = src.transform
         g_left, g_top, res = grid.transform.c, grid.transform.f, grid.resolution_m
         n_cells = grid.width * grid.height
-        passed = np.zeros(n_cells, dtype="float64")
+        passed = [np.zeros(n_cells, dtype="float64") for _ in rules]
         total = np.zeros(n_cells, dtype="float64")
         same = _same_crs(src.crs.to_wkt(), grid.crs)
-        to_grid = None if same else pyproj.Transformer.from_crs(src.crs.to_wkt(), grid.crs, always_xy=True)
+        to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
         for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
-                                                        cell_size_x_m, cell_size_y_m,
-                                                        with_aspect=aspect_filter is not None):
+                                                        cell_size_x_m, cell_size_y_m, with_aspect=with_aspect):
             x = tr.c + (np.arange(cs.start, cs.stop, dtype="float64") + 0.5) * tr.a
             y = tr.f + (np.arange(rs.start, rs.stop, dtype="float64") + 0.5) * tr.e
             if same:  # separable: one grid column per DEM column, one grid row per DEM row
@@ -576,23 +596,24 @@ def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, wi
             rr, cc = np.nonzero(valid)
             idx = (grow[rr, 0] if same else grow[rr, cc]).astype("int64") * grid.width
             idx += (gcol[0, cc] if same else gcol[rr, cc]).astype("int64")
-            ok = slope_deg[rr, cc] <= max_slope_deg
-            if aspect_filter is None and not geographic:  # plain counts
-                _accumulate(total, idx, None)
-                _accumulate(passed, idx[ok], None)
-                continue
-            weight = ok.astype("float64")
-            if aspect_filter is not None:
-                factor = np.asarray(aspect_filter(aspect_deg, slope_deg), dtype="float64")
-                weight *= np.nan_to_num(np.broadcast_to(factor, slope_deg.shape)[rr, cc], nan=0.0)
+            slope_v = slope_deg[rr, cc]
             area = pixel_area_m2[rs][rr] if geographic else None
-            if area is not None:
-                weight *= area
             _accumulate(total, idx, area)
-            _accumulate(passed, idx, weight)
+            for k, (max_slope_deg, aspect_filter) in enumerate(rules):
+                ok = slope_v <= max_slope_deg
+                if aspect_filter is None and area is None:  # plain counts
+                    _accumulate(passed[k], idx[ok], None)
+                    continue
+                weight = ok.astype("float64")
+                if aspect_filter is not None:
+                    factor = np.asarray(aspect_filter(aspect_deg, slope_deg), dtype="float64")
+                    weight *= np.nan_to_num(np.broadcast_to(factor, slope_deg.shape)[rr, cc], nan=0.0)
+                if area is not None:
+                    weight *= area
+                _accumulate(passed[k], idx, weight)
     if not total.any():
         raise SitingError(f"DEM file {path}: has no valid elevations inside the analysis grid")
-    return passed.reshape(grid.shape), total.reshape(grid.shape)
+    return [p.reshape(grid.shape) for p in passed], total.reshape(grid.shape)
 
 
 def slope_pass_fraction(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
@@ -662,6 +683,29 @@ def _resolution_text(src) -> str:
                 f"(~{dx[mid]:.0f} m x {dy[mid]:.0f} m at the DEM's centre)")
     unit = src.crs.linear_units or "units"
     return f"{abs(src.transform.a):g} x {abs(src.transform.e):g} {unit}"
+
+
+def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
+                     window_cols: int | None = 4096, band: int = 1) -> list[tuple[np.ndarray, dict]]:
+    """:func:`dem_slope_layer` for several (max_slope_deg, aspect_filter) rules, reading the DEM once."""
+    path = Path(dem_path)
+    passed, total = slope_pass_counts_multi(path, grid, rules, window_rows, window_cols=window_cols, band=band)
+    with _open_dem(path) as src:
+        crs_wkt, resolution, geographic = src.crs.to_wkt(), _resolution_text(src), bool(src.crs.is_geographic)
+    out = []
+    for p, (max_slope_deg, aspect_filter) in zip(passed, rules):
+        fraction = np.full(grid.shape, np.nan, dtype="float64")
+        np.divide(p, total, out=fraction, where=total > 0)
+        fraction = np.clip(fraction, 0.0, 1.0, out=fraction).astype("float32")
+        out.append((fraction, {
+            "path": str(path), "sha256": file_sha256(path), "crs": crs_wkt, "resolution": resolution,
+            "method": (f"Horn 1981 at the DEM's resolution; share of DEM pixels per analysis cell with slope "
+                       f"≤ {float(max_slope_deg):g}°"),
+            "max_slope_deg": float(max_slope_deg),
+            "weighting": "pixel area (longitude/latitude DEM)" if geographic else "pixel count",
+            "aspect_filter": None if aspect_filter is None else repr(aspect_filter),
+            "grid_coverage": float(np.isfinite(fraction).mean())}))
+    return out
 
 
 def dem_slope_layer(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
