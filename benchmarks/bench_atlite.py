@@ -71,6 +71,7 @@ units = "IGBP class"
 source = "{slope}"
 kind = "continuous"
 units = "degrees"
+resampling = "nearest"      # as atlite: each cell takes the slope of the DEM pixel under its centre
 [layers.protected]
 source = "{pa}"
 kind = "categorical"
@@ -122,7 +123,9 @@ km2 = []
 for i in range(len(shapes)):
     masked, transform = shape_availability(shapes.iloc[[i]], excluder)
     km2.append(float(masked.sum()) * abs(transform.a * transform.e) / 1e6)
-print(json.dumps({"seconds": time.perf_counter() - t0, "km2": km2, "adcode": units.adcode.tolist()}))
+seconds = time.perf_counter() - t0
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024
+print(json.dumps({"seconds": seconds, "km2": km2, "adcode": units.adcode.tolist(), "hwm_mb": hwm}))
 """
 
 SITING_CHILD = r"""
@@ -133,9 +136,11 @@ units = region.counties(region.resolve("guangxi"))
 t0 = time.perf_counter()
 a = siting.assess("guangxi", tech="wind", resolution_m=100, scenario=sys.argv[1], workers=int(sys.argv[2]) or None)
 c = a.counties
-print(json.dumps({"seconds": time.perf_counter() - t0, "km2": c.usable_wind_km2.tolist(),
-                  "adcode": c.adcode.tolist(), "area_km2": c.grid_area_km2.tolist(),
-                  "tile_seconds": a.provenance["tile_seconds"]}))
+seconds = time.perf_counter() - t0
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024
+print(json.dumps({"seconds": seconds, "km2": c.usable_wind_km2.tolist(),
+                  "adcode": c.adcode.tolist(), "area_km2": c.grid_area_km2.tolist(), "name": c.name_zh.tolist(),
+                  "tile_seconds": a.provenance["tile_seconds"], "hwm_mb": hwm}))
 """
 
 
@@ -155,7 +160,7 @@ def child(code: str, args: list[str]) -> dict:
         sys.exit(f"child failed:\n{err[-3000:]}")
     res = json.loads(out.strip().splitlines()[-1])
     res["wall_s"] = time.perf_counter() - t0
-    res["peak_rss_mb"] = usage.ru_maxrss / 1024
+    res["peak_rss_mb"] = res["hwm_mb"]  # the child's own high-water mark (ru_maxrss would include the parent's)
     return res
 
 
@@ -204,6 +209,10 @@ def main() -> None:
     print(f"{'eligible km2, total':<28}{a_arr.sum():>12,.0f}{s_arr.sum():>12,.0f}")
     print(f"total difference {total_rel:.3%}; counties over 1,000 km2: {big.sum()}, largest difference "
           f"{rel[big].max():.3%} (median {np.median(rel[big]):.3%}); all counties: largest {rel.max():.2%}")
+    worst = np.argsort(-np.where(big, rel, -1))[:5]
+    print("largest differences (counties over 1,000 km2): " + "; ".join(
+        f"{codes[k]} {dict(zip(si['adcode'], si['name']))[codes[k]]} atlite {a_arr[k]:,.1f} siting {s_arr[k]:,.1f}"
+        for k in worst))
     print("siting, inside the tiles (seconds summed over tiles and threads):")
     for name, sec in sorted(si["tile_seconds"].items(), key=lambda kv: -kv[1]):
         print(f"  {name:<36} {sec:7.2f}")

@@ -133,9 +133,14 @@ if scheduler == "localcluster":
 a = siting.assess("guangxi", resolution_m=float(sys.argv[1]), scenario=sys.argv[2], scheduler=scheduler,
                   progress=lambda m: marks.append((m, time.perf_counter() - t0)))
 marks.append(("done", time.perf_counter() - t0))
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024
+worker_hwm = []
 if client is not None:
+    def _hwm():
+        return [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024
+    worker_hwm = list(client.run(_hwm).values())
     client.close(); cluster.close()
-print(json.dumps({"marks": marks, "cells": a.provenance["grid"]["shape"], "tiles": a.provenance["grid"]["tiles"],
+print(json.dumps({"hwm_mb": hwm, "worker_hwm_mb": worker_hwm, "marks": marks, "cells": a.provenance["grid"]["shape"], "tiles": a.provenance["grid"]["tiles"],
                   "tile_seconds": a.provenance["tile_seconds"],
                   "pv_gw": float(a.counties.capacity_pv_mwp.sum() / 1000),
                   "wind_gw": float(a.counties.capacity_wind_mw.sum() / 1000),
@@ -152,13 +157,14 @@ def run_child(resolution_m: float, scenario: Path, scheduler: str = "-", cache: 
         env["SITING_NO_CACHE"] = "1"
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(resolution_m), str(scenario), scheduler],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _ = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     out, err = proc.stdout.read(), proc.stderr.read()
     if status != 0:
         sys.exit(f"run at {resolution_m:g} m failed:\n{err}")
-    rss_mb = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
     result = json.loads(out.strip().splitlines()[-1])
+    # the child's own high-water mark (ru_maxrss of os.wait4 can include the parent's); workers of a cluster added
+    rss_mb = result["hwm_mb"] + sum(result["worker_hwm_mb"])
     result.update(resolution_m=resolution_m, wall_s=wall, peak_rss_mb=rss_mb, scheduler=scheduler, cache=cache)
     return result
 

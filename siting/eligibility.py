@@ -74,11 +74,20 @@ def buffer_factor(features: np.ndarray, distance_m: float, resolution_m: float) 
     """0 within ``distance_m`` of any feature cell (centre to centre, Euclidean), else 1.
 
     Uses a Euclidean distance transform in metres; feature cells themselves are 0.
+    The transform runs only over the features' bounding box grown by the
+    distance: no cell outside it can be within reach.
     """
-    if not features.any():
-        return np.ones(features.shape, dtype="float32")
-    dist = ndimage.distance_transform_edt(~features, sampling=(resolution_m, resolution_m))
-    return (dist > distance_m).astype("float32")
+    out = np.ones(features.shape, dtype="float32")
+    rows = np.flatnonzero(features.any(axis=1))
+    if rows.size == 0:
+        return out
+    cols = np.flatnonzero(features.any(axis=0))
+    reach = int(np.ceil(distance_m / resolution_m)) + 1
+    r0, r1 = max(0, rows[0] - reach), min(features.shape[0], rows[-1] + reach + 1)
+    c0, c1 = max(0, cols[0] - reach), min(features.shape[1], cols[-1] + reach + 1)
+    dist = ndimage.distance_transform_edt(~features[r0:r1, c0:c1], sampling=(resolution_m, resolution_m))
+    out[r0:r1, c0:c1] = dist > distance_m
+    return out
 
 
 def min_area_keep(usable: np.ndarray, cell_area_km2: float, min_area_km2: float) -> np.ndarray:

@@ -99,9 +99,16 @@ class RunContext:
         return shapely.STRtree(self.geoms)
 
     def geoms_for(self, grid: Grid) -> list:
-        """The county list with None for counties that do not reach ``grid`` (keeps the indices)."""
-        hits = set(self._tree.query(shapely.box(*grid.bounds)).tolist())
-        return [g if i in hits else None for i, g in enumerate(self.geoms)]
+        """The counties clipped to ``grid`` (with a margin of two cells), None for those that miss it.
+
+        Clipping leaves every cell of ``grid`` as it was and spares rasterising
+        the whole outline of a large county for each tile.
+        """
+        m = 2 * grid.resolution_m
+        left, bottom, right, top = grid.bounds
+        hits = set(self._tree.query(shapely.box(left, bottom, right, top)).tolist())
+        return [shapely.clip_by_rect(g, left - m, bottom - m, right + m, top + m) if i in hits else None
+                for i, g in enumerate(self.geoms)]
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -178,16 +185,17 @@ class _Clock:
 # Block reductions to the overview grid
 # ---------------------------------------------------------------------------
 
-def _blocks(a: np.ndarray, f: int) -> np.ndarray:
-    h, w = a.shape
-    return a.reshape(h // f, f, w // f, f)
-
-
 def block_sum(a: np.ndarray, f: int) -> np.ndarray:
-    """Sum over f x f blocks (float64)."""
+    """Sum over f x f blocks (float64); the array's sides are multiples of f."""
     if f == 1:
         return a.astype("float64")
-    return _blocks(a.astype("float64", copy=False), f).sum(axis=(1, 3))
+    cols = a[:, 0::f].astype("float64")
+    for k in range(1, f):
+        cols += a[:, k::f]
+    out = cols[0::f].copy()
+    for k in range(1, f):
+        out += cols[k::f]
+    return out
 
 
 def block_nanmean(a: np.ndarray, f: int) -> np.ndarray:
@@ -195,8 +203,8 @@ def block_nanmean(a: np.ndarray, f: int) -> np.ndarray:
     if f == 1:
         return a.astype("float32")
     ok = np.isfinite(a)
-    s = _blocks(np.where(ok, a, 0.0).astype("float64"), f).sum(axis=(1, 3))
-    n = _blocks(ok, f).sum(axis=(1, 3))
+    s = block_sum(np.where(ok, a, 0.0), f)
+    n = block_sum(ok, f)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, s / np.maximum(n, 1), np.nan).astype("float32")
 
@@ -283,6 +291,13 @@ def _with_halo(core: GridLayer, padded: GridLayer | None, h: int) -> GridLayer:
                      resampling=core.resampling, provenance=core.provenance)
 
 
+def present_codes(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an array of small non-negative integers (a bincount, not a sort)."""
+    if values.size == 0:
+        return np.zeros(0, dtype="int64")
+    return np.flatnonzero(np.bincount(values.reshape(-1)))
+
+
 def _sample(values: np.ndarray, n: int = SAMPLE_PER_TILE) -> np.ndarray:
     if values.size <= n:
         return values.astype("float64")
@@ -317,7 +332,7 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
     bounds_ll = _tile_bounds_ll(tgrid)
     scen = ctx.scenario
 
-    zones = np.unique(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
+    zones = present_codes(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
     sums: dict[str, np.ndarray] = {}
 
     def zsum(name: str, values: np.ndarray) -> None:
@@ -355,7 +370,7 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
         coverage[name] = (total, float(frac[out].sum()), float(frac[nod & ~out].sum()))
         ok = in_core & ~nod
         if lay.kind == "categorical":
-            classes[name] = np.unique(data[ok])
+            classes[name] = present_codes(data[ok])
             overview[name] = block_centre(data, f)
         else:
             samples[name] = _sample(data[ok & np.isfinite(data)])
@@ -422,6 +437,9 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
 
     def record(step: str, delta: np.ndarray) -> None:
         d = delta[inner]
+        if not d.any():  # nothing removed in this tile
+            steps.append(step)
+            return
         zsum(f"removed:{t}:{step}", d)
         s = block_sum(d, f)
         more = s > best

@@ -34,6 +34,7 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 
 from .errors import SitingError
+from . import resample
 from .grid import Grid, transformer
 
 WGS84 = CRS.from_epsg(4326)
@@ -295,7 +296,9 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     kind : {"categorical", "continuous"}
     resampling : {"auto", "nearest", "mode", "bilinear", "average"}
         ``auto`` picks nearest/bilinear when a grid cell is at most 1.5 source
-        pixels wide and mode/average when it is coarser.
+        pixels wide and mode/average when it is coarser. Nearest and bilinear
+        are done by :mod:`siting.resample` (the same values in every tile);
+        mode and average by GDAL.
 
     Returns
     -------
@@ -310,6 +313,8 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     if resampling == "auto":
         resampling = ("nearest" if finer else "mode") if kind == "categorical" else ("bilinear" if finer else "average")
     method = Resampling[resampling]
+    # nearest and bilinear: siting's own, the same in every tile (see siting.resample); north-up sources only
+    lattice = src.transform.b == 0 and src.transform.d == 0
     if kind == "categorical":
         arr = src.array
         if arr.dtype.kind == "f":
@@ -323,6 +328,8 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
             arr = arr.astype("uint16")
             if src.nodata is not None and np.isfinite(src.nodata):
                 arr[src.array == src.nodata] = CATEGORICAL_NODATA
+        if lattice and resampling == "nearest":
+            return resample.nearest(arr, src.transform, _crs_text(src.crs), grid, CATEGORICAL_NODATA), resampling
         dst = np.full(grid.shape, CATEGORICAL_NODATA, dtype="uint16")
         rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs,
                                 src_nodata=CATEGORICAL_NODATA, dst_transform=grid.transform, dst_crs=grid.crs,
@@ -331,11 +338,19 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
         arr = src.array.astype("float32", copy=True)
         if src.nodata is not None and np.isfinite(src.nodata):
             arr[src.array == src.nodata] = np.nan
+        if lattice and resampling == "nearest":
+            return resample.nearest(arr, src.transform, _crs_text(src.crs), grid, np.float32(np.nan)), resampling
+        if lattice and resampling == "bilinear":
+            return resample.bilinear(arr, src.transform, _crs_text(src.crs), grid), resampling
         dst = np.full(grid.shape, np.nan, dtype="float32")
         rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
                                 dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan,
                                 resampling=method)
     return dst, resampling
+
+
+def _crs_text(crs) -> str:
+    return crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
 
 
 VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".fgb", ".gml", ".kml", ".zip")

@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import rasterio.warp
-from rasterio.enums import Resampling
 
+from . import resample
 from .grid import Grid
 from .layers import WGS84, merra2_monthly_ghi_w_m2
 
@@ -65,10 +64,7 @@ def resource_index_on_grid(grid: Grid) -> np.ndarray:
     monthly, transform, _ = merra2_monthly_ghi_w_m2()
     nlat, nlon = monthly.shape[1:]
     ids = np.arange(nlat * nlon, dtype="int32").reshape(nlat, nlon)
-    out = np.full(grid.shape, -1, dtype="int32")
-    rasterio.warp.reproject(ids, out, src_transform=transform, src_crs=WGS84, src_nodata=-1,
-                            dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=-1,
-                            resampling=Resampling.nearest)
+    out = resample.nearest(ids, transform, WGS84.to_wkt(), grid, np.int32(-1))
     return out
 
 

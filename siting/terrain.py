@@ -42,6 +42,7 @@ from rasterio.windows import Window
 
 from .errors import SitingError
 from .grid import Grid, transformer
+from .resample import interpolate_lattice
 from .layers import file_sha256
 
 WGS84_SEMI_MAJOR_M = 6378137.0
@@ -512,13 +513,7 @@ def lattice_transform(to_grid: pyproj.Transformer, transform: Affine, rows: slic
     ri, ci = r // step, c // step
     rf = ((r % step) / step)[:, None]
     cf = ((c % step) / step)[None, :]
-    out = []
-    for g in (np.asarray(gx_n), np.asarray(gy_n)):
-        along = g[:, ci] * (1.0 - cf) + g[:, ci + 1] * cf  # on the lattice rows, every column
-        res = along[ri]
-        res *= 1.0 - rf
-        res += along[ri + 1] * rf
-        out.append(res)
+    out = [interpolate_lattice(np.asarray(g), ri, rf, ci, cf) for g in (gx_n, gy_n)]
     return out[0], out[1]
 
 
