@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+ORIGINAL_ENV = dict(os.environ)  # before importing siting (which sets GDAL_CACHEMAX unless given): the children's env
 EXCLUDED_CLASSES = [0, 2, 13]
 MAX_SLOPE_DEG = 25.0
 BUFFER_M = 500.0
@@ -150,7 +151,7 @@ def steep(slope_deg):
 
 
 def child(code: str, args: list[str]) -> dict:
-    env = dict(os.environ, SITING_NO_CACHE="1")
+    env = dict(ORIGINAL_ENV, SITING_NO_CACHE="1")
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)

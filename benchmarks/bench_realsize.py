@@ -152,7 +152,7 @@ print(json.dumps({"hwm_mb": hwm, "worker_hwm_mb": worker_hwm, "marks": marks, "c
 def run_child(resolution_m: float, scenario: Path, scheduler: str = "-", cache: bool = False) -> dict:
     """One run in a child process; the layer cache is off unless ``cache`` (then it is read and filled)."""
     t0 = time.perf_counter()
-    env = dict(os.environ)
+    env = dict(os.environ)  # this script does not import siting, so this is the user's environment
     if not cache:
         env["SITING_NO_CACHE"] = "1"
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(resolution_m), str(scenario), scheduler],

@@ -377,7 +377,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     workers : int, optional
         Local threads (default: the number of CPUs).
     tile_cells : int, optional
-        Tile side in cells (default 1024); memory grows with its square.
+        Tile side in cells (default 512); memory grows with its square.
 
     Returns
     -------
@@ -464,9 +464,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     if tile_cells is not None and tile_cells < 4:
         raise SitingError(f"--tile-cells {tile_cells}: use at least 4 cells per tile side")
     tiles = tile_layout(grid.shape, tile_cells or DEFAULT_TILE_CELLS, factor)
-    outs = run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say)
-    say("combining tiles")
-    comb = combine(ctx, tiles, outs, len(units))
+    comb = combine(ctx, run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say), len(units))
+    say("checks and notes")
 
     layer_prov: dict[str, dict] = {}
     coverage_info = {}
@@ -595,7 +594,7 @@ def _grid_dataset(grid: Grid, factor: int, overview: dict, layer_prov: dict, ste
     try:
         import rioxarray  # noqa: F401  (registers the .rio accessor)
 
-        ds = ds.rio.write_crs(grid.crs).rio.write_transform(og.transform)
+        ds = ds.rio.write_crs(grid.crs, inplace=True).rio.write_transform(og.transform, inplace=True)
     except Exception:  # rioxarray missing or too old: the CRS stays in attrs
         pass
     return ds

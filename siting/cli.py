@@ -65,7 +65,7 @@ def report(
     scheduler: Optional[str] = typer.Option(None, help="Where the tiles run: threads (default), sync, or a dask "
                                                        "scheduler address tcp://HOST:PORT."),
     workers: Optional[int] = typer.Option(None, help="Local threads (default: the number of CPUs)."),
-    tile_cells: Optional[int] = typer.Option(None, help="Tile side in grid cells (default 1024); memory grows "
+    tile_cells: Optional[int] = typer.Option(None, help="Tile side in grid cells (default 512); memory grows "
                                                         "with its square."),
 ) -> None:
     """Usable land and capacity for every county of a region, with the exclusion waterfall."""

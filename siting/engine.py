@@ -17,9 +17,14 @@ float64, so every scheduler gives bit-identical results.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import time
+import warnings
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,9 +42,14 @@ from .tiles import PatchEdges, Tile, label_patches, merge_patch_areas
 from .windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
                        net_capacity_factor_grid)
 
-DEFAULT_TILE_CELLS = 1024
-MAX_OVERVIEW_CELLS = 4_000_000
-SAMPLE_PER_TILE = 20_000
+# Rasterising in several threads at once, rasterio can attribute another thread's GDAL message about an
+# in-memory dataset to this call; the burned values are unaffected (tested: threads and one thread agree bit
+# for bit). Only this message from rasterio.features is silenced.
+warnings.filterwarnings("ignore", message="Dataset has no geotransform", module=r"rasterio\.features")
+
+DEFAULT_TILE_CELLS = 512
+MAX_OVERVIEW_CELLS = 2_000_000
+SAMPLE_PER_TILE = 2_000
 MEAN_LAYERS = ("ghi_kwh_per_m2_yr", "elevation_m", HUB_LAYER)
 
 
@@ -274,18 +284,34 @@ def _share_layer(name: str, frac: np.ndarray, prov: dict) -> GridLayer:
                      resampling="share of DEM pixels per cell", provenance=prov)
 
 
-def _with_halo(core: GridLayer, padded: GridLayer | None, h: int) -> GridLayer:
-    """A layer on the tile plus a halo of ``h`` cells: the halo from ``padded`` (or nodata), the tile from ``core``."""
+def _load_or_empty(name: str, spec, grid: Grid, bounds_ll) -> GridLayer:
+    """The layer on a tile; a raster that misses the tile altogether gives a tile without data.
+
+    Whether the layer covers enough of the region is judged on the whole region afterwards.
+    """
+    try:
+        return load_layer_cached(name, spec, grid, bounds_ll)
+    except SitingError as exc:
+        if "does not overlap" not in str(exc):
+            raise
+    kind = spec.kind
+    data = np.full(grid.shape, CATEGORICAL_NODATA if kind == "categorical" else np.nan,
+                   dtype="uint16" if kind == "categorical" else "float32")
+    every = np.ones(grid.shape, dtype=bool)
+    return GridLayer(name=name, data=data, kind=kind, nodata_mask=every, outside_mask=every, resampling="none",
+                     provenance={"layer": name, "source": spec.source, "path": spec.source, "units": spec.units,
+                                 "kind": kind, "coarse": spec.coarse, "no_overlap": True})
+
+
+def _with_halo(core: GridLayer, h: int) -> GridLayer:
+    """A layer on the tile padded with a halo of ``h`` nodata cells."""
     if h == 0:
         return core
     inner = (slice(h, -h), slice(h, -h))
-    if padded is not None:
-        data, nod, out = padded.data.copy(), padded.nodata_mask.copy(), padded.outside_mask.copy()
-    else:
-        shape = (core.data.shape[0] + 2 * h, core.data.shape[1] + 2 * h)
-        fill = np.nan if core.data.dtype.kind == "f" else CATEGORICAL_NODATA
-        data = np.full(shape, fill, dtype=core.data.dtype)
-        nod, out = np.ones(shape, dtype=bool), np.ones(shape, dtype=bool)
+    shape = (core.data.shape[0] + 2 * h, core.data.shape[1] + 2 * h)
+    fill = np.nan if core.data.dtype.kind == "f" else CATEGORICAL_NODATA
+    data = np.full(shape, fill, dtype=core.data.dtype)
+    nod, out = np.ones(shape, dtype=bool), np.ones(shape, dtype=bool)
     data[inner], nod[inner], out[inner] = core.data, core.nodata_mask, core.outside_mask
     return GridLayer(name=core.name, data=data, kind=core.kind, nodata_mask=nod, outside_mask=out,
                      resampling=core.resampling, provenance=core.provenance)
@@ -342,9 +368,8 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
     overview = {"county_index": block_centre(cov.majority_zone(), f), "region_fraction": (
         block_sum(frac, f) / (f * f)).astype("float32")}
 
-    # Layers on the tile plus its halo. Each layer is put on the tile's own cells by itself, so a cell's
-    # value never depends on the halo (GDAL's approximate transformer depends on the output window); the
-    # halo ring is read only for layers that buffer rules measure distances from.
+    # Layers on the tile plus its halo. A cell's value does not depend on the window it is read in
+    # (siting.resample); the halo ring is read only for layers that buffer rules measure distances from.
     layers: dict[str, GridLayer] = {}
     provenance: dict[str, dict] = {}
     core_ll = _tile_bounds_ll(core)
@@ -352,13 +377,14 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
         if name in ctx.derived or spec.derive is not None:
             continue
         with clock(f"read {name}"):
-            lay = load_layer_cached(name, spec, core, core_ll)
-            ring = load_layer_cached(name, spec, tgrid, bounds_ll) if h and name in ctx.buffer_layers else None
-            layers[name] = _with_halo(lay, ring, h)
+            if h and name in ctx.buffer_layers:  # buffers measure from features in the halo too
+                layers[name] = _load_or_empty(name, spec, tgrid, bounds_ll)
+            else:
+                layers[name] = _with_halo(_load_or_empty(name, spec, core, core_ll), h)
     if ctx.derived:
         with clock("slope from DEM"):
             for name, lay in derived_slope_layers(ctx.derived, core).items():
-                layers[name] = _with_halo(lay, None, h)
+                layers[name] = _with_halo(lay, h)
     if WIND_LAYER in layers and "wind" in ctx.techs:
         layers[HUB_LAYER] = hub_speed_layer(layers[WIND_LAYER], scen.layers[WIND_LAYER].height_m,
                                             scen.wind.model or WindModelParams(), layers.get("land_cover"), in_region)
@@ -432,7 +458,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
     cell_km2 = ctx.grid.cell_area_km2
     steps: list[str] = []
     oshape = (shape[0] // f, shape[1] // f)
-    best = np.zeros(oshape, dtype="float64")
+    best = np.zeros(oshape, dtype="float32")
     which = np.full(oshape, -1, dtype="int16")
 
     def record(step: str, delta: np.ndarray) -> None:
@@ -497,7 +523,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
     for j, (name, _) in enumerate(min_rules):
         removed = np.where(cell_rule == j, pre, 0.0)
         zsum(f"removed:{t}:{name}", removed)
-        min_area_ov[name] = block_sum(removed, f)
+        min_area_ov[name] = block_sum(removed, f).astype("float32")
     for k, (name, _, _) in enumerate(forced):
         zsum(f"removed:{t}:{name}", np.where(decided, np.where(keep, keep_d[k], drop_d[k]), 0.0))
 
@@ -523,7 +549,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
     if uncertain.size:
         tables = _tail_tables(t, labels, ~decided, cov, zones, f, pre, keep_u, drop_u, keep_d, drop_d,
                               [n for n, _, _ in forced], m, has)
-    return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov, usable=block_sum(final, f),
+    return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov, usable=block_sum(final, f).astype("float32"),
                    edges=edges, label_area=label_area, uncertain=uncertain, tables=tables, energy_map=energy_map)
 
 
@@ -591,8 +617,11 @@ def _client_for(scheduler):
 
 
 def run_tiles(ctx: RunContext, tiles: list[Tile], scheduler=None, workers: int | None = None,
-              progress: Callable[[str], None] | None = None) -> list[TileOut | None]:
-    """Compute every tile, locally on threads or on a dask cluster; results in tile order.
+              progress: Callable[[str], None] | None = None) -> Iterator[TileOut | None]:
+    """Compute every tile, locally on threads or on a dask cluster; yields the results in tile order.
+
+    Results are handed over as soon as they and all tiles before them are done,
+    so only the tiles in flight are held in memory.
 
     Parameters
     ----------
@@ -604,26 +633,39 @@ def run_tiles(ctx: RunContext, tiles: list[Tile], scheduler=None, workers: int |
     workers : int, optional
         Local threads (default: the number of CPUs).
     """
-    import dask
-
     say = progress or (lambda _m: None)
     client = _client_for(scheduler)
     if client is not None:
         say(f"{len(tiles)} tiles on the dask cluster at {client.scheduler.address}")
-        ctx_future = client.scatter(ctx, broadcast=True, hash=False)
-        futures = client.map(compute_tile, [ctx_future] * len(tiles), tiles, pure=False)
         try:
-            return client.gather(futures)
+            ctx_future = client.scatter(ctx, broadcast=True, hash=False)
+            futures = client.map(compute_tile, [ctx_future] * len(tiles), tiles, pure=False)
+            for fut in futures:
+                yield fut.result()
+                fut.release()
         finally:
             if isinstance(scheduler, str):  # we opened it
                 client.close()
+        return
     n = workers or os.cpu_count() or 1
-    mode = "sync" if scheduler in ("sync", "synchronous") or n == 1 else "threads"
+    sync = scheduler in ("sync", "synchronous") or n == 1
     say(f"{len(tiles)} tiles of up to {max(t.height for t in tiles)} x {max(t.width for t in tiles)} cells"
-        + ("" if mode == "sync" else f" on {n} threads"))
-    ctx_d = dask.delayed(ctx, pure=True, traverse=False)
-    tasks = [dask.delayed(compute_tile, pure=True)(ctx_d, t) for t in tiles]
-    return list(dask.compute(*tasks, scheduler=mode, num_workers=n))
+        + ("" if sync else f" on {n} threads"))
+    if sync:
+        for t in tiles:
+            yield compute_tile(ctx, t)
+        return
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="siting-tile") as pool:
+        pending = deque()
+        it = iter(tiles)
+        for t in itertools.islice(it, 2 * n):  # a few tiles ahead, not all of them
+            pending.append(pool.submit(compute_tile, ctx, t))
+        while pending:
+            out = pending.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(compute_tile, ctx, nxt))
+            yield out
 
 
 @dataclass
@@ -641,8 +683,8 @@ class Combined:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def combine(ctx: RunContext, tiles: list[Tile], outs: list[TileOut | None], n_zones: int) -> Combined:
-    """Reduce tile results in tile order: county sums, overview grids, minimum-area decisions."""
+def combine(ctx: RunContext, outs, n_zones: int) -> Combined:
+    """Reduce tile results (an iterable, in tile order): county sums, overview grids, minimum-area decisions."""
     f, g = ctx.factor, ctx.grid
     oshape = (g.height // f, g.width // f)
     sums: dict[str, np.ndarray] = {}
@@ -653,9 +695,7 @@ def combine(ctx: RunContext, tiles: list[Tile], outs: list[TileOut | None], n_zo
     provenance: dict[str, dict] = {}
     pv_keys = []
     steps: dict[str, list[str]] = {}
-    present = [o for o in outs if o is not None]
-    if not present:
-        raise SitingError("no grid cell lies inside the region")
+    present = []  # tiles with region cells, reduced to what the minimum-area step needs
 
     def ov(name: str, dtype, fill) -> np.ndarray:
         if name not in overview:
@@ -663,7 +703,9 @@ def combine(ctx: RunContext, tiles: list[Tile], outs: list[TileOut | None], n_zo
         return overview[name]
 
     seconds: dict[str, float] = {}
-    for o in present:
+    for o in outs:
+        if o is None:
+            continue
         for stage, sec in o.seconds.items():
             seconds[stage] = seconds.get(stage, 0.0) + sec
         t = o.tile
@@ -687,18 +729,25 @@ def combine(ctx: RunContext, tiles: list[Tile], outs: list[TileOut | None], n_zo
         for name, s in o.samples.items():
             samples.setdefault(name, []).append(s)
         for name, p in o.provenance.items():
-            provenance.setdefault(name, p)
+            if name not in provenance or provenance[name].get("no_overlap"):
+                provenance[name] = p
         if o.pv_keys is not None:
             pv_keys.append(o.pv_keys)
         for tech, to in o.tech.items():
             steps.setdefault(tech, to.steps)
-            ov(f"{tech}_usable_sum", "float64", 0.0)[osl] = to.usable
-            ov(f"{tech}_best", "float64", 0.0)[osl] = to.best
+            ov(f"{tech}_usable_sum", "float32", 0.0)[osl] = to.usable
+            ov(f"{tech}_best", "float32", 0.0)[osl] = to.best
             ov(f"{tech}_which", "int16", -1)[osl] = to.which
             for name, a in to.min_area.items():
-                ov(f"{tech}_minarea:{name}", "float64", 0.0)[osl] = a
+                ov(f"{tech}_minarea:{name}", "float32", 0.0)[osl] = a
             if to.energy_map is not None:
                 ov(f"{tech}_energy_map", "float32", np.nan)[osl] = to.energy_map
+            to.best = to.which = to.usable = to.energy_map = None
+            to.min_area = {}
+        o.overview = {}
+        present.append(o)
+    if not present:
+        raise SitingError("no grid cell lies inside the region")
 
     for tech in ctx.techs:
         _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape)

@@ -15,6 +15,7 @@ usable.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -35,6 +36,7 @@ from rasterio.enums import Resampling
 
 from .errors import SitingError
 from . import resample
+from .handles import shared_dataset
 from .grid import Grid, transformer
 
 WGS84 = CRS.from_epsg(4326)
@@ -221,10 +223,10 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
     if not is_subdataset and not path.exists():
         raise SitingError(f"layer file {path}: does not exist")
     try:
-        src = rasterio.open(gdal_name if is_subdataset else path)
+        src = shared_dataset(gdal_name if is_subdataset else str(path))
     except Exception as exc:
         raise SitingError(f"layer file {path}: cannot be opened as a raster ({exc})") from exc
-    with src:
+    with contextlib.nullcontext(src):  # kept open for the next tile (siting.handles)
         src_crs = CRS.from_user_input(crs) if crs else src.crs
         if src_crs is None:
             raise SitingError(f"layer file {path}: has no CRS; assign one in the file or with crs = \"EPSG:4326\" "

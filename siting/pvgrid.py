@@ -136,7 +136,7 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
     cell_of = index[valid].astype("int64")
     have = np.isfinite(ratio)
     steps = np.rint(ratio[have] / ratio_step).astype("int64")  # ratio bins, well below 10^6
-    keys, inverse = np.unique(cell_of[have] * 1_000_000 + steps, return_inverse=True)
+    keys, inverse = _unique_keys(cell_of[have], steps)
     known = known or {}
     per_key = np.array([known.get(int(k), np.nan) for k in keys], dtype="float64")
     todo = np.flatnonzero(np.array([int(k) not in known for k in keys], dtype=bool))
@@ -148,6 +148,20 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
     vals[have] = per_key[inverse.reshape(-1)]
     flat[valid] = vals
     return flat, keys
+
+
+def _unique_keys(cells: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct ``cell * 10**6 + step`` keys and the index of each element's key (by counting, not sorting)."""
+    if cells.size == 0:
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+    c0, s0 = int(cells.min()), int(steps.min())
+    span = int(steps.max()) - s0 + 1
+    compact = (cells - c0) * span + (steps - s0)
+    present = np.flatnonzero(np.bincount(compact))
+    lut = np.zeros(present[-1] + 1, dtype="int64")
+    lut[present] = np.arange(present.size)
+    c, st = np.divmod(present, span)
+    return (c + c0) * 1_000_000 + (st + s0), lut[compact]
 
 
 def _simulate_keys(keys, lat, lon, monthly, elevation_by_cell, system, ratio_step):

@@ -26,15 +26,21 @@ LATTICE_STEP = 8
 
 def interpolate_lattice(values: np.ndarray, ri: np.ndarray, rf: np.ndarray, ci: np.ndarray,
                         cf: np.ndarray) -> np.ndarray:
-    """Bilinear interpolation of lattice ``values`` at fractional lattice positions (rows ``ri + rf``, cols ``ci + cf``)."""
-    along = values[:, ci] * (1.0 - cf) + values[:, ci + 1] * cf  # on the lattice rows, every column
-    out = along[ri]
-    out *= 1.0 - rf
-    out += along[ri + 1] * rf
+    """Bilinear interpolation of lattice ``values`` at fractional lattice positions (rows ``ri + rf``, cols ``ci + cf``).
+
+    ``ri`` must be non-decreasing (rows in order); ``rf`` has shape (rows, 1) and ``cf`` (1, cols).
+    """
+    along = values[:, ci] + cf * (values[:, ci + 1] - values[:, ci])  # on the lattice rows, every column
+    out = np.empty((ri.size, along.shape[1]), dtype="float64")
+    starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+    for s, e in zip(starts, np.r_[starts[1:], ri.size]):  # one block of rows per lattice interval
+        k = ri[s]
+        np.multiply(along[k + 1] - along[k], rf[s:e], out=out[s:e])
+        out[s:e] += along[k]
     return out
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
 def cell_centres_in(grid: Grid, crs: str, step: int = LATTICE_STEP) -> tuple[np.ndarray, np.ndarray]:
     """Cell centres of ``grid`` in another CRS, exact on the origin-anchored lattice, bilinear in between.
 
@@ -64,19 +70,32 @@ def cell_centres_in(grid: Grid, crs: str, step: int = LATTICE_STEP) -> tuple[np.
 def _pixel_coords(grid: Grid, transform: Affine, crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Fractional (column, row) of every cell centre in a north-up source raster."""
     x, y = cell_centres_in(grid, crs)
-    return (x - transform.c) / transform.a, (y - transform.f) / transform.e
+    u = x - transform.c
+    u /= transform.a
+    v = y - transform.f
+    v /= transform.e
+    return u, v
+
+
+def _index(u: np.ndarray, v: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat source index of the pixel containing (u, v) and whether it is on the source (overwrites u, v)."""
+    with np.errstate(invalid="ignore"):
+        np.floor(u, out=u)
+        np.floor(v, out=v)
+        ok = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    v *= w
+    v += u
+    v[~ok] = 0
+    return v.astype("int64"), ok
 
 
 def nearest(array: np.ndarray, transform: Affine, crs: str, grid: Grid, fill) -> np.ndarray:
     """The source pixel under each cell centre (``fill`` where the centre is off the source)."""
     u, v = _pixel_coords(grid, transform, crs)
     h, w = array.shape
-    with np.errstate(invalid="ignore"):
-        col = np.floor(u)
-        row = np.floor(v)
-        ok = (col >= 0) & (col < w) & (row >= 0) & (row < h)
-    out = np.full(grid.shape, fill, dtype=array.dtype)
-    out[ok] = array[row[ok].astype("int64"), col[ok].astype("int64")]
+    idx, ok = _index(u, v, w, h)
+    out = np.take(array.reshape(-1), idx)
+    out[~ok] = fill
     return out
 
 
@@ -89,24 +108,45 @@ def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.n
     """
     u, v = _pixel_coords(grid, transform, crs)
     h, w = array.shape
-    with np.errstate(invalid="ignore"):
-        inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-        uu, vv = u - 0.5, v - 0.5
-        c0 = np.floor(uu)
-        r0 = np.floor(vv)
-    fu, fv = uu - c0, vv - r0
-    num = np.zeros(grid.shape, dtype="float64")
-    den = np.zeros(grid.shape, dtype="float64")
-    src = array.astype("float64", copy=False)
-    for dr, dc, wgt in ((0, 0, (1 - fv) * (1 - fu)), (0, 1, (1 - fv) * fu), (1, 0, fv * (1 - fu)), (1, 1, fv * fu)):
+    if not (np.isfinite(u).all() and np.isfinite(v).all()):  # cells the projection cannot reach
+        u = np.nan_to_num(u, nan=-10.0, posinf=-10.0, neginf=-10.0)
+        v = np.nan_to_num(v, nan=-10.0, posinf=-10.0, neginf=-10.0)
+    inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    u -= 0.5
+    v -= 0.5
+    c0 = np.floor(u)
+    r0 = np.floor(v)
+    fu = (u - c0).astype("float32")
+    fv = (v - r0).astype("float32")
+    c0 = c0.astype("int64")
+    r0 = r0.astype("int64")
+    src = array.astype("float32", copy=False).reshape(-1)
+    if (inside.all() and c0.min() >= 0 and c0.max() + 1 < w and r0.min() >= 0 and r0.max() + 1 < h
+            and np.isfinite(src).all()):  # every cell has its four neighbours: plain bilinear
+        i00 = r0 * w
+        i00 += c0
+        top = np.take(src, i00) * (1.0 - fu)
+        top += np.take(src, i00 + 1) * fu
+        i00 += w
+        bottom = np.take(src, i00) * (1.0 - fu)
+        bottom += np.take(src, i00 + 1) * fu
+        top *= 1.0 - fv
+        bottom *= fv
+        top += bottom
+        return top
+    num = np.zeros(grid.shape, dtype="float32")
+    den = np.zeros(grid.shape, dtype="float32")
+    for dr, dc in ((0, 0), (0, 1), (1, 0), (1, 1)):
         rr, cc = r0 + dr, c0 + dc
         ok = inside & (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-        val = np.full(grid.shape, np.nan)
-        val[ok] = src[rr[ok].astype("int64"), cc[ok].astype("int64")]
+        val = np.take(src, np.where(ok, rr * w + cc, 0))
         ok &= np.isfinite(val)
-        num[ok] += wgt[ok] * val[ok]
-        den[ok] += wgt[ok]
-    out = np.full(grid.shape, np.nan, dtype="float32")
-    good = inside & (den > 0)
-    out[good] = num[good] / den[good]
+        wgt = (fv if dr else 1.0 - fv) * (fu if dc else 1.0 - fu)
+        wgt[~ok] = 0.0
+        val[~ok] = 0.0
+        num += wgt * val
+        den += wgt
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    out[~inside | (den <= 0)] = np.nan
     return out

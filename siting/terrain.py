@@ -26,6 +26,7 @@ Conventions
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -42,6 +43,7 @@ from rasterio.windows import Window
 
 from .errors import SitingError
 from .grid import Grid, transformer
+from .handles import shared_dataset
 from .resample import interpolate_lattice
 from .layers import file_sha256
 
@@ -285,19 +287,22 @@ def aspect_factor(aspect_deg: np.ndarray, slope_deg: np.ndarray, min_slope_deg: 
 # Reading a DEM window by window
 # ---------------------------------------------------------------------------
 
-def _open_dem(dem_path: str | Path) -> rasterio.io.DatasetReader:
+def _open_dem(dem_path: str | Path, shared: bool = False) -> rasterio.io.DatasetReader:
+    """Open and check a DEM; ``shared``: a per-thread handle that the caller must not close (siting.handles)."""
     path = Path(dem_path)
     if not path.exists():
         raise SitingError(f"DEM file {path}: does not exist")
     try:
-        src = rasterio.open(path)
+        src = shared_dataset(str(path)) if shared else rasterio.open(path)
     except Exception as exc:
         raise SitingError(f"DEM file {path}: cannot be opened as a raster ({exc})") from exc
     if src.crs is None:
-        src.close()
+        if not shared:
+            src.close()
         raise SitingError(f"DEM file {path}: has no CRS; assign one (e.g. EPSG:4326 or the projected CRS)")
     if src.transform.b != 0.0 or src.transform.d != 0.0 or src.transform.e >= 0.0:
-        src.close()
+        if not shared:
+            src.close()
         raise SitingError(f"DEM file {path}: is not north-up (rotated or flipped transform); warp it first")
     return src
 
@@ -551,9 +556,8 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                 and 0.0 <= float(max_slope_deg) <= 90.0):
             raise SitingError(f"max_slope_deg {max_slope_deg!r}: must be a number of degrees between 0 and 90")
     path = Path(dem_path)
-    src = _open_dem(path)
     with_aspect = any(f is not None for _, f in rules)
-    with src:
+    with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
         _check_tiling(src, window_rows, window_cols, 1, band)
         region = _dem_window_for_grid(src, grid, path)
         rows, cols = _region_slices(src, region)
@@ -685,7 +689,7 @@ def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int =
     """:func:`dem_slope_layer` for several (max_slope_deg, aspect_filter) rules, reading the DEM once."""
     path = Path(dem_path)
     passed, total = slope_pass_counts_multi(path, grid, rules, window_rows, window_cols=window_cols, band=band)
-    with _open_dem(path) as src:
+    with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
         crs_wkt, resolution, geographic = src.crs.to_wkt(), _resolution_text(src), bool(src.crs.is_geographic)
     out = []
     for p, (max_slope_deg, aspect_filter) in zip(passed, rules):

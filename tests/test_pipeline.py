@@ -58,6 +58,12 @@ def test_partial_coverage_is_refused_unless_allowed(case):
     assert c.loc["B", "usable_pv_km2"] < 0.05 * 400  # uncovered land is nodata, never usable
     assert c.loc["B", "removed_pv_nodata_lc_km2"] == pytest.approx(c.loc["B", "grid_area_km2"], rel=0.03)
     assert any("covers" in n for n in a.notes)
+    # small tiles: some tiles lie wholly east of the raster; the figures do not change
+    tiled = run_case(bnd, scen, allow_partial=True, tile_cells=8)
+    assert tiled.provenance["grid"]["tiles"] > 4
+    cols = [k for k in a.counties.columns if k.endswith("_km2")]
+    np.testing.assert_allclose(tiled.counties[cols].to_numpy(), a.counties[cols].to_numpy(), rtol=1e-9)
+    assert tiled.provenance["inputs"][0]["covered_share"] == a.provenance["inputs"][0]["covered_share"]
 
 
 def test_nodata_cells_are_counted_not_usable(case):
