@@ -4,9 +4,9 @@ GDAL's warper approximates the coordinate transformation piecewise along each
 output scanline, so the value a cell receives can depend on the output window
 it is warped in. Here the transformation is evaluated exactly on a lattice of
 cell centres that is anchored to the CRS origin (every ``step``-th cell of any
-grid of that resolution) and interpolated bilinearly in between, so a cell's
-source position depends only on the cell. The projections used here are so
-smooth that over 8 cells the interpolation error is a few millimetres.
+grid of that resolution, nodes at most 800 m apart) and interpolated
+bilinearly in between, so a cell's source position depends only on the cell.
+The interpolation error is below a thousandth of a cell (tested across China).
 
 Aggregating methods (mode, average: grid cells much larger than source
 pixels) are left to GDAL, whose window dependence there is negligible.
@@ -21,7 +21,13 @@ from affine import Affine
 
 from .grid import Grid, transformer
 
-LATTICE_STEP = 8
+LATTICE_STEP = 8        # cells between exact nodes, at most...
+LATTICE_SPAN_M = 800.0  # ...and at most this many metres apart (coarse grids transform every cell)
+
+
+def lattice_step(resolution_m: float) -> int:
+    """Cells between exact lattice nodes for a grid of this resolution (1 = every cell exact)."""
+    return int(max(1, min(LATTICE_STEP, LATTICE_SPAN_M // resolution_m)))
 
 
 def interpolate_lattice(values: np.ndarray, ri: np.ndarray, rf: np.ndarray, ci: np.ndarray,
@@ -41,12 +47,13 @@ def interpolate_lattice(values: np.ndarray, ri: np.ndarray, rf: np.ndarray, ci: 
 
 
 @functools.lru_cache(maxsize=4)
-def cell_centres_in(grid: Grid, crs: str, step: int = LATTICE_STEP) -> tuple[np.ndarray, np.ndarray]:
+def cell_centres_in(grid: Grid, crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Cell centres of ``grid`` in another CRS, exact on the origin-anchored lattice, bilinear in between.
 
     Returns read-only float64 arrays (x, y) of ``grid.shape``.
     """
     r = grid.resolution_m
+    step = lattice_step(r)
     col0 = int(round(grid.transform.c / r))
     row0 = int(round(-grid.transform.f / r))
     cols = col0 + np.arange(grid.width)
