@@ -31,7 +31,7 @@ from .errors import SitingError
 from .grid import CHINA_ALBERS, Grid, county_coverage, make_grid
 from .layers import is_vector, load_layer_cached
 from .scenario import BufferRule, ClassesRule, Scenario, WindModelParams, load_scenario
-from .tiles import tile_layout
+from .tiles import tile_layout, tile_side
 from .windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_K_LAYER, WIND_LAYER, needs_typhoon_class,
                        wind_density_mw_per_km2)
 
@@ -377,7 +377,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     workers : int, optional
         Local threads (default: the number of CPUs).
     tile_cells : int, optional
-        Tile side in cells (default 512); memory grows with its square.
+        Tile side in cells (default 512, less on small grids so that there are
+        about 16 tiles); memory grows with its square. Results do not depend on it.
 
     Returns
     -------
@@ -463,7 +464,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                                              if isinstance(r, BufferRule)))
     if tile_cells is not None and tile_cells < 4:
         raise SitingError(f"--tile-cells {tile_cells}: use at least 4 cells per tile side")
-    tiles = tile_layout(grid.shape, tile_cells or DEFAULT_TILE_CELLS, factor)
+    tiles = tile_layout(grid.shape, tile_cells or tile_side(grid.shape, DEFAULT_TILE_CELLS), factor)
     comb = combine(ctx, run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say), len(units))
     say("checks and notes")
 
@@ -525,7 +526,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         "technologies": techs,
         "grid": {"crs": grid.crs, "resolution_m": grid.resolution_m, "shape": list(grid.shape),
                  "transform": list(grid.transform)[:6], "n_counties": len(units), "tiles": len(tiles),
-                 "tile_cells": tile_cells or DEFAULT_TILE_CELLS, "overview_factor": factor},
+                 "tile_cells": max(max(t.height, t.width) for t in tiles), "overview_factor": factor},
         "tile_seconds": comb.seconds,
         "scenario": {"name": scen.meta.name, "version": scen.meta.version, **scen_prov},
         "inputs": [{**p, **coverage_info[n]} for n, p in layer_prov.items()],

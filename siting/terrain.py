@@ -523,7 +523,7 @@ def lattice_transform(to_grid: pyproj.Transformer, transform: Affine, rows: slic
 
 
 def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
-                      aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 4096,
+                      aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 2048,
                       band: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Passing and total DEM pixels (or pixel areas) per analysis cell.
 
@@ -538,7 +538,7 @@ def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, wi
 
 
 def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
-                            window_cols: int | None = 4096, band: int = 1) -> tuple[list[np.ndarray], np.ndarray]:
+                            window_cols: int | None = 2048, band: int = 1) -> tuple[list[np.ndarray], np.ndarray]:
     """:func:`slope_pass_counts` for several rules at once, computing the slope of each DEM pixel once.
 
     Parameters
@@ -616,7 +616,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
 
 
 def slope_pass_fraction(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
-                        aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 4096,
+                        aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 2048,
                         band: int = 1) -> np.ndarray:
     """Share of each analysis cell whose DEM pixels pass a slope rule.
 
@@ -685,7 +685,7 @@ def _resolution_text(src) -> str:
 
 
 def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
-                     window_cols: int | None = 4096, band: int = 1) -> list[tuple[np.ndarray, dict]]:
+                     window_cols: int | None = 2048, band: int = 1) -> list[tuple[np.ndarray, dict]]:
     """:func:`dem_slope_layer` for several (max_slope_deg, aspect_filter) rules, reading the DEM once."""
     path = Path(dem_path)
     passed, total = slope_pass_counts_multi(path, grid, rules, window_rows, window_cols=window_cols, band=band)
@@ -708,7 +708,7 @@ def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int =
 
 
 def dem_slope_layer(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
-                    aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 4096,
+                    aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 2048,
                     band: int = 1) -> tuple[np.ndarray, dict]:
     """The slope-rule fraction on the grid, with its provenance.
 

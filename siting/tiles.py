@@ -11,6 +11,7 @@ result is exactly that of labelling the whole grid at once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,17 @@ class Tile:
     col_off: int
     height: int
     width: int
+
+
+MIN_TILES = 16
+MIN_SIDE = 64
+
+
+def tile_side(shape: tuple[int, int], tile_cells: int, min_tiles: int = MIN_TILES) -> int:
+    """Tile side: ``tile_cells``, or smaller on a small grid so that there are about ``min_tiles`` tiles
+    to share among workers (never below 64 cells)."""
+    balanced = math.ceil(math.sqrt(shape[0] * shape[1] / min_tiles))
+    return int(min(tile_cells, max(MIN_SIDE, balanced)))
 
 
 def tile_layout(shape: tuple[int, int], tile_cells: int, multiple: int = 1) -> list[Tile]:
