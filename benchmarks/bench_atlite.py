@@ -25,6 +25,7 @@ is off, so both read and reproject the rasters.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -180,13 +181,11 @@ def main() -> None:
 
     import atlite
 
-    import siting
-
     paths = make_inputs(args.keep)
     slope = make_slope(args.keep)
     scen = write_scenario(args.keep, paths["lc"], slope, paths["pa"])
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"siting {siting.__version__ if hasattr(siting, '__version__') else ''} atlite {atlite.__version__}")
+          f"siting {importlib.metadata.version('siting')}, atlite {atlite.__version__}")
     runs = []
     for _ in range(args.repeat):
         at = child(ATLITE_CHILD, [str(paths["lc"]), str(slope), str(paths["pa"]), json.dumps(EXCLUDED_CLASSES),

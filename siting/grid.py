@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
+import shapely
 from affine import Affine
 from rasterio import features
 
@@ -240,12 +241,25 @@ def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip
     n = len(geoms_grid_crs)
     zone = np.full(grid.shape, -1, dtype="int32")
     m_cell, m_zone, m_frac = [], [], []
-    shapes = [(g, i + 1) for i, g in enumerate(geoms_grid_crs) if g is not None and not g.is_empty]
+    index = [i for i, g in enumerate(geoms_grid_crs) if g is not None and not g.is_empty]
+    geoms = [geoms_grid_crs[i] for i in index]
+    tree = shapely.STRtree(geoms)
     fine_res = grid.resolution_m / f
+    left, right = grid.bounds[0], grid.bounds[2]
     for r0 in range(0, grid.height, strip_rows):
         rows = min(strip_rows, grid.height - r0)
         top = grid.transform.f - r0 * grid.resolution_m
+        bottom = top - rows * grid.resolution_m
         tr = Affine(fine_res, 0.0, grid.transform.c, 0.0, -fine_res, top)
+        # only the counties that reach the strip, clipped to it (a margin of two cells): the same cells burn,
+        # and a long outline is not converted for every strip
+        m = 2 * grid.resolution_m
+        hits = np.sort(tree.query(shapely.box(left, bottom, right, top)))
+        shapes = [(shapely.clip_by_rect(geoms[k], left - m, bottom - m, right + m, top + m), index[k] + 1)
+                  for k in hits]
+        shapes = [(g, v) for g, v in shapes if not g.is_empty]
+        if not shapes:
+            continue
         fine = features.rasterize(shapes, out_shape=(rows * f, grid.width * f), transform=tr, fill=0,
                                   dtype="int32")
         blocks = fine.reshape(rows, f, grid.width, f).transpose(0, 2, 1, 3).reshape(rows, grid.width, f * f)
