@@ -53,7 +53,7 @@ def county_table(units: gpd.GeoDataFrame, sums: dict[str, np.ndarray], cell_area
     units : GeoDataFrame
         The counties, in county-index order.
     sums : dict
-        Per-county sums over cells of fraction × value (:func:`siting.engine.combine`):
+        Per-county sums over cells of fraction × value (:func:`siting.reduce.combine`):
         ``area``; ``mean_num:<layer>`` and ``mean_den:<layer>``; per technology
         ``usable:<t>``, ``removed:<t>:<step>``, and where energy is known
         ``enum:<t>`` (usable share × MWh per MW) and ``emw:<t>`` (usable share

@@ -26,7 +26,9 @@ from . import region as region_mod
 from .aggregate import county_table, step_column, subtotals
 from .atomic import atomic_path
 from .eligibility import skipped_rules
-from .engine import DEFAULT_TILE_CELLS, DerivedSlope, RunContext, combine, overview_factor, run_tiles
+from .engine import DEFAULT_TILE_CELLS, DerivedSlope, RunContext, overview_factor
+from .reduce import combine
+from .scheduler import run_tiles
 from .errors import SitingError
 from .grid import CHINA_ALBERS, Grid, county_coverage, make_grid
 from .layers import is_vector, load_layer_cached

@@ -8,25 +8,18 @@ tile for maps, and what the minimum-area rule needs to join patches across
 tiles (:mod:`siting.tiles`). Peak memory is therefore set by the tile size and
 the number of tiles in flight, not by the size of the region.
 
-Tiles are dask tasks: the default runs them on local threads; a
-``dask.distributed.Client`` (or a ``tcp://host:port`` scheduler address) runs
-them on a cluster. :func:`combine` reduces the tile results in tile order, in
-float64, so every scheduler gives bit-identical results.
+Tiles run on local threads or on a ``dask.distributed`` cluster
+(:mod:`siting.scheduler`); :mod:`siting.reduce` adds their results up in tile
+order, in float64, so every scheduler gives bit-identical results.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
-import os
 import time
 import warnings
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +31,7 @@ from .errors import SitingError
 from .grid import Grid, county_coverage
 from .layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from .scenario import ForceIncludeRule, MinAreaRule, Scenario, WindModelParams
-from .tiles import PatchEdges, Tile, label_patches, merge_patch_areas
+from .tiles import PatchEdges, Tile, label_patches
 from .windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
                        net_capacity_factor_grid)
 
@@ -153,7 +146,6 @@ class TechOut:
     min_area: dict[str, np.ndarray]  # overview: area removed by each min_area rule (decided cells)
     usable: np.ndarray          # overview: usable share (decided cells)
     edges: PatchEdges | None
-    label_area: dict            # uncertain label -> local area
     uncertain: np.ndarray       # uncertain labels (sorted)
     tables: TailTables | None
     energy_map: np.ndarray | None  # overview mean of yield (kWh/kWp) or net capacity factor
@@ -414,8 +406,7 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
             energy_of["pv"], pv_keys = _pv_yield_tile(ctx, core, in_core, layers, inner)
     tech_out = {}
     for t in ctx.techs:
-        tech_out[t] = _tech_tile(ctx, t, arrays, layers, in_region, inner, cov, core.shape, zones, zsum, energy_of,
-                                 clock)
+        tech_out[t] = _tech_tile(ctx, t, arrays, layers, in_region, inner, cov, core.shape, zsum, energy_of, clock)
     return TileOut(tile=tile, zones=zones, sums=sums, coverage=coverage, classes=classes, samples=samples,
                    overview=overview, tech=tech_out, pv_keys=pv_keys, provenance=provenance, seconds=clock.seconds)
 
@@ -452,7 +443,7 @@ def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> n
 
 
 def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: np.ndarray, inner, cov, shape,
-               zones, zsum, energy_of: dict, clock: _Clock) -> TechOut:
+               zsum, energy_of: dict, clock: _Clock) -> TechOut:
     f = ctx.factor
     spec = getattr(ctx.scenario, t)
     cell_km2 = ctx.grid.cell_area_km2
@@ -499,7 +490,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
     t0 = time.perf_counter()
     keep_u, keep_d = after_force(pre)
     drop_u, drop_d = after_force(np.zeros_like(pre))
-    edges, uncertain, label_area = None, np.zeros(0, dtype="int32"), {}
+    edges, uncertain = None, np.zeros(0, dtype="int32")
     if min_rules:
         labels, area, edges = label_patches(pre, cell_km2)
         thresholds = np.array([r.min_area_km2 for _, r in min_rules])
@@ -511,7 +502,6 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         unsure = on_edge[area[on_edge] < thresholds.max()]
         drop_rule[unsure] = -2
         uncertain = unsure.astype("int32")
-        label_area = dict(zip(on_edge.tolist(), area[on_edge].tolist()))
         cell_rule = drop_rule[labels]
     else:
         labels = None
@@ -547,13 +537,13 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
 
     tables = None
     if uncertain.size:
-        tables = _tail_tables(t, labels, ~decided, cov, zones, f, pre, keep_u, drop_u, keep_d, drop_d,
+        tables = _tail_tables(labels, ~decided, cov, f, pre, keep_u, drop_u, keep_d, drop_d,
                               [n for n, _, _ in forced], m, has)
-    return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov, usable=block_sum(final, f).astype("float32"),
-                   edges=edges, label_area=label_area, uncertain=uncertain, tables=tables, energy_map=energy_map)
+    return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov,
+                   usable=block_sum(final, f).astype("float32"), edges=edges, uncertain=uncertain, tables=tables, energy_map=energy_map)
 
 
-def _tail_tables(t, labels, unsure, cov, zones, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has):
+def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has) -> TailTables:
     """Sums by (label, county) and (label, overview cell) over the cells of patches not judged in the tile."""
     cols = {"pre": pre, "usable_keep": keep_u, "usable_drop": drop_u}
     if m is not None:
@@ -597,244 +587,3 @@ def _tail_tables(t, labels, unsure, cov, zones, f, pre, keep_u, drop_u, keep_d, 
 # ---------------------------------------------------------------------------
 # Running the tiles and combining them
 # ---------------------------------------------------------------------------
-
-def _client_for(scheduler):
-    """A dask.distributed Client for a Client or an address; None for local execution."""
-    if scheduler is None or isinstance(scheduler, str) and scheduler in ("threads", "sync", "synchronous", "processes"):
-        return None
-    try:
-        from dask.distributed import Client
-    except ImportError as exc:  # pragma: no cover - distributed is a declared dependency
-        raise SitingError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from exc
-    if isinstance(scheduler, Client):
-        return scheduler
-    if isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
-        try:
-            return Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise SitingError(f"--scheduler {scheduler}: cannot connect to a dask scheduler there ({exc})") from exc
-    raise SitingError(f"--scheduler {scheduler!r}: give threads, sync, or a dask scheduler address tcp://HOST:PORT")
-
-
-def run_tiles(ctx: RunContext, tiles: list[Tile], scheduler=None, workers: int | None = None,
-              progress: Callable[[str], None] | None = None) -> Iterator[TileOut | None]:
-    """Compute every tile, locally on threads or on a dask cluster; yields the results in tile order.
-
-    Results are handed over as soon as they and all tiles before them are done,
-    so only the tiles in flight are held in memory.
-
-    Parameters
-    ----------
-    ctx : RunContext
-    tiles : list of Tile
-    scheduler : None, "threads", "sync", str address or dask.distributed.Client
-        None and "threads": local threads; "sync": one at a time in this thread
-        (for debugging and profiling); an address or Client: the dask cluster.
-    workers : int, optional
-        Local threads (default: the number of CPUs).
-    """
-    say = progress or (lambda _m: None)
-    client = _client_for(scheduler)
-    if client is not None:
-        say(f"{len(tiles)} tiles on the dask cluster at {client.scheduler.address}")
-        try:
-            ctx_future = client.scatter(ctx, broadcast=True, hash=False)
-            futures = client.map(compute_tile, [ctx_future] * len(tiles), tiles, pure=False)
-            for fut in futures:
-                yield fut.result()
-                fut.release()
-        finally:
-            if isinstance(scheduler, str):  # we opened it
-                client.close()
-        return
-    n = workers or os.cpu_count() or 1
-    sync = scheduler in ("sync", "synchronous") or n == 1
-    say(f"{len(tiles)} tiles of up to {max(t.height for t in tiles)} x {max(t.width for t in tiles)} cells"
-        + ("" if sync else f" on {n} threads"))
-    if sync:
-        for t in tiles:
-            yield compute_tile(ctx, t)
-        return
-    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="siting-tile") as pool:
-        pending = deque()
-        it = iter(tiles)
-        for t in itertools.islice(it, 2 * n):  # a few tiles ahead, not all of them
-            pending.append(pool.submit(compute_tile, ctx, t))
-        while pending:
-            out = pending.popleft().result()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append(pool.submit(compute_tile, ctx, nxt))
-            yield out
-
-
-@dataclass
-class Combined:
-    """The region-wide results of all tiles."""
-
-    sums: dict[str, np.ndarray]
-    overview: dict[str, np.ndarray]
-    coverage: dict[str, tuple[float, float, float]]
-    classes: dict[str, np.ndarray]
-    samples: dict[str, np.ndarray]
-    steps: dict[str, list[str]]
-    pv_keys: np.ndarray | None
-    provenance: dict[str, dict]
-    seconds: dict[str, float] = field(default_factory=dict)
-
-
-def combine(ctx: RunContext, outs, n_zones: int) -> Combined:
-    """Reduce tile results (an iterable, in tile order): county sums, overview grids, minimum-area decisions."""
-    f, g = ctx.factor, ctx.grid
-    oshape = (g.height // f, g.width // f)
-    sums: dict[str, np.ndarray] = {}
-    overview: dict[str, np.ndarray] = {}
-    coverage: dict[str, list[float]] = {}
-    classes: dict[str, set] = {}
-    samples: dict[str, list] = {}
-    provenance: dict[str, dict] = {}
-    pv_keys = []
-    steps: dict[str, list[str]] = {}
-    present = []  # tiles with region cells, reduced to what the minimum-area step needs
-
-    def ov(name: str, dtype, fill) -> np.ndarray:
-        if name not in overview:
-            overview[name] = np.full(oshape, fill, dtype=dtype)
-        return overview[name]
-
-    seconds: dict[str, float] = {}
-    for o in outs:
-        if o is None:
-            continue
-        for stage, sec in o.seconds.items():
-            seconds[stage] = seconds.get(stage, 0.0) + sec
-        t = o.tile
-        osl = (slice(t.row_off // f, (t.row_off + t.height) // f), slice(t.col_off // f, (t.col_off + t.width) // f))
-        for name, v in o.sums.items():
-            acc = sums.setdefault(name, np.zeros(n_zones, dtype="float64"))
-            acc[o.zones] += v
-        for name, arr in o.overview.items():
-            fill = -1 if name == "county_index" else (65535 if arr.dtype.kind == "u" else
-                                                       (0 if arr.dtype.kind == "i" else np.nan))
-            if name == "region_fraction":
-                fill = 0.0
-            ov(name, arr.dtype, fill)[osl] = arr
-        for name, (tot, out, nod) in o.coverage.items():
-            c = coverage.setdefault(name, [0.0, 0.0, 0.0])
-            c[0] += tot
-            c[1] += out
-            c[2] += nod
-        for name, cl in o.classes.items():
-            classes.setdefault(name, set()).update(cl.tolist())
-        for name, s in o.samples.items():
-            samples.setdefault(name, []).append(s)
-        for name, p in o.provenance.items():
-            if name not in provenance or provenance[name].get("no_overlap"):
-                provenance[name] = p
-        if o.pv_keys is not None:
-            pv_keys.append(o.pv_keys)
-        for tech, to in o.tech.items():
-            steps.setdefault(tech, to.steps)
-            ov(f"{tech}_usable_sum", "float32", 0.0)[osl] = to.usable
-            ov(f"{tech}_best", "float32", 0.0)[osl] = to.best
-            ov(f"{tech}_which", "int16", -1)[osl] = to.which
-            for name, a in to.min_area.items():
-                ov(f"{tech}_minarea:{name}", "float32", 0.0)[osl] = a
-            if to.energy_map is not None:
-                ov(f"{tech}_energy_map", "float32", np.nan)[osl] = to.energy_map
-            to.best = to.which = to.usable = to.energy_map = None
-            to.min_area = {}
-        o.overview = {}
-        present.append(o)
-    if not present:
-        raise SitingError("no grid cell lies inside the region")
-
-    for tech in ctx.techs:
-        _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape)
-        _finish_overview(ctx, tech, steps.get(tech, []), overview)
-    return Combined(sums=sums, overview=overview, coverage={k: tuple(v) for k, v in coverage.items()},
-                    classes={k: np.array(sorted(v)) for k, v in classes.items()},
-                    samples={k: np.concatenate(v) for k, v in samples.items()}, steps=steps,
-                    pv_keys=np.unique(np.concatenate(pv_keys)) if pv_keys else None, provenance=provenance,
-                    seconds={k: round(v, 3) for k, v in seconds.items()})
-
-
-def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
-    spec = getattr(ctx.scenario, tech)
-    tails = tail_rules(spec)
-    min_rules = [(n, r) for n, r in tails if isinstance(r, MinAreaRule)]
-    if not min_rules:
-        return
-    thresholds = np.array([r.min_area_km2 for _, r in min_rules])
-    edges = {(o.tile.i, o.tile.j): o.tech[tech].edges for o in present}
-    whole = merge_patch_areas(edges)
-    for o in present:
-        to = o.tech[tech]
-        if to.tables is None:
-            continue
-        key = (o.tile.i, o.tile.j)
-        area_of = dict(zip(edges[key].labels.tolist(), whole[key].tolist()))
-        tb = to.tables
-        nz = n_zones
-        # county sums
-        lab = tb.county_keys // nz
-        zone = tb.county_keys % nz
-        rule = np.array([_first_drop(area_of[int(l)], thresholds) for l in lab], dtype="int16")
-        keep = rule == -1
-        col = {n: tb.county[:, i] for i, n in enumerate(tb.county_cols)}
-
-        def add(name: str, values: np.ndarray) -> None:
-            acc = sums.setdefault(name, np.zeros(n_zones, dtype="float64"))
-            np.add.at(acc, zone, values)
-
-        add(f"usable:{tech}", np.where(keep, col["usable_keep"], col["usable_drop"]))
-        if "enum_keep" in col:
-            add(f"enum:{tech}", np.where(keep, col["enum_keep"], col["enum_drop"]))
-            add(f"emw:{tech}", np.where(keep, col["emw_keep"], col["emw_drop"]))
-        for j, (name, _) in enumerate(min_rules):
-            add(f"removed:{tech}:{name}", np.where(rule == j, col["pre"], 0.0))
-        for name in [c.split(":", 1)[1] for c in tb.county_cols if c.startswith("force_keep:")]:
-            add(f"removed:{tech}:{name}", np.where(keep, col[f"force_keep:{name}"], col[f"force_drop:{name}"]))
-        # overview
-        t = o.tile
-        tw = t.width // ctx.factor
-        n_oc = (t.height // ctx.factor) * tw
-        olab = tb.overview_keys // n_oc
-        ocell = tb.overview_keys % n_oc
-        orow = t.row_off // ctx.factor + ocell // tw
-        ocol = t.col_off // ctx.factor + ocell % tw
-        orule = np.array([_first_drop(area_of[int(l)], thresholds) for l in olab], dtype="int16")
-        ocol_ = {n: tb.overview[:, i] for i, n in enumerate(tb.overview_cols)}
-        np.add.at(overview[f"{tech}_usable_sum"], (orow, ocol),
-                  np.where(orule == -1, ocol_["usable_keep"], ocol_["usable_drop"]))
-        for j, (name, _) in enumerate(min_rules):
-            np.add.at(overview[f"{tech}_minarea:{name}"], (orow, ocol), np.where(orule == j, ocol_["pre"], 0.0))
-
-
-def _first_drop(area_km2: float, thresholds: np.ndarray) -> int:
-    below = np.flatnonzero(area_km2 < thresholds)
-    return int(below[0]) if below.size else -1
-
-
-def _finish_overview(ctx, tech, steps: list[str], overview: dict) -> None:
-    """Turn the overview accumulators of a technology into its usable share and main exclusion."""
-    f2 = ctx.factor * ctx.factor
-    if f"{tech}_usable_sum" not in overview:
-        return
-    overview[f"{tech}_usable_fraction"] = (overview.pop(f"{tech}_usable_sum") / f2).astype("float32")
-    best = overview.pop(f"{tech}_best")
-    which = overview.pop(f"{tech}_which")
-    for name in [n for n in steps]:
-        key = f"{tech}_minarea:{name}"
-        if key in overview:
-            s = overview.pop(key)
-            more = s > best
-            best[more] = s[more]
-            which[more] = steps.index(name)
-    for key in [k for k in overview if k.startswith(f"{tech}_minarea:")]:
-        overview.pop(key)
-    which[overview["region_fraction"] <= 0] = -1
-    overview[f"{tech}_main_exclusion"] = which
-    if f"{tech}_energy_map" in overview:
-        name = "pv_specific_yield_kwh_per_kwp" if tech == "pv" else "wind_capacity_factor"
-        overview[name] = overview.pop(f"{tech}_energy_map")
