@@ -46,9 +46,11 @@ SAMPLE_PER_TILE = 2_000
 MEAN_LAYERS = ("ghi_kwh_per_m2_yr", "elevation_m", HUB_LAYER)
 
 
-def overview_factor(shape: tuple[int, int], max_cells: int = MAX_OVERVIEW_CELLS) -> int:
-    """Cells per overview-cell side so that the overview grid has at most ``max_cells`` cells."""
-    return max(1, math.ceil(math.sqrt(shape[0] * shape[1] / max_cells)))
+def overview_factor(shape: tuple[int, int], max_cells: int | None = None) -> int:
+    """Cells per overview-cell side so that the overview grid has at most ``max_cells``
+    (default :data:`MAX_OVERVIEW_CELLS`) cells."""
+    limit = MAX_OVERVIEW_CELLS if max_cells is None else max_cells
+    return max(1, math.ceil(math.sqrt(shape[0] * shape[1] / limit)))
 
 
 @dataclass(frozen=True)

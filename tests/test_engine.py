@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -193,3 +195,30 @@ def test_bad_scheduler_is_a_clear_error(tmp_path):
         _run(bnd, scen, scheduler="carrier-pigeon")
     with pytest.raises(siting.SitingError, match="cannot connect"):
         _run(bnd, scen, scheduler="tcp://127.0.0.1:9")
+
+
+def test_overview_grid_for_large_runs(tmp_path, monkeypatch):
+    """Above the overview limit the grid is block means; county figures are unchanged and the map still draws."""
+    import siting.engine
+
+    bnd, scen = _write_case(tmp_path, 1)
+    full = _run(bnd, scen, tile_cells=40)
+    monkeypatch.setattr(siting.engine, "MAX_OVERVIEW_CELLS", 3_000)
+    over = _run(bnd, scen, tile_cells=40)
+    f = over.grid.attrs["overview_factor"]
+    assert f > 1 and full.grid.attrs["overview_factor"] == 1
+    assert over.grid.sizes["x"] * f <= over.provenance["grid"]["shape"][1]
+    assert any("overview" in n for n in over.notes)
+    cols = [c for c in full.counties.columns if c.endswith("_km2")]
+    np.testing.assert_allclose(over.counties[cols].to_numpy(), full.counties[cols].to_numpy(), rtol=1e-9)
+    # the overview's usable share, times its cell area, adds up to the usable land of the counties
+    cell_km2 = (over.grid.attrs["resolution_m"] / 1000.0) ** 2
+    assert float(over.grid["pv_usable_fraction"].sum()) * cell_km2 == pytest.approx(
+        over.counties["usable_pv_km2"].sum(), rel=0.01)
+    steps = json.loads(over.grid["pv_main_exclusion"].attrs["steps"])
+    which = over.grid["pv_main_exclusion"].to_numpy()
+    assert which.max() < len(steps) and (which >= 0).any()
+    from siting.maps import make_map
+
+    html = make_map(over, None).get_root().render()
+    assert html.count("data:image/png;base64,") >= 1  # the raster overlays are drawn from the overview
