@@ -21,7 +21,7 @@ from .tiles import Tile
 
 def _client_for(scheduler):
     """A dask.distributed Client for a Client or an address; None for local execution."""
-    if scheduler is None or isinstance(scheduler, str) and scheduler in ("threads", "sync", "synchronous", "processes"):
+    if scheduler is None or isinstance(scheduler, str) and scheduler in ("threads", "sync", "synchronous"):
         return None
     try:
         from dask.distributed import Client
@@ -68,6 +68,8 @@ def run_tiles(ctx: RunContext, tiles: list[Tile], scheduler=None, workers: int |
             if isinstance(scheduler, str):  # we opened it
                 client.close()
         return
+    if workers is not None and workers < 1:
+        raise SitingError(f"--workers {workers}: give at least 1 thread")
     n = workers or os.cpu_count() or 1
     sync = scheduler in ("sync", "synchronous") or n == 1
     say(f"{len(tiles)} tiles of up to {max(t.height for t in tiles)} x {max(t.width for t in tiles)} cells"

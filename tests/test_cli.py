@@ -56,6 +56,12 @@ def test_report_with_user_boundaries_and_scenario(tmp_path):
     assert r.exit_code == 0, r.output
     df = pd.read_csv(io.StringIO(r.stdout))
     assert df.loc[df.adcode == "A", "usable_pv_km2"].iloc[0] == pytest.approx(200, rel=0.005)
+    # the same with small tiles, one at a time: the same table
+    r2 = invoke("report", "--boundaries", str(bnd), "--id-column", "code", "--name-column", "name",
+                "--scenario", str(scen), "--tech", "pv", "--format", "csv", "-q", "--scheduler", "sync",
+                "--tile-cells", "8")
+    assert r2.exit_code == 0, r2.output
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(r2.stdout)), df)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -65,6 +71,8 @@ def test_report_with_user_boundaries_and_scenario(tmp_path):
     (["report", "guangxi", "--scenario", "/no/such.toml", "-q"], "scenario file /no/such.toml: does not exist"),
     (["report", "--boundaries", "/no/such.gpkg", "-q"], "--boundaries needs --id-column"),
     (["regions", "atlantis"], "region 'atlantis'"),
+    (["report", "guangxi", "--scheduler", "tcp://127.0.0.1:9", "-q"], "cannot connect to a dask scheduler"),
+    (["report", "guangxi", "--tile-cells", "2", "-q"], "--tile-cells 2"),
 ])
 def test_errors_are_one_line_with_status_2(args, message, tmp_path):
     out = tmp_path / "out"

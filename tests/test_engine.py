@@ -193,6 +193,8 @@ def test_bad_scheduler_is_a_clear_error(tmp_path):
     bnd, scen = _write_case(tmp_path, 5)
     with pytest.raises(siting.SitingError, match="scheduler"):
         _run(bnd, scen, scheduler="carrier-pigeon")
+    with pytest.raises(siting.SitingError, match="--workers 0"):
+        _run(bnd, scen, workers=0)
     with pytest.raises(siting.SitingError, match="cannot connect"):
         _run(bnd, scen, scheduler="tcp://127.0.0.1:9")
 
