@@ -497,13 +497,13 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         from .pvgrid import PVOUT_LAYER, GridYield, pv_system_spec, simulation_detail
 
         if PVOUT_LAYER in layer_prov:
-            pv_yield = GridYield(None, "pvout layer", {
+            pv_yield = GridYield("pvout layer", {
                 "method": f"PVOUT layer used directly (no simulation): {layer_prov[PVOUT_LAYER].get('path')}"})
         else:
             ghi = scen.layers.get("ghi_kwh_per_m2_yr")
             scaled = ghi is not None and not ghi.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layer_prov
             keys = comb.pv_keys if comb.pv_keys is not None else np.zeros(0, dtype="int64")
-            pv_yield = GridYield(None, "simulated", simulation_detail(keys, pv_elevation or {},
+            pv_yield = GridYield("simulated", simulation_detail(keys, pv_elevation or {},
                                                                         pv_system_spec(scen.pv), scaled))
 
     say("county table")
@@ -513,7 +513,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
 
     ds = _grid_dataset(grid, factor, comb.overview, layer_prov, comb.steps, techs, scen)
     notes = (_notes(scen, techs, layer_prov, coverage_info, pv_yield)
-             + _class_notes(scen, techs, {n: c for n, c in comb.classes.items()}))
+             + _class_notes(scen, techs, comb.classes))
     if factor > 1:
         notes.append(f"The grid of this assessment (Assessment.grid, the map's rasters) is an overview at "
                      f"{grid.resolution_m * factor:g} m ({factor} x {factor} cells of the {grid.resolution_m:g} m "

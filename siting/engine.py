@@ -26,8 +26,9 @@ import numpy as np
 import shapely
 from rasterio.warp import transform_bounds
 
+from .aggregate import MEAN_COLUMNS
 from .eligibility import LayerArray, condition_mask, evaluate, tail_rules
-from .errors import SitingError
+from .errors import NoOverlapError
 from .grid import Grid, county_coverage
 from .layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from .scenario import ForceIncludeRule, MinAreaRule, Scenario, WindModelParams
@@ -43,7 +44,6 @@ warnings.filterwarnings("ignore", message="Dataset has no geotransform", module=
 DEFAULT_TILE_CELLS = 512
 MAX_OVERVIEW_CELLS = 2_000_000
 SAMPLE_PER_TILE = 2_000
-MEAN_LAYERS = ("ghi_kwh_per_m2_yr", "elevation_m", HUB_LAYER)
 
 
 def overview_factor(shape: tuple[int, int], max_cells: int | None = None) -> int:
@@ -104,16 +104,12 @@ class RunContext:
         return shapely.STRtree(self.geoms)
 
     def geoms_for(self, grid: Grid) -> list:
-        """The counties clipped to ``grid`` (with a margin of two cells), None for those that miss it.
+        """The county list with None for counties that miss ``grid`` (keeps the county indices).
 
-        Clipping leaves every cell of ``grid`` as it was and spares rasterising
-        the whole outline of a large county for each tile.
+        :func:`siting.grid.county_coverage` clips the others to each strip it burns.
         """
-        m = 2 * grid.resolution_m
-        left, bottom, right, top = grid.bounds
-        hits = set(self._tree.query(shapely.box(left, bottom, right, top)).tolist())
-        return [shapely.clip_by_rect(g, left - m, bottom - m, right + m, top + m) if i in hits else None
-                for i, g in enumerate(self.geoms)]
+        hits = set(self._tree.query(shapely.box(*grid.bounds)).tolist())
+        return [g if i in hits else None for i, g in enumerate(self.geoms)]
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -148,7 +144,6 @@ class TechOut:
     min_area: dict[str, np.ndarray]  # overview: area removed by each min_area rule (decided cells)
     usable: np.ndarray          # overview: usable share (decided cells)
     edges: PatchEdges | None
-    uncertain: np.ndarray       # uncertain labels (sorted)
     tables: TailTables | None
     energy_map: np.ndarray | None  # overview mean of yield (kWh/kWp) or net capacity factor
 
@@ -262,9 +257,7 @@ def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid) -> dict[s
         rules = [(derived[n].rule.max, _aspect_filter(derived[n].rule)) for n, _ in items]
         try:
             results = dem_slope_layers(dem, grid, rules)
-        except SitingError as exc:
-            if "does not overlap" not in str(exc) and "no valid elevations" not in str(exc):
-                raise
+        except NoOverlapError:  # the DEM has nothing on this tile
             results = [(np.full(grid.shape, np.nan, dtype="float32"), {"path": dem})] * len(items)
         for (name, k), (frac, prov) in zip(items, results):
             layercache.store(k, {"data": frac}, prov)
@@ -285,9 +278,8 @@ def _load_or_empty(name: str, spec, grid: Grid, bounds_ll) -> GridLayer:
     """
     try:
         return load_layer_cached(name, spec, grid, bounds_ll)
-    except SitingError as exc:
-        if "does not overlap" not in str(exc):
-            raise
+    except NoOverlapError:
+        pass
     kind = spec.kind
     data = np.full(grid.shape, CATEGORICAL_NODATA if kind == "categorical" else np.nan,
                    dtype="uint16" if kind == "categorical" else "float32")
@@ -395,7 +387,7 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
         else:
             samples[name] = _sample(data[ok & np.isfinite(data)])
             overview[name] = block_nanmean(data, f)
-            if name in MEAN_LAYERS:
+            if name in MEAN_COLUMNS:
                 valid = np.isfinite(data)
                 zsum(f"mean_num:{name}", np.where(valid, data, 0.0))
                 zsum(f"mean_den:{name}", valid.astype("float32"))
@@ -489,38 +481,34 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
             u = new
         return u, deltas
 
-    t0 = time.perf_counter()
-    keep_u, keep_d = after_force(pre)
-    drop_u, drop_d = after_force(np.zeros_like(pre))
-    edges, uncertain = None, np.zeros(0, dtype="int32")
-    if min_rules:
-        labels, area, edges = label_patches(pre, cell_km2)
-        thresholds = np.array([r.min_area_km2 for _, r in min_rules])
-        drop_rule = np.full(area.size, -1, dtype="int16")  # per label: first min_area rule that drops it
-        for j in range(len(min_rules) - 1, -1, -1):
-            drop_rule[area < thresholds[j]] = j
-        drop_rule[0] = -1
-        on_edge = edges.labels
-        unsure = on_edge[area[on_edge] < thresholds.max()]
-        drop_rule[unsure] = -2
-        uncertain = unsure.astype("int32")
-        cell_rule = drop_rule[labels]
-    else:
-        labels = None
-        cell_rule = np.full(pre.shape, -1, dtype="int16")
-    decided = cell_rule != -2
-    keep = cell_rule == -1
-    final = np.where(decided, np.where(keep, keep_u, drop_u), 0.0).astype("float32")
-    min_area_ov = {}
-    for j, (name, _) in enumerate(min_rules):
-        removed = np.where(cell_rule == j, pre, 0.0)
-        zsum(f"removed:{t}:{name}", removed)
-        min_area_ov[name] = block_sum(removed, f).astype("float32")
-    for k, (name, _, _) in enumerate(forced):
-        zsum(f"removed:{t}:{name}", np.where(decided, np.where(keep, keep_d[k], drop_d[k]), 0.0))
-
-    clock.seconds[f"min area and forced {t}"] = clock.seconds.get(f"min area and forced {t}", 0.0) + (
-        time.perf_counter() - t0)
+    with clock(f"min area and forced {t}"):
+        keep_u, keep_d = after_force(pre)
+        drop_u, drop_d = after_force(np.zeros_like(pre))
+        edges = None
+        if min_rules:
+            labels, area, edges = label_patches(pre, cell_km2)
+            thresholds = np.array([r.min_area_km2 for _, r in min_rules])
+            drop_rule = np.full(area.size, -1, dtype="int16")  # per label: first min_area rule that drops it
+            for j in range(len(min_rules) - 1, -1, -1):
+                drop_rule[area < thresholds[j]] = j
+            drop_rule[0] = -1
+            on_edge = edges.labels
+            unsure = on_edge[area[on_edge] < thresholds.max()]
+            drop_rule[unsure] = -2
+            cell_rule = drop_rule[labels]
+        else:
+            labels = None
+            cell_rule = np.full(pre.shape, -1, dtype="int16")
+        decided = cell_rule != -2
+        keep = cell_rule == -1
+        final = np.where(decided, np.where(keep, keep_u, drop_u), 0.0).astype("float32")
+        min_area_ov = {}
+        for j, (name, _) in enumerate(min_rules):
+            removed = np.where(cell_rule == j, pre, 0.0)
+            zsum(f"removed:{t}:{name}", removed)
+            min_area_ov[name] = block_sum(removed, f).astype("float32")
+        for k, (name, _, _) in enumerate(forced):
+            zsum(f"removed:{t}:{name}", np.where(decided, np.where(keep, keep_d[k], drop_d[k]), 0.0))
     # Energy per MW of capacity on each cell: kWh/kWp (= MWh/MW) for PV, 8,760 h x net CF for wind.
     if t == "wind":
         with clock("wind capacity factor"):
@@ -538,11 +526,11 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         zsum(f"emw:{t}", final * has)
 
     tables = None
-    if uncertain.size:
+    if not decided.all():  # patches on the tile's border that only the whole grid can judge
         tables = _tail_tables(labels, ~decided, cov, f, pre, keep_u, drop_u, keep_d, drop_d,
                               [n for n, _, _ in forced], m, has)
     return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov,
-                   usable=block_sum(final, f).astype("float32"), edges=edges, uncertain=uncertain, tables=tables, energy_map=energy_map)
+                   usable=block_sum(final, f).astype("float32"), edges=edges, tables=tables, energy_map=energy_map)
 
 
 def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has) -> TailTables:

@@ -34,7 +34,7 @@ from rasterio import features
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
 
-from .errors import SitingError
+from .errors import NoOverlapError, SitingError
 from . import resample
 from .handles import shared_dataset
 from .grid import Grid, transformer
@@ -242,7 +242,7 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
             win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
             win = win.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
         except rasterio.errors.WindowError:
-            raise SitingError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src_crs})")
+            raise NoOverlapError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src_crs})")
         try:
             arr = src.read(band, window=win)
         except Exception as exc:
@@ -282,7 +282,7 @@ def _footprint_on_grid(src: SourceRaster, grid: Grid) -> np.ndarray:
     h, w = src.array.shape
     corners = shapely.box(*rasterio.transform.array_bounds(h, w, src.transform))
     poly = shapely.segmentize(corners, max(corners.length / 400, 1e-9))
-    to_grid = transformer(src.crs.to_wkt() if hasattr(src.crs, "to_wkt") else src.crs, grid.crs)
+    to_grid = transformer(_crs_text(src.crs), grid.crs)
     poly = shapely.transform(poly, lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
     return features.rasterize([(poly, 1)], out_shape=grid.shape, transform=grid.transform, fill=0,
                               dtype="uint8").astype(bool)

@@ -26,19 +26,16 @@ PVOUT_LAYER = "pvout_kwh_per_kwp"
 
 @dataclass
 class GridYield:
-    """Specific yield on the analysis grid and how it was obtained.
+    """How the specific yield on the grid was obtained (the values themselves are summed per tile).
 
     Attributes
     ----------
-    specific_yield_kwh_per_kwp : numpy.ndarray
-        AC energy per kWp DC per year on the grid (NaN where unknown).
     method : str
         ``"simulated"`` or ``"pvout layer"``.
     detail : dict
         Resource cells simulated, losses, system parameters (for provenance).
     """
 
-    specific_yield_kwh_per_kwp: np.ndarray
     method: str
     detail: dict
 
@@ -206,12 +203,6 @@ def simulation_detail(keys: np.ndarray, elevation_by_cell: dict[int, float], sys
         ],
         "losses": {k: float(np.nanmean(v)) for k, v in result.losses.items()},
     }
-
-
-def layer_yield(pvout: np.ndarray, path: str) -> GridYield:
-    """Use a PVOUT raster (kWh/kWp/yr, e.g. Global Solar Atlas) directly."""
-    return GridYield(pvout.astype("float32"), "pvout layer",
-                     {"method": f"PVOUT layer used directly (no simulation): {path}"})
 
 
 def pv_system_spec(tech):

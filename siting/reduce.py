@@ -13,6 +13,7 @@ import numpy as np
 from .eligibility import tail_rules
 from .engine import RunContext
 from .errors import SitingError
+from .layers import CATEGORICAL_NODATA
 from .scenario import MinAreaRule
 from .tiles import merge_patch_areas
 
@@ -63,10 +64,9 @@ def combine(ctx: RunContext, outs, n_zones: int) -> Combined:
             acc = sums.setdefault(name, np.zeros(n_zones, dtype="float64"))
             acc[o.zones] += v
         for name, arr in o.overview.items():
-            fill = -1 if name == "county_index" else (65535 if arr.dtype.kind == "u" else
-                                                       (0 if arr.dtype.kind == "i" else np.nan))
-            if name == "region_fraction":
-                fill = 0.0
+            # outside every tile with region cells: no county, no region, no data
+            fill = {"county_index": -1, "region_fraction": 0.0}.get(
+                name, CATEGORICAL_NODATA if arr.dtype.kind == "u" else np.nan)
             ov(name, arr.dtype, fill)[osl] = arr
         for name, (tot, out, nod) in o.coverage.items():
             c = coverage.setdefault(name, [0.0, 0.0, 0.0])

@@ -41,7 +41,7 @@ from affine import Affine
 from rasterio.enums import MaskFlags
 from rasterio.windows import Window
 
-from .errors import SitingError
+from .errors import NoOverlapError, SitingError
 from .grid import Grid, transformer
 from .handles import shared_dataset
 from .resample import interpolate_lattice
@@ -454,7 +454,7 @@ def _region_slices(src, region: Window | None) -> tuple[slice, slice]:
 
 def _dem_window_for_grid(src, grid: Grid, path: Path) -> Window:
     """DEM pixels that can fall inside the grid, plus a one-pixel margin."""
-    no_overlap = SitingError(f"DEM file {path}: does not overlap the analysis grid "
+    no_overlap = NoOverlapError(f"DEM file {path}: does not overlap the analysis grid "
                              f"(DEM bounds {tuple(round(v, 6) for v in src.bounds)} in {src.crs})")
     try:
         left, bottom, right, top = rasterio.warp.transform_bounds(grid.crs, src.crs, *grid.bounds, densify_pts=21)
@@ -611,7 +611,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                     weight *= area
                 _accumulate(passed[k], idx, weight)
     if not total.any():
-        raise SitingError(f"DEM file {path}: has no valid elevations inside the analysis grid")
+        raise NoOverlapError(f"DEM file {path}: has no valid elevations inside the analysis grid")
     return [p.reshape(grid.shape) for p in passed], total.reshape(grid.shape)
 
 
@@ -650,7 +650,7 @@ def slope_pass_fraction(dem_path: str | Path, grid: Grid, max_slope_deg: float, 
         ``f(aspect_deg, slope_deg) -> weight`` in 0..1 per pixel, multiplied
         into the pass mark, e.g. ``functools.partial(aspect_factor, factor=0)``
         to exclude north-facing slopes (:func:`aspect_factor`).
-    window_cols : int or None, default 4096
+    window_cols : int or None, default 2048
         DEM columns processed at a time (None: the full width).
     band : int, default 1
 
@@ -669,7 +669,12 @@ def slope_pass_fraction(dem_path: str | Path, grid: Grid, max_slope_deg: float, 
     """
     passed, total = slope_pass_counts(dem_path, grid, max_slope_deg, window_rows, aspect_filter,
                                       window_cols=window_cols, band=band)
-    fraction = np.full(grid.shape, np.nan, dtype="float64")
+    return _pass_fraction(passed, total)
+
+
+def _pass_fraction(passed: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """passed / total clipped to 0..1 (float32), NaN where no DEM pixel fell in the cell."""
+    fraction = np.full(total.shape, np.nan, dtype="float64")
     np.divide(passed, total, out=fraction, where=total > 0)
     return np.clip(fraction, 0.0, 1.0, out=fraction).astype("float32")
 
@@ -693,9 +698,7 @@ def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int =
         crs_wkt, resolution, geographic = src.crs.to_wkt(), _resolution_text(src), bool(src.crs.is_geographic)
     out = []
     for p, (max_slope_deg, aspect_filter) in zip(passed, rules):
-        fraction = np.full(grid.shape, np.nan, dtype="float64")
-        np.divide(p, total, out=fraction, where=total > 0)
-        fraction = np.clip(fraction, 0.0, 1.0, out=fraction).astype("float32")
+        fraction = _pass_fraction(p, total)
         out.append((fraction, {
             "path": str(path), "sha256": file_sha256(path), "crs": crs_wkt, "resolution": resolution,
             "method": (f"Horn 1981 at the DEM's resolution; share of DEM pixels per analysis cell with slope "
@@ -724,23 +727,5 @@ def dem_slope_layer(dem_path: str | Path, grid: Grid, max_slope_deg: float, wind
         ``aspect_filter`` (its repr or None) and ``grid_coverage`` (share of
         grid cells that received a value).
     """
-    path = Path(dem_path)
-    fraction = slope_pass_fraction(path, grid, max_slope_deg, window_rows, aspect_filter, window_cols=window_cols,
-                                   band=band)
-    with _open_dem(path) as src:
-        crs_wkt = src.crs.to_wkt()
-        resolution = _resolution_text(src)
-        geographic = bool(src.crs.is_geographic)
-    provenance = {
-        "path": str(path),
-        "sha256": file_sha256(path),
-        "crs": crs_wkt,
-        "resolution": resolution,
-        "method": (f"Horn 1981 at the DEM's resolution; share of DEM pixels per analysis cell with slope "
-                   f"≤ {float(max_slope_deg):g}°"),
-        "max_slope_deg": float(max_slope_deg),
-        "weighting": "pixel area (longitude/latitude DEM)" if geographic else "pixel count",
-        "aspect_filter": None if aspect_filter is None else repr(aspect_filter),
-        "grid_coverage": float(np.isfinite(fraction).mean()),
-    }
-    return fraction, provenance
+    return dem_slope_layers(dem_path, grid, [(max_slope_deg, aspect_filter)], window_rows,
+                            window_cols=window_cols, band=band)[0]

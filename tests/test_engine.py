@@ -80,27 +80,7 @@ def test_block_reductions():
 # A region on a grid-aligned raster: every tile size gives identical numbers
 # ---------------------------------------------------------------------------
 
-TILED_SCENARIO = """
-[meta]
-name = "tiled"
-
-[layers.lc]
-source = "{raster}"
-kind = "categorical"
-units = "class"
-
-[pv]
-label = "PV"
-capacity_density_mw_per_km2 = 40.0
-utilisation = 0.5
-dc_ac_ratio = 1.25
-
-[pv.rules.water]
-type = "classes"
-layer = "lc"
-exclude = [0]
-source = "test"
-
+TILED_SCENARIO = synthetic.SCENARIO + """
 [pv.rules.village_setback]
 type = "buffer"
 layer = "lc"
