@@ -335,6 +335,9 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], co
                      "declare a PVOUT or GHI layer (e.g. Global Solar Atlas) for planning.")
     elif pv_yield is not None:
         notes.append("PV yield taken from the layer 'pvout_kwh_per_kwp' without simulation.")
+    if pv_yield is not None and pv_yield.detail.get("resource_cells_without_elevation"):
+        notes.append(f"PV yield of {pv_yield.detail['resource_cells_without_elevation']} irradiance cell(s) touching "
+                     "the region only in a narrow sliver was simulated at sea level: their elevation is not known.")
     return notes
 
 

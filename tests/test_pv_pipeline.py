@@ -60,3 +60,14 @@ def test_ghi_in_wrong_units_is_refused(tmp_path):
     scen.write_text(f'extends = "china"\n[layers.ghi_kwh_per_m2_yr]\nsource = "{ghi}"\n', encoding="utf-8")
     with pytest.raises(SitingError, match="ghi_w.tif.*plausible range.*units"):
         siting.assess("柳州", tech="pv", resolution_m=5000, scenario=scen)
+
+
+def test_resource_cell_without_elevation_is_counted_not_hidden():
+    from siting.pvgrid import pv_system_spec, simulation_detail
+
+    spec = pv_system_spec(siting.load_scenario()[0].pv)
+    keys = [1000 * 1_000_000 + 50, 1001 * 1_000_000 + 50]
+    detail = simulation_detail(keys, {1000: 120.0}, spec, scaled=False)
+    assert detail["resource_cells_without_elevation"] == 1
+    assert simulation_detail(keys, {1000: 120.0, 1001: 80.0}, spec, scaled=False)[
+        "resource_cells_without_elevation"] == 0
