@@ -47,7 +47,7 @@ def make_slope(folder: Path) -> Path:
     """Slope (degrees, float32) of the benchmark DEM at its own resolution, by Horn's method."""
     import rasterio
 
-    from siting.terrain import slope_aspect_windows
+    from siting.io.dem import slope_aspect_windows
 
     out = folder / "slope_100m.tif"
     if out.exists():
@@ -106,8 +106,8 @@ ATLITE_CHILD = r"""
 import json, sys, time
 import numpy as np
 from atlite.gis import ExclusionContainer, shape_availability
-import siting.region as region
-from siting.grid import CHINA_ALBERS
+import siting.io.regions as region
+from siting.geo.grid import CHINA_ALBERS
 sys.path.insert(0, sys.argv[5])
 from bench_atlite import steep
 
@@ -133,7 +133,7 @@ print(json.dumps({"seconds": seconds, "km2": km2, "adcode": units.adcode.tolist(
 SITING_CHILD = r"""
 import json, os, sys, time
 import siting
-import siting.region as region
+import siting.io.regions as region
 units = region.counties(region.resolve("guangxi"))
 t0 = time.perf_counter()
 a = siting.assess("guangxi", tech="wind", resolution_m=100, scenario=sys.argv[1], workers=int(sys.argv[2]) or None)

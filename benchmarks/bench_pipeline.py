@@ -2,7 +2,7 @@
 
 What it measures
     The command ``siting report guangxi -q --format csv --resolution R`` (run as
-    ``python -m siting.cli ...`` with stdout discarded), once per resolution R and
+    ``python -m siting.ui.cli ...`` with stdout discarded), once per resolution R and
     repeat.  Each run is its own child process, so it includes interpreter start-up
     and imports, and its peak resident memory (max RSS) is that of this one run:
     the child is reaped with ``os.wait4``, which returns the rusage of that child
@@ -55,7 +55,7 @@ class Case:
 
 
 def command(resolution_m: float) -> list[str]:
-    return [sys.executable, "-m", "siting.cli", "report", REGION, "-q", "--format", "csv",
+    return [sys.executable, "-m", "siting.ui.cli", "report", REGION, "-q", "--format", "csv",
             "--resolution", f"{resolution_m:g}"]
 
 

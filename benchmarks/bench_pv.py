@@ -1,12 +1,12 @@
-"""Benchmark of ``siting.pv.simulate_yield`` against a loop of ``pvlib.modelchain.ModelChain``.
+"""Benchmark of ``siting.energy.pvyield.simulate_yield`` against a loop of ``pvlib.modelchain.ModelChain``.
 
 Both paths get identical inputs: the same sites, the same hourly GHI/DNI/DHI (the synthesis of
-``siting.pv.hourly_profile``), the same ambient temperature and wind, and the same solar position
+``siting.energy.pvyield.hourly_profile``), the same ambient temperature and wind, and the same solar position
 (ModelChain is given the model's own Spencer-1971 solar position through a ``Location`` subclass,
 so the comparison isolates the vectorised implementation from the choice of solar position
 algorithm). ModelChain is configured as PVWatts DC + PVWatts inverter + PVWatts losses, SAPM
 cell temperature (open rack glass/polymer), Hay-Davies transposition, physical IAM on the beam and
-``FD`` = ``siting.pv.DIFFUSE_IAM`` on the diffuse.
+``FD`` = ``siting.model.solar.DIFFUSE_IAM`` on the diffuse.
 
 Usage::
 
@@ -30,8 +30,9 @@ from pvlib.location import Location
 from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import Array, FixedMount, PVSystem, SingleAxisTrackerMount
 
-from siting import pv
-from siting.layers import merra2_monthly_ghi_w_m2
+from siting.energy import pvyield
+from siting.model import solar as pv
+from siting.io.layers import merra2_monthly_ghi_w_m2
 
 
 def sample_sites(n_sites: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -66,7 +67,7 @@ class GivenSunLocation(Location):
 def modelchain_inputs(lat_deg: float, lon_deg: float, elevation_m: float, monthly_ghi_w_m2: np.ndarray,
                       system: pv.PVSystemSpec, axis: pv.TimeAxis) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The model's hourly weather and solar position of one site, as ModelChain inputs."""
-    profile = pv.hourly_profile(lat_deg, lon_deg, elevation_m, monthly_ghi_w_m2, system=system)
+    profile = pvyield.hourly_profile(lat_deg, lon_deg, elevation_m, monthly_ghi_w_m2, system=system)
     zenith_deg, azimuth_deg = pv.solar_position_deg(np.array([lat_deg]), np.array([lon_deg]), axis)
     solpos = pd.DataFrame({"apparent_zenith": zenith_deg[:, 0], "zenith": zenith_deg[:, 0],
                            "apparent_elevation": 90 - zenith_deg[:, 0], "elevation": 90 - zenith_deg[:, 0],
@@ -125,17 +126,17 @@ def main() -> None:
     axis = pv.time_axis(2019)
 
     # (b) vectorised: best of --repeat, then one run under tracemalloc for the peak
-    pv.simulate_yield(lat[:8], lon[:8], elev[:8], ghi[:8], system=system)  # warm-up (imports, h5 cache)
+    pvyield.simulate_yield(lat[:8], lon[:8], elev[:8], ghi[:8], system=system)  # warm-up (imports, h5 cache)
     times, cpu_times = [], []
     for _ in range(args.repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        result = pv.simulate_yield(lat, lon, elev, ghi, system=system, block_cells=args.block_cells,
+        result = pvyield.simulate_yield(lat, lon, elev, ghi, system=system, block_cells=args.block_cells,
                                    n_threads=args.threads)
         times.append(time.perf_counter() - t0)
         cpu_times.append(time.process_time() - c0)
     vec_s, vec_cpu_s = min(times), min(cpu_times)
     tracemalloc.start()
-    pv.simulate_yield(lat, lon, elev, ghi, system=system, block_cells=args.block_cells, n_threads=args.threads)
+    pvyield.simulate_yield(lat, lon, elev, ghi, system=system, block_cells=args.block_cells, n_threads=args.threads)
     _, peak_bytes = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 

@@ -1,4 +1,4 @@
-"""Benchmark of ``siting.wind.capacity_factor`` against a naive per-cell quadrature loop.
+"""Benchmark of ``siting.model.wind.capacity_factor`` against a naive per-cell quadrature loop.
 
 Random cells: mean hub-height wind speed 3-9 m/s, Weibull k 1.6-2.6, air density
 1.1-1.225 kg/m³ (seeded). The vectorised, blocked exact integral runs on all cells; the
@@ -27,7 +27,8 @@ import numpy as np
 import scipy
 from scipy import integrate, special, stats
 
-from siting import wind
+from siting.io import turbines
+from siting.model import wind
 
 
 def sample_cells(n_cells: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -69,7 +70,7 @@ def main() -> None:
     print(header)
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.turbines.split(","):
-        curve = wind.load_turbine(name).power_curve
+        curve = turbines.load_turbine(name).power_curve
         bends = int(wind._breakpoints(curve).moment_mask.sum())
         times = []
         for _ in range(args.repeat):

@@ -2,7 +2,7 @@
 
 Both compute Σ value × (share of the cell inside the county) per county. exactextract measures the
 share exactly from the polygon geometry; siting measures it by supersampling each boundary cell
-(``siting.grid.county_coverage``) once per grid, then sums any number of rasters with two bincounts.
+(``siting.geo.grid.county_coverage``) once per grid, then sums any number of rasters with two bincounts.
 The benchmark burns Guangxi's 111 real counties onto an Albers grid, writes a random raster on that grid
 to a GeoTIFF, and times, in the same process:
 
@@ -36,8 +36,8 @@ def main() -> None:
     import rasterio
     from exactextract import exact_extract
 
-    from siting import region
-    from siting.grid import CHINA_ALBERS, county_coverage, make_grid, supersample_factor
+    from siting.io import regions as region
+    from siting.geo.grid import CHINA_ALBERS, county_coverage, make_grid, supersample_factor
 
     units = region.counties(args.region)
     projected = units.geometry.to_crs(CHINA_ALBERS)

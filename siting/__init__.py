@@ -9,10 +9,10 @@ Quick start::
     a.save("results/guangxi")
 """
 
-from .assess import Assessment, assess
-from .errors import SitingError
-from .region import Region, list_regions, resolve
-from .scenario import Scenario, load_scenario, with_overrides
+from siting.assess import Assessment, assess
+from siting.errors import SitingError
+from siting.io.regions import Region, list_regions, resolve
+from siting.rules.scenario import Scenario, load_scenario, with_overrides
 
 __all__ = ["Assessment", "Region", "Scenario", "SitingError", "assess", "list_regions", "load_scenario",
            "resolve", "with_overrides"]

@@ -22,19 +22,19 @@ import pandas as pd
 import xarray as xr
 from affine import Affine
 
-from . import region as region_mod
-from .aggregate import county_table, step_column, subtotals
-from .atomic import atomic_path
-from .eligibility import skipped_rules
-from .engine import DEFAULT_TILE_CELLS, DerivedSlope, RunContext, overview_factor
-from .reduce import combine
-from .scheduler import run_tiles
-from .errors import SitingError
-from .grid import CHINA_ALBERS, Grid, county_coverage, make_grid
-from .layers import is_vector, load_layer_cached
-from .scenario import BufferRule, ClassesRule, Scenario, WindModelParams, load_scenario
-from .tiles import tile_layout, tile_side
-from .windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_K_LAYER, WIND_LAYER, needs_typhoon_class,
+from siting.io import regions as region_mod
+from siting.engine.table import county_table, step_column, subtotals
+from siting.io.atomic import atomic_path
+from siting.rules.eligibility import skipped_rules
+from siting.engine.compute import DEFAULT_TILE_CELLS, DerivedSlope, RunContext, overview_factor
+from siting.engine.reduce import combine
+from siting.engine.scheduler import run_tiles
+from siting.errors import SitingError
+from siting.geo.grid import CHINA_ALBERS, Grid, county_coverage, make_grid
+from siting.io.layers import is_vector, load_layer_cached
+from siting.rules.scenario import BufferRule, ClassesRule, Scenario, WindModelParams, load_scenario
+from siting.engine.layout import tile_layout, tile_side
+from siting.energy.windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_K_LAYER, WIND_LAYER, needs_typhoon_class,
                        wind_density_mw_per_km2)
 
 COVERAGE_MIN_SHARE = 0.99
@@ -55,7 +55,7 @@ class Assessment:
     Attributes
     ----------
     counties : geopandas.GeoDataFrame
-        One row per county (see :mod:`siting.aggregate` for the columns).
+        One row per county (see :mod:`siting.engine.table` for the columns).
     totals : pandas.DataFrame
         City subtotals and the province (or whole-region) total.
     grid : xarray.Dataset
@@ -65,7 +65,7 @@ class Assessment:
         Inputs with resolution and checksum, scenario files, versions, time.
     notes : list of str
         What the user must know: coarse data, rules not applied, gaps.
-    region : siting.region.Region or None
+    region : siting.io.regions.Region or None
         None for user boundaries.
     """
 
@@ -105,14 +105,14 @@ class Assessment:
 
     def compare_targets(self, year: int | None = None, targets: str | Path | None = None) -> pd.DataFrame:
         """Plan targets of this region, its cities and counties beside achievable and existing capacity."""
-        from .compare import target_comparison
+        from siting.reference.compare import target_comparison
 
         return target_comparison(self, year, targets)[0]
 
     def allocate(self, target_mw: float | None = None, year: int | None = None, method: str = "merit"):
         """Distribute a target (MW, or the region's wind + PV target for ``year``) among counties."""
-        from .allocate import allocate
-        from .compare import provincial_target_mw
+        from siting.reference.allocate import allocate
+        from siting.reference.compare import provincial_target_mw
 
         if target_mw is None:
             if year is None:
@@ -122,7 +122,7 @@ class Assessment:
 
     def map(self, year: int | None = 2030):
         """The interactive map as a ``folium.Map`` (displays inline in Jupyter)."""
-        from .maps import make_map
+        from siting.outputs.maps import make_map
 
         comparison = self.compare_targets(year) if (year and self.region is not None) else None
         return make_map(self, comparison)
@@ -155,8 +155,8 @@ class Assessment:
                 f"{len(self.counties)} counties<table>{rows}</table><ul>{notes}</ul></div>")
 
     def validate(self, tracker: str | Path | None = None, radius_m: float = 1000.0):
-        """Check the wind result against the existing fleet (see :func:`siting.fleet.validate`)."""
-        from .fleet import load_tracker, validate
+        """Check the wind result against the existing fleet (see :func:`siting.reference.fleet.validate`)."""
+        from siting.reference.fleet import load_tracker, validate
 
         return validate(self, load_tracker(tracker) if tracker else None, radius_m=radius_m)
 
@@ -225,7 +225,7 @@ def _derive_terrain(scen: Scenario, techs) -> tuple[Scenario, dict[str, DerivedS
     share of its DEM pixels within the limit (resampling slope and thresholding it would move areas).
     Returns the new scenario and the derived layers to compute (name → :class:`DerivedSlope`).
     """
-    from .scenario import FactorRule, RangeRule
+    from siting.rules.scenario import FactorRule, RangeRule
 
     derived_specs = {n: sp for n, sp in scen.layers.items() if sp.derive == "slope_deg"}
     if not derived_specs:
@@ -278,7 +278,7 @@ def _class_notes(scen: Scenario, techs, present: dict[str, np.ndarray]) -> list[
 
 def _pv_elevations(scen: Scenario, units_projected, resolution_m: float, bounds_ll) -> dict[int, float] | None:
     """Elevation of each 3° resource cell over the region, for the PV simulation (None with a PVOUT layer)."""
-    from .pvgrid import PVOUT_LAYER, resource_elevations_m
+    from siting.energy.pvgrid import PVOUT_LAYER, resource_elevations_m
 
     if PVOUT_LAYER in scen.layers:
         return None
@@ -403,7 +403,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     else:
         scen, scen_prov = load_scenario(scenario)
     if wind is not None:
-        from .scenario import LayerSpec
+        from siting.rules.scenario import LayerSpec
 
         path = Path(wind).expanduser().resolve()
         if not path.exists():
@@ -413,7 +413,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                                             height_m=wind_height_m, description="mean wind speed (user file)")
         scen_prov = {**scen_prov, "wind_layer": {"path": str(path), "height_m": wind_height_m}}
     if "wind" in techs and scen.wind is not None and TYPHOON_LAYER in scen.layers:
-        from .wind import load_turbine
+        from siting.io.turbines import load_turbine
 
         model = scen.wind.model or WindModelParams()
         if needs_typhoon_class(load_turbine(model.turbine).iec_class):
@@ -457,7 +457,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     scen, derived = _derive_terrain(scen, techs)
     pv_elevation = pv_known = None
     if "pv" in techs:
-        from .pvgrid import pv_system_spec, unit_ratio_yields
+        from siting.energy.pvgrid import pv_system_spec, unit_ratio_yields
 
         say("pv resource cells")
         pv_elevation = _pv_elevations(scen, projected, resolution_m, bounds_ll)
@@ -497,7 +497,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
             techs_spec["wind"] = scen.wind.model_copy(update={"capacity_density_mw_per_km2": density})
     pv_yield = None
     if "pv" in techs:
-        from .pvgrid import PVOUT_LAYER, GridYield, pv_system_spec, simulation_detail
+        from siting.energy.pvgrid import PVOUT_LAYER, GridYield, pv_system_spec, simulation_detail
 
         if PVOUT_LAYER in layer_prov:
             pv_yield = GridYield("pvout layer", {

@@ -1,7 +1,7 @@
-"""A loopback HTTP server and tiny fixture files for the ``siting.fetch`` tests.
+"""A loopback HTTP server and tiny fixture files for the ``siting.io.fetch`` tests.
 
 The server listens on 127.0.0.1 only and serves files by URL path (the public
-host is the first path part, as produced by ``siting.fetch.rebase_url``). It
+host is the first path part, as produced by ``siting.io.fetch.rebase_url``). It
 honours ``Range: bytes=N-`` and can simulate failures per path.
 """
 

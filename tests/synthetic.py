@@ -11,7 +11,7 @@ import rasterio
 import shapely
 from affine import Affine
 
-from siting.grid import CHINA_ALBERS
+from siting.geo.grid import CHINA_ALBERS
 
 KM = 1000.0
 

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 import siting
-from siting import maps
+from siting.outputs import maps
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

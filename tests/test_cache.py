@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import siting
-import siting.terrain
+import siting.io.dem
 
 from .test_terrain_pipeline import dem
 
@@ -16,8 +16,8 @@ def test_second_run_reuses_layers_and_slope(tmp_path, monkeypatch):
     scen.write_text(f'extends = "china"\n[layers.slope_deg]\nsource = "{path}"\nkind = "continuous"\n'
                     'units = "degrees"\nderive = "slope_deg"\n', encoding="utf-8")
     calls = []
-    real = siting.terrain.dem_slope_layers
-    monkeypatch.setattr(siting.terrain, "dem_slope_layers", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    real = siting.io.dem.dem_slope_layers
+    monkeypatch.setattr(siting.io.dem, "dem_slope_layers", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
     a = siting.assess("柳州", tech="pv", resolution_m=5000, scenario=scen)
     assert len(calls) == 1
     b = siting.assess("柳州", tech="pv", resolution_m=5000, scenario=scen)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from siting.cli import app
+from siting.ui.cli import app
 
 from . import synthetic
 
@@ -102,7 +102,7 @@ def test_regions():
 
 
 def test_console_script_is_installed():
-    r = subprocess.run([sys.executable, "-m", "siting.cli", "--help"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "siting.ui.cli", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "report" in r.stdout
 
 

@@ -6,7 +6,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siting.datum import gcj02_to_wgs84, geometry_gcj02_to_wgs84, wgs84_to_gcj02
+from siting.model.datum import gcj02_to_wgs84, geometry_gcj02_to_wgs84, wgs84_to_gcj02
 
 GEOD = pyproj.Geod(ellps="WGS84")
 

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from siting.eligibility import LayerArray, buffer_factor, evaluate, min_area_keep
-from siting.scenario import TechSpec
+from siting.rules.eligibility import LayerArray, buffer_factor, evaluate, min_area_keep
+from siting.rules.scenario import TechSpec
 
 
 def tech(rules: dict) -> TechSpec:

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 import siting
-from siting.engine import block_nanmean, block_sum, overview_factor
-from siting.tiles import label_patches, merge_patch_areas, tile_layout
+from siting.engine.compute import block_nanmean, block_sum, overview_factor
+from siting.engine.layout import label_patches, merge_patch_areas, tile_layout
 
 from . import synthetic
 
@@ -181,11 +181,11 @@ def test_bad_scheduler_is_a_clear_error(tmp_path):
 
 def test_overview_grid_for_large_runs(tmp_path, monkeypatch):
     """Above the overview limit the grid is block means; county figures are unchanged and the map still draws."""
-    import siting.engine
+    import siting.engine.compute
 
     bnd, scen = _write_case(tmp_path, 1)
     full = _run(bnd, scen, tile_cells=40)
-    monkeypatch.setattr(siting.engine, "MAX_OVERVIEW_CELLS", 3_000)
+    monkeypatch.setattr(siting.engine.compute, "MAX_OVERVIEW_CELLS", 3_000)
     over = _run(bnd, scen, tile_cells=40)
     f = over.grid.attrs["overview_factor"]
     assert f > 1 and full.grid.attrs["overview_factor"] == 1
@@ -200,7 +200,7 @@ def test_overview_grid_for_large_runs(tmp_path, monkeypatch):
     steps = json.loads(over.grid["pv_main_exclusion"].attrs["steps"])
     which = over.grid["pv_main_exclusion"].to_numpy()
     assert which.max() < len(steps) and (which >= 0).any()
-    from siting.maps import make_map
+    from siting.outputs.maps import make_map
 
     html = make_map(over, None).get_root().render()
     assert html.count("data:image/png;base64,") >= 1  # the raster overlays are drawn from the overview

@@ -1,4 +1,4 @@
-"""``siting.fetch``: tile names, URL layout and downloads against a loopback server."""
+"""``siting.io.fetch``: tile names, URL layout and downloads against a loopback server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from siting import fetch as F
+from siting.io import fetch as F
 from siting.errors import SitingError
 
 from .fixtures_fetch import ServerState, start_server, tiny_geotiff_bytes, zip_bytes

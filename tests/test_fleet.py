@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import siting
-from siting import fleet
+from siting import names
+from siting.reference import fleet
 from siting.errors import SitingError
 
 GUANGXI = "450000"
@@ -111,7 +112,7 @@ def test_user_tracker_missing_column_names_file_and_column(tmp_path):
     ("Xilinhot Banner", "xilinhot"), ("Lüliang Municipality", "luliang"), (None, ""), ("", ""),
 ])
 def test_normalise_area_name(text, key):
-    assert fleet.normalise_area_name(text) == key
+    assert names.normalise_area_name(text) == key
 
 
 def test_province_names_map_to_adcodes(tracker):
@@ -124,13 +125,13 @@ def test_province_names_map_to_adcodes(tracker):
 
 
 def test_chinese_bare_names_and_abbreviations():
-    assert fleet.bare_name_zh("巴里坤哈萨克自治县") == "巴里坤"
-    assert fleet.bare_name_zh("龙胜各族自治县") == "龙胜"
-    assert fleet.bare_name_zh("宾阳县") == "宾阳县"
-    assert fleet.is_abbreviation("damao", ("da", "er", "han", "mao", "ming", "an", "lian", "he"))
-    assert fleet.is_abbreviation("kezuozhong", ("ke", "er", "qin", "zuo", "yi", "zhong"))
-    assert not fleet.is_abbreviation("maoda", ("da", "er", "han", "mao"))
-    assert not fleet.is_abbreviation("da", ("da", "er", "han", "mao"))
+    assert names.bare_name_zh("巴里坤哈萨克自治县") == "巴里坤"
+    assert names.bare_name_zh("龙胜各族自治县") == "龙胜"
+    assert names.bare_name_zh("宾阳县") == "宾阳县"
+    assert names.is_abbreviation("damao", ("da", "er", "han", "mao", "ming", "an", "lian", "he"))
+    assert names.is_abbreviation("kezuozhong", ("ke", "er", "qin", "zuo", "yi", "zhong"))
+    assert not names.is_abbreviation("maoda", ("da", "er", "han", "mao"))
+    assert not names.is_abbreviation("da", ("da", "er", "han", "mao"))
 
 
 # --------------------------------------------------------------------------- matching

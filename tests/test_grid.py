@@ -7,8 +7,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siting import region
-from siting.grid import CHINA_ALBERS, county_coverage, make_grid
+from siting.io import regions as region
+from siting.geo.grid import CHINA_ALBERS, county_coverage, make_grid
 
 
 @pytest.mark.parametrize("province", ["guangxi", "guangdong"])

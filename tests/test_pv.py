@@ -9,11 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from siting import pv
+from siting.energy import pvyield
+from siting.io import irradiance
+from siting.model import solar as pv
 from siting.errors import SitingError
 
 # MERRA-2 (2011-2015) monthly mean GHI, W/m², of the 3° cell that holds Nanning (22.8N, 108.3E),
-# as returned by siting.layers.merra2_monthly_ghi_w_m2(); used if that data package is missing.
+# as returned by siting.io.layers.merra2_monthly_ghi_w_m2(); used if that data package is missing.
 NANNING_MERRA2_W_M2 = np.array([135.8, 162.4, 186.9, 214.8, 221.7, 214.5, 235.1, 224.7, 221.5, 198.6, 160.0, 149.9])
 RNG = np.random.default_rng(42)
 SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -26,7 +28,7 @@ def axis():
 
 def nanning_ghi() -> np.ndarray:
     try:
-        from siting.layers import merra2_monthly_ghi_w_m2
+        from siting.io.layers import merra2_monthly_ghi_w_m2
 
         ghi, transform, _ = merra2_monthly_ghi_w_m2()
     except Exception:  # data package not installed
@@ -94,7 +96,7 @@ def test_relative_airmass_equals_pvlib():
 
 def test_linke_turbidity_equals_pvlib_lookup(axis):
     lat_deg, lon_deg = np.array([22.8, 40.0, -33.9]), np.array([108.3, 116.4, 151.2])
-    daily = pv.linke_turbidity_daily(pv.linke_turbidity_monthly(lat_deg, lon_deg), 2019)
+    daily = pv.linke_turbidity_daily(irradiance.linke_turbidity_monthly(lat_deg, lon_deg), 2019)
     for i in range(lat_deg.size):
         expected = pvlib.clearsky.lookup_linke_turbidity(axis.times_utc, lat_deg[i], lon_deg[i]).to_numpy()
         np.testing.assert_allclose(daily[axis.day_of_year - 1, i], expected, rtol=1e-12)
@@ -127,7 +129,7 @@ def test_clear_sky_close_to_location_get_clearsky(axis):
     up = cos_zen > 0
     am = np.full_like(zenith_deg, np.nan)
     am[up] = pv.relative_airmass_kasten_young(zenith_deg[up], cos_zen[up])
-    tl = pv.linke_turbidity_daily(pv.linke_turbidity_monthly(np.array([lat_deg]), np.array([lon_deg])))
+    tl = pv.linke_turbidity_daily(irradiance.linke_turbidity_monthly(np.array([lat_deg]), np.array([lon_deg])))
     ghi = pv.ineichen_ghi_w_m2(cos_zen, am * pvlib.atmosphere.alt2pres(elev_m) / 101325.0,
                                tl[axis.day_of_year - 1, 0], elev_m, axis.dni_extra_w_m2)
     ghi = np.where(up, ghi, 0.0)
@@ -203,7 +205,7 @@ def test_losses_compound_like_pvwatts_losses():
 def test_single_axis_uses_pvlib_tracking(axis):
     """The tracked POA (in hourly_profile) equals pvlib's singleaxis + get_total_irradiance on the same inputs."""
     system = pv.PVSystemSpec(mounting="single_axis")
-    prof = pv.hourly_profile(22.8, 108.3, 100.0, NANNING_MERRA2_W_M2, system=system)
+    prof = pvyield.hourly_profile(22.8, 108.3, 100.0, NANNING_MERRA2_W_M2, system=system)
     zen, azi = pv.solar_position_deg(np.array([22.8]), np.array([108.3]), axis)
     zen, azi = zen[:, 0], azi[:, 0]
     up = zen < 90
@@ -220,7 +222,7 @@ def test_single_axis_uses_pvlib_tracking(axis):
 
 def test_monthly_means_of_synthetic_ghi_equal_inputs():
     ghi_in = nanning_ghi()
-    prof = pv.hourly_profile(22.8, 108.3, 100.0, ghi_in)
+    prof = pvyield.hourly_profile(22.8, 108.3, 100.0, ghi_in)
     means = prof["ghi_w_m2"].groupby(prof.index.month).mean().to_numpy()
     np.testing.assert_allclose(means, ghi_in, rtol=1e-5)
     assert list(prof.columns) == ["ghi_w_m2", "dni_w_m2", "dhi_w_m2", "poa_w_m2", "cell_temperature_c",
@@ -231,8 +233,8 @@ def test_monthly_means_of_synthetic_ghi_equal_inputs():
 
 def test_hourly_profile_sums_to_simulate_yield():
     ghi_in = nanning_ghi()
-    prof = pv.hourly_profile(22.8, 108.3, 100.0, ghi_in)
-    res = pv.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([100.0]), ghi_in[None, :])
+    prof = pvyield.hourly_profile(22.8, 108.3, 100.0, ghi_in)
+    res = pvyield.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([100.0]), ghi_in[None, :])
     assert prof["ac_kw_per_kwp"].sum() == pytest.approx(res.specific_yield_kwh_per_kwp[0], rel=1e-5)
     assert res.ghi_kwh_per_m2_yr[0] == pytest.approx(pvlib_days_weighted_kwh(ghi_in), rel=1e-5)
     assert prof["ac_kw_per_kwp"].max() <= 1 / 1.3 + 1e-6
@@ -256,7 +258,7 @@ def test_nanning_yield_in_published_range():
     humid climate is ~0.75-0.88 (IEA PVPS T13 reports typical PR 0.75-0.85 for recent systems).
     """
     ghi_in = nanning_ghi()
-    res = pv.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([120.0]), ghi_in[None, :])
+    res = pvyield.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([120.0]), ghi_in[None, :])
     yield_kwh = res.specific_yield_kwh_per_kwp[0]
     pr = yield_kwh / res.poa_kwh_per_m2_yr[0]
     assert 1250 <= yield_kwh <= 1600
@@ -271,8 +273,8 @@ def test_nanning_yield_in_published_range():
 def test_perez_transposition_runs_and_is_close_to_hay_davies():
     ghi_in = nanning_ghi()[None, :]
     args = (np.array([22.8]), np.array([108.3]), np.array([120.0]), ghi_in)
-    hd = pv.simulate_yield(*args).specific_yield_kwh_per_kwp[0]
-    perez = pv.simulate_yield(*args, system=pv.PVSystemSpec(transposition="perez")).specific_yield_kwh_per_kwp[0]
+    hd = pvyield.simulate_yield(*args).specific_yield_kwh_per_kwp[0]
+    perez = pvyield.simulate_yield(*args, system=pv.PVSystemSpec(transposition="perez")).specific_yield_kwh_per_kwp[0]
     assert abs(perez / hd - 1) < 0.05
 
 
@@ -282,8 +284,8 @@ def test_blocks_and_threads_do_not_change_results():
     lon = RNG.uniform(104, 118, n)
     elev = RNG.uniform(0, 1500, n)
     ghi = NANNING_MERRA2_W_M2[None, :] * RNG.uniform(0.8, 1.2, (n, 1))
-    a = pv.simulate_yield(lat, lon, elev, ghi, block_cells=5, n_threads=2).specific_yield_kwh_per_kwp
-    b = pv.simulate_yield(lat, lon, elev, ghi, block_cells=64, n_threads=1).specific_yield_kwh_per_kwp
+    a = pvyield.simulate_yield(lat, lon, elev, ghi, block_cells=5, n_threads=2).specific_yield_kwh_per_kwp
+    b = pvyield.simulate_yield(lat, lon, elev, ghi, block_cells=64, n_threads=1).specific_yield_kwh_per_kwp
     np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
@@ -291,7 +293,7 @@ def test_blocks_and_threads_do_not_change_results():
 
 
 def _yield(ghi_w_m2, lat_deg=22.8, temp_c=None, system=pv.PVSystemSpec()):
-    return pv.simulate_yield(np.array([lat_deg]), np.array([108.3]), np.array([100.0]), np.asarray(ghi_w_m2)[None, :],
+    return pvyield.simulate_yield(np.array([lat_deg]), np.array([108.3]), np.array([100.0]), np.asarray(ghi_w_m2)[None, :],
                              system=system, ambient_temperature_c=temp_c).specific_yield_kwh_per_kwp[0]
 
 
@@ -333,35 +335,35 @@ def test_single_axis_not_worse_than_fixed_at_low_latitude(lat_deg, clear):
 
 def test_eleven_months_is_an_error():
     with pytest.raises(SitingError, match="months"):
-        pv.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([100.0]), NANNING_MERRA2_W_M2[None, :11])
+        pvyield.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([100.0]), NANNING_MERRA2_W_M2[None, :11])
 
 
 def test_kwh_per_day_is_a_units_error():
     with pytest.raises(SitingError, match="units"):
-        pv.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([100.0]),
+        pvyield.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([100.0]),
                           (NANNING_MERRA2_W_M2 * 24 / 1000)[None, :])
 
 
 def test_wh_per_day_is_a_units_error():
     with pytest.raises(SitingError, match="units"):
-        pv.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([100.0]), (NANNING_MERRA2_W_M2 * 24)[None, :])
+        pvyield.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([100.0]), (NANNING_MERRA2_W_M2 * 24)[None, :])
 
 
 def test_nan_cell_gives_nan_not_zero():
     ghi = np.vstack([NANNING_MERRA2_W_M2, NANNING_MERRA2_W_M2])
     ghi[1, 3] = np.nan
-    res = pv.simulate_yield(np.array([22.8, 23.0]), np.array([108.3, 109.0]), np.array([100.0, 100.0]), ghi)
+    res = pvyield.simulate_yield(np.array([22.8, 23.0]), np.array([108.3, 109.0]), np.array([100.0, 100.0]), ghi)
     assert np.isfinite(res.specific_yield_kwh_per_kwp[0])
     assert np.isnan(res.specific_yield_kwh_per_kwp[1])
     assert np.isnan(res.monthly_kwh_per_kwp[1]).all()
     assert np.isnan(res.losses["soiling"][1])
-    res_elev = pv.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([np.nan]), ghi[:1])
+    res_elev = pvyield.simulate_yield(np.array([22.8]), np.array([108.3]), np.array([np.nan]), ghi[:1])
     assert np.isnan(res_elev.specific_yield_kwh_per_kwp[0])
 
 
 def test_shape_mismatch_and_bad_system():
     with pytest.raises(SitingError, match="latitude"):
-        pv.simulate_yield(np.array([22.8, 23.0]), np.array([108.3]), np.array([100.0]), NANNING_MERRA2_W_M2[None, :])
+        pvyield.simulate_yield(np.array([22.8, 23.0]), np.array([108.3]), np.array([100.0]), NANNING_MERRA2_W_M2[None, :])
     with pytest.raises(SitingError, match="mounting"):
         pv.PVSystemSpec(mounting="dual_axis")
 
@@ -369,13 +371,13 @@ def test_shape_mismatch_and_bad_system():
 def test_ambient_temperature_shapes():
     ghi = np.vstack([NANNING_MERRA2_W_M2, NANNING_MERRA2_W_M2])
     args = (np.array([22.8, 23.0]), np.array([108.3, 109.0]), np.array([100.0, 100.0]), ghi)
-    scalar = pv.simulate_yield(*args, ambient_temperature_c=25.0).specific_yield_kwh_per_kwp
-    per_cell = pv.simulate_yield(*args, ambient_temperature_c=np.array([25.0, 25.0])).specific_yield_kwh_per_kwp
-    monthly = pv.simulate_yield(*args, ambient_temperature_c=np.full(12, 25.0)).specific_yield_kwh_per_kwp
+    scalar = pvyield.simulate_yield(*args, ambient_temperature_c=25.0).specific_yield_kwh_per_kwp
+    per_cell = pvyield.simulate_yield(*args, ambient_temperature_c=np.array([25.0, 25.0])).specific_yield_kwh_per_kwp
+    monthly = pvyield.simulate_yield(*args, ambient_temperature_c=np.full(12, 25.0)).specific_yield_kwh_per_kwp
     np.testing.assert_allclose(scalar, per_cell)
     np.testing.assert_allclose(scalar, monthly)
     with pytest.raises(SitingError, match="temperature"):
-        pv.simulate_yield(*args, ambient_temperature_c=np.zeros(5))
+        pvyield.simulate_yield(*args, ambient_temperature_c=np.zeros(5))
 
 
 def test_default_temperature_climatology_is_plausible():

@@ -63,7 +63,7 @@ def test_ghi_in_wrong_units_is_refused(tmp_path):
 
 
 def test_resource_cell_without_elevation_is_counted_not_hidden():
-    from siting.pvgrid import pv_system_spec, simulation_detail
+    from siting.energy.pvgrid import pv_system_spec, simulation_detail
 
     spec = pv_system_spec(siting.load_scenario()[0].pv)
     keys = [1000 * 1_000_000 + 50, 1001 * 1_000_000 + 50]

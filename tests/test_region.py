@@ -6,7 +6,9 @@ import pyproj
 import pytest
 import shapely
 
-from siting import SitingError, region
+from siting import SitingError
+from siting import names
+from siting.io import regions as region
 
 GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -43,13 +45,13 @@ def test_unknown_name_lists_closest_matches():
 
 
 def test_short_name_rules():
-    assert region.short_name("广西壮族自治区") == "广西"
-    assert region.short_name("三江侗族自治县") == "三江"
-    assert region.short_name("城区") == "城区"  # too short to strip
-    assert region.short_name("广东省") == "广东"
-    assert region.short_name("杜尔伯特蒙古族自治县") == "杜尔伯特"
-    assert region.short_name("新疆维吾尔自治区") == "新疆"
-    assert region.short_name("隆林各族自治县") == "隆林"
+    assert names.short_name("广西壮族自治区") == "广西"
+    assert names.short_name("三江侗族自治县") == "三江"
+    assert names.short_name("城区") == "城区"  # too short to strip
+    assert names.short_name("广东省") == "广东"
+    assert names.short_name("杜尔伯特蒙古族自治县") == "杜尔伯特"
+    assert names.short_name("新疆维吾尔自治区") == "新疆"
+    assert names.short_name("隆林各族自治县") == "隆林"
     assert region.resolve("xinjiang").adcode == "650000"
 
 
@@ -89,7 +91,7 @@ def test_coastline_moves_towards_the_measured_shoreline(shared_data):
     """Coast vertices of the Guangxi province polygon move by the GCJ vector (datum study: -495 E, +300 N)."""
     raw = gpd.read_file(shared_data / "boundaries" / "gx_gd_admin.gpkg", layer="province")
     raw_gx = raw[raw.adcode.astype(str) == "450000"].geometry.iloc[0]
-    from siting.datum import geometry_gcj02_to_wgs84
+    from siting.model.datum import geometry_gcj02_to_wgs84
 
     conv = geometry_gcj02_to_wgs84(raw_gx)
     pa, pb = shapely.get_coordinates(raw_gx), shapely.get_coordinates(conv)

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
 
-from siting import resample
-from siting.grid import CHINA_ALBERS, make_grid
-from siting.handles import shared_dataset
+from siting.geo import resample
+from siting.geo.grid import CHINA_ALBERS, make_grid
+from siting.io.handles import shared_dataset
 
 WGS84 = CRS.from_epsg(4326).to_wkt()
 

@@ -3,7 +3,7 @@
 import pytest
 
 from siting import SitingError, load_scenario, with_overrides
-from siting.scenario import ClassesRule, preset_path
+from siting.rules.scenario import ClassesRule, preset_path
 
 
 def write(tmp_path, text, name="s.toml"):

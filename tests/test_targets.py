@@ -6,11 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import siting
 from siting import SitingError
-from siting.allocate import allocate, supply_blocks, supply_curve
-from siting.region import resolve
-from siting.targets import compare, load_targets, parse_qualifier, targets_for, to_mw
+from siting.reference.allocate import allocate, supply_blocks, supply_curve
+from siting.io.regions import resolve
+from siting.reference.targets import compare, load_targets, parse_qualifier, targets_for, to_mw
 
 
 @pytest.mark.parametrize("value, unit, mw", [(7000, "万千瓦", 70_000), (12, "亿千瓦", 1_200_000), (1, "GW", 1000),
@@ -144,7 +143,7 @@ def test_allocate_guangxi_2030(guangxi, tmp_path):
     caps = guangxi.counties.set_index("adcode")[["capacity_pv_mwp", "capacity_wind_mw"]].sum(axis=1)
     got = res.counties.set_index("adcode").allocated_mw
     assert (got <= caps.loc[got.index] + 1e-6).all()
-    from siting.allocate import plot_supply_curve
+    from siting.reference.allocate import plot_supply_curve
 
     curve = supply_curve(supply_blocks(guangxi.counties))
     plot_supply_curve(curve, 70_000, tmp_path / "c.png")

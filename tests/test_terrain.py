@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siting.errors import SitingError
-from siting.grid import make_grid
-from siting.terrain import (aspect_factor, dem_slope_layer, geographic_cell_sizes_m, horn_slope_aspect,
-                            slope_aspect_windows, slope_pass_fraction)
+from siting.geo.grid import make_grid
+from siting.io.dem import dem_slope_layer, slope_aspect_windows, slope_pass_fraction
+from siting.model.terrain import aspect_factor, geographic_cell_sizes_m, horn_slope_aspect
 
 ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
 

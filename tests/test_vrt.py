@@ -9,8 +9,8 @@ from affine import Affine
 from typer.testing import CliRunner
 
 from siting import SitingError
-from siting.cli import app
-from siting.vrt import build_vrt
+from siting.ui.cli import app
+from siting.io.vrt import build_vrt
 
 from .test_fetch import SMALL_BBOX, served  # noqa: F401  (the loopback server fixture)
 
@@ -39,7 +39,7 @@ def test_vrt_mosaic_equals_the_tiles(tmp_path):
 
 def test_fetch_command(served, tmp_path, monkeypatch):  # noqa: F811
     server, _ = served
-    import siting.region as region
+    import siting.io.regions as region
 
     box = gpd.GeoDataFrame(geometry=[shapely.box(*SMALL_BBOX)], crs="EPSG:4326")
     monkeypatch.setattr(region, "counties", lambda reg: box)

@@ -1,4 +1,4 @@
-"""Tests of siting.wind: shear, density, Weibull capacity factor, turbine files, input checks."""
+"""Tests of siting.model.wind: shear, density, Weibull capacity factor, turbine files, input checks."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
-from siting import wind
+from siting.io import turbines
+from siting.model import wind
 from siting.errors import SitingError
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-TURBINES = wind.list_turbines()
+TURBINES = turbines.list_turbines()
 TURBINE_IDS = [t.path.stem for t in TURBINES]
 
 try:
@@ -27,7 +28,7 @@ needs_windpowerlib = pytest.mark.skipif(wpl_power_output is None, reason="windpo
 
 @pytest.fixture(scope="module")
 def iea() -> wind.Turbine:
-    return wind.load_turbine("iea-3.4mw-130")
+    return turbines.load_turbine("iea-3.4mw-130")
 
 
 def quad_capacity_factor(curve: wind.PowerCurve, mean_ms: float, k: float, air_density_kg_m3: float = 1.225) -> float:
@@ -133,7 +134,7 @@ def test_weibull_scale_from_mean():
 @pytest.mark.parametrize("name", ["iea-3.4mw-130", "nrel-bar-lowsp-3.25mw-166", "enercon-e141-4200", "nrel-atb2020-4mw-150"])
 @pytest.mark.parametrize("mean_ms,k,rho", [(5.5, 2.0, 1.225), (7.2, 1.7, 1.12), (4.0, 2.4, 1.18), (9.5, 2.2, 1.05)])
 def test_weibull_cf_matches_quadrature(name, mean_ms, k, rho):
-    curve = wind.load_turbine(name).power_curve
+    curve = turbines.load_turbine(name).power_curve
     got = float(wind.capacity_factor(mean_ms, k, curve, air_density_kg_m3=rho))
     assert got == pytest.approx(quad_capacity_factor(curve, mean_ms, k, rho), abs=1e-4)
 
@@ -160,7 +161,7 @@ def test_cf_degenerate_distribution_is_curve_value(iea):
 @needs_windpowerlib
 @pytest.mark.parametrize("name", ["iea-3.4mw-130", "vestas-v126-3450", "nrel-2023-bespoke-3.3mw-148"])
 def test_constant_wind_matches_windpowerlib(name):
-    curve = wind.load_turbine(name).power_curve
+    curve = turbines.load_turbine(name).power_curve
     v = np.linspace(0, 30, 241)
     theirs_w = wpl_power_output.power_curve(v, curve.speed_ms, curve.power_kw * 1000.0)
     np.testing.assert_allclose(wind.capacity_factor_constant(v, curve), np.asarray(theirs_w) / 1000.0 / curve.rated_power_kw, atol=1e-12)
@@ -236,7 +237,7 @@ def test_packaged_turbines_present():
     # the low-wind, large-rotor class: 3-5 MW, rotor 140-170 m
     low_wind = [t for t in TURBINES if 3000 <= t.rated_power_kw <= 5000 and 140 <= t.rotor_diameter_m <= 170]
     assert len(low_wind) >= 3
-    assert wind.turbines_dir().is_dir()
+    assert turbines.turbines_dir().is_dir()
 
 
 @pytest.mark.parametrize("turbine", TURBINES, ids=TURBINE_IDS)
@@ -249,14 +250,14 @@ def test_packaged_turbine_curve_is_sane(turbine):
     assert curve.rated_power_kw == turbine.rated_power_kw
     assert turbine.name and turbine.source and turbine.licence and turbine.hub_heights_m
     assert 100 <= turbine.specific_power_w_m2 <= 450
-    assert wind.load_turbine(turbine.path.stem) == turbine
-    assert wind.load_turbine(turbine.name.upper()) == turbine
-    assert wind.load_turbine(turbine.path) == turbine
+    assert turbines.load_turbine(turbine.path.stem) == turbine
+    assert turbines.load_turbine(turbine.name.upper()) == turbine
+    assert turbines.load_turbine(turbine.path) == turbine
 
 
 def test_unknown_turbine_name():
     with pytest.raises(SitingError, match="unknown turbine 'nope'.*iea-3.4mw-130"):
-        wind.load_turbine("nope")
+        turbines.load_turbine("nope")
 
 
 GOOD_TOML = """\
@@ -274,7 +275,7 @@ power_curve_kw = [0, 600, 1600, 2000, 2000]
 def test_user_turbine_file(tmp_path: Path):
     path = tmp_path / "mine.toml"
     path.write_text(GOOD_TOML)
-    turbine = wind.load_turbine(str(path))
+    turbine = turbines.load_turbine(str(path))
     assert turbine.rated_power_kw == 2000 and turbine.hub_heights_m == (90.0,)
     assert float(wind.capacity_factor_constant(7.5, turbine.power_curve)) == pytest.approx(1100 / 2000)
 
@@ -295,14 +296,14 @@ def test_bad_turbine_file_names_file(tmp_path: Path, edit, message):
     path = tmp_path / "broken.toml"
     path.write_text(edit(GOOD_TOML))
     with pytest.raises(SitingError) as err:
-        wind.load_turbine(path)
+        turbines.load_turbine(path)
     assert "broken.toml" in str(err.value)
     assert message in str(err.value)
 
 
 def test_missing_turbine_file(tmp_path: Path):
     with pytest.raises(SitingError, match="not found"):
-        wind.load_turbine(tmp_path / "absent.toml")
+        turbines.load_turbine(tmp_path / "absent.toml")
 
 
 # ----------------------------------------------------------------------------- input checks

@@ -7,7 +7,8 @@ from affine import Affine
 
 import siting
 from siting import SitingError
-from siting.wind import air_density_kg_m3, capacity_factor, load_turbine, net_capacity_factor, power_law_speed_ms
+from siting.io.turbines import load_turbine
+from siting.model.wind import air_density_kg_m3, capacity_factor, net_capacity_factor, power_law_speed_ms
 
 
 def gwa_raster(path, values_fn, bounds=(108.3, 23.5, 110.5, 26.3), res=0.01):

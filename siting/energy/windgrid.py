@@ -1,0 +1,139 @@
+"""Onshore wind on the analysis grid: hub-height speed, capacity factor and energy.
+
+The wind resource comes from a layer named ``wind_speed_ms`` (mean speed at
+the layer's declared ``height_m``, e.g. Global Wind Atlas at 100 m), with an
+optional ``weibull_k`` layer. Speeds are extrapolated to hub height (power law,
+or log law with roughness from the land cover), the turbine's power curve is
+integrated against a Weibull distribution at the cell's air density (from
+elevation), and wake, availability and electrical losses are applied
+(:mod:`siting.model.wind`). The capacity factor is computed only where land is
+usable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from siting.errors import SitingError
+from siting.io.layers import GridLayer
+from siting.io.turbines import load_turbine
+from siting.model.wind import (
+    DEFAULT_WEIBULL_K,
+    air_density_kg_m3,
+    capacity_factor,
+    check_wind_speed_ms,
+    log_law_speed_ms,
+    net_capacity_factor,
+    power_law_speed_ms,
+    roughness_length_m,
+    spacing_density_mw_per_km2,
+)
+
+WIND_LAYER = "wind_speed_ms"
+WEIBULL_K_LAYER = "weibull_k"
+WEIBULL_A_LAYER = "weibull_a_ms"
+TYPHOON_LAYER = "typhoon_exposure"
+HUB_LAYER = "wind_speed_hub_ms"
+
+
+def hub_height_m(model) -> float:
+    """The scenario's hub height, or the turbine's first listed hub height."""
+    if model.hub_height_m:
+        return float(model.hub_height_m)
+    turbine = load_turbine(model.turbine)
+    if not turbine.hub_heights_m:
+        raise SitingError(f"turbine '{model.turbine}': no hub height listed; set [wind.model] hub_height_m")
+    return float(turbine.hub_heights_m[0])
+
+
+def hub_speed_layer(wind: GridLayer, height_m: float | None, model, land_cover: GridLayer | None,
+                    in_region: np.ndarray) -> GridLayer:
+    """Mean wind speed at hub height on the grid, as a derived layer.
+
+    Raises
+    ------
+    SitingError
+        If the layer's height is not declared or its values are not plausible m/s.
+    """
+    path = wind.provenance.get("path", WIND_LAYER)
+    if height_m is None:
+        raise SitingError(f"layer '{WIND_LAYER}' ({path}): declare the height the speeds are for, "
+                          "e.g. height_m = 100 for Global Wind Atlas (or --wind-height 100)")
+    speeds = wind.data
+    check_wind_speed_ms(speeds[in_region & np.isfinite(speeds)], str(path))
+    hub = hub_height_m(model)
+    out = extrapolate_to_hub(speeds, height_m, model, land_cover)
+    prov = {"layer": HUB_LAYER, "source": f"derived from {WIND_LAYER} at {height_m:g} m", "path": path,
+            "sha256": wind.provenance.get("sha256", ""), "resolution": wind.provenance.get("resolution", ""),
+            "units": "m/s", "kind": "continuous", "resampling": wind.resampling,
+            "method": (f"log law, z0 from land cover, to {hub:g} m" if model.shear == "log"
+                       else f"power law, alpha {model.shear_exponent:g}, to {hub:g} m"),
+            "coarse": wind.provenance.get("coarse", False)}
+    return GridLayer(name=HUB_LAYER, data=out, kind="continuous", nodata_mask=~np.isfinite(out),
+                     outside_mask=wind.outside_mask, resampling=wind.resampling, provenance=prov)
+
+
+def extrapolate_to_hub(values_ms: np.ndarray, height_m: float, model, land_cover) -> np.ndarray:
+    """Shear a speed-like field (mean speed or Weibull A) from ``height_m`` to hub height."""
+    hub = hub_height_m(model)
+    if model.shear == "log":
+        if land_cover is None:
+            raise SitingError("[wind.model] shear = 'log' needs a land_cover layer for the roughness length")
+        z0 = roughness_length_m(np.where(land_cover.nodata_mask, 0, land_cover.data), scheme="igbp")
+        return np.asarray(log_law_speed_ms(values_ms, height_m, hub, z0), dtype="float32")
+    return np.asarray(power_law_speed_ms(values_ms, height_m, hub, model.shear_exponent), dtype="float32")
+
+
+def needs_typhoon_class(turbine_iec_class: str | None) -> bool:
+    """True when a turbine is *not* rated for typhoon exposure (IEC 61400-1 class T, or class S)."""
+    cls = (turbine_iec_class or "").upper()
+    return not ("T" in cls or cls.strip().startswith("S") or "/S" in cls)
+
+
+def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibull_k: np.ndarray | None,
+                             elevation_m: np.ndarray | None, model,
+                             weibull_a_hub_ms: np.ndarray | None = None) -> np.ndarray:
+    """Net capacity factor per cell where land is usable and the speed is known (NaN elsewhere).
+
+    With a Weibull A field (at hub height) the distribution is taken from A and k
+    directly; otherwise A follows from the mean speed and k.
+    """
+    turbine = load_turbine(model.turbine)
+    cells = np.nonzero((usable > 0) & np.isfinite(hub_speed_ms))
+    out = np.full(usable.shape, np.nan, dtype="float32")
+    if cells[0].size == 0:
+        return out
+    speed = hub_speed_ms[cells].astype("float64")
+    k = np.full(speed.shape, model.weibull_k or DEFAULT_WEIBULL_K)
+    if weibull_k is not None:
+        kk = weibull_k[cells].astype("float64")
+        k = np.where(np.isfinite(kk) & (kk > 0), kk, k)
+    rho = None
+    if elevation_m is not None:
+        elev = elevation_m[cells].astype("float64")
+        rho = air_density_kg_m3(np.where(np.isfinite(elev), elev, 0.0) + hub_height_m(model))
+    if weibull_a_hub_ms is not None:
+        a_ms = weibull_a_hub_ms[cells].astype("float64")
+        use_a = np.isfinite(a_ms) & (a_ms > 0)
+        gross = np.where(use_a, 0.0, np.nan)
+        if use_a.any():
+            gross[use_a] = capacity_factor(None, k[use_a], turbine.power_curve,
+                                           air_density_kg_m3=None if rho is None else rho[use_a],
+                                           weibull_scale_ms=a_ms[use_a])
+        if (~use_a).any():
+            gross[~use_a] = capacity_factor(speed[~use_a], k[~use_a], turbine.power_curve,
+                                            air_density_kg_m3=None if rho is None else rho[~use_a])
+    else:
+        gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho)
+    out[cells] = net_capacity_factor(gross, model.wake_loss, model.availability_loss, model.electrical_loss)
+    return out
+
+
+def wind_density_mw_per_km2(tech) -> float:
+    """Packing density: the scenario's fixed MW/km², or rated power / (a D × b D) from the turbine."""
+    model = tech.model
+    if model is None or model.capacity_density == "fixed":
+        return tech.capacity_density_mw_per_km2
+    turbine = load_turbine(model.turbine)
+    return float(spacing_density_mw_per_km2(turbine.rated_power_kw, turbine.rotor_diameter_m,
+                                            model.spacing_crosswind_d, model.spacing_downwind_d))

@@ -1,0 +1,579 @@
+"""The tiled engine: every step from reading layers to county sums, one tile at a time.
+
+A run is split into tiles of the analysis grid (:func:`siting.engine.layout.tile_layout`).
+:func:`compute_tile` is a pure function of a :class:`RunContext` and a tile: it
+reads the layers for the tile (plus a halo as wide as the largest buffer),
+applies the rules, and returns per-county sums, a coarse overview of the
+tile for maps, and what the minimum-area rule needs to join patches across
+tiles (:mod:`siting.engine.layout`). Peak memory is therefore set by the tile size and
+the number of tiles in flight, not by the size of the region.
+
+Tiles run on local threads or on a ``dask.distributed`` cluster
+(:mod:`siting.engine.scheduler`); :mod:`siting.engine.reduce` adds their results up in tile
+order, in float64, so every scheduler gives bit-identical results.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from rasterio.warp import transform_bounds
+
+from siting.engine.table import MEAN_COLUMNS
+from siting.rules.eligibility import LayerArray, condition_mask, evaluate, tail_rules
+from siting.errors import NoOverlapError
+from siting.geo.grid import Grid, county_coverage
+from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
+from siting.rules.scenario import ForceIncludeRule, MinAreaRule, Scenario, WindModelParams
+from siting.engine.layout import PatchEdges, Tile, label_patches
+from siting.energy.windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
+                       net_capacity_factor_grid)
+
+# Rasterising in several threads at once, rasterio can attribute another thread's GDAL message about an
+# in-memory dataset to this call; the burned values are unaffected (tested: threads and one thread agree bit
+# for bit). Only this message from rasterio.features is silenced.
+warnings.filterwarnings("ignore", message="Dataset has no geotransform", module=r"rasterio\.features")
+
+DEFAULT_TILE_CELLS = 512
+MAX_OVERVIEW_CELLS = 2_000_000
+SAMPLE_PER_TILE = 2_000
+
+
+def overview_factor(shape: tuple[int, int], max_cells: int | None = None) -> int:
+    """Cells per overview-cell side so that the overview grid has at most ``max_cells``
+    (default :data:`MAX_OVERVIEW_CELLS`) cells."""
+    limit = MAX_OVERVIEW_CELLS if max_cells is None else max_cells
+    return max(1, math.ceil(math.sqrt(shape[0] * shape[1] / limit)))
+
+
+@dataclass(frozen=True)
+class DerivedSlope:
+    """A slope pass-share layer computed from a DEM for one rule."""
+
+    dem: str
+    rule: object  # the RangeRule (max, north-facing factor)
+
+
+@dataclass
+class RunContext:
+    """Everything a tile needs; sent once to every worker.
+
+    Attributes
+    ----------
+    grid : Grid
+        The whole analysis grid (rows and columns a multiple of ``factor``).
+    factor : int
+        Overview factor: the overview grid has cells of ``factor`` x ``factor`` grid cells.
+    halo : int
+        Extra cells read around each tile (the largest buffer distance).
+    scenario : Scenario
+        With slope range rules already turned into factor rules on derived layers.
+    techs : list of str
+    geoms : list of shapely geometries
+        County polygons in the grid CRS, in county-index order.
+    derived : dict
+        Derived slope layers: name → :class:`DerivedSlope`.
+    pv_elevation : dict or None
+        Elevation per 3° resource cell for the PV simulation (None: no PV or a PVOUT layer).
+    pv_known : dict or None
+        Yields simulated once for the whole run (each resource cell at its own irradiance).
+    buffer_layers : frozenset of str
+        Layers that buffer rules measure distances from (read with the halo).
+    """
+
+    grid: Grid
+    factor: int
+    halo: int
+    scenario: Scenario
+    techs: list[str]
+    geoms: list
+    derived: dict[str, DerivedSlope] = field(default_factory=dict)
+    pv_elevation: dict[int, float] | None = None
+    pv_known: dict[int, float] | None = None
+    buffer_layers: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def _tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.geoms)
+
+    def geoms_for(self, grid: Grid) -> list:
+        """The county list with None for counties that miss ``grid`` (keeps the county indices).
+
+        :func:`siting.geo.grid.county_coverage` clips the others to each strip it burns.
+        """
+        hits = set(self._tree.query(shapely.box(*grid.bounds)).tolist())
+        return [g if i in hits else None for i, g in enumerate(self.geoms)]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_tree", None)
+        return state
+
+
+@dataclass
+class TailTables:
+    """Sums over cells whose patch could not be judged inside the tile, for both outcomes.
+
+    ``county_keys`` / ``overview_keys`` are ``label * n + index`` (county index or
+    overview cell); the columns of ``county`` and ``overview`` are named in
+    ``county_cols`` / ``overview_cols``.
+    """
+
+    county_keys: np.ndarray
+    county: np.ndarray
+    overview_keys: np.ndarray
+    overview: np.ndarray
+    county_cols: list[str]
+    overview_cols: list[str]
+
+
+@dataclass
+class TechOut:
+    """One technology's results for one tile."""
+
+    steps: list[str]
+    best: np.ndarray            # overview: largest area removed by one non-tail step
+    which: np.ndarray           # overview: index of that step, -1 none
+    min_area: dict[str, np.ndarray]  # overview: area removed by each min_area rule (decided cells)
+    usable: np.ndarray          # overview: usable share (decided cells)
+    edges: PatchEdges | None
+    tables: TailTables | None
+    energy_map: np.ndarray | None  # overview mean of yield (kWh/kWp) or net capacity factor
+
+
+@dataclass
+class TileOut:
+    """What :func:`compute_tile` returns for one tile."""
+
+    tile: Tile
+    zones: np.ndarray
+    sums: dict[str, np.ndarray]
+    coverage: dict[str, tuple[float, float, float]]
+    classes: dict[str, np.ndarray]
+    samples: dict[str, np.ndarray]
+    overview: dict[str, np.ndarray]
+    tech: dict[str, TechOut]
+    pv_keys: np.ndarray | None
+    provenance: dict[str, dict]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Clock:
+    """Seconds spent per stage of a tile (summed over tiles into the run's provenance)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------------
+# Block reductions to the overview grid
+# ---------------------------------------------------------------------------
+
+def block_sum(a: np.ndarray, f: int) -> np.ndarray:
+    """Sum over f x f blocks (float64); the array's sides are multiples of f."""
+    if f == 1:
+        return a.astype("float64")
+    cols = a[:, 0::f].astype("float64")
+    for k in range(1, f):
+        cols += a[:, k::f]
+    out = cols[0::f].copy()
+    for k in range(1, f):
+        out += cols[k::f]
+    return out
+
+
+def block_nanmean(a: np.ndarray, f: int) -> np.ndarray:
+    """Mean over the finite values of f x f blocks (NaN where a block has none), float32."""
+    if f == 1:
+        return a.astype("float32")
+    ok = np.isfinite(a)
+    s = block_sum(np.where(ok, a, 0.0), f)
+    n = block_sum(ok, f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, s / np.maximum(n, 1), np.nan).astype("float32")
+
+
+def block_centre(a: np.ndarray, f: int) -> np.ndarray:
+    """The value at the centre cell of each f x f block (for classes and indices)."""
+    return a if f == 1 else a[f // 2::f, f // 2::f].copy()
+
+
+# ---------------------------------------------------------------------------
+# One tile
+# ---------------------------------------------------------------------------
+
+def _tile_bounds_ll(grid: Grid, pad_deg: float = 0.05) -> tuple[float, float, float, float]:
+    w, s, e, n = transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
+    return (w - pad_deg, s - pad_deg, e + pad_deg, n + pad_deg)
+
+
+def _aspect_filter(rule):
+    from siting.model.terrain import aspect_factor
+
+    north = rule.north_facing_factor
+    return None if north is None else functools.partial(aspect_factor, min_slope_deg=rule.north_facing_min_slope_deg,
+                                                        factor=north)
+
+
+def _slope_key(dem: str, rule, grid: Grid) -> str:
+    from siting.io import layercache
+    from siting.io.layers import source_id
+
+    return layercache.key("slope_pass_share", {"dem": source_id(dem), "max": rule.max,
+                                               "north": [rule.north_facing_factor, rule.north_facing_min_slope_deg]},
+                          grid)
+
+
+def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid) -> dict[str, GridLayer]:
+    """The slope pass-share layers on ``grid``: from the layer cache, or computed with one pass per DEM."""
+    from siting.io import layercache
+    from siting.io.dem import dem_slope_layers
+
+    out: dict[str, GridLayer] = {}
+    todo: dict[str, list[tuple[str, str]]] = {}
+    for name, d in derived.items():
+        k = _slope_key(d.dem, d.rule, grid)
+        hit = layercache.load(k)
+        if hit is not None:
+            out[name] = _share_layer(name, hit[0]["data"], {**hit[1], "cache": "hit"})
+        else:
+            todo.setdefault(d.dem, []).append((name, k))
+    for dem, items in todo.items():
+        rules = [(derived[n].rule.max, _aspect_filter(derived[n].rule)) for n, _ in items]
+        try:
+            results = dem_slope_layers(dem, grid, rules)
+        except NoOverlapError:  # the DEM has nothing on this tile
+            results = [(np.full(grid.shape, np.nan, dtype="float32"), {"path": dem})] * len(items)
+        for (name, k), (frac, prov) in zip(items, results):
+            layercache.store(k, {"data": frac}, prov)
+            out[name] = _share_layer(name, frac, prov)
+    return out
+
+
+def _share_layer(name: str, frac: np.ndarray, prov: dict) -> GridLayer:
+    nodata = ~np.isfinite(frac)
+    return GridLayer(name=name, data=frac, kind="continuous", nodata_mask=nodata, outside_mask=nodata,
+                     resampling="share of DEM pixels per cell", provenance=prov)
+
+
+def _load_or_empty(name: str, spec, grid: Grid, bounds_ll) -> GridLayer:
+    """The layer on a tile; a raster that misses the tile altogether gives a tile without data.
+
+    Whether the layer covers enough of the region is judged on the whole region afterwards.
+    """
+    try:
+        return load_layer_cached(name, spec, grid, bounds_ll)
+    except NoOverlapError:
+        pass
+    kind = spec.kind
+    data = np.full(grid.shape, CATEGORICAL_NODATA if kind == "categorical" else np.nan,
+                   dtype="uint16" if kind == "categorical" else "float32")
+    every = np.ones(grid.shape, dtype=bool)
+    return GridLayer(name=name, data=data, kind=kind, nodata_mask=every, outside_mask=every, resampling="none",
+                     provenance={"layer": name, "source": spec.source, "path": spec.source, "units": spec.units,
+                                 "kind": kind, "coarse": spec.coarse, "no_overlap": True})
+
+
+def _with_halo(core: GridLayer, h: int) -> GridLayer:
+    """A layer on the tile padded with a halo of ``h`` nodata cells."""
+    if h == 0:
+        return core
+    inner = (slice(h, -h), slice(h, -h))
+    shape = (core.data.shape[0] + 2 * h, core.data.shape[1] + 2 * h)
+    fill = np.nan if core.data.dtype.kind == "f" else CATEGORICAL_NODATA
+    data = np.full(shape, fill, dtype=core.data.dtype)
+    nod, out = np.ones(shape, dtype=bool), np.ones(shape, dtype=bool)
+    data[inner], nod[inner], out[inner] = core.data, core.nodata_mask, core.outside_mask
+    return GridLayer(name=core.name, data=data, kind=core.kind, nodata_mask=nod, outside_mask=out,
+                     resampling=core.resampling, provenance=core.provenance)
+
+
+def present_codes(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an array of small non-negative integers (a bincount, not a sort)."""
+    if values.size == 0:
+        return np.zeros(0, dtype="int64")
+    return np.flatnonzero(np.bincount(values.reshape(-1)))
+
+
+def _sample(values: np.ndarray, n: int = SAMPLE_PER_TILE) -> np.ndarray:
+    if values.size <= n:
+        return values.astype("float64")
+    return values[np.linspace(0, values.size - 1, n).astype("int64")].astype("float64")
+
+
+def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
+    """Layers, eligibility, energy and county sums for one tile (None if it has no region cells).
+
+    Parameters
+    ----------
+    ctx : RunContext
+    tile : Tile
+
+    Returns
+    -------
+    TileOut or None
+    """
+    g, f, h = ctx.grid, ctx.factor, ctx.halo
+    clock = _Clock()
+    core = g.window(tile.row_off, tile.col_off, tile.height, tile.width)
+    with clock("county fractions"):
+        cov = county_coverage(ctx.geoms_for(core), core)
+        frac = cov.region_fraction()
+    in_core = frac > 0
+    if not in_core.any():
+        return None
+    tgrid = g.window(tile.row_off - h, tile.col_off - h, tile.height + 2 * h, tile.width + 2 * h)
+    inner = (slice(h, h + tile.height), slice(h, h + tile.width))
+    in_region = np.zeros(tgrid.shape, dtype=bool)
+    in_region[inner] = in_core
+    bounds_ll = _tile_bounds_ll(tgrid)
+    scen = ctx.scenario
+
+    zones = present_codes(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
+    sums: dict[str, np.ndarray] = {}
+
+    def zsum(name: str, values: np.ndarray) -> None:
+        sums[name] = cov.zonal_sum(values)[zones]
+
+    zsum("area", np.ones(core.shape, dtype="float32"))
+    overview = {"county_index": block_centre(cov.majority_zone(), f), "region_fraction": (
+        block_sum(frac, f) / (f * f)).astype("float32")}
+
+    # Layers on the tile plus its halo. A cell's value does not depend on the window it is read in
+    # (siting.geo.resample); the halo ring is read only for layers that buffer rules measure distances from.
+    layers: dict[str, GridLayer] = {}
+    provenance: dict[str, dict] = {}
+    core_ll = _tile_bounds_ll(core)
+    for name, spec in scen.layers.items():
+        if name in ctx.derived or spec.derive is not None:
+            continue
+        with clock(f"read {name}"):
+            if h and name in ctx.buffer_layers:  # buffers measure from features in the halo too
+                layers[name] = _load_or_empty(name, spec, tgrid, bounds_ll)
+            else:
+                layers[name] = _with_halo(_load_or_empty(name, spec, core, core_ll), h)
+    if ctx.derived:
+        with clock("slope from DEM"):
+            for name, lay in derived_slope_layers(ctx.derived, core).items():
+                layers[name] = _with_halo(lay, h)
+    if WIND_LAYER in layers and "wind" in ctx.techs:
+        layers[HUB_LAYER] = hub_speed_layer(layers[WIND_LAYER], scen.layers[WIND_LAYER].height_m,
+                                            scen.wind.model or WindModelParams(), layers.get("land_cover"), in_region)
+    coverage, classes, samples = {}, {}, {}
+    total = float(frac.sum())
+    for name, lay in layers.items():
+        provenance[name] = lay.provenance
+        data, nod, out = lay.data[inner], lay.nodata_mask[inner], lay.outside_mask[inner]
+        coverage[name] = (total, float(frac[out].sum()), float(frac[nod & ~out].sum()))
+        ok = in_core & ~nod
+        if lay.kind == "categorical":
+            classes[name] = present_codes(data[ok])
+            overview[name] = block_centre(data, f)
+        else:
+            samples[name] = _sample(data[ok & np.isfinite(data)])
+            overview[name] = block_nanmean(data, f)
+            if name in MEAN_COLUMNS:
+                valid = np.isfinite(data)
+                zsum(f"mean_num:{name}", np.where(valid, data, 0.0))
+                zsum(f"mean_den:{name}", valid.astype("float32"))
+
+    arrays = {n: LayerArray(lay.data, lay.nodata_mask) for n, lay in layers.items()}
+    pv_keys = None
+    energy_of: dict[str, np.ndarray] = {}
+    if "pv" in ctx.techs:
+        with clock("pv yield"):
+            energy_of["pv"], pv_keys = _pv_yield_tile(ctx, core, in_core, layers, inner)
+    tech_out = {}
+    for t in ctx.techs:
+        tech_out[t] = _tech_tile(ctx, t, arrays, layers, in_region, inner, cov, core.shape, zsum, energy_of, clock)
+    return TileOut(tile=tile, zones=zones, sums=sums, coverage=coverage, classes=classes, samples=samples,
+                   overview=overview, tech=tech_out, pv_keys=pv_keys, provenance=provenance, seconds=clock.seconds)
+
+
+def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dict, inner) -> tuple[np.ndarray, object]:
+    from siting.energy.pvgrid import PVOUT_LAYER, pv_system_spec, simulated_yield
+
+    if PVOUT_LAYER in layers:
+        return layers[PVOUT_LAYER].data[inner].astype("float32"), None
+    spec = ctx.scenario.layers.get("ghi_kwh_per_m2_yr")
+    finer = None
+    if spec is not None and not spec.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layers:
+        finer = layers["ghi_kwh_per_m2_yr"].data[inner]
+    return simulated_yield(core, in_core, ctx.pv_elevation or {}, pv_system_spec(ctx.scenario.pv),
+                           annual_ghi_kwh_m2=finer, known=ctx.pv_known)
+
+
+def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> np.ndarray | None:
+    if HUB_LAYER not in layers:
+        return None
+    scen = ctx.scenario
+    model = scen.wind.model or WindModelParams()
+    k_layer = layers[WEIBULL_K_LAYER].data[inner] if WEIBULL_K_LAYER in layers else None
+    elev = layers["elevation_m"].data[inner] if "elevation_m" in layers else None
+    a_hub = None
+    if WEIBULL_A_LAYER in layers:
+        a_height = scen.layers[WEIBULL_A_LAYER].height_m or scen.layers[WIND_LAYER].height_m
+        lc = layers.get("land_cover")
+        lc = None if lc is None else GridLayer(name=lc.name, data=lc.data[inner], kind=lc.kind,
+                                               nodata_mask=lc.nodata_mask[inner], outside_mask=lc.outside_mask[inner],
+                                               resampling=lc.resampling, provenance=lc.provenance)
+        a_hub = extrapolate_to_hub(layers[WEIBULL_A_LAYER].data[inner], a_height, model, lc)
+    return net_capacity_factor_grid(usable, layers[HUB_LAYER].data[inner], k_layer, elev, model, a_hub)
+
+
+def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: np.ndarray, inner, cov, shape,
+               zsum, energy_of: dict, clock: _Clock) -> TechOut:
+    f = ctx.factor
+    spec = getattr(ctx.scenario, t)
+    cell_km2 = ctx.grid.cell_area_km2
+    steps: list[str] = []
+    oshape = (shape[0] // f, shape[1] // f)
+    best = np.zeros(oshape, dtype="float32")
+    which = np.full(oshape, -1, dtype="int16")
+
+    def record(step: str, delta: np.ndarray) -> None:
+        d = delta[inner]
+        if not d.any():  # nothing removed in this tile
+            steps.append(step)
+            return
+        zsum(f"removed:{t}:{step}", d)
+        s = block_sum(d, f)
+        more = s > best
+        best[more] = s[more]
+        which[more] = len(steps)
+        steps.append(step)
+
+    with clock(f"rules and sums {t}"):
+        pre = evaluate(spec, arrays, in_region, ctx.grid.resolution_m, record, tail=False)[inner]
+    steps.extend(n for n, r in tail_rules(spec) if isinstance(r, MinAreaRule) or r.layer in arrays)
+    in_core = in_region[inner]
+    tails = tail_rules(spec)
+    min_rules = [(n, r) for n, r in tails if isinstance(r, MinAreaRule)]
+    forces = [(n, r) for n, r in tails if isinstance(r, ForceIncludeRule)]
+    forced = []
+    for name, rule in forces:
+        if rule.layer in arrays:
+            lay = arrays[rule.layer]
+            forced.append((name, rule, (condition_mask(lay.data, rule.classes, rule.min, rule.max)
+                                        & ~lay.nodata)[inner] & in_core))
+
+    # Both outcomes of the minimum-area rules: the patch is kept (pre) or dropped (0); then forced inclusions.
+    def after_force(u: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        deltas = []
+        for _, rule, mask in forced:
+            new = np.where(mask, np.maximum(u, rule.weight), u).astype("float32")
+            deltas.append(u - new)
+            u = new
+        return u, deltas
+
+    with clock(f"min area and forced {t}"):
+        keep_u, keep_d = after_force(pre)
+        drop_u, drop_d = after_force(np.zeros_like(pre))
+        edges = None
+        if min_rules:
+            labels, area, edges = label_patches(pre, cell_km2)
+            thresholds = np.array([r.min_area_km2 for _, r in min_rules])
+            drop_rule = np.full(area.size, -1, dtype="int16")  # per label: first min_area rule that drops it
+            for j in range(len(min_rules) - 1, -1, -1):
+                drop_rule[area < thresholds[j]] = j
+            drop_rule[0] = -1
+            on_edge = edges.labels
+            unsure = on_edge[area[on_edge] < thresholds.max()]
+            drop_rule[unsure] = -2
+            cell_rule = drop_rule[labels]
+        else:
+            labels = None
+            cell_rule = np.full(pre.shape, -1, dtype="int16")
+        decided = cell_rule != -2
+        keep = cell_rule == -1
+        final = np.where(decided, np.where(keep, keep_u, drop_u), 0.0).astype("float32")
+        min_area_ov = {}
+        for j, (name, _) in enumerate(min_rules):
+            removed = np.where(cell_rule == j, pre, 0.0)
+            zsum(f"removed:{t}:{name}", removed)
+            min_area_ov[name] = block_sum(removed, f).astype("float32")
+        for k, (name, _, _) in enumerate(forced):
+            zsum(f"removed:{t}:{name}", np.where(decided, np.where(keep, keep_d[k], drop_d[k]), 0.0))
+    # Energy per MW of capacity on each cell: kWh/kWp (= MWh/MW) for PV, 8,760 h x net CF for wind.
+    if t == "wind":
+        with clock("wind capacity factor"):
+            cf = _wind_cf_tile(ctx, keep_u, layers, inner)
+        mwh_per_mw = None if cf is None else cf * 8760.0
+        energy_map = None if cf is None else block_nanmean(cf, f)
+    else:
+        mwh_per_mw = energy_of.get("pv")
+        energy_map = None if mwh_per_mw is None else block_nanmean(mwh_per_mw, f)
+    has = None if mwh_per_mw is None else np.isfinite(mwh_per_mw)
+    m = None if mwh_per_mw is None else np.where(has, mwh_per_mw, 0.0)
+    zsum(f"usable:{t}", final)
+    if m is not None:
+        zsum(f"enum:{t}", final * m)
+        zsum(f"emw:{t}", final * has)
+
+    tables = None
+    if not decided.all():  # patches on the tile's border that only the whole grid can judge
+        tables = _tail_tables(labels, ~decided, cov, f, pre, keep_u, drop_u, keep_d, drop_d,
+                              [n for n, _, _ in forced], m, has)
+    return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov,
+                   usable=block_sum(final, f).astype("float32"), edges=edges, tables=tables, energy_map=energy_map)
+
+
+def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has) -> TailTables:
+    """Sums by (label, county) and (label, overview cell) over the cells of patches not judged in the tile."""
+    cols = {"pre": pre, "usable_keep": keep_u, "usable_drop": drop_u}
+    if m is not None:
+        cols.update({"enum_keep": keep_u * m, "enum_drop": drop_u * m, "emw_keep": keep_u * has,
+                     "emw_drop": drop_u * has})
+    for k, name in enumerate(force_names):
+        cols[f"force_keep:{name}"] = keep_d[k]
+        cols[f"force_drop:{name}"] = drop_d[k]
+    names = list(cols)
+    lab = labels.reshape(-1)
+    nz = int(cov.n_zones)
+    # (cell, county, fraction) pairs of the uncertain cells
+    flat_unsure = unsure.reshape(-1)
+    inside_cells, inside_zones = cov._inside()
+    sel = flat_unsure[inside_cells]
+    cells = [inside_cells[sel]]
+    zz = [inside_zones[sel].astype("int64")]
+    ww = [np.ones(int(sel.sum()))]
+    if cov.mixed_cell.size:
+        selm = flat_unsure[cov.mixed_cell]
+        cells.append(cov.mixed_cell[selm])
+        zz.append(cov.mixed_zone[selm].astype("int64"))
+        ww.append(cov.mixed_frac[selm].astype("float64"))
+    cells, zz, ww = np.concatenate(cells), np.concatenate(zz), np.concatenate(ww)
+    ckeys, cinv = np.unique(lab[cells].astype("int64") * nz + zz, return_inverse=True)
+    county = np.column_stack([np.bincount(cinv, weights=ww * cols[n].reshape(-1)[cells].astype("float64"),
+                                          minlength=ckeys.size) for n in names])
+    ow = labels.shape[1] // f
+    ucells = np.flatnonzero(flat_unsure)
+    rr, cc = np.divmod(ucells, labels.shape[1])
+    ocell = (rr // f) * ow + cc // f
+    n_ocells = (labels.shape[0] // f) * ow
+    okeys, oinv = np.unique(lab[ucells].astype("int64") * n_ocells + ocell, return_inverse=True)
+    ov_names = ["pre", "usable_keep", "usable_drop"]
+    overview = np.column_stack([np.bincount(oinv, weights=cols[n].reshape(-1)[ucells].astype("float64"),
+                                            minlength=okeys.size) for n in ov_names])
+    return TailTables(county_keys=ckeys, county=county, overview_keys=okeys, overview=overview,
+                      county_cols=names, overview_cols=ov_names)
+
+
+# ---------------------------------------------------------------------------
+# Running the tiles and combining them
+# ---------------------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""County table: zonal sums of areas, exclusions and capacity, plus city and province subtotals.
+
+Column names carry their units (``_km2``, ``_mw``, ``_mwp``, ``_share``).
+Per technology ``t`` (``pv``, ``wind``):
+
+- ``usable_{t}_km2``: land usable after every rule;
+- ``removed_{t}_{step}_km2``: land each step removed (the exclusion waterfall;
+  a ``nodata_<layer>`` step first removes cells a layer has no data for);
+- ``capacity_pv_mwp`` / ``capacity_pv_mwac`` (DC and AC) and ``capacity_wind_mw``.
+
+``grid_area_km2 = usable_{t}_km2 + Σ removed_{t}_*_km2`` for every county.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from siting.rules.scenario import TechSpec
+
+ID_COLUMNS = ["adcode", "name_zh", "name_pinyin", "city_adcode", "city_zh", "province_adcode", "province_zh"]
+MEAN_COLUMNS = ("ghi_kwh_per_m2_yr", "elevation_m", "wind_speed_hub_ms")
+
+
+def step_column(tech: str, step: str) -> str:
+    """Column name of a waterfall step, e.g. ``removed_pv_nodata_land_cover_km2``."""
+    return f"removed_{tech}_{re.sub(r'[^0-9A-Za-z_]+', '_', step)}_km2"
+
+
+def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd.Series) -> dict[str, np.ndarray]:
+    """Capacity from usable land: km² × packing density (MW/km²) × utilisation.
+
+    PV capacity is DC (MWp) from the density; AC (MW) divides by the DC/AC ratio.
+    """
+    mw = np.asarray(usable_km2, dtype="float64") * tech.capacity_density_mw_per_km2 * tech.utilisation
+    if tech_name == "pv":
+        out = {"capacity_pv_mwp": mw}
+        if tech.dc_ac_ratio:
+            out["capacity_pv_mwac"] = mw / tech.dc_ac_ratio
+        return out
+    return {f"capacity_{tech_name}_mw": mw}
+
+
+def county_table(units: gpd.GeoDataFrame, sums: dict[str, np.ndarray], cell_area_km2: float,
+                 techs: dict[str, TechSpec], steps: dict[str, list[str]]) -> gpd.GeoDataFrame:
+    """Assemble the county table from the per-county sums of the engine.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        The counties, in county-index order.
+    sums : dict
+        Per-county sums over cells of fraction × value (:func:`siting.engine.reduce.combine`):
+        ``area``; ``mean_num:<layer>`` and ``mean_den:<layer>``; per technology
+        ``usable:<t>``, ``removed:<t>:<step>``, and where energy is known
+        ``enum:<t>`` (usable share × MWh per MW) and ``emw:<t>`` (usable share
+        where the yield is known).
+    cell_area_km2 : float
+    techs : dict
+        Technology name → TechSpec.
+    steps : dict
+        Technology name → waterfall step names in order.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per county, geometry in EPSG:4326.
+    """
+    n = len(units)
+    zero = np.zeros(n)
+    table = units[ID_COLUMNS + ["area_km2", "geometry"]].copy()
+    table["grid_area_km2"] = sums["area"] * cell_area_km2
+    for name in MEAN_COLUMNS:
+        if f"mean_num:{name}" in sums:
+            num, den = sums[f"mean_num:{name}"], sums[f"mean_den:{name}"]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                table[name] = np.where(den > 0, num / den, np.nan)
+    for t, spec in techs.items():
+        ukm2 = sums.get(f"usable:{t}", zero) * cell_area_km2
+        table[f"usable_{t}_km2"] = ukm2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"usable_{t}_share"] = np.where(table["grid_area_km2"] > 0, ukm2 / table["grid_area_km2"], np.nan)
+        for step in steps.get(t, []):
+            table[step_column(t, step)] = sums.get(f"removed:{t}:{step}", zero) * cell_area_km2
+        for col, vals in capacity_columns(t, spec, ukm2).items():
+            table[col] = vals
+        if f"enum:{t}" in sums:
+            mw_per_share = cell_area_km2 * spec.capacity_density_mw_per_km2 * spec.utilisation
+            energy_gwh = sums[f"enum:{t}"] * mw_per_share / 1000.0
+            mw_known = sums[f"emw:{t}"] * mw_per_share
+            cols = (pv_energy_columns(energy_gwh, mw_known, spec) if t == "pv"
+                    else wind_energy_columns(energy_gwh, mw_known))
+            for col, vals in cols.items():
+                table[col] = vals
+    cols = [c for c in table.columns if c != "geometry"] + ["geometry"]
+    return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=units.crs)
+
+
+def pv_energy_columns(energy_gwh: np.ndarray, mwp_with_yield: np.ndarray, tech: TechSpec) -> dict[str, np.ndarray]:
+    """Annual PV energy per county and the yield figures derived from it.
+
+    energy (GWh/yr) = Σ usable km² × MWp/km² × utilisation × kWh/kWp / 1000. The
+    specific yield is energy per MWp of the capacity that has a yield value;
+    the capacity factor is on the AC rating (MWac = MWp / DC-AC ratio).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        specific = np.where(mwp_with_yield > 0, energy_gwh * 1000.0 / mwp_with_yield, np.nan)
+        cf = specific * (tech.dc_ac_ratio or 1.0) / 8760.0
+    return {"energy_pv_gwh": energy_gwh, "specific_yield_kwh_per_kwp": specific, "capacity_factor_pv": cf}
+
+
+def wind_energy_columns(energy_gwh: np.ndarray, mw_with_cf: np.ndarray) -> dict[str, np.ndarray]:
+    """Annual wind energy per county and its capacity factor.
+
+    energy (GWh/yr) = Σ MW × net capacity factor × 8,760 h / 1000, over cells
+    with a capacity factor; the county capacity factor is energy over the MW
+    that have one.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cf = np.where(mw_with_cf > 0, energy_gwh / (mw_with_cf * 8.76), np.nan)
+    return {"energy_wind_gwh": energy_gwh, "capacity_factor_wind": cf}
+
+
+def _additive(columns) -> list[str]:
+    return [c for c in columns if c.endswith(("_km2", "_mw", "_mwp", "_mwac", "_gwh")) or c == "area_km2"]
+
+
+def subtotals(table: pd.DataFrame) -> pd.DataFrame:
+    """City and province (or whole-region) subtotal rows of a county table.
+
+    Additive columns are summed; means (irradiance, elevation) are weighted by
+    grid area; shares are recomputed from the sums.
+    """
+    df = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
+    add = _additive(df.columns)
+    rows = []
+
+    def total(group: pd.DataFrame, level: str, adcode, name_zh, name_pinyin, city_zh, province_zh) -> dict:
+        row = {"level": level, "adcode": adcode, "name_zh": name_zh, "name_pinyin": name_pinyin,
+               "city_zh": city_zh, "province_zh": province_zh, "n_counties": len(group)}
+        for c in add:
+            row[c] = group[c].sum()
+        w = group["grid_area_km2"].to_numpy()
+        for c in MEAN_COLUMNS:
+            if c in group:
+                v = group[c].to_numpy(dtype="float64")
+                ok = np.isfinite(v) & (w > 0)
+                row[c] = float(np.average(v[ok], weights=w[ok])) if ok.any() else np.nan
+        if "energy_pv_gwh" in row and "capacity_pv_mwp" in row:
+            mwp = row["capacity_pv_mwp"]
+            row["specific_yield_kwh_per_kwp"] = row["energy_pv_gwh"] * 1000.0 / mwp if mwp > 0 else np.nan
+            if "capacity_pv_mwac" in row and row["capacity_pv_mwac"] > 0:
+                row["capacity_factor_pv"] = row["energy_pv_gwh"] * 1000.0 / (row["capacity_pv_mwac"] * 8760.0)
+        if "energy_wind_gwh" in row and row.get("capacity_wind_mw", 0) > 0:
+            row["capacity_factor_wind"] = row["energy_wind_gwh"] / (row["capacity_wind_mw"] * 8.76)
+        for c in df.columns:
+            if c.startswith("usable_") and c.endswith("_share"):
+                km2 = row[c.replace("_share", "_km2")]
+                row[c] = km2 / row["grid_area_km2"] if row["grid_area_km2"] > 0 else np.nan
+        return row
+
+    has_cities = df["city_zh"].notna().any()
+    if has_cities:
+        for (city_ad, city), group in df.groupby(["city_adcode", "city_zh"], dropna=False, sort=True):
+            rows.append(total(group, "city", city_ad, city, None, city, group["province_zh"].iloc[0]))
+    provinces = df["province_zh"].dropna().unique()
+    if len(provinces) == 1:
+        prov = provinces[0]
+        rows.append(total(df, "province", df["province_adcode"].iloc[0], prov, None, None, prov))
+    else:
+        rows.append(total(df, "total", None, "合计 total", "Total", None, None))
+    return pd.DataFrame(rows)

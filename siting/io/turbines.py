@@ -1,0 +1,103 @@
+"""The turbine library: power curves as TOML files, one per model.
+
+Packaged turbines live in ``siting/data/turbines/*.toml`` (the provenance of each is in
+``siting/data/turbines/README.md``); :func:`load_turbine` also accepts a path to a user's own
+TOML file of the same layout. Each file becomes a :class:`siting.model.wind.Turbine`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from siting.errors import SitingError
+from siting.io.packagedata import data_path
+from siting.model.wind import PowerCurve, Turbine, _curve_problem
+
+_REQUIRED_KEYS = ("name", "rated_power_kw", "rotor_diameter_m", "power_curve_speed_ms", "power_curve_kw")
+
+
+def turbines_dir() -> Path:
+    """Folder of the packaged turbine TOML files."""
+    return data_path("turbines")
+
+
+def _turbine_from_toml(path: Path) -> Turbine:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise SitingError(f"{path}: cannot read turbine file ({err.strerror or err})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SitingError(f"{path}: not valid TOML ({err})") from None
+    missing = [key for key in _REQUIRED_KEYS if key not in data]
+    if missing:
+        what = "no power curve" if {"power_curve_speed_ms", "power_curve_kw"} & set(missing) else "missing keys"
+        raise SitingError(f"{path}: {what} (missing {', '.join(missing)})")
+    speed, power, problem = _curve_problem(data["power_curve_speed_ms"], data["power_curve_kw"], data["rated_power_kw"])
+    if problem:
+        raise SitingError(f"{path}: {problem}")
+    try:
+        diameter_m = float(data["rotor_diameter_m"])
+        hubs = tuple(float(h) for h in data.get("hub_heights_m", []))
+    except (TypeError, ValueError):
+        raise SitingError(f"{path}: rotor_diameter_m and hub_heights_m must be numbers") from None
+    if not diameter_m > 0:
+        raise SitingError(f"{path}: rotor_diameter_m must be > 0")
+    return Turbine(
+        name=str(data["name"]),
+        manufacturer=str(data.get("manufacturer", "")),
+        rated_power_kw=float(data["rated_power_kw"]),
+        rotor_diameter_m=diameter_m,
+        hub_heights_m=hubs,
+        iec_class=str(data.get("iec_class", "")),
+        source=str(data.get("source", "")),
+        licence=str(data.get("licence", "")),
+        power_curve=PowerCurve(speed, power, float(data["rated_power_kw"])),
+        path=path,
+    )
+
+
+def list_turbines() -> list[Turbine]:
+    """All packaged turbines, sorted by file name."""
+    return [_turbine_from_toml(p) for p in sorted(turbines_dir().glob("*.toml"))]
+
+
+def load_turbine(name_or_path: str | Path) -> Turbine:
+    """Load a packaged turbine by name, or any turbine TOML file by path.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A packaged turbine's file stem (e.g. ``"iea-3.4mw-130"``) or ``name`` field
+        (case-insensitive), or the path of a TOML file with the keys ``name``,
+        ``rated_power_kw``, ``rotor_diameter_m``, ``power_curve_speed_ms``,
+        ``power_curve_kw`` (and optionally ``manufacturer``, ``hub_heights_m``,
+        ``iec_class``, ``source``, ``licence``).
+
+    Returns
+    -------
+    Turbine
+
+    Raises
+    ------
+    SitingError
+        If no such turbine exists, or the file lacks a power curve, has speeds that do
+        not increase, negative power, lists of different lengths or power far above
+        rating. The message names the file.
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    # A string is a path if it ends in .toml; otherwise it is a packaged turbine's name.
+    if isinstance(name_or_path, Path) or text.lower().endswith(".toml"):
+        if not path.is_file():
+            raise SitingError(f"{path}: turbine file not found")
+        return _turbine_from_toml(path)
+    folder = turbines_dir()
+    candidate = folder / f"{text.lower()}.toml"
+    if candidate.is_file():
+        return _turbine_from_toml(candidate)
+    for turbine in list_turbines():
+        if turbine.name.lower() == text.lower():
+            return turbine
+    known = ", ".join(p.stem for p in sorted(folder.glob("*.toml")))
+    raise SitingError(f"unknown turbine {text!r}; packaged turbines: {known}")

@@ -1,0 +1,452 @@
+"""Interactive HTML maps (folium / Leaflet) and static figures of an assessment.
+
+One self-contained HTML file per map: Leaflet and its plugins are inlined
+from ``siting/static`` (no CDN), county polygons and raster overlays are
+embedded, so the map stays readable without network (base-map tiles are an
+optional overlay). Every text that comes from data is HTML-escaped.
+
+Layers
+------
+- county choropleths, one at a time (radio buttons): capacity, energy, yield,
+  usable share, target coverage; quantile class breaks, a legend per layer;
+- raster overlays (checkboxes): usable share per technology and the
+  resource layers, with an opacity slider;
+- city and province outlines; county search (Chinese or pinyin); fullscreen;
+  scale bar.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from siting.io.atomic import atomic_path
+
+STATIC = Path(__file__).resolve().parent / "static"
+_ASSETS = [  # (pattern in the CDN URL, local file)
+    ("leaflet-search", "leaflet-search.min"),
+    ("leaflet.fullscreen", "Control.FullScreen"),
+    ("npm/leaflet@", "leaflet"),
+]
+_DROP = ("jquery", "bootstrap", "awesome-markers", "awesome_markers", "fontawesome", "awesome.rotate", "glyphicons")
+
+
+@dataclass(frozen=True)
+class Layer:
+    column: str
+    label: str
+    units: str
+    colours: str  # matplotlib colormap name
+    digits: int = 0
+
+
+CHOROPLETHS = [
+    Layer("capacity_pv_mwp", "PV capacity", "MWp", "YlOrRd"),
+    Layer("capacity_wind_mw", "Wind capacity", "MW", "PuBu"),
+    Layer("energy_pv_gwh", "PV energy", "GWh/yr", "YlOrBr"),
+    Layer("energy_wind_gwh", "Wind energy", "GWh/yr", "GnBu"),
+    Layer("specific_yield_kwh_per_kwp", "PV specific yield", "kWh/kWp/yr", "plasma", 0),
+    Layer("usable_pv_share", "Land usable for PV", "share", "Greens", 2),
+    Layer("usable_wind_share", "Land usable for wind", "share", "BuGn", 2),
+    Layer("target_coverage", "Target coverage (achievable / city target)", "ratio", "RdYlGn", 2),
+]
+RASTERS = [
+    ("pv_usable_fraction", "PV usable share (grid)", "YlOrRd", 0.0, 1.0),
+    ("wind_usable_fraction", "Wind usable share (grid)", "PuBu", 0.0, 1.0),
+    ("ghi_kwh_per_m2_yr", "GHI kWh/m²/yr (grid)", "inferno", None, None),
+    ("pv_specific_yield_kwh_per_kwp", "PV yield kWh/kWp (grid)", "plasma", None, None),
+    ("wind_speed_hub_ms", "Wind speed at hub m/s (grid)", "viridis", None, None),
+]
+
+
+def quantile_breaks(values: np.ndarray, n_classes: int = 5) -> list[float]:
+    """Class breaks at quantiles of the finite values (unique, ascending, including min and max)."""
+    v = np.asarray(values, dtype="float64")
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return [0.0, 1.0]
+    qs = np.unique(np.quantile(v, np.linspace(0, 1, n_classes + 1)))
+    if qs.size == 1:
+        qs = np.array([qs[0], qs[0] + 1.0])
+    return [float(x) for x in qs]
+
+
+def _hex_colours(cmap: str, n: int) -> list[str]:
+    import matplotlib
+
+    cm = matplotlib.colormaps[cmap]
+    return [matplotlib.colors.to_hex(cm(x)) for x in np.linspace(0.15, 0.95, max(n, 1))]
+
+
+def _class_of(value: float, breaks: list[float]) -> int:
+    if value is None or not np.isfinite(value):
+        return -1
+    return int(min(max(np.searchsorted(breaks, value, side="right") - 1, 0), len(breaks) - 2))
+
+
+def _fmt(value, digits=0) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _esc(text) -> str:
+    return html.escape("" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text))
+
+
+def _popup_html(row: pd.Series, a, coarse: bool) -> str:
+    lines = [f"<b>{_esc(row['name_zh'])}</b> {_esc(row.get('name_pinyin'))}<br>"
+             f"<small>{_esc(row.get('city_zh'))} · adcode {_esc(row['adcode'])}</small>",
+             "<table class='siting-kv'>"]
+    for col, label, unit, d in (("area_km2", "Area", "km²", 0), ("capacity_pv_mwp", "PV", "MWp", 0),
+                                ("energy_pv_gwh", "PV energy", "GWh/yr", 0),
+                                ("specific_yield_kwh_per_kwp", "PV yield", "kWh/kWp", 0),
+                                ("capacity_wind_mw", "Wind", "MW", 0), ("energy_wind_gwh", "Wind energy", "GWh/yr", 0),
+                                ("capacity_factor_wind", "Wind CF", "", 3)):
+        if col in row.index:
+            lines.append(f"<tr><td>{label}</td><td style='text-align:right'>{_fmt(row[col], d)} {unit}</td></tr>")
+    lines.append("</table>")
+    for tech in a.technologies:
+        steps = a.provenance["steps"][tech]
+        total = row["grid_area_km2"]
+        lines.append(f"<div class='siting-wf'><b>{_esc(getattr(a.scenario, tech).label)}: exclusions</b><table>")
+        remaining = total
+        for step, col in steps.items():
+            removed = row[col]
+            remaining -= removed
+            width = 0 if total <= 0 else max(0.0, min(100.0, 100.0 * remaining / total))
+            lines.append(f"<tr><td>{_esc(step)}</td><td style='text-align:right'>−{_fmt(removed)} km²</td>"
+                         f"<td><div style='background:#5a9;height:8px;width:{width:.0f}px'></div></td></tr>")
+        lines.append(f"<tr><td><b>usable</b></td><td style='text-align:right'><b>{_fmt(remaining)} km²</b></td>"
+                     "<td></td></tr></table></div>")
+    if coarse:
+        lines.append("<div class='siting-note'>Coarse built-in data: indicative only.</div>")
+    return "".join(lines)
+
+
+def _simplify(geoms: np.ndarray, tolerance_deg: float) -> np.ndarray:
+    """Topology-preserving simplification of a polygon coverage (shared edges stay shared)."""
+    try:
+        return shapely.coverage_simplify(geoms, tolerance_deg)
+    except Exception:  # invalid coverage (overlaps in user data): fall back to per-polygon simplification
+        return shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
+
+
+def _target_coverage(a, comparison: pd.DataFrame | None) -> pd.Series:
+    """achievable / target of each county's city (latest wind + PV target), NaN where none."""
+    out = pd.Series(np.nan, index=a.counties.index)
+    if comparison is None or comparison.empty:
+        return out
+    c = comparison[(comparison.scope == "wind+pv") & comparison.ratio.notna()]
+    c = c.sort_values("target_year").drop_duplicates("adcode", keep="last")
+    ratio = dict(zip(c.adcode, c.ratio))
+    for i, row in a.counties.iterrows():
+        for code in (row["adcode"], row.get("city_adcode")):
+            if code in ratio:
+                out[i] = ratio[code]
+                break
+    return out
+
+
+def _raster_png(da, cmap: str, vmin, vmax) -> tuple[str, list[list[float]]] | None:
+    """Reproject a grid variable to Web Mercator, colour it, return (data URL, lat/lon bounds)."""
+    import matplotlib
+    import rasterio.warp
+    from affine import Affine
+    from PIL import Image
+    from rasterio.enums import Resampling
+
+    data = np.asarray(da.values, dtype="float32")
+    if not np.isfinite(data).any():
+        return None
+    ys, xs = da["y"].values, da["x"].values
+    res = float(abs(xs[1] - xs[0])) if xs.size > 1 else 1000.0
+    src_t = Affine(res, 0, float(xs[0]) - res / 2, 0, -res, float(ys[0]) + res / 2)
+    crs = da.attrs["crs"]
+    dst_t, w, h = rasterio.warp.calculate_default_transform(crs, "EPSG:3857", data.shape[1], data.shape[0],
+                                                            *rasterio.transform.array_bounds(*data.shape, src_t))
+    scale = max(1.0, max(w, h) / 1600.0)  # keep images small: at most ~1,600 px a side
+    w2, h2 = int(w / scale), int(h / scale)
+    dst_t = dst_t * Affine.scale(w / w2, h / h2)
+    out = np.full((h2, w2), np.nan, dtype="float32")
+    rasterio.warp.reproject(data, out, src_transform=src_t, src_crs=crs, src_nodata=np.nan, dst_transform=dst_t,
+                            dst_crs="EPSG:3857", dst_nodata=np.nan, resampling=Resampling.nearest)
+    lo = np.nanmin(out) if vmin is None else vmin
+    hi = np.nanmax(out) if vmax is None else vmax
+    norm = np.clip((out - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+    rgba = (matplotlib.colormaps[cmap](norm) * 255).astype("uint8")
+    rgba[..., 3] = np.where(np.isfinite(out), 255, 0)
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", optimize=True)
+    left, bottom, right, top = rasterio.transform.array_bounds(h2, w2, dst_t)
+    lon, lat = rasterio.warp.transform("EPSG:3857", "EPSG:4326", [left, right], [bottom, top])
+    return ("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+            [[lat[0], lon[0]], [lat[1], lon[1]]], (float(lo), float(hi)))
+
+
+def _legend_html(key: str, title: str, breaks: list[float], colours: list[str], digits: int, visible: bool) -> str:
+    rows = "".join(
+        f"<div><span style='background:{c};display:inline-block;width:14px;height:10px;margin-right:4px'></span>"
+        f"{_fmt(lo, digits)} – {_fmt(hi, digits)}</div>" for c, lo, hi in zip(colours, breaks[:-1], breaks[1:]))
+    rows += "<div><span style='background:#cccccc;display:inline-block;width:14px;height:10px;margin-right:4px'>" \
+            "</span>no data</div>"
+    return (f"<div class='siting-legend' data-layer='{html.escape(key)}' style='display:{'block' if visible else 'none'}'>"
+            f"<b>{html.escape(title)}</b><br><small>quantile classes</small>{rows}</div>")
+
+
+def _feature_collection(counties: pd.DataFrame, geoms, a, layers, coarse: bool) -> dict:
+    """One GeoJSON FeatureCollection with every layer's value, class and label (texts pre-escaped)."""
+    classes, texts = {}, {}
+    meta = []
+    for lay in layers:
+        vals = counties[lay.column].to_numpy(dtype="float64")
+        breaks = quantile_breaks(vals)
+        colours = _hex_colours(lay.colours, len(breaks) - 1)
+        classes[lay.column] = [_class_of(v, breaks) for v in vals]
+        texts[lay.column] = [f"{_fmt(v, lay.digits)} {lay.units}" for v in vals]
+        key = f"{lay.label} ({lay.units})"
+        meta.append({"key": html.escape(key), "column": lay.column, "colours": colours,
+                     "css": re.sub(r"[^a-z0-9]+", "-", lay.column), "breaks": breaks, "digits": lay.digits})
+    features = []
+    for i, (row, g) in enumerate(zip(counties.to_dict("records"), geoms)):
+        row = pd.Series(row)
+        props = {"adcode": _esc(row["adcode"]), "name_zh": _esc(row["name_zh"]),
+                 "name_pinyin": _esc(row["name_pinyin"]), "city_zh": _esc(row.get("city_zh")),
+                 "search": f"{_esc(row['name_zh'])} {_esc(row['name_pinyin'])}",
+                 "popup": _popup_html(row, a, coarse),
+                 "c": {m["column"]: classes[m["column"]][i] for m in meta},
+                 "t": {m["column"]: texts[m["column"]][i] for m in meta}}
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": props})
+    return {"type": "FeatureCollection", "features": features}, meta
+
+
+def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: float | None = None):
+    """Build the interactive map of an assessment.
+
+    Parameters
+    ----------
+    a : siting.Assessment
+    comparison : DataFrame, optional
+        Target comparison (adds the target-coverage layer).
+    simplify_tolerance_deg : float, optional
+        Simplification tolerance; default from the region's extent.
+
+    Returns
+    -------
+    folium.Map
+    """
+    import folium
+    from folium import plugins
+
+    counties = a.counties.reset_index(drop=True).copy()
+    counties["target_coverage"] = _target_coverage(a, comparison)
+    west, south, east, north = counties.total_bounds
+    tol = simplify_tolerance_deg or max(0.0005, 0.0004 * max(east - west, north - south))
+    geoms = shapely.set_precision(_simplify(counties.geometry.to_numpy(), tol), 1e-5)
+    coarse = any(i.get("coarse") for i in a.provenance["inputs"])
+    layers = [lay for lay in CHOROPLETHS if lay.column in counties and counties[lay.column].notna().any()]
+    fc, meta = _feature_collection(counties, geoms, a, layers, coarse)
+
+    cities_fc = None
+    if counties["city_zh"].notna().any():
+        cities = counties.assign(geometry=geoms).dissolve(by="city_zh", as_index=False)[["city_zh", "geometry"]]
+        cities["city_zh"] = cities["city_zh"].map(_esc)
+        cities_fc = json.loads(cities.to_json())
+
+    rasters = []
+    for var, label, cmap, vmin, vmax in RASTERS:
+        if var not in a.grid:
+            continue
+        da = a.grid[var].where(a.grid["region_fraction"] > 0)
+        da.attrs["crs"] = a.provenance["grid"]["crs"]
+        made = _raster_png(da, cmap, vmin, vmax)
+        if made is not None:
+            url, bounds, (lo, hi) = made
+            rasters.append({"name": html.escape(f"{label} [{lo:,.4g}–{hi:,.4g}]"), "url": url, "bounds": bounds})
+
+    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True,
+                   zoom_snap=0.25)
+    m.fit_bounds([[south, west], [north, east]])
+    plugins.Fullscreen(position="topleft").add_to(m)
+    # the search control is made in the script below; its assets are inlined like Leaflet's
+    m.get_root().html.add_child(folium.Element(
+        "<link rel=\"stylesheet\" href=\"https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css\"/>"
+        "<script src=\"https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js\"></script>"))
+
+    legends = [_legend_html(x["key"], x["key"], x["breaks"], x["colours"], x["digits"], k == 0)
+               for k, x in enumerate(meta)]
+    title = a.region.label if a.region else "user boundaries"
+    note = (" · coarse built-in data: indicative only" if coarse else "")
+    panel = (f"<div id='siting-panel'><b>{_esc(title)}</b><br><small>scenario {_esc(a.scenario.meta.name)} · "
+             f"{a.provenance['grid']['resolution_m']:g} m grid{_esc(note)}</small>"
+             f"<div id='siting-legends'>{''.join(legends)}</div>"
+             "<div><small>raster opacity</small><br><input id='siting-opacity' type='range' min='0' max='100' "
+             "value='70'></div></div>")
+    m.get_root().html.add_child(folium.Element(panel + _PANEL_CSS))
+    data = {"counties": fc, "layers": meta, "cities": cities_fc, "rasters": rasters}
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    script = _MAP_JS.replace("__MAP__", m.get_name()).replace("__DATA__", blob)
+    m.add_child(_Script(script))
+    # in a notebook, show the self-contained page (no CDN needed) rather than folium's default
+    m._repr_html_ = lambda **_kw: _iframe(map_html(m))
+    return m
+
+
+def _iframe(page: str, height_px: int = 600) -> str:
+    """An iframe holding a whole HTML page inline, for notebooks."""
+    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{height_px}px;border:none"'
+            ' sandbox="allow-scripts allow-same-origin"></iframe>')
+
+
+def _Script(code: str):
+    """A map child whose JavaScript runs after the map object exists."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    el = MacroElement()
+    el._name = "SitingLayers"
+    el._template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+    el.code = code
+    return el
+
+
+_PANEL_CSS = """<style>
+#siting-panel{position:absolute;bottom:24px;right:10px;z-index:1000;background:rgba(255,255,255,.92);
+ padding:6px 8px;border-radius:4px;font:12px/1.4 sans-serif;max-width:260px;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.siting-kv td{padding:0 6px 0 0}.siting-wf table{font-size:11px}.siting-note{color:#a60;font-size:11px}
+</style>"""
+
+_MAP_JS = """
+(function(){
+  var map = __MAP__;
+  var D = __DATA__;
+  var base = {}, overlays = {};
+  window.sitingLayers = base;
+  D.layers.forEach(function(lay, k){
+    var g = L.geoJSON(D.counties, {
+      style: function(f){
+        var c = f.properties.c[lay.column];
+        return {fillColor: c >= 0 ? lay.colours[c] : '#cccccc', color: '#555555', weight: 0.6, fillOpacity: 0.75,
+                className: 'county county-' + lay.css};
+      },
+      onEachFeature: function(f, l){
+        var p = f.properties;
+        l.bindTooltip('<b>' + p.name_zh + '</b> ' + p.name_pinyin + '<br>' + lay.key + ': ' + p.t[lay.column]);
+        l.bindPopup(p.popup, {maxWidth: 420});
+        l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '#000000'}); });
+        l.on('mouseout', function(){ g.resetStyle(l); });
+      }
+    });
+    base[lay.key] = g;
+    if (k === 0) { g.addTo(map); }
+  });
+  if (D.cities) {
+    overlays['City outlines'] = L.geoJSON(D.cities, {style: {fill: false, color: '#222222', weight: 1.6},
+                                                     interactive: false}).addTo(map);
+  }
+  var names = L.geoJSON(D.counties, {style: {fill: false, color: '#444444', weight: 0.4}, interactive: false});
+  D.rasters.forEach(function(r){
+    overlays[r.name] = L.imageOverlay(r.url, r.bounds, {opacity: 0.7, className: 'siting-raster'});
+  });
+  overlays['Base map: OpenStreetMap (needs network)'] = L.tileLayer(
+    'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+    {maxZoom: 19, attribution: '&copy; OpenStreetMap contributors'});
+  L.control.layers(base, overlays, {collapsed: false}).addTo(map);
+  var search = new L.Control.Search({layer: names, propertyName: 'search', marker: false, initial: false,
+    collapsed: false, zoom: 9, textPlaceholder: '县名 / county (pinyin)', position: 'topleft'});
+  search.on('search:locationfound', function(e){
+    var ad = e.layer.feature.properties.adcode;
+    map.eachLayer(function(l){
+      if (l.feature && l.feature.properties && l.feature.properties.adcode === ad && l.getPopup && l.getPopup()) {
+        l.openPopup();
+      }
+    });
+  });
+  map.addControl(search);
+  map.on('baselayerchange', function(e){
+    document.querySelectorAll('.siting-legend').forEach(function(el){
+      el.style.display = (el.getAttribute('data-layer') === e.name) ? 'block' : 'none';
+    });
+  });
+  var slider = document.getElementById('siting-opacity');
+  if (slider) { slider.addEventListener('input', function(){
+    var v = slider.value / 100;
+    Object.keys(overlays).forEach(function(k){ if (overlays[k] instanceof L.ImageOverlay) { overlays[k].setOpacity(v); } });
+  }); }
+})();
+"""
+
+
+def inline_assets(page: str) -> str:
+    """Replace CDN ``<script>``/``<link>`` tags by the vendored files; drop the unused ones."""
+    def vendored(ext: str, tag: str):
+        def replace(mt: re.Match) -> str:
+            url = mt.group(1)
+            if any(d in url.lower() for d in _DROP):
+                return ""
+            for pattern, stem in _ASSETS:
+                if pattern in url:
+                    return f"<{tag}>" + (STATIC / f"{stem}.{ext}").read_text(encoding="utf-8") + f"</{tag}>"
+            raise ValueError(f"map asset not vendored: {url}")
+        return replace
+
+    page = re.sub(r'<script src="(https?://[^"]+)"></script>', vendored("js", "script"), page)
+    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/?>', vendored("css", "style"), page)
+    return page
+
+
+def map_html(m) -> str:
+    """Self-contained HTML text of a folium map."""
+    return inline_assets(m.get_root().render())
+
+
+def save_map(m, path: str | Path) -> Path:
+    """Write the map as one self-contained HTML file, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(map_html(m), encoding="utf-8")
+    return path
+
+
+def static_map(a, path: str | Path, column: str = "capacity_pv_mwp") -> Path:
+    """A static choropleth (PNG/SVG/PDF by extension) for reports, with quantile classes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if column not in a.counties:
+        raise ValueError(f"no column {column}")
+    lay = next((x for x in CHOROPLETHS if x.column == column), Layer(column, column, "", "viridis"))
+    breaks = quantile_breaks(a.counties[column].to_numpy(dtype="float64"))
+    colours = _hex_colours(lay.colours, len(breaks) - 1)
+    cls = [_class_of(v, breaks) for v in a.counties[column].to_numpy(dtype="float64")]
+    fill = [colours[c] if c >= 0 else "#cccccc" for c in cls]
+    fig, ax = plt.subplots(figsize=(8, 7), dpi=150)
+    from siting.geo.grid import CHINA_ALBERS
+
+    a.counties.to_crs(CHINA_ALBERS).plot(ax=ax, color=fill, edgecolor="#555555", linewidth=0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
+    labels = [f"{_fmt(lo, lay.digits)} – {_fmt(hi, lay.digits)}" for lo, hi in zip(breaks[:-1], breaks[1:])]
+    ax.legend(handles, labels, title=f"{lay.label} ({lay.units})", loc="lower left", fontsize=7, title_fontsize=8)
+    name = a.region.name_pinyin if a.region else "user boundaries"
+    ax.set_title(f"{name}: {lay.label} per county ({a.scenario.meta.name})", fontsize=10)
+    ax.set_axis_off()
+    if any(i.get("coarse") for i in a.provenance["inputs"]):
+        ax.text(0.99, 0.01, "coarse built-in data: indicative", transform=ax.transAxes, ha="right", fontsize=7,
+                color="#a60")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
+    plt.close(fig)
+    return path

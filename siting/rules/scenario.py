@@ -1,0 +1,419 @@
+"""Scenarios: the layers and the eligibility rules per technology, from TOML.
+
+A scenario file declares ``[layers.NAME]`` (what to read) and, per technology
+(``[pv]``, ``[wind]``), the capacity parameters and an ordered table of rules
+``[pv.rules.NAME]``. The built-in preset is ``layers/china.toml``. A user file
+may start with ``extends = "china"`` and then only add or override tables:
+rules are merged by name, so ``[pv.rules.cropland] weights = {12 = 0.3}``
+changes one rule and keeps the rest.
+
+Everything is validated with pydantic: unknown keys, wrong types and values out
+of range are errors that name the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.resources
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from siting.errors import SitingError
+
+Weight = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LayerSpec(_Strict):
+    """One input layer.
+
+    ``source`` is ``builtin:<name>`` or a raster path (relative paths are
+    relative to the scenario file).
+    """
+
+    source: str
+    kind: Literal["categorical", "continuous"]
+    units: str
+    description: str = ""
+    resolution: str = ""
+    licence: str = ""
+    citation: str = ""
+    coarse: bool = False
+    band: int = Field(1, ge=1)
+    nodata: float | None = None
+    resampling: Literal["auto", "nearest", "mode", "bilinear", "average"] = "auto"
+    classes: dict[int, str] = Field(default_factory=dict)
+    valid_min: float | None = None
+    valid_max: float | None = None
+    height_m: float | None = Field(None, gt=0.0, le=300.0)
+    scale: float = 1.0
+    offset: float = 0.0
+    derive: Literal["slope_deg"] | None = None
+    crs: str | None = None
+    rasterize: Literal["centre", "all_touched"] = "centre"
+    value_column: str | None = None
+    burn_value: int = Field(1, ge=1, le=65534)
+
+
+class _RuleBase(_Strict):
+    description: str = ""
+    source: str = ""
+    optional: bool = False
+    on_nodata: Literal["exclude", "pass"] = "exclude"
+
+
+class ClassesRule(_RuleBase):
+    """Exclude, include or weight cells by the class of a categorical layer.
+
+    Classes in ``exclude`` get weight 0; with ``include`` given, every class
+    not listed gets 0; ``weights`` sets a weight 0..1 per class (e.g. 0.3 for
+    agrivoltaics on cropland). Unlisted classes keep weight 1.
+    """
+
+    type: Literal["classes"]
+    layer: str
+    exclude: list[int] = Field(default_factory=list)
+    include: list[int] | None = None
+    weights: dict[int, Weight] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.exclude and self.include is None and not self.weights:
+            raise ValueError("a classes rule needs at least one of exclude, include, weights")
+        return self
+
+
+class _Condition(_Strict):
+    classes: list[int] | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_condition(self):
+        if self.classes is None and self.min is None and self.max is None:
+            raise ValueError("give classes, or min and/or max")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class RangeRule(_RuleBase):
+    """Keep cells whose continuous value lies in [min, max]; exclude the rest.
+
+    On a slope layer derived from a DEM, ``north_facing_factor`` weights DEM
+    pixels that face north (315°–45°) and are steeper than
+    ``north_facing_min_slope_deg`` (e.g. 0 excludes them, 0.5 halves them).
+    """
+
+    type: Literal["range"]
+    layer: str
+    min: float | None = None
+    max: float | None = None
+    north_facing_factor: float | None = Field(None, ge=0.0, le=1.0)
+    north_facing_min_slope_deg: float = Field(5.0, ge=0.0, le=90.0)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.min is None and self.max is None:
+            raise ValueError("a range rule needs min and/or max")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class BufferRule(_RuleBase, _Condition):
+    """Exclude cells within ``distance_m`` of feature cells (and the features themselves).
+
+    Features are the cells of ``layer`` whose class is in ``classes`` or whose
+    value lies in [min, max]. Distances are Euclidean, cell centre to cell
+    centre, in metres (a distance transform on the equal-area grid).
+    """
+
+    type: Literal["buffer"]
+    layer: str
+    distance_m: float = Field(ge=0.0, le=100_000.0)
+
+
+class MinAreaRule(_RuleBase):
+    """Drop contiguous patches (8-connected) whose usable area is below ``min_area_km2``."""
+
+    type: Literal["min_area"]
+    min_area_km2: float = Field(gt=0.0, le=10_000.0)
+
+
+class ForceIncludeRule(_RuleBase, _Condition):
+    """Make matching cells usable at ``weight`` whatever earlier rules said (e.g. designated zones)."""
+
+    type: Literal["force_include"]
+    layer: str
+    weight: Weight = 1.0
+
+
+class FactorRule(_RuleBase):
+    """Multiply the usable share by a continuous 0..1 layer (a suitability or pass-share raster).
+
+    A range rule on a layer derived from a DEM (``derive = "slope_deg"``)
+    becomes a factor rule on the share of each cell that passes the slope limit.
+    """
+
+    type: Literal["factor"]
+    layer: str
+
+
+Rule = Annotated[Union[ClassesRule, RangeRule, BufferRule, MinAreaRule, ForceIncludeRule, FactorRule],
+                 Field(discriminator="type")]
+RULE_TYPES = ("classes", "range", "buffer", "min_area", "force_include", "factor")
+
+
+class PVSystemParams(_Strict):
+    """PV plant design for the yield model (see :mod:`siting.model.solar`)."""
+
+    mounting: Literal["fixed", "single_axis"] = "fixed"
+    tilt_deg: float | None = Field(None, ge=0.0, le=90.0)
+    azimuth_deg: float = Field(180.0, ge=0.0, le=360.0)
+    gcr: float = Field(0.35, gt=0.0, lt=1.0)
+    albedo: float = Field(0.2, ge=0.0, le=1.0)
+    gamma_pdc_per_c: float = Field(-0.0035, ge=-0.01, le=0.0)
+    inverter_efficiency: float = Field(0.96, gt=0.5, le=1.0)
+    soiling_loss: float = Field(0.035, ge=0.0, lt=0.5)
+    other_losses: float = Field(0.075, ge=0.0, lt=0.5)
+    transposition: Literal["haydavies", "perez"] = "haydavies"
+    source: str = ""
+
+
+class WindModelParams(_Strict):
+    """Wind farm design and losses for the energy model (see :mod:`siting.model.wind`)."""
+
+    turbine: str = "nrel-bar-lowsp-3.25mw-166"
+    hub_height_m: float | None = Field(None, gt=10.0, le=250.0)
+    shear: Literal["power", "log"] = "power"
+    shear_exponent: float = Field(0.143, ge=0.0, le=0.6)
+    weibull_k: float = Field(2.0, gt=0.5, le=6.0)
+    wake_loss: float = Field(0.10, ge=0.0, lt=0.6)
+    availability_loss: float = Field(0.03, ge=0.0, lt=0.6)
+    electrical_loss: float = Field(0.02, ge=0.0, lt=0.6)
+    capacity_density: Literal["fixed", "spacing"] = "fixed"
+    spacing_crosswind_d: float = Field(5.0, gt=1.0, le=20.0)
+    spacing_downwind_d: float = Field(7.0, gt=1.0, le=30.0)
+    source: str = ""
+
+
+class TechSpec(_Strict):
+    """Capacity parameters and eligibility rules for one technology."""
+
+    label: str
+    capacity_density_mw_per_km2: float = Field(gt=0.0, le=500.0)
+    capacity_density_source: str = ""
+    utilisation: float = Field(gt=0.0, le=1.0)
+    utilisation_source: str = ""
+    dc_ac_ratio: float | None = Field(None, ge=1.0, le=2.0)
+    dc_ac_ratio_source: str = ""
+    system: PVSystemParams | None = None
+    model: WindModelParams | None = None
+    rules: dict[str, Rule] = Field(default_factory=dict)
+
+
+class Meta(_Strict):
+    name: str
+    description: str = ""
+    version: str = ""
+
+
+class Scenario(_Strict):
+    """A whole scenario: metadata, layers and per-technology rules."""
+
+    meta: Meta
+    layers: dict[str, LayerSpec]
+    pv: TechSpec | None = None
+    wind: TechSpec | None = None
+    extends: str | None = None
+
+    @model_validator(mode="after")
+    def _layers_exist(self):
+        for tech_name in ("pv", "wind"):
+            tech = getattr(self, tech_name)
+            if tech is None:
+                continue
+            for rule_name, rule in tech.rules.items():
+                layer = getattr(rule, "layer", None)
+                if layer is not None and layer not in self.layers and not rule.optional:
+                    raise ValueError(
+                        f"{tech_name}.rules.{rule_name}: layer '{layer}' is not declared under [layers]; "
+                        f"declared: {', '.join(sorted(self.layers))}")
+                if layer in self.layers:
+                    kind = self.layers[layer].kind
+                    if isinstance(rule, ClassesRule) and kind != "categorical":
+                        raise ValueError(f"{tech_name}.rules.{rule_name}: a classes rule needs a categorical layer; "
+                                         f"'{layer}' is {kind}")
+                    if isinstance(rule, (RangeRule, FactorRule)) and kind != "continuous":
+                        raise ValueError(f"{tech_name}.rules.{rule_name}: a range rule needs a continuous layer; "
+                                         f"'{layer}' is {kind}")
+        return self
+
+    def technologies(self) -> list[str]:
+        """Names of the technologies this scenario defines."""
+        return [t for t in ("pv", "wind") if getattr(self, t) is not None]
+
+    def max_buffer_m(self) -> float:
+        """Largest buffer distance over all rules (0 if none)."""
+        out = 0.0
+        for t in self.technologies():
+            for rule in getattr(self, t).rules.values():
+                if isinstance(rule, BufferRule):
+                    out = max(out, rule.distance_m)
+        return out
+
+
+PRESETS = ("china",)
+
+
+def preset_path(name: str) -> Path:
+    """Path of a built-in preset TOML (``layers/<name>.toml``)."""
+    try:
+        path = Path(str(importlib.resources.files("siting.presets").joinpath(f"{name}.toml")))
+    except ModuleNotFoundError:  # running from a source tree that is not installed
+        path = Path(__file__).resolve().parent.parent / "layers" / f"{name}.toml"
+    if not path.exists():
+        raise SitingError(f"scenario preset '{name}' does not exist; presets: {', '.join(PRESETS)}")
+    return path
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        raise SitingError(f"scenario file {path}: does not exist")
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise SitingError(f"scenario file {path}: not valid TOML ({exc})") from exc
+
+
+_GDAL_PREFIXES = ("NETCDF:", "HDF5:", "HDF4_SDS:")
+
+
+def _absolutise_sources(data: dict, base: Path) -> None:
+    for spec in (data.get("layers") or {}).values():
+        if not (isinstance(spec, dict) and isinstance(spec.get("source"), str)):
+            continue
+        src = spec["source"]
+        if src.startswith("builtin:") or src.startswith("/vsi"):
+            continue
+        prefix = next((p for p in _GDAL_PREFIXES if src.upper().startswith(p)), None)
+        if prefix:  # NETCDF:"file.nc":variable -> make the file part absolute
+            rest = src[len(prefix):]
+            file_part, _, var = rest.strip('"').rpartition(":") if rest.count(":") >= 1 else (rest, "", "")
+            p = Path(file_part.strip('"')).expanduser()
+            p = p if p.is_absolute() else (base / p).resolve()
+            spec["source"] = f'{prefix}"{p}":{var}' if var else f"{prefix}{p}"
+            continue
+        p = Path(src).expanduser()
+        spec["source"] = str(p if p.is_absolute() else (base / p).resolve())
+
+
+_MODEL_FOR = {"layers": LayerSpec, "pv": TechSpec, "wind": TechSpec, "meta": Meta}
+_SUB_MODEL = {"system": PVSystemParams, "model": WindModelParams}
+_RULE_MODEL = {"classes": ClassesRule, "range": RangeRule, "buffer": BufferRule, "min_area": MinAreaRule,
+               "force_include": ForceIncludeRule, "factor": FactorRule}
+
+
+def _allowed_keys(loc: tuple, data: dict) -> list[str]:
+    parent = loc[:-1]
+    model: type[BaseModel] = Scenario
+    if len(parent) >= 1 and parent[0] in _MODEL_FOR:
+        model = _MODEL_FOR[parent[0]]
+    if len(parent) >= 2 and parent[1] in _SUB_MODEL:
+        model = _SUB_MODEL[parent[1]]
+    if len(parent) >= 3 and parent[1] == "rules":
+        rule = data.get(parent[0], {}).get("rules", {}).get(parent[2], {})
+        model = _RULE_MODEL.get(rule.get("type"), model)
+    return sorted(model.model_fields)
+
+
+def _format_error(path: str, err: dict, data: dict) -> str:
+    loc = tuple(str(x) for x in err["loc"] if not (isinstance(x, str) and x in RULE_TYPES and err["type"] != "union_tag_invalid"))
+    key = ".".join(loc)
+    if err["type"] == "extra_forbidden":
+        return f"scenario {path}: unknown key '{key}'; allowed here: {', '.join(_allowed_keys(loc, data))}"
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return f"scenario {path}: {key}: rule 'type' must be one of {', '.join(RULE_TYPES)}"
+    if err["type"] == "literal_error":
+        return f"scenario {path}: {key}: {err['msg']} (got {err.get('input')!r})"
+    if err["type"] == "missing":
+        return f"scenario {path}: {key}: required key is missing"
+    return f"scenario {path}: {key or 'top level'}: {err['msg']} (got {err.get('input')!r})"
+
+
+def validate_scenario(data: dict, path: str = "<dict>") -> Scenario:
+    """Validate a scenario mapping; raise :class:`SitingError` naming the key and the problem."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        lines = [_format_error(path, e, data) for e in errors[:5]]
+        more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise SitingError("; ".join(lines) + more) from None
+
+
+def load_scenario(source: str | Path | None = None) -> tuple[Scenario, dict]:
+    """Load and validate a scenario.
+
+    Parameters
+    ----------
+    source : str or Path, optional
+        A preset name (``"china"``), a TOML path, or None for the China preset.
+
+    Returns
+    -------
+    scenario : Scenario
+    provenance : dict
+        Files read (with SHA-256) and the merged scenario as a plain dict.
+    """
+    if source is None or (isinstance(source, str) and source in PRESETS):
+        paths = [preset_path(source or "china")]
+    else:
+        paths = [Path(source).expanduser().resolve()]
+    data = _read_toml(paths[0])
+    _absolutise_sources(data, paths[0].parent)
+    seen = {str(paths[0])}
+    while data.get("extends"):
+        parent_name = data["extends"]
+        parent = preset_path(parent_name) if parent_name in PRESETS else (paths[-1].parent / parent_name).resolve()
+        if str(parent) in seen:
+            raise SitingError(f"scenario {paths[0]}: 'extends' forms a cycle through {parent}")
+        seen.add(str(parent))
+        parent_data = _read_toml(parent)
+        _absolutise_sources(parent_data, parent.parent)
+        child = {k: v for k, v in data.items() if k != "extends"}
+        data = _deep_merge(parent_data, child)
+        paths.append(parent)
+    scenario = validate_scenario(data, str(paths[0]))
+    files = [{"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in paths]
+    return scenario, {"files": files, "resolved": json.loads(scenario.model_dump_json())}
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with a nested mapping merged in (rules merge by name).
+
+    Example: ``with_overrides(s, {"pv": {"rules": {"cropland": {"weights": {12: 0.3}}}}})``.
+    """
+    base = json.loads(scenario.model_dump_json(exclude_none=False))
+    data = _deep_merge(base, json.loads(json.dumps(overrides)))  # JSON round trip: int class keys -> str
+    return validate_scenario(data, "<overrides>")

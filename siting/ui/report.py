@@ -1,0 +1,235 @@
+"""Terminal and machine-readable renderings of an assessment."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from siting.assess import Assessment
+
+
+def _fmt(value, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _year(value) -> str:
+    return "–" if value is None or pd.isna(value) else str(int(value))
+
+
+def _name(row) -> str:
+    pinyin = row.get("name_pinyin")
+    return f"{row['name_zh']} {pinyin}" if isinstance(pinyin, str) and pinyin != row["name_zh"] else str(row["name_zh"])
+
+
+def _value_columns(a: Assessment) -> list[tuple[str, str, int]]:
+    cols = [("area_km2", "Area km²", 0)]
+    if "pv" in a.technologies:
+        cols += [("usable_pv_km2", "PV usable km²", 0), ("capacity_pv_mwp", "PV MWp", 0)]
+        if "energy_pv_gwh" in a.counties:
+            cols += [("energy_pv_gwh", "PV GWh/yr", 0), ("specific_yield_kwh_per_kwp", "PV kWh/kWp", 0)]
+    if "wind" in a.technologies:
+        cols += [("usable_wind_km2", "Wind usable km²", 0), ("capacity_wind_mw", "Wind MW", 0)]
+        if "energy_wind_gwh" in a.counties:
+            cols += [("wind_speed_hub_ms", "Wind m/s hub", 1), ("energy_wind_gwh", "Wind GWh/yr", 0)]
+    return cols
+
+
+def render_table(a: Assessment, console: Console, max_rows: int | None = None) -> None:
+    """Print the county table (largest counties first, total last), subtotals and waterfall."""
+    title = a.region.label if a.region else "user boundaries"
+    res = a.provenance["grid"]["resolution_m"]
+    console.print(f"[bold]{escape(title)}[/bold] · scenario {escape(a.scenario.meta.name)} · grid {res:g} m Albers · "
+                  f"{len(a.counties)} counties")
+    if a.notes:
+        body = "\n".join(f"• {escape(n)}" for n in a.notes)
+        console.print(Panel(body, title="Read before using these numbers", border_style="yellow", padding=(0, 1)))
+    cols = _value_columns(a)
+    table = Table(title="Counties (largest first)", show_lines=False, header_style="bold")
+    table.add_column("County")
+    table.add_column("City")
+    for _, label, _ in cols:
+        table.add_column(label, justify="right")
+    rows = a.counties.sort_values("area_km2", ascending=False)
+    shown = rows if max_rows is None else rows.head(max_rows)
+    for _, r in shown.iterrows():
+        table.add_row(escape(_name(r)), escape(str(r["city_zh"] or "")), *[_fmt(r[c], d) for c, _, d in cols])
+    if max_rows is not None and len(rows) > max_rows:
+        table.add_row(f"… {len(rows) - max_rows} more", "", *[""] * len(cols))
+    total = a.totals.iloc[-1]
+    table.add_section()
+    table.add_row(f"[bold]{escape(str(total['name_zh']))}[/bold]", "", *[f"[bold]{_fmt(total[c], d)}[/bold]" for c, _, d in cols])
+    console.print(table)
+
+    cities = a.totals[a.totals["level"] == "city"]
+    if len(cities) > 1:
+        ct = Table(title="City subtotals", header_style="bold")
+        ct.add_column("City")
+        ct.add_column("Counties", justify="right")
+        for _, label, _ in cols:
+            ct.add_column(label, justify="right")
+        for _, r in cities.sort_values("area_km2", ascending=False).iterrows():
+            ct.add_row(escape(str(r["name_zh"])), str(r["n_counties"]), *[_fmt(r[c], d) for c, _, d in cols])
+        console.print(ct)
+
+    for tech in a.technologies:
+        wf = Table(title=f"Exclusion waterfall, {escape(getattr(a.scenario, tech).label)} (whole region)", header_style="bold")
+        wf.add_column("Step")
+        wf.add_column("Removed km²", justify="right")
+        wf.add_column("Remaining km²", justify="right")
+        wf.add_column("Share of area", justify="right")
+        remaining = total["grid_area_km2"]
+        wf.add_row("total area", "", _fmt(remaining), "100.0%")
+        for step, col in a.provenance["steps"][tech].items():
+            remaining -= total[col]
+            wf.add_row(escape(step), _fmt(total[col]), _fmt(remaining), f"{remaining / total['grid_area_km2']:.1%}")
+        console.print(wf)
+
+
+def to_csv(a: Assessment) -> str:
+    """Counties, subtotals and total as CSV text (column ``level``)."""
+    buf = io.StringIO()
+    a.table().to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def to_json(a: Assessment, comparison: pd.DataFrame | None = None, comparison_notes=()) -> str:
+    """Provenance, notes, all rows (and the target comparison) as one JSON document."""
+    rows = json.loads(a.table().to_json(orient="records", force_ascii=False))
+    doc = {"provenance": a.provenance, "notes": a.notes, "rows": rows}
+    if comparison is not None:
+        doc["targets"] = json.loads(comparison.to_json(orient="records", force_ascii=False))
+        doc["targets_notes"] = list(comparison_notes)
+    return json.dumps(doc, ensure_ascii=False, indent=1)
+
+
+def render_comparison(cmp: pd.DataFrame, notes, console: Console) -> None:
+    """Print targets beside achievable and existing capacity."""
+    t = Table(title="Targets of the plans against achievable capacity", header_style="bold", show_lines=True)
+    for col, j in (("Jurisdiction", "left"), ("Year", "right"), ("Scope", "left"), ("Target MW", "right"),
+                   ("Qualifier", "left"), ("Achievable MW", "right"), ("Existing MW", "right"),
+                   ("Headroom MW", "right"), ("Ratio", "right"), ("Status / note", "left")):
+        t.add_column(col, justify=j)
+    for _, r in cmp.iterrows():
+        status = r["status"] if r["meets"] is None else (("[green]" if r["meets"] else "[red]") + escape(r["status"])
+                                                         + ("[/green]" if r["meets"] else "[/red]"))
+        t.add_row(escape(str(r["jurisdiction_zh"])), _year(r["target_year"]), escape(str(r["scope"])),
+                  _fmt(r["target_mw"]), escape(f"{r['qualifier_zh'] if isinstance(r['qualifier_zh'], str) else ''} "
+                                               f"({r['qualifier']})"),
+                  _fmt(r["achievable_mw"]) + (f"\nPV {_fmt(r['achievable_pv_mw'])}" if pd.notna(r["achievable_pv_mw"]) else "")
+                  + (f"\nwind {_fmt(r['achievable_wind_mw'])}" if pd.notna(r["achievable_wind_mw"]) else ""),
+                  _fmt(r["existing_mw"]), _fmt(r["headroom_mw"]),
+                  "–" if pd.isna(r["ratio"]) else f"{r['ratio']:.2f}", status + "\n" + escape(str(r["note"])))
+    console.print(t)
+    for n in notes:
+        console.print(f"• {escape(n)}", highlight=False)
+
+
+def render_targets(df: pd.DataFrame, region, console: Console) -> None:
+    """Print targets with their sources."""
+    t = Table(title=f"Targets: {escape(region.name_zh)} and its cities", header_style="bold", show_lines=True)
+    for col in ("Jurisdiction", "Year", "Target", "Qualifier", "Metric", "Source"):
+        t.add_column(col, overflow="fold")
+    for _, r in df.iterrows():
+        value = f"{r['value']} {r['unit']}" + (f"\n= {r['value_mw']:,.0f} MW" if pd.notna(r["value_mw"]) else "")
+        src = f"{r['source_document']}" + (f", line {r['line']}" if pd.notna(r.get("line")) else "") + \
+            (f", p.{int(float(r['page_in_compilation']))}" if pd.notna(r.get("page_in_compilation")) else "")
+        t.add_row(escape(str(r["jurisdiction_zh"])), _year(r["target_year"]), escape(value),
+                  escape(f"{r['qualifier_zh'] if isinstance(r['qualifier_zh'], str) else '–'} ({r['qualifier']})"),
+                  escape(str(r["metric"])), escape(src) + "\n「" + escape(str(r["quote_zh"])) + "」")
+    console.print(t)
+
+
+def render_allocation(result, source, console: Console) -> None:
+    """Print an allocation: the target, its source, and MW per county."""
+    head = f"[bold]Allocating {result.target_mw:,.0f} MW[/bold] by {result.method}"
+    if source is not None:
+        head += f" · {escape(str(source['source_document']))}: 「{escape(str(source['quote_zh']))}」"
+    console.print(head)
+    for n in result.notes:
+        console.print(Panel(escape(n), border_style="yellow", padding=(0, 1)))
+    t = Table(title="Allocation per county (largest first)", header_style="bold")
+    cols = [c for c in result.counties.columns if c.startswith("allocated_")]
+    t.add_column("County")
+    for c in cols:
+        label = {"allocated_mw": "total MW"}.get(c, c.replace("allocated_", "").replace("_mw", " MW").replace("pv", "PV"))
+        t.add_column(label, justify="right")
+    for _, r in result.counties[result.counties.allocated_mw > 0].iterrows():
+        t.add_row(escape(str(r["name_zh"])), *[_fmt(r[c]) for c in cols])
+    t.add_section()
+    t.add_row("[bold]total[/bold]", *[_fmt(result.counties[c].sum()) for c in cols])
+    console.print(t)
+    if result.shortfall_mw > 0:
+        console.print(f"[red]shortfall {result.shortfall_mw:,.0f} MW[/red]")
+
+
+def regions_table(df: pd.DataFrame, console: Console, title: str) -> None:
+    """Print a list of regions as a rich table."""
+    t = Table(title=title, header_style="bold")
+    for col in ("level", "adcode", "name_zh", "name_pinyin", "city_zh"):
+        t.add_column(col)
+    for _, r in df.iterrows():
+        t.add_row(*[escape(str(r[c])) if r[c] is not None else "" for c in ("level", "adcode", "name_zh", "name_pinyin",
+                                                                     "city_zh")])
+    console.print(t)
+
+
+def render_point_yield(summary: dict, console: Console) -> None:
+    """Print the one-point PV yield summary made by :func:`siting.energy.pvpoint.point_yield`."""
+    console.print(f"[bold]PV yield at {summary['lat_deg']:.3f}° N, {summary['lon_deg']:.3f}° E[/bold] · "
+                  f"elevation {summary['elevation_m']:.0f} m · {escape(summary['system'])}")
+    console.print(Panel(escape(summary["note"]), border_style="yellow", padding=(0, 1)))
+    t = Table(title="Monthly", header_style="bold")
+    for col in ("Month", "GHI W/m² (daily mean)", "kWh/kWp"):
+        t.add_column(col, justify="right")
+    for m, (g, y) in enumerate(zip(summary["monthly_ghi_w_m2"], summary["monthly_kwh_per_kwp"]), start=1):
+        t.add_row(str(m), _fmt(g, 0), _fmt(y, 1))
+    t.add_section()
+    t.add_row("year", _fmt(summary["ghi_kwh_per_m2_yr"], 0) + " kWh/m²", _fmt(summary["specific_yield_kwh_per_kwp"], 0))
+    console.print(t)
+    lt = Table(title="Losses", header_style="bold")
+    lt.add_column("Loss")
+    lt.add_column("Share", justify="right")
+    for k, v in summary["losses"].items():
+        lt.add_row(escape(k), f"{v:.1%}")
+    console.print(lt)
+    console.print(f"capacity factor (AC): {summary['capacity_factor_ac']:.1%} · "
+                  f"plane-of-array irradiation {summary['poa_kwh_per_m2_yr']:.0f} kWh/m²/yr")
+
+
+def render_validation(result, a: Assessment, console: Console) -> None:
+    """Print a fleet validation: the verdict, the numbers behind it, counties over capacity."""
+    style = "red" if result.flagged else "green"
+    console.print(Panel(escape(result.verdict), border_style=style, padding=(0, 1),
+                        title=f"Scenario {escape(a.scenario.meta.name)} against the operating wind fleet"))
+    console.print(f"checked {result.mw_checked:,.0f} MW with exact locations (radius {result.radius_m:,.0f} m); "
+                  f"skipped {result.mw_skipped_approximate:,.0f} MW with approximate locations; "
+                  f"{result.mw_outside_region:,.0f} MW outside the area", highlight=False)
+    if len(result.counties_over):
+        t = Table(title="Counties where existing wind exceeds the scenario's achievable capacity", header_style="bold")
+        for col in ("County", "Existing MW", "Achievable MW", "Excess MW"):
+            t.add_column(col, justify="left" if col == "County" else "right")
+        for _, r in result.counties_over.iterrows():
+            t.add_row(escape(str(r["name_zh"])), _fmt(r["existing_wind_mw"]), _fmt(r["capacity_wind_mw"]),
+                      _fmt(r.get("excess_mw", r["existing_wind_mw"] - r["capacity_wind_mw"])))
+        console.print(t)
+    for n in result.notes:
+        console.print(f"• {escape(n)}", highlight=False)
+
+
+def frame_table(df: pd.DataFrame, title: str, console: Console) -> None:
+    """Print any small DataFrame as a rich table."""
+    t = Table(title=escape(title), header_style="bold")
+    for col in df.columns:
+        t.add_column(escape(str(col)), overflow="fold")
+    for _, r in df.iterrows():
+        t.add_row(*[escape(str(v)) for v in r])
+    console.print(t)
