@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from siting.rules.eligibility import LayerArray, buffer_factor, evaluate, min_area_keep
+from siting.rules.eligibility import LayerArray, buffer_factor, usable_share
 from siting.rules.scenario import TechSpec
 
 
@@ -19,7 +19,7 @@ def run(spec, layers, in_region=None, res=1000.0):
     shape = next(iter(layers.values())).data.shape
     in_region = np.ones(shape, bool) if in_region is None else in_region
     steps = {}
-    usable = evaluate(spec, layers, in_region, res, lambda n, d: steps.__setitem__(n, d.copy()))
+    usable = usable_share(spec, layers, in_region, res, lambda n, d: steps.__setitem__(n, d.copy()))
     return usable, steps
 
 
@@ -63,8 +63,11 @@ def test_min_area_uses_usable_area_and_8_connectivity():
     u = np.zeros((6, 6), dtype="float32")
     u[0, 0] = u[1, 1] = 1.0  # diagonal neighbours: one patch of 2 km²
     u[4, 4] = 0.5            # 0.5 km² alone
-    keep = min_area_keep(u, 1.0, 1.0)
-    assert keep[0, 0] and keep[1, 1] and not keep[4, 4]
+    layers = {"f": LayerArray(u, np.zeros(u.shape, bool))}
+    usable, steps = run(tech({"share": {"type": "factor", "layer": "f"},
+                              "small": {"type": "min_area", "min_area_km2": 1.0}}), layers)
+    assert usable[0, 0] == 1.0 and usable[1, 1] == 1.0 and usable[4, 4] == 0.0
+    assert steps["small"][4, 4] == 0.5 and steps["small"].sum() == 0.5
 
 
 def test_force_include_adds_back_and_is_recorded_negative():

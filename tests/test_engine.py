@@ -15,7 +15,8 @@ from scipy import ndimage
 
 import siting
 from siting.engine.compute import block_nanmean, block_sum, overview_factor
-from siting.engine.layout import label_patches, merge_patch_areas, tile_layout
+from siting.engine.layout import tile_layout
+from siting.rules.patches import label_patches, merge_patch_areas
 
 from . import synthetic
 

@@ -27,12 +27,13 @@ import shapely
 from rasterio.warp import transform_bounds
 
 from siting.engine.table import MEAN_COLUMNS
-from siting.rules.eligibility import LayerArray, condition_mask, evaluate, tail_rules
+from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, tail_rules
 from siting.errors import NoOverlapError
 from siting.geo.grid import Grid, county_coverage
 from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
-from siting.rules.scenario import ForceIncludeRule, MinAreaRule, Scenario, WindModelParams
-from siting.engine.layout import PatchEdges, Tile, label_patches
+from siting.rules.scenario import MinAreaRule, Scenario, WindModelParams
+from siting.engine.layout import Tile
+from siting.rules.patches import PatchEdges
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
                        net_capacity_factor_grid)
 
@@ -459,56 +460,19 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         steps.append(step)
 
     with clock(f"rules and sums {t}"):
-        pre = evaluate(spec, arrays, in_region, ctx.grid.resolution_m, record, tail=False)[inner]
+        pre = cell_rules(spec, arrays, in_region, ctx.grid.resolution_m, record)[inner]
     steps.extend(n for n, r in tail_rules(spec) if isinstance(r, MinAreaRule) or r.layer in arrays)
     in_core = in_region[inner]
-    tails = tail_rules(spec)
-    min_rules = [(n, r) for n, r in tails if isinstance(r, MinAreaRule)]
-    forces = [(n, r) for n, r in tails if isinstance(r, ForceIncludeRule)]
-    forced = []
-    for name, rule in forces:
-        if rule.layer in arrays:
-            lay = arrays[rule.layer]
-            forced.append((name, rule, (condition_mask(lay.data, rule.classes, rule.min, rule.max)
-                                        & ~lay.nodata)[inner] & in_core))
-
-    # Both outcomes of the minimum-area rules: the patch is kept (pre) or dropped (0); then forced inclusions.
-    def after_force(u: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        deltas = []
-        for _, rule, mask in forced:
-            new = np.where(mask, np.maximum(u, rule.weight), u).astype("float32")
-            deltas.append(u - new)
-            u = new
-        return u, deltas
-
     with clock(f"min area and forced {t}"):
-        keep_u, keep_d = after_force(pre)
-        drop_u, drop_d = after_force(np.zeros_like(pre))
-        edges = None
-        if min_rules:
-            labels, area, edges = label_patches(pre, cell_km2)
-            thresholds = np.array([r.min_area_km2 for _, r in min_rules])
-            drop_rule = np.full(area.size, -1, dtype="int16")  # per label: first min_area rule that drops it
-            for j in range(len(min_rules) - 1, -1, -1):
-                drop_rule[area < thresholds[j]] = j
-            drop_rule[0] = -1
-            on_edge = edges.labels
-            unsure = on_edge[area[on_edge] < thresholds.max()]
-            drop_rule[unsure] = -2
-            cell_rule = drop_rule[labels]
-        else:
-            labels = None
-            cell_rule = np.full(pre.shape, -1, dtype="int16")
-        decided = cell_rule != -2
-        keep = cell_rule == -1
-        final = np.where(decided, np.where(keep, keep_u, drop_u), 0.0).astype("float32")
+        tail = apply_tail_rules(spec, arrays, pre, in_core, cell_km2, inner)
+        decided, final, keep_u = tail.decided, tail.final, tail.keep_usable
         min_area_ov = {}
-        for j, (name, _) in enumerate(min_rules):
-            removed = np.where(cell_rule == j, pre, 0.0)
+        for j, (name, _) in enumerate(tail.min_area):
+            removed = tail.removed_by_min_area(j)
             zsum(f"removed:{t}:{name}", removed)
             min_area_ov[name] = block_sum(removed, f).astype("float32")
-        for k, (name, _, _) in enumerate(forced):
-            zsum(f"removed:{t}:{name}", np.where(decided, np.where(keep, keep_d[k], drop_d[k]), 0.0))
+        for k, name in enumerate(tail.forced):
+            zsum(f"removed:{t}:{name}", tail.removed_by_forced(k))
     # Energy per MW of capacity on each cell: kWh/kWp (= MWh/MW) for PV, 8,760 h x net CF for wind.
     if t == "wind":
         with clock("wind capacity factor"):
@@ -527,10 +491,11 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
 
     tables = None
     if not decided.all():  # patches on the tile's border that only the whole grid can judge
-        tables = _tail_tables(labels, ~decided, cov, f, pre, keep_u, drop_u, keep_d, drop_d,
-                              [n for n, _, _ in forced], m, has)
+        tables = _tail_tables(tail.labels, ~decided, cov, f, pre, keep_u, tail.drop_usable, tail.keep_forced,
+                              tail.drop_forced, tail.forced, m, has)
     return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov,
-                   usable=block_sum(final, f).astype("float32"), edges=edges, tables=tables, energy_map=energy_map)
+                   usable=block_sum(final, f).astype("float32"), edges=tail.edges, tables=tables,
+                   energy_map=energy_map)
 
 
 def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has) -> TailTables:

@@ -15,7 +15,7 @@ from siting.engine.compute import RunContext
 from siting.errors import SitingError
 from siting.io.layers import CATEGORICAL_NODATA
 from siting.rules.scenario import MinAreaRule
-from siting.engine.layout import merge_patch_areas
+from siting.rules.patches import first_failed_rule, merge_patch_areas
 
 
 @dataclass
@@ -128,7 +128,7 @@ def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
         # county sums
         lab = tb.county_keys // nz
         zone = tb.county_keys % nz
-        rule = np.array([_first_drop(area_of[int(l)], thresholds) for l in lab], dtype="int16")
+        rule = first_failed_rule(np.array([area_of[int(l)] for l in lab], dtype="float64"), thresholds)
         keep = rule == -1
         col = {n: tb.county[:, i] for i, n in enumerate(tb.county_cols)}
 
@@ -152,17 +152,12 @@ def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
         ocell = tb.overview_keys % n_oc
         orow = t.row_off // ctx.factor + ocell // tw
         ocol = t.col_off // ctx.factor + ocell % tw
-        orule = np.array([_first_drop(area_of[int(l)], thresholds) for l in olab], dtype="int16")
+        orule = first_failed_rule(np.array([area_of[int(l)] for l in olab], dtype="float64"), thresholds)
         ocol_ = {n: tb.overview[:, i] for i, n in enumerate(tb.overview_cols)}
         np.add.at(overview[f"{tech}_usable_sum"], (orow, ocol),
                   np.where(orule == -1, ocol_["usable_keep"], ocol_["usable_drop"]))
         for j, (name, _) in enumerate(min_rules):
             np.add.at(overview[f"{tech}_minarea:{name}"], (orow, ocol), np.where(orule == j, ocol_["pre"], 0.0))
-
-
-def _first_drop(area_km2: float, thresholds: np.ndarray) -> int:
-    below = np.flatnonzero(area_km2 < thresholds)
-    return int(below[0]) if below.size else -1
 
 
 def _finish_overview(ctx, tech, steps: list[str], overview: dict) -> None:

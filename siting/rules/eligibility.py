@@ -1,7 +1,12 @@
 """Eligibility: turn layers into the usable share (0..1) of each cell, rule by rule.
 
 The rules of a technology are applied in order (minimum-area rules and then
-forced inclusions last, wherever they are written). Each one multiplies the
+forced inclusions last, wherever they are written): :func:`cell_rules` applies
+the rules that judge each cell by itself (classes, ranges, factors, buffers),
+:func:`apply_tail_rules` the minimum-area rules and forced inclusions, and
+:func:`usable_share` both on one whole grid. The tiled engine calls the first
+two per tile; a patch that reaches a tile border is decided once the tiles are
+joined (:mod:`siting.rules.patches`). Each one multiplies the
 usable share by a factor 0..1 (classes, range, buffer), drops small patches
 (min_area) or raises the share where a condition holds (force_include). The
 share a rule removes from each cell is handed to a ``record`` callback, so the
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from siting.rules.patches import PatchEdges, first_failed_rule, label_patches
 from siting.rules.scenario import BufferRule, ClassesRule, FactorRule, ForceIncludeRule, MinAreaRule, RangeRule, TechSpec
 
 
@@ -90,20 +96,6 @@ def buffer_factor(features: np.ndarray, distance_m: float, resolution_m: float) 
     return out
 
 
-def min_area_keep(usable: np.ndarray, cell_area_km2: float, min_area_km2: float) -> np.ndarray:
-    """Boolean mask of cells in 8-connected patches whose usable area ≥ ``min_area_km2``.
-
-    The usable area of a patch is Σ usable share × cell area over its cells.
-    """
-    labels, n = ndimage.label(usable > 0, structure=np.ones((3, 3), dtype=bool))
-    if n == 0:
-        return np.zeros(usable.shape, dtype=bool)
-    area = np.bincount(labels.reshape(-1), weights=usable.reshape(-1).astype("float64") * cell_area_km2)
-    keep = area >= min_area_km2
-    keep[0] = False
-    return keep[labels]
-
-
 Record = Callable[[str, np.ndarray], None]
 
 
@@ -129,9 +121,10 @@ def tail_rules(tech: TechSpec) -> list[tuple[str, MinAreaRule | ForceIncludeRule
     return sorted(((n, r) for n, r in tech.rules.items() if type(r) in rank), key=lambda item: rank[type(item[1])])
 
 
-def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.ndarray, resolution_m: float,
-             record: Record | None = None, tail: bool = True) -> np.ndarray:
-    """Usable share (0..1, float32) of each cell for one technology.
+def cell_rules(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.ndarray, resolution_m: float,
+               record: Record | None = None) -> np.ndarray:
+    """Usable share (0..1, float32) of each cell after the rules that judge a cell by itself and its
+    neighbourhood (classes, ranges, factors, buffers): every rule but the tail rules (:func:`tail_rules`).
 
     Parameters
     ----------
@@ -149,17 +142,12 @@ def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.nda
         ``removed`` is the share of each cell the step removed (negative where
         a force_include rule added area back). Step names are the rule names,
         preceded by ``nodata:<layer>`` steps for layers with missing data.
-    tail : bool, default True
-        Apply the minimum-area and force-include rules (:func:`tail_rules`).
-        The tiled engine passes False and applies them itself, because a patch
-        can span several tiles.
 
     Returns
     -------
     numpy.ndarray
         float32 usable share per cell.
     """
-    cell_area_km2 = (resolution_m / 1000.0) ** 2
     usable = in_region.astype("float32")
 
     def step(name: str, new: np.ndarray) -> None:
@@ -175,16 +163,10 @@ def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.nda
         if "exclude" in policies:
             step(f"nodata:{layer}", np.where(layers[layer].nodata, 0.0, usable))
 
-    # 2. The rules, in order; minimum-area rules then forced inclusions come last, whatever their position,
-    #    so that a scenario extending a preset can add exclusions after the preset's min_area rule.
-    rank = {MinAreaRule: 1, ForceIncludeRule: 2}
-    ordered = sorted(tech.rules.items(), key=lambda item: rank.get(type(item[1]), 0))
-    for name, rule in ordered:
-        if not tail and isinstance(rule, (MinAreaRule, ForceIncludeRule)):
-            break
-        if isinstance(rule, MinAreaRule):
-            keep = min_area_keep(usable, cell_area_km2, rule.min_area_km2)
-            step(name, np.where(keep, usable, 0.0))
+    # 2. The rules, in order; minimum-area rules and forced inclusions come after them whatever their position
+    #    (apply_tail_rules), so that a scenario extending a preset can add exclusions after its min_area rule.
+    for name, rule in tech.rules.items():
+        if isinstance(rule, (MinAreaRule, ForceIncludeRule)):
             continue
         if rule.layer not in layers:
             continue
@@ -198,13 +180,145 @@ def evaluate(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.nda
         elif isinstance(rule, BufferRule):
             feats = condition_mask(lay.data, rule.classes, rule.min, rule.max) & ~lay.nodata
             factor = buffer_factor(feats, rule.distance_m, resolution_m)
-        elif isinstance(rule, ForceIncludeRule):
-            forced = condition_mask(lay.data, rule.classes, rule.min, rule.max) & ~lay.nodata
-            step(name, np.where(forced, np.maximum(usable, rule.weight), usable))
-            continue
         else:  # pragma: no cover - the scenario model admits no other type
             raise TypeError(type(rule))
         if rule.on_nodata == "pass":
             factor = np.where(lay.nodata, 1.0, factor)
         step(name, usable * factor)
     return usable
+
+
+@dataclass
+class TailOutcome:
+    """The minimum-area rules and forced inclusions applied to a tile (or a whole grid).
+
+    A patch that touches the tile border and is smaller than the largest minimum area can only be
+    judged once the tiles are joined: its cells are *undecided*, and both outcomes are carried
+    (``keep_usable`` / ``drop_usable`` and the forced inclusions after each).
+
+    Attributes
+    ----------
+    final : numpy.ndarray
+        Usable share after every rule; 0 on undecided cells.
+    cell_rule : numpy.ndarray of int16
+        Per cell: index of the minimum-area rule that dropped its patch, -1 kept, -2 undecided.
+    keep_usable, drop_usable : numpy.ndarray
+        Usable share if the cell's patch is kept, or dropped, after the forced inclusions.
+    keep_forced, drop_forced : list of numpy.ndarray
+        Per forced-inclusion rule, the share it removed (negative: added) in either outcome.
+    pre : numpy.ndarray
+        Usable share before the tail rules.
+    labels : numpy.ndarray or None
+        Patch label per cell (None without minimum-area rules).
+    edges : PatchEdges or None
+        The labels on the tile's borders, for joining tiles.
+    min_area : list of (str, MinAreaRule)
+    forced : list of str
+        Names of the forced-inclusion rules whose layer exists, in order.
+    """
+
+    final: np.ndarray
+    cell_rule: np.ndarray
+    keep_usable: np.ndarray
+    drop_usable: np.ndarray
+    keep_forced: list[np.ndarray]
+    drop_forced: list[np.ndarray]
+    pre: np.ndarray
+    labels: np.ndarray | None
+    edges: PatchEdges | None
+    min_area: list
+    forced: list[str]
+
+    @property
+    def decided(self) -> np.ndarray:
+        return self.cell_rule != -2
+
+    @property
+    def kept(self) -> np.ndarray:
+        return self.cell_rule == -1
+
+    def removed_by_min_area(self, j: int) -> np.ndarray:
+        """Share of each decided cell that minimum-area rule ``j`` removed."""
+        return np.where(self.cell_rule == j, self.pre, 0.0)
+
+    def removed_by_forced(self, k: int) -> np.ndarray:
+        """Share of each decided cell that forced-inclusion rule ``k`` removed (negative: added)."""
+        return np.where(self.decided, np.where(self.kept, self.keep_forced[k], self.drop_forced[k]), 0.0)
+
+
+def apply_tail_rules(tech: TechSpec, layers: Mapping[str, LayerArray], pre: np.ndarray, in_region: np.ndarray,
+                     cell_area_km2: float, inner=(slice(None), slice(None)), whole_grid: bool = False) -> TailOutcome:
+    """Minimum-area rules, then forced inclusions, on the usable share after :func:`cell_rules`.
+
+    Parameters
+    ----------
+    tech : TechSpec
+    layers : mapping of str to LayerArray
+        The layers, possibly with a halo around the tile; ``inner`` selects the tile.
+    pre : numpy.ndarray
+        Usable share of the tile's cells after :func:`cell_rules`.
+    in_region : numpy.ndarray of bool
+        The tile's cells with any part in the region.
+    cell_area_km2 : float
+    inner : tuple of slice
+        The tile within the layers' arrays.
+    whole_grid : bool, default False
+        The tile is the whole grid: patches on its border are complete, so every cell is decided.
+
+    Returns
+    -------
+    TailOutcome
+    """
+    tails = tail_rules(tech)
+    min_rules = [(n, r) for n, r in tails if isinstance(r, MinAreaRule)]
+    forced = []
+    for name, rule in tails:
+        if isinstance(rule, ForceIncludeRule) and rule.layer in layers:
+            lay = layers[rule.layer]
+            mask = (condition_mask(lay.data, rule.classes, rule.min, rule.max) & ~lay.nodata)[inner] & in_region
+            forced.append((name, rule, mask))
+
+    def after_force(u: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        deltas = []
+        for _, rule, mask in forced:
+            new = np.where(mask, np.maximum(u, rule.weight), u).astype("float32")
+            deltas.append(u - new)
+            u = new
+        return u, deltas
+
+    keep_u, keep_d = after_force(pre)
+    drop_u, drop_d = after_force(np.zeros_like(pre))
+    labels = edges = None
+    if min_rules:
+        labels, area, edges = label_patches(pre, cell_area_km2)
+        thresholds = np.array([r.min_area_km2 for _, r in min_rules])
+        drop_rule = first_failed_rule(area, thresholds)  # per label
+        drop_rule[0] = -1
+        if not whole_grid:
+            on_edge = edges.labels
+            drop_rule[on_edge[area[on_edge] < thresholds.max()]] = -2
+        cell_rule = drop_rule[labels]
+    else:
+        cell_rule = np.full(pre.shape, -1, dtype="int16")
+    final = np.where(cell_rule != -2, np.where(cell_rule == -1, keep_u, drop_u), 0.0).astype("float32")
+    return TailOutcome(final=final, cell_rule=cell_rule, keep_usable=keep_u, drop_usable=drop_u, keep_forced=keep_d,
+                       drop_forced=drop_d, pre=pre, labels=labels, edges=edges, min_area=min_rules,
+                       forced=[n for n, _, _ in forced])
+
+
+def usable_share(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.ndarray, resolution_m: float,
+                 record: Record | None = None) -> np.ndarray:
+    """Usable share (0..1, float32) of each cell of one whole grid after every rule of a technology.
+
+    The same functions as the tiled engine (:func:`cell_rules`, :func:`apply_tail_rules`) on a single
+    tile that is the whole grid. ``record(step, removed)`` is called for every step, as in
+    :func:`cell_rules`, then for each minimum-area rule and forced inclusion.
+    """
+    pre = cell_rules(tech, layers, in_region, resolution_m, record)
+    out = apply_tail_rules(tech, layers, pre, in_region, (resolution_m / 1000.0) ** 2, whole_grid=True)
+    if record is not None:
+        for j, (name, _) in enumerate(out.min_area):
+            record(name, out.removed_by_min_area(j))
+        for k, name in enumerate(out.forced):
+            record(name, out.removed_by_forced(k))
+    return out.final
