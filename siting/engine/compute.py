@@ -31,6 +31,7 @@ from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, t
 from siting.errors import NoOverlapError
 from siting.geo.grid import Grid, county_coverage
 from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
+from siting.rules.plan import DerivedSlope, Plan
 from siting.rules.scenario import MinAreaRule, Scenario, WindModelParams
 from siting.engine.layout import Tile
 from siting.rules.patches import PatchEdges
@@ -54,14 +55,6 @@ def overview_factor(shape: tuple[int, int], max_cells: int | None = None) -> int
     return max(1, math.ceil(math.sqrt(shape[0] * shape[1] / limit)))
 
 
-@dataclass(frozen=True)
-class DerivedSlope:
-    """A slope pass-share layer computed from a DEM for one rule."""
-
-    dem: str
-    rule: object  # the RangeRule (max, north-facing factor)
-
-
 @dataclass
 class RunContext:
     """Everything a tile needs; sent once to every worker.
@@ -74,31 +67,40 @@ class RunContext:
         Overview factor: the overview grid has cells of ``factor`` x ``factor`` grid cells.
     halo : int
         Extra cells read around each tile (the largest buffer distance).
-    scenario : Scenario
-        With slope range rules already turned into factor rules on derived layers.
-    techs : list of str
+    plan : Plan
+        The run's plan (:mod:`siting.rules.plan`): rules as applied, derived slope layers.
     geoms : list of shapely geometries
         County polygons in the grid CRS, in county-index order.
-    derived : dict
-        Derived slope layers: name → :class:`DerivedSlope`.
     pv_elevation : dict or None
         Elevation per 3° resource cell for the PV simulation (None: no PV or a PVOUT layer).
     pv_known : dict or None
         Yields simulated once for the whole run (each resource cell at its own irradiance).
-    buffer_layers : frozenset of str
-        Layers that buffer rules measure distances from (read with the halo).
     """
 
     grid: Grid
     factor: int
     halo: int
-    scenario: Scenario
-    techs: list[str]
+    plan: Plan
     geoms: list
-    derived: dict[str, DerivedSlope] = field(default_factory=dict)
     pv_elevation: dict[int, float] | None = None
     pv_known: dict[int, float] | None = None
-    buffer_layers: frozenset[str] = frozenset()
+
+    @property
+    def scenario(self) -> Scenario:
+        """The rules as the engine applies them."""
+        return self.plan.rules
+
+    @property
+    def techs(self) -> tuple[str, ...]:
+        return self.plan.techs
+
+    @property
+    def derived(self) -> dict[str, DerivedSlope]:
+        return self.plan.derived
+
+    @functools.cached_property
+    def buffer_layers(self) -> frozenset[str]:
+        return self.plan.buffer_layers()
 
     @functools.cached_property
     def _tree(self) -> shapely.STRtree:
@@ -115,6 +117,7 @@ class RunContext:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_tree", None)
+        state.pop("buffer_layers", None)
         return state
 
 
@@ -440,7 +443,7 @@ def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> n
 def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: np.ndarray, inner, cov, shape,
                zsum, energy_of: dict, clock: _Clock) -> TechOut:
     f = ctx.factor
-    spec = getattr(ctx.scenario, t)
+    spec = ctx.plan.tech_specs[t]
     cell_km2 = ctx.grid.cell_area_km2
     steps: list[str] = []
     oshape = (shape[0] // f, shape[1] // f)

@@ -109,7 +109,7 @@ def combine(ctx: RunContext, outs, n_zones: int) -> Combined:
 
 
 def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
-    spec = getattr(ctx.scenario, tech)
+    spec = ctx.plan.tech_specs[tech]
     tails = tail_rules(spec)
     min_rules = [(n, r) for n, r in tails if isinstance(r, MinAreaRule)]
     if not min_rules:

@@ -32,6 +32,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Layer names with a meaning of their own to the wind model and the plan.
+WIND_LAYER = "wind_speed_ms"
+WEIBULL_K_LAYER = "weibull_k"
+WEIBULL_A_LAYER = "weibull_a_ms"
+TYPHOON_LAYER = "typhoon_exposure"
+HUB_LAYER = "wind_speed_hub_ms"
+
+
 class LayerSpec(_Strict):
     """One input layer.
 

@@ -1,0 +1,187 @@
+"""The plan of one run: the scenario resolved once, handed unchanged to the engine.
+
+A scenario says what the user wants; the plan is what the engine applies:
+
+- the user's wind raster (``--wind``) becomes the layer ``wind_speed_ms``;
+- with a typhoon-exposure layer and a turbine that is not typhoon-rated, wind gets the rule
+  ``typhoon_turbine_class``;
+- a range rule on a slope layer derived from a DEM becomes a factor rule on the share of each cell
+  whose DEM pixels pass it (a :class:`DerivedSlope` the engine computes at the DEM's resolution);
+- wind's packing density is the scenario's, or rated power over a × D by b × D from the turbine.
+
+:func:`make_plan` does all of this once. The plan is frozen: the engine and the county table read it,
+nobody rewrites it, and the provenance records both the user's scenario and the plan's rules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from siting.errors import SitingError
+from siting.io.turbines import load_turbine
+from siting.model.wind import spacing_density_mw_per_km2
+from siting.rules.scenario import (TYPHOON_LAYER, WIND_LAYER, BufferRule, ClassesRule, FactorRule, LayerSpec,
+                                   RangeRule, Scenario, TechSpec, WindModelParams, load_scenario)
+
+TECHNOLOGIES = ("pv", "wind")
+
+
+@dataclass(frozen=True)
+class DerivedSlope:
+    """A slope pass-share layer computed from a DEM for one rule."""
+
+    dem: str
+    rule: RangeRule  # its max and north-facing factor
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run applies.
+
+    Attributes
+    ----------
+    techs : tuple of str
+        Technologies assessed, e.g. ``("pv", "wind")``.
+    scenario : Scenario
+        The user's scenario (with a ``--wind`` layer added): what :attr:`siting.Assessment.scenario` shows.
+    rules : Scenario
+        The scenario as the engine applies it (derived slope layers, added rules).
+    derived : mapping of str to DerivedSlope
+        Layers the engine computes from a DEM.
+    tech_specs : mapping of str to TechSpec
+        Each technology's rules and capacity figures as applied (wind density resolved).
+    provenance : mapping
+        Scenario files, the user's resolved scenario and the rules applied (JSON-ready).
+    """
+
+    techs: tuple[str, ...]
+    scenario: Scenario
+    rules: Scenario
+    derived: Mapping[str, DerivedSlope]
+    tech_specs: Mapping[str, TechSpec]
+    provenance: Mapping
+
+    def buffer_layers(self) -> frozenset[str]:
+        """Layers that buffer rules measure distances from (read with a halo around each tile)."""
+        return frozenset(r.layer for t in self.techs for r in self.tech_specs[t].rules.values()
+                         if isinstance(r, BufferRule))
+
+
+def needs_typhoon_class(turbine_iec_class: str | None) -> bool:
+    """True when a turbine is *not* rated for typhoon exposure (IEC 61400-1 class T, or class S)."""
+    cls = (turbine_iec_class or "").upper()
+    return not ("T" in cls or cls.strip().startswith("S") or "/S" in cls)
+
+
+def wind_density_mw_per_km2(tech: TechSpec) -> float:
+    """Packing density: the scenario's fixed MW/km², or rated power / (a D × b D) from the turbine."""
+    model = tech.model
+    if model is None or model.capacity_density == "fixed":
+        return tech.capacity_density_mw_per_km2
+    turbine = load_turbine(model.turbine)
+    return float(spacing_density_mw_per_km2(turbine.rated_power_kw, turbine.rotor_diameter_m,
+                                            model.spacing_crosswind_d, model.spacing_downwind_d))
+
+
+def _typhoon_rule(scen: Scenario) -> Scenario:
+    model = scen.wind.model or WindModelParams()
+    if not needs_typhoon_class(load_turbine(model.turbine).iec_class):
+        return scen
+    scen = scen.model_copy(deep=True)
+    scen.wind.rules["typhoon_turbine_class"] = ClassesRule(
+        type="classes", layer=TYPHOON_LAYER, exclude=[1],
+        description=f"turbine {model.turbine} is not typhoon-rated (IEC 61400-1 class T/S): cells whose "
+                    "typhoon exposure requires it are excluded",
+        source="IEC 61400-1 ed. 4 (2019) class T for tropical-cyclone regions; layer typhoon_exposure: 1 = "
+               "class T required")
+    return scen
+
+
+def derive_terrain(scen: Scenario, techs) -> tuple[Scenario, dict[str, DerivedSlope]]:
+    """Turn range rules on DEM-derived slope layers into factor rules on the share of each cell that passes.
+
+    Slope is computed with Horn's method at the DEM's own resolution, and each analysis cell gets the
+    share of its DEM pixels within the limit (resampling slope and thresholding it would move areas).
+    Returns the new scenario and the derived layers to compute (name → :class:`DerivedSlope`).
+    """
+    derived_specs = {n: sp for n, sp in scen.layers.items() if sp.derive == "slope_deg"}
+    if not derived_specs:
+        return scen, {}
+    scen = scen.model_copy(deep=True)
+    derived: dict[str, DerivedSlope] = {}
+    for t in techs:
+        rules = getattr(scen, t).rules
+        for rule_name, rule in list(rules.items()):
+            if not isinstance(rule, RangeRule) or rule.layer not in derived_specs:
+                continue
+            if rule.min is not None:
+                raise SitingError(f"{t}.rules.{rule_name}: a slope rule takes max only (slope at most X degrees)")
+            north = rule.north_facing_factor
+            name = f"{rule.layer}_pass_{rule.max:g}" + ("" if north is None else
+                                                          f"_north_{north:g}_{rule.north_facing_min_slope_deg:g}")
+            if name not in derived:
+                derived[name] = DerivedSlope(dem=derived_specs[rule.layer].source, rule=rule)
+                scen.layers[name] = scen.layers[rule.layer].model_copy(update={"derive": None, "units": "share"})
+            rules[rule_name] = FactorRule(type="factor", layer=name, description=rule.description or
+                                          f"share of each cell with slope ≤ {rule.max:g}° (Horn, DEM resolution)",
+                                          source=rule.source, optional=rule.optional, on_nodata=rule.on_nodata)
+    return scen, derived
+
+
+def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | None = None,
+              wind_height_m: float | None = None) -> Plan:
+    """Resolve a scenario (preset name, TOML path or Scenario) into the plan of one run.
+
+    Parameters
+    ----------
+    scenario : str, Path, Scenario or None
+        None: the China preset.
+    techs : sequence of {"pv", "wind"}
+    wind : str or Path, optional
+        A mean wind-speed raster (m/s) that becomes the layer ``wind_speed_ms``.
+    wind_height_m : float, optional
+        Height above ground of its speeds.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    SitingError
+        An unknown technology, a scenario without rules for one, a missing wind file, a slope rule with a minimum.
+    """
+    techs = tuple([techs] if isinstance(techs, str) else techs)
+    bad = [t for t in techs if t not in TECHNOLOGIES]
+    if bad or not techs:
+        raise SitingError(f"--tech {','.join(techs)}: use pv, wind or pv,wind")
+    if isinstance(scenario, Scenario):
+        user, prov = scenario, {"files": [], "resolved": json.loads(scenario.model_dump_json())}
+    else:
+        user, prov = load_scenario(scenario)
+    if wind is not None:
+        path = Path(wind).expanduser().resolve()
+        if not path.exists():
+            raise SitingError(f"--wind {wind}: file does not exist")
+        user = user.model_copy(deep=True)
+        user.layers[WIND_LAYER] = LayerSpec(source=str(path), kind="continuous", units="m/s",
+                                            height_m=wind_height_m, description="mean wind speed (user file)")
+        prov = {**prov, "wind_layer": {"path": str(path), "height_m": wind_height_m}}
+    missing = [t for t in techs if getattr(user, t) is None]
+    if missing:
+        raise SitingError(f"scenario '{user.meta.name}' defines no rules for {', '.join(missing)}")
+    rules = user
+    if "wind" in techs and TYPHOON_LAYER in rules.layers:
+        rules = _typhoon_rule(rules)
+    rules, derived = derive_terrain(rules, techs)
+    specs = {t: getattr(rules, t) for t in techs}
+    if "wind" in techs:
+        density = wind_density_mw_per_km2(specs["wind"])
+        if density != specs["wind"].capacity_density_mw_per_km2:
+            specs["wind"] = specs["wind"].model_copy(update={"capacity_density_mw_per_km2": density})
+    prov = {"name": user.meta.name, "version": user.meta.version, **prov,
+            "applied": {t: json.loads(specs[t].model_dump_json()) for t in techs}}
+    return Plan(techs=techs, scenario=user, rules=rules, derived=derived, tech_specs=specs, provenance=prov)
