@@ -34,6 +34,7 @@ from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from siting.rules.plan import DerivedSlope, Plan
 from siting.rules.scenario import MinAreaRule, Scenario, WindModelParams
 from siting.engine.layout import Tile
+from siting.engine.sums import CountySums, TechSums
 from siting.rules.patches import PatchEdges
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
                        net_capacity_factor_grid)
@@ -158,7 +159,7 @@ class TileOut:
 
     tile: Tile
     zones: np.ndarray
-    sums: dict[str, np.ndarray]
+    sums: CountySums
     coverage: dict[str, tuple[float, float, float]]
     classes: dict[str, np.ndarray]
     samples: dict[str, np.ndarray]
@@ -349,12 +350,11 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
     scen = ctx.scenario
 
     zones = present_codes(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
-    sums: dict[str, np.ndarray] = {}
 
-    def zsum(name: str, values: np.ndarray) -> None:
-        sums[name] = cov.zonal_sum(values)[zones]
+    def zsum(values: np.ndarray) -> np.ndarray:
+        return cov.zonal_sum(values)[zones]
 
-    zsum("area", np.ones(core.shape, dtype="float32"))
+    sums = CountySums(area=zsum(np.ones(core.shape, dtype="float32")))
     overview = {"county_index": block_centre(cov.majority_zone(), f), "region_fraction": (
         block_sum(frac, f) / (f * f)).astype("float32")}
 
@@ -393,8 +393,8 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
             overview[name] = block_nanmean(data, f)
             if name in MEAN_COLUMNS:
                 valid = np.isfinite(data)
-                zsum(f"mean_num:{name}", np.where(valid, data, 0.0))
-                zsum(f"mean_den:{name}", valid.astype("float32"))
+                sums.layer_total[name] = zsum(np.where(valid, data, 0.0))
+                sums.layer_cells[name] = zsum(valid.astype("float32"))
 
     arrays = {n: LayerArray(lay.data, lay.nodata_mask) for n, lay in layers.items()}
     pv_keys = None
@@ -404,7 +404,8 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
             energy_of["pv"], pv_keys = _pv_yield_tile(ctx, core, in_core, layers, inner)
     tech_out = {}
     for t in ctx.techs:
-        tech_out[t] = _tech_tile(ctx, t, arrays, layers, in_region, inner, cov, core.shape, zsum, energy_of, clock)
+        tech_out[t], sums.tech[t] = _tech_tile(ctx, t, arrays, layers, in_region, inner, cov, core.shape, zsum,
+                                               energy_of, clock)
     return TileOut(tile=tile, zones=zones, sums=sums, coverage=coverage, classes=classes, samples=samples,
                    overview=overview, tech=tech_out, pv_keys=pv_keys, provenance=provenance, seconds=clock.seconds)
 
@@ -441,7 +442,7 @@ def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> n
 
 
 def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: np.ndarray, inner, cov, shape,
-               zsum, energy_of: dict, clock: _Clock) -> TechOut:
+               zsum, energy_of: dict, clock: _Clock) -> tuple[TechOut, TechSums]:
     f = ctx.factor
     spec = ctx.plan.tech_specs[t]
     cell_km2 = ctx.grid.cell_area_km2
@@ -449,13 +450,14 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
     oshape = (shape[0] // f, shape[1] // f)
     best = np.zeros(oshape, dtype="float32")
     which = np.full(oshape, -1, dtype="int16")
+    removed_sums: dict[str, np.ndarray] = {}
 
     def record(step: str, delta: np.ndarray) -> None:
         d = delta[inner]
         if not d.any():  # nothing removed in this tile
             steps.append(step)
             return
-        zsum(f"removed:{t}:{step}", d)
+        removed_sums[step] = zsum(d)
         s = block_sum(d, f)
         more = s > best
         best[more] = s[more]
@@ -472,10 +474,10 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         min_area_ov = {}
         for j, (name, _) in enumerate(tail.min_area):
             removed = tail.removed_by_min_area(j)
-            zsum(f"removed:{t}:{name}", removed)
+            removed_sums[name] = zsum(removed)
             min_area_ov[name] = block_sum(removed, f).astype("float32")
         for k, name in enumerate(tail.forced):
-            zsum(f"removed:{t}:{name}", tail.removed_by_forced(k))
+            removed_sums[name] = zsum(tail.removed_by_forced(k))
     # Energy per MW of capacity on each cell: kWh/kWp (= MWh/MW) for PV, 8,760 h x net CF for wind.
     if t == "wind":
         with clock("wind capacity factor"):
@@ -487,10 +489,9 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         energy_map = None if mwh_per_mw is None else block_nanmean(mwh_per_mw, f)
     has = None if mwh_per_mw is None else np.isfinite(mwh_per_mw)
     m = None if mwh_per_mw is None else np.where(has, mwh_per_mw, 0.0)
-    zsum(f"usable:{t}", final)
-    if m is not None:
-        zsum(f"enum:{t}", final * m)
-        zsum(f"emw:{t}", final * has)
+    tech_sums = TechSums(usable=zsum(final), removed=removed_sums,
+                         energy_mwh_per_mw=None if m is None else zsum(final * m),
+                         usable_with_energy=None if m is None else zsum(final * has))
 
     tables = None
     if not decided.all():  # patches on the tile's border that only the whole grid can judge
@@ -498,7 +499,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
                               tail.drop_forced, tail.forced, m, has)
     return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov,
                    usable=block_sum(final, f).astype("float32"), edges=tail.edges, tables=tables,
-                   energy_map=energy_map)
+                   energy_map=energy_map), tech_sums
 
 
 def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has) -> TailTables:

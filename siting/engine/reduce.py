@@ -12,6 +12,7 @@ import numpy as np
 
 from siting.rules.eligibility import tail_rules
 from siting.engine.compute import RunContext
+from siting.engine.sums import CountySums
 from siting.errors import SitingError
 from siting.io.layers import CATEGORICAL_NODATA
 from siting.rules.scenario import MinAreaRule
@@ -22,7 +23,7 @@ from siting.rules.patches import first_failed_rule, merge_patch_areas
 class Combined:
     """The region-wide results of all tiles."""
 
-    sums: dict[str, np.ndarray]
+    sums: CountySums
     overview: dict[str, np.ndarray]
     coverage: dict[str, tuple[float, float, float]]
     classes: dict[str, np.ndarray]
@@ -37,7 +38,7 @@ def combine(ctx: RunContext, outs, n_zones: int) -> Combined:
     """Reduce tile results (an iterable, in tile order): county sums, overview grids, minimum-area decisions."""
     f, g = ctx.factor, ctx.grid
     oshape = (g.height // f, g.width // f)
-    sums: dict[str, np.ndarray] = {}
+    sums = CountySums.zeros(n_zones)
     overview: dict[str, np.ndarray] = {}
     coverage: dict[str, list[float]] = {}
     classes: dict[str, set] = {}
@@ -60,9 +61,7 @@ def combine(ctx: RunContext, outs, n_zones: int) -> Combined:
             seconds[stage] = seconds.get(stage, 0.0) + sec
         t = o.tile
         osl = (slice(t.row_off // f, (t.row_off + t.height) // f), slice(t.col_off // f, (t.col_off + t.width) // f))
-        for name, v in o.sums.items():
-            acc = sums.setdefault(name, np.zeros(n_zones, dtype="float64"))
-            acc[o.zones] += v
+        sums.add(o.sums, o.zones)
         for name, arr in o.overview.items():
             # outside every tile with region cells: no county, no region, no data
             fill = {"county_index": -1, "region_fraction": 0.0}.get(
@@ -132,18 +131,25 @@ def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
         keep = rule == -1
         col = {n: tb.county[:, i] for i, n in enumerate(tb.county_cols)}
 
-        def add(name: str, values: np.ndarray) -> None:
-            acc = sums.setdefault(name, np.zeros(n_zones, dtype="float64"))
-            np.add.at(acc, zone, values)
+        ts = sums.tech_or_empty(tech)
+        sums.tech[tech] = ts
 
-        add(f"usable:{tech}", np.where(keep, col["usable_keep"], col["usable_drop"]))
+        def add(values: np.ndarray, target: dict | None = None, key: str = "") -> np.ndarray:
+            acc = np.zeros(n_zones, dtype="float64") if target is None else target.setdefault(
+                key, np.zeros(n_zones, dtype="float64"))
+            np.add.at(acc, zone, values)
+            return acc
+
+        np.add.at(ts.usable, zone, np.where(keep, col["usable_keep"], col["usable_drop"]))
         if "enum_keep" in col:
-            add(f"enum:{tech}", np.where(keep, col["enum_keep"], col["enum_drop"]))
-            add(f"emw:{tech}", np.where(keep, col["emw_keep"], col["emw_drop"]))
+            extra = {"e": ts.energy_mwh_per_mw, "w": ts.usable_with_energy}
+            add(np.where(keep, col["enum_keep"], col["enum_drop"]), extra, "e")
+            add(np.where(keep, col["emw_keep"], col["emw_drop"]), extra, "w")
+            ts.energy_mwh_per_mw, ts.usable_with_energy = extra["e"], extra["w"]
         for j, (name, _) in enumerate(min_rules):
-            add(f"removed:{tech}:{name}", np.where(rule == j, col["pre"], 0.0))
+            add(np.where(rule == j, col["pre"], 0.0), ts.removed, name)
         for name in [c.split(":", 1)[1] for c in tb.county_cols if c.startswith("force_keep:")]:
-            add(f"removed:{tech}:{name}", np.where(keep, col[f"force_keep:{name}"], col[f"force_drop:{name}"]))
+            add(np.where(keep, col[f"force_keep:{name}"], col[f"force_drop:{name}"]), ts.removed, name)
         # overview
         t = o.tile
         tw = t.width // ctx.factor

@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from siting.engine.sums import CountySums
 from siting.rules.scenario import TechSpec
 
 ID_COLUMNS = ["adcode", "name_zh", "name_pinyin", "city_adcode", "city_zh", "province_adcode", "province_zh"]
@@ -44,7 +45,7 @@ def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd
     return {f"capacity_{tech_name}_mw": mw}
 
 
-def county_table(units: gpd.GeoDataFrame, sums: dict[str, np.ndarray], cell_area_km2: float,
+def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float,
                  techs: dict[str, TechSpec], steps: dict[str, list[str]]) -> gpd.GeoDataFrame:
     """Assemble the county table from the per-county sums of the engine.
 
@@ -52,12 +53,8 @@ def county_table(units: gpd.GeoDataFrame, sums: dict[str, np.ndarray], cell_area
     ----------
     units : GeoDataFrame
         The counties, in county-index order.
-    sums : dict
-        Per-county sums over cells of fraction × value (:func:`siting.engine.reduce.combine`):
-        ``area``; ``mean_num:<layer>`` and ``mean_den:<layer>``; per technology
-        ``usable:<t>``, ``removed:<t>:<step>``, and where energy is known
-        ``enum:<t>`` (usable share × MWh per MW) and ``emw:<t>`` (usable share
-        where the yield is known).
+    sums : CountySums
+        Per-county sums over cells of fraction × value (:func:`siting.engine.reduce.combine`).
     cell_area_km2 : float
     techs : dict
         Technology name → TechSpec.
@@ -72,25 +69,26 @@ def county_table(units: gpd.GeoDataFrame, sums: dict[str, np.ndarray], cell_area
     n = len(units)
     zero = np.zeros(n)
     table = units[ID_COLUMNS + ["area_km2", "geometry"]].copy()
-    table["grid_area_km2"] = sums["area"] * cell_area_km2
+    table["grid_area_km2"] = sums.area * cell_area_km2
     for name in MEAN_COLUMNS:
-        if f"mean_num:{name}" in sums:
-            num, den = sums[f"mean_num:{name}"], sums[f"mean_den:{name}"]
+        if name in sums.layer_total:
+            num, den = sums.layer_total[name], sums.layer_cells[name]
             with np.errstate(invalid="ignore", divide="ignore"):
                 table[name] = np.where(den > 0, num / den, np.nan)
     for t, spec in techs.items():
-        ukm2 = sums.get(f"usable:{t}", zero) * cell_area_km2
+        ts = sums.tech_or_empty(t)
+        ukm2 = ts.usable * cell_area_km2
         table[f"usable_{t}_km2"] = ukm2
         with np.errstate(invalid="ignore", divide="ignore"):
             table[f"usable_{t}_share"] = np.where(table["grid_area_km2"] > 0, ukm2 / table["grid_area_km2"], np.nan)
         for step in steps.get(t, []):
-            table[step_column(t, step)] = sums.get(f"removed:{t}:{step}", zero) * cell_area_km2
+            table[step_column(t, step)] = ts.removed.get(step, zero) * cell_area_km2
         for col, vals in capacity_columns(t, spec, ukm2).items():
             table[col] = vals
-        if f"enum:{t}" in sums:
+        if ts.energy_mwh_per_mw is not None:
             mw_per_share = cell_area_km2 * spec.capacity_density_mw_per_km2 * spec.utilisation
-            energy_gwh = sums[f"enum:{t}"] * mw_per_share / 1000.0
-            mw_known = sums[f"emw:{t}"] * mw_per_share
+            energy_gwh = ts.energy_mwh_per_mw * mw_per_share / 1000.0
+            mw_known = ts.usable_with_energy * mw_per_share
             cols = (pv_energy_columns(energy_gwh, mw_known, spec) if t == "pv"
                     else wind_energy_columns(energy_gwh, mw_known))
             for col, vals in cols.items():

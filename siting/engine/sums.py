@@ -1,0 +1,89 @@
+"""Per-county sums of one tile or of the whole run: what the county table is made from.
+
+Every value is a sum over grid cells of (county fraction of the cell) × (a per-cell quantity), so
+that tiles add up and a county split over tiles gets the sum of its parts. Areas are in cells;
+the county table multiplies by the cell area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class TechSums:
+    """One technology's sums per county.
+
+    Attributes
+    ----------
+    usable : numpy.ndarray
+        Σ usable share (cells).
+    removed : dict of str to numpy.ndarray
+        Step name → Σ share the step removed (cells; negative where a forced inclusion added land).
+    energy_mwh_per_mw : numpy.ndarray or None
+        Σ usable share × energy per MW of capacity on the cell (MWh/MW/yr): kWh/kWp for PV,
+        8,760 h × net capacity factor for wind. None when no energy was computed.
+    usable_with_energy : numpy.ndarray or None
+        Σ usable share over cells that have an energy figure.
+    """
+
+    usable: np.ndarray
+    removed: dict[str, np.ndarray] = field(default_factory=dict)
+    energy_mwh_per_mw: np.ndarray | None = None
+    usable_with_energy: np.ndarray | None = None
+
+
+@dataclass
+class CountySums:
+    """Sums per county (one entry per county index in ``zones`` for a tile, per county for the run).
+
+    Attributes
+    ----------
+    area : numpy.ndarray
+        Σ county fraction (cells).
+    layer_total, layer_cells : dict of str to numpy.ndarray
+        For layers averaged per county: Σ fraction × value and Σ fraction over cells with a value.
+    tech : dict of str to TechSums
+    """
+
+    area: np.ndarray
+    layer_total: dict[str, np.ndarray] = field(default_factory=dict)
+    layer_cells: dict[str, np.ndarray] = field(default_factory=dict)
+    tech: dict[str, TechSums] = field(default_factory=dict)
+
+    @classmethod
+    def zeros(cls, n: int) -> "CountySums":
+        """Empty sums for ``n`` counties, to add tiles into."""
+        return cls(area=np.zeros(n, dtype="float64"))
+
+    def add(self, other: "CountySums", index: np.ndarray) -> None:
+        """Add a tile's sums (for the counties ``index``) into these run-wide sums, in float64."""
+        n = self.area.size
+
+        def acc(target: dict, key: str, values: np.ndarray | None) -> None:
+            if values is None:
+                return
+            if key not in target or target[key] is None:
+                target[key] = np.zeros(n, dtype="float64")
+            np.add.at(target[key], index, values)
+
+        np.add.at(self.area, index, other.area)
+        for k, v in other.layer_total.items():
+            acc(self.layer_total, k, v)
+        for k, v in other.layer_cells.items():
+            acc(self.layer_cells, k, v)
+        for t, ts in other.tech.items():
+            mine = self.tech.setdefault(t, TechSums(usable=np.zeros(n, dtype="float64")))
+            np.add.at(mine.usable, index, ts.usable)
+            for step, v in ts.removed.items():
+                acc(mine.removed, step, v)
+            holder = {"e": mine.energy_mwh_per_mw, "w": mine.usable_with_energy}
+            acc(holder, "e", ts.energy_mwh_per_mw)
+            acc(holder, "w", ts.usable_with_energy)
+            mine.energy_mwh_per_mw, mine.usable_with_energy = holder["e"], holder["w"]
+
+    def tech_or_empty(self, tech: str) -> TechSums:
+        """The sums of a technology; zeros when no tile had region cells for it."""
+        return self.tech.get(tech) or TechSums(usable=np.zeros(self.area.size))
