@@ -79,13 +79,13 @@ def test_switching_a_layer_changes_what_is_shown(served, browser):
     page, errors, _ = open_page(browser, f"{base}/liuzhou.html")
     before = page.locator("path.county").evaluate_all("els => els.map(e => e.getAttribute('class') + e.getAttribute('fill'))")
     assert all("county-capacity-pv-mwp" in c for c in before)
-    page.locator(".leaflet-control-layers").get_by_text("Land usable for wind (share)").click()
+    page.locator(".leaflet-control-layers").get_by_text("Wind land usable (share)").click()
     page.wait_for_timeout(200)
     after = page.locator("path.county").evaluate_all("els => els.map(e => e.getAttribute('class') + e.getAttribute('fill'))")
     assert len(after) == len(a.counties)
     assert all("county-usable-wind-share" in c for c in after) and after != before
     legend = page.locator(".siting-legend:visible")
-    assert legend.count() == 1 and "Land usable for wind" in legend.inner_text()
+    assert legend.count() == 1 and "Wind land usable" in legend.inner_text()
     assert errors == []
     page.close()
 

@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from rasterio.warp import transform_bounds
 
-from siting.engine.table import MEAN_COLUMNS
+from siting.columns import MEAN_COLUMNS
 from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, tail_rules
 from siting.errors import NoOverlapError
 from siting.geo.grid import Grid, county_coverage

@@ -1,34 +1,26 @@
 """County table: zonal sums of areas, exclusions and capacity, plus city and province subtotals.
 
-Column names carry their units (``_km2``, ``_mw``, ``_mwp``, ``_share``).
-Per technology ``t`` (``pv``, ``wind``):
-
-- ``usable_{t}_km2``: land usable after every rule;
-- ``removed_{t}_{step}_km2``: land each step removed (the exclusion waterfall;
-  a ``nodata_<layer>`` step first removes cells a layer has no data for);
-- ``capacity_pv_mwp`` / ``capacity_pv_mwac`` (DC and AC) and ``capacity_wind_mw``.
-
-``grid_area_km2 = usable_{t}_km2 + Σ removed_{t}_*_km2`` for every county.
+The columns, their units and descriptions are declared in :mod:`siting.columns` (and listed in
+``docs/columns.md``). For every county and technology ``t``:
+``grid_area_km2 = usable_{t}_km2 + Σ removed_{t}_*_km2``.
 """
 
 from __future__ import annotations
-
-import re
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from siting import columns as C
+from siting.columns import ID_COLUMNS, MEAN_COLUMNS
 from siting.engine.sums import CountySums
 from siting.rules.scenario import TechSpec
 
-ID_COLUMNS = ["adcode", "name_zh", "name_pinyin", "city_adcode", "city_zh", "province_adcode", "province_zh"]
-MEAN_COLUMNS = ("ghi_kwh_per_m2_yr", "elevation_m", "wind_speed_hub_ms")
 
 
 def step_column(tech: str, step: str) -> str:
     """Column name of a waterfall step, e.g. ``removed_pv_nodata_land_cover_km2``."""
-    return f"removed_{tech}_{re.sub(r'[^0-9A-Za-z_]+', '_', step)}_km2"
+    return C.REMOVED_KM2(tech, step)
 
 
 def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd.Series) -> dict[str, np.ndarray]:
@@ -38,11 +30,11 @@ def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd
     """
     mw = np.asarray(usable_km2, dtype="float64") * tech.capacity_density_mw_per_km2 * tech.utilisation
     if tech_name == "pv":
-        out = {"capacity_pv_mwp": mw}
+        out = {C.CAPACITY_PV_MWP.name: mw}
         if tech.dc_ac_ratio:
-            out["capacity_pv_mwac"] = mw / tech.dc_ac_ratio
+            out[C.CAPACITY_PV_MWAC.name] = mw / tech.dc_ac_ratio
         return out
-    return {f"capacity_{tech_name}_mw": mw}
+    return {C.CAPACITY_WIND_MW.name: mw}
 
 
 def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float,
@@ -69,7 +61,7 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
     n = len(units)
     zero = np.zeros(n)
     table = units[ID_COLUMNS + ["area_km2", "geometry"]].copy()
-    table["grid_area_km2"] = sums.area * cell_area_km2
+    table[C.GRID_AREA_KM2.name] = sums.area * cell_area_km2
     for name in MEAN_COLUMNS:
         if name in sums.layer_total:
             num, den = sums.layer_total[name], sums.layer_cells[name]
@@ -78,9 +70,10 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
     for t, spec in techs.items():
         ts = sums.tech_or_empty(t)
         ukm2 = ts.usable * cell_area_km2
-        table[f"usable_{t}_km2"] = ukm2
+        table[C.USABLE_KM2(t)] = ukm2
         with np.errstate(invalid="ignore", divide="ignore"):
-            table[f"usable_{t}_share"] = np.where(table["grid_area_km2"] > 0, ukm2 / table["grid_area_km2"], np.nan)
+            table[C.USABLE_SHARE(t)] = np.where(table[C.GRID_AREA_KM2.name] > 0, ukm2 / table[C.GRID_AREA_KM2.name],
+                                                np.nan)
         for step in steps.get(t, []):
             table[step_column(t, step)] = ts.removed.get(step, zero) * cell_area_km2
         for col, vals in capacity_columns(t, spec, ukm2).items():
@@ -107,7 +100,7 @@ def pv_energy_columns(energy_gwh: np.ndarray, mwp_with_yield: np.ndarray, tech: 
     with np.errstate(invalid="ignore", divide="ignore"):
         specific = np.where(mwp_with_yield > 0, energy_gwh * 1000.0 / mwp_with_yield, np.nan)
         cf = specific * (tech.dc_ac_ratio or 1.0) / 8760.0
-    return {"energy_pv_gwh": energy_gwh, "specific_yield_kwh_per_kwp": specific, "capacity_factor_pv": cf}
+    return {C.ENERGY_PV_GWH.name: energy_gwh, C.SPECIFIC_YIELD.name: specific, C.CF_PV.name: cf}
 
 
 def wind_energy_columns(energy_gwh: np.ndarray, mw_with_cf: np.ndarray) -> dict[str, np.ndarray]:
@@ -119,11 +112,11 @@ def wind_energy_columns(energy_gwh: np.ndarray, mw_with_cf: np.ndarray) -> dict[
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         cf = np.where(mw_with_cf > 0, energy_gwh / (mw_with_cf * 8.76), np.nan)
-    return {"energy_wind_gwh": energy_gwh, "capacity_factor_wind": cf}
+    return {C.ENERGY_WIND_GWH.name: energy_gwh, C.CF_WIND.name: cf}
 
 
 def _additive(columns) -> list[str]:
-    return [c for c in columns if c.endswith(("_km2", "_mw", "_mwp", "_mwac", "_gwh")) or c == "area_km2"]
+    return [c for c in columns if C.is_additive(c)]
 
 
 def subtotals(table: pd.DataFrame) -> pd.DataFrame:

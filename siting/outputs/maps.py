@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from siting import columns
 from siting.io.atomic import atomic_path
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -42,22 +43,31 @@ _DROP = ("jquery", "bootstrap", "awesome-markers", "awesome_markers", "fontaweso
 
 @dataclass(frozen=True)
 class Layer:
+    """A county choropleth: a column of the county table (label and units from :mod:`siting.columns`)."""
+
     column: str
-    label: str
-    units: str
     colours: str  # matplotlib colormap name
     digits: int = 0
 
+    @property
+    def label(self) -> str:
+        return columns.label(self.column)
+
+    @property
+    def units(self) -> str:
+        u = columns.units(self.column)
+        return "share" if u == "1" else u
+
 
 CHOROPLETHS = [
-    Layer("capacity_pv_mwp", "PV capacity", "MWp", "YlOrRd"),
-    Layer("capacity_wind_mw", "Wind capacity", "MW", "PuBu"),
-    Layer("energy_pv_gwh", "PV energy", "GWh/yr", "YlOrBr"),
-    Layer("energy_wind_gwh", "Wind energy", "GWh/yr", "GnBu"),
-    Layer("specific_yield_kwh_per_kwp", "PV specific yield", "kWh/kWp/yr", "plasma", 0),
-    Layer("usable_pv_share", "Land usable for PV", "share", "Greens", 2),
-    Layer("usable_wind_share", "Land usable for wind", "share", "BuGn", 2),
-    Layer("target_coverage", "Target coverage (achievable / city target)", "ratio", "RdYlGn", 2),
+    Layer("capacity_pv_mwp", "YlOrRd"),
+    Layer("capacity_wind_mw", "PuBu"),
+    Layer("energy_pv_gwh", "YlOrBr"),
+    Layer("energy_wind_gwh", "GnBu"),
+    Layer("specific_yield_kwh_per_kwp", "plasma", 0),
+    Layer("usable_pv_share", "Greens", 2),
+    Layer("usable_wind_share", "BuGn", 2),
+    Layer("target_coverage", "RdYlGn", 2),
 ]
 RASTERS = [
     ("pv_usable_fraction", "PV usable share (grid)", "YlOrRd", 0.0, 1.0),
@@ -426,7 +436,7 @@ def static_map(a, path: str | Path, column: str = "capacity_pv_mwp") -> Path:
 
     if column not in a.counties:
         raise ValueError(f"no column {column}")
-    lay = next((x for x in CHOROPLETHS if x.column == column), Layer(column, column, "", "viridis"))
+    lay = next((x for x in CHOROPLETHS if x.column == column), Layer(column, "viridis"))
     breaks = quantile_breaks(a.counties[column].to_numpy(dtype="float64"))
     colours = _hex_colours(lay.colours, len(breaks) - 1)
     cls = [_class_of(v, breaks) for v in a.counties[column].to_numpy(dtype="float64")]

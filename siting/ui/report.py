@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from siting import columns
 from siting.assess import Assessment
 
 
@@ -31,16 +32,17 @@ def _name(row) -> str:
 
 
 def _value_columns(a: Assessment) -> list[tuple[str, str, int]]:
-    cols = [("area_km2", "Area km²", 0)]
+    """(column, header with units, digits) of the terminal table; headers from :mod:`siting.columns`."""
+    names = ["area_km2"]
     if "pv" in a.technologies:
-        cols += [("usable_pv_km2", "PV usable km²", 0), ("capacity_pv_mwp", "PV MWp", 0)]
+        names += ["usable_pv_km2", "capacity_pv_mwp"]
         if "energy_pv_gwh" in a.counties:
-            cols += [("energy_pv_gwh", "PV GWh/yr", 0), ("specific_yield_kwh_per_kwp", "PV kWh/kWp", 0)]
+            names += ["energy_pv_gwh", "specific_yield_kwh_per_kwp"]
     if "wind" in a.technologies:
-        cols += [("usable_wind_km2", "Wind usable km²", 0), ("capacity_wind_mw", "Wind MW", 0)]
+        names += ["usable_wind_km2", "capacity_wind_mw"]
         if "energy_wind_gwh" in a.counties:
-            cols += [("wind_speed_hub_ms", "Wind m/s hub", 1), ("energy_wind_gwh", "Wind GWh/yr", 0)]
-    return cols
+            names += ["wind_speed_hub_ms", "energy_wind_gwh"]
+    return [(n, columns.label(n, with_units=True), 1 if columns.units(n) == "m/s" else 0) for n in names]
 
 
 def render_table(a: Assessment, console: Console, max_rows: int | None = None) -> None:
