@@ -33,12 +33,10 @@ from siting import columns
 from siting.io.atomic import atomic_path
 
 STATIC = Path(__file__).resolve().parent / "static"
-_ASSETS = [  # (pattern in the CDN URL, local file)
-    ("leaflet-search", "leaflet-search.min"),
-    ("leaflet.fullscreen", "Control.FullScreen"),
-    ("npm/leaflet@", "leaflet"),
-]
-_DROP = ("jquery", "bootstrap", "awesome-markers", "awesome_markers", "fontawesome", "awesome.rotate", "glyphicons")
+# Vendored assets, inlined into the page header in this order (Leaflet before its plugins).
+_ASSETS = [("leaflet_css", "leaflet.css"), ("leaflet", "leaflet.js"),
+           ("fullscreen_css", "Control.FullScreen.css"), ("fullscreen", "Control.FullScreen.js"),
+           ("search_css", "leaflet-search.min.css"), ("search", "leaflet-search.min.js")]
 
 
 @dataclass(frozen=True)
@@ -286,11 +284,8 @@ def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: 
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True,
                    zoom_snap=0.25)
     m.fit_bounds([[south, west], [north, east]])
-    plugins.Fullscreen(position="topleft").add_to(m)
-    # the search control is made in the script below; its assets are inlined like Leaflet's
-    m.get_root().html.add_child(folium.Element(
-        "<link rel=\"stylesheet\" href=\"https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css\"/>"
-        "<script src=\"https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js\"></script>"))
+    fullscreen = plugins.Fullscreen(position="topleft").add_to(m)
+    _offline(m, [m, fullscreen])
 
     legends = [_legend_html(x["key"], x["key"], x["breaks"], x["colours"], x["digits"], k == 0)
                for k, x in enumerate(meta)]
@@ -396,27 +391,38 @@ _MAP_JS = """
 """
 
 
-def inline_assets(page: str) -> str:
-    """Replace CDN ``<script>``/``<link>`` tags by the vendored files; drop the unused ones."""
-    def vendored(ext: str, tag: str):
-        def replace(mt: re.Match) -> str:
-            url = mt.group(1)
-            if any(d in url.lower() for d in _DROP):
-                return ""
-            for pattern, stem in _ASSETS:
-                if pattern in url:
-                    return f"<{tag}>" + (STATIC / f"{stem}.{ext}").read_text(encoding="utf-8") + f"</{tag}>"
-            raise ValueError(f"map asset not vendored: {url}")
-        return replace
+def _offline(m, elements) -> None:
+    """Make the page self-contained: the elements link no CDN file, the vendored assets are inlined.
 
-    page = re.sub(r'<script src="(https?://[^"]+)"></script>', vendored("js", "script"), page)
-    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/?>', vendored("css", "style"), page)
-    return page
+    folium renders an element's ``default_js`` / ``default_css`` lists as links in the page header;
+    emptying them on these instances (folium's own mechanism for replacing its assets) leaves only
+    what is added here, from ``siting/outputs/static``.
+    """
+    import folium
+
+    for el in elements:
+        el.default_js, el.default_css = [], []
+    header = m.get_root().header
+    for name, filename in _ASSETS:
+        text = (STATIC / filename).read_text(encoding="utf-8")
+        tag = "style" if filename.endswith(".css") else "script"
+        header.add_child(folium.Element(f"<{tag}>{text}</{tag}>"), name=name)
 
 
 def map_html(m) -> str:
-    """Self-contained HTML text of a folium map."""
-    return inline_assets(m.get_root().render())
+    """Self-contained HTML text of a folium map made by :func:`make_map`.
+
+    Raises
+    ------
+    ValueError
+        If the page would load a script or style sheet from the network (a folium release that adds
+        an asset of its own): better no map than one that needs a CDN offline.
+    """
+    page = m.get_root().render()
+    remote = re.findall(r'<script[^>]+src="(https?://[^"]+)"|<link[^>]+href="(https?://[^"]+)"', page)
+    if remote:
+        raise ValueError(f"map page links a remote asset: {[u for pair in remote for u in pair if u][0]}")
+    return page
 
 
 def save_map(m, path: str | Path) -> Path:
