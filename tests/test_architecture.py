@@ -24,7 +24,7 @@ TIERS = {
     "engine": 4,
     "reference": 5,
     "outputs": 6,
-    "assess": 7, "__init__": 7,
+    "api": 7, "__init__": 7,
     "ui": 8,
 }
 # libraries that read or write files, talk to a network or draw: not for the science
@@ -95,3 +95,15 @@ def test_the_checker_sees_an_upward_import(tmp_path):
             test_imports_point_down(fake)
     finally:
         fake.unlink()
+
+
+def test_cli_starts_without_heavy_imports():
+    """``siting --help`` answers at once: the CLI module imports no numerical or GIS library at start-up."""
+    import subprocess
+    import sys
+
+    heavy = ("numpy", "pandas", "geopandas", "rasterio", "pvlib", "xarray", "dask", "shapely", "scipy", "folium")
+    code = ("import sys, siting.ui.cli; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"imported at start-up: {out.stdout.strip()}"

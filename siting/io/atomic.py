@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -35,3 +35,38 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``target`` atomically."""
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_folder(out_dir: str | os.PathLike, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
+    """Write several files into ``out_dir``: all of them, or none.
+
+    Each writer is called with a temporary path in a hidden folder inside ``out_dir``; only when every
+    writer has succeeded are the files moved into place (one rename each). On an error nothing in
+    ``out_dir`` has changed.
+
+    Parameters
+    ----------
+    out_dir : path
+        The folder (created if missing; an existing file of that name is an error).
+    writers : dict
+        File name → function that writes that file at the path it is given.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``writers``.
+    """
+    from siting.errors import SitingError
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SitingError(f"--out {out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".siting-", dir=out) as tmp:
+        for name, write in writers.items():
+            write(Path(tmp) / name)
+        written = []
+        for name in writers:
+            os.replace(Path(tmp) / name, out / name)
+            written.append(out / name)
+    return written

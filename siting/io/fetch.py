@@ -924,3 +924,55 @@ def fetch(region_bounds_ll: BBox, datasets: str | Iterable[str | Dataset] = tupl
             if ds.extract is not None and entry.status == STATUS_OK:
                 entries.extend(_extract_items(ds, item, entry, ctx))
     return entries
+
+
+@dataclass
+class RegionFetch:
+    """What :func:`fetch_region` brought into the cache for one region."""
+
+    region: Any
+    bounds_ll: BBox
+    folder: Path
+    entries: list[ManifestEntry]
+    mosaics: list[Path]
+
+    def summary(self) -> str:
+        new = sum(e.status == STATUS_OK and not e.reused for e in self.entries)
+        kept = sum(e.status == STATUS_OK and e.reused for e in self.entries)
+        missing = sum(e.status != STATUS_OK for e in self.entries)
+        return (f"{self.region.name_pinyin} ({self.region.adcode}) bbox "
+                f"{', '.join(f'{v:.2f}' for v in self.bounds_ll)}: {new} downloaded, {kept} already present, "
+                f"{missing} tiles with no data (HTTP 404)")
+
+
+def fetch_region(region, datasets: str | Iterable[str | Dataset] = tuple(DATASETS), *,
+                 cache_dir: str | os.PathLike | None = None, base_url: str | None = None, timeout_s: float = 30.0,
+                 progress: bool = True, options: FetchOptions | None = None) -> RegionFetch:
+    """Fetch the open data covering a region and mosaic tiled datasets (DEM, land cover) into one VRT each.
+
+    Parameters
+    ----------
+    region : str or Region
+        Province, city or county (adcode, Chinese name or pinyin).
+    Other parameters as :func:`fetch`.
+
+    Returns
+    -------
+    RegionFetch
+    """
+    from siting.io.regions import Region, counties, resolve
+    from siting.io.vrt import build_vrt
+
+    reg = region if isinstance(region, Region) else resolve(region)
+    bounds = tuple(float(v) for v in counties(reg).total_bounds)
+    entries = fetch(bounds, datasets, cache_dir=cache_dir, base_url=base_url, timeout_s=timeout_s,
+                    progress=progress, options=options)
+    folder = resolve_cache_dir(cache_dir)
+    mosaics = []
+    for ds in ("dem", "landcover"):
+        tiles = [folder / e.path for e in entries if e.dataset == ds and e.status == STATUS_OK
+                 and str(e.path).endswith(".tif")]
+        if tiles:
+            stem = reg.name_pinyin.lower() + "_" + reg.adcode
+            mosaics.append(build_vrt(tiles, tiles[0].parent / f"{stem}.vrt"))
+    return RegionFetch(region=reg, bounds_ll=bounds, folder=folder, entries=entries, mosaics=mosaics)

@@ -101,3 +101,16 @@ def load_turbine(name_or_path: str | Path) -> Turbine:
             return turbine
     known = ", ".join(p.stem for p in sorted(folder.glob("*.toml")))
     raise SitingError(f"unknown turbine {text!r}; packaged turbines: {known}")
+
+
+def turbine_table():
+    """The packaged turbines as a table: id, name, maker, rated power, rotor, hub heights, specific power,
+    IEC class, source."""
+    import pandas as pd
+
+    return pd.DataFrame([{"id": Path(t.path).stem if t.path else t.name, "name": t.name,
+                          "manufacturer": t.manufacturer, "rated_power_kw": t.rated_power_kw,
+                          "rotor_diameter_m": t.rotor_diameter_m,
+                          "hub_heights_m": ", ".join(f"{h:g}" for h in t.hub_heights_m),
+                          "specific_power_w_m2": round(t.specific_power_w_m2), "iec_class": t.iec_class or "",
+                          "source": t.source} for t in list_turbines()])

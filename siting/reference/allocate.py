@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import SitingError
+from siting.io.atomic import write_folder
 
 METHODS = ("merit", "proportional")
 
@@ -43,6 +44,10 @@ class Allocation:
         Allocated MW per county and technology (wide).
     allocated_mw, shortfall_mw : float
     notes : list of str
+    curve : DataFrame or None
+        The supply curve of every block with a yield (:func:`supply_curve`).
+    source : dict or None
+        Where the target comes from (document, quote), when it is a plan's target.
     """
 
     target_mw: float
@@ -52,6 +57,22 @@ class Allocation:
     allocated_mw: float
     shortfall_mw: float
     notes: list[str] = field(default_factory=list)
+    curve: pd.DataFrame | None = None
+    source: dict | None = None
+
+    def save(self, out_dir, title: str = "") -> list:
+        """Write ``allocation.csv``, ``supply_curve.csv`` and the supply curve as PNG and SVG into ``out_dir``.
+
+        All files or none (see :func:`siting.io.atomic.write_folder`). Returns the paths written.
+        """
+        curve = self.curve if self.curve is not None else pd.DataFrame(
+            columns=["tech", "capacity_mw", "yield_mwh_per_mw"])
+        return write_folder(out_dir, {
+            "allocation.csv": lambda p: self.counties.to_csv(p, index=False),
+            "supply_curve.csv": lambda p: curve.to_csv(p, index=False),
+            "supply_curve.png": lambda p: plot_supply_curve(curve, self.target_mw, p, title=title),
+            "supply_curve.svg": lambda p: plot_supply_curve(curve, self.target_mw, p, title=title),
+        })
 
 
 def supply_blocks(counties: pd.DataFrame, techs=("pv", "wind")) -> pd.DataFrame:
@@ -138,7 +159,8 @@ def allocate(counties: pd.DataFrame, target_mw: float, method: str = "merit", te
     wide["allocated_mw"] = wide.sum(axis=1)
     wide = wide.reset_index().sort_values("allocated_mw", ascending=False).reset_index(drop=True)
     return Allocation(target_mw=float(target_mw), method=method, blocks=out.reset_index(drop=True), counties=wide,
-                      allocated_mw=allocated, shortfall_mw=shortfall, notes=notes)
+                      allocated_mw=allocated, shortfall_mw=shortfall, notes=notes,
+                      curve=supply_curve(supply_blocks(counties, techs)))
 
 
 def plot_supply_curve(curve: pd.DataFrame, target_mw: float | None, path, title: str = "") -> None:

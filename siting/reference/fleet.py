@@ -13,7 +13,7 @@ pinyin and compared with the county names of the province; the prefecture
 text (``Major area``) breaks ties. Rows that still cannot be placed stay at
 province level and are reported as such.
 
-:func:`validate` checks an :class:`~siting.assess.Assessment` against the
+:func:`validate` checks an :class:`~siting.api.Assessment` against the
 operating fleet: how much of the capacity with an *exact* location stands on
 land the scenario calls usable for wind, and which counties already host more
 wind than the scenario says they can.

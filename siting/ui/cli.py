@@ -1,12 +1,18 @@
-"""Command line: ``siting report``, ``siting regions``. Parses arguments and calls the API."""
+"""Command line: parses options, calls the API, prints. Nothing here computes or writes files itself.
+
+The options shared by every command that runs an assessment are declared once (the ``*Opt`` aliases
+below) and turned into one :func:`siting.assess` call by :func:`_assess`. Heavy libraries are imported
+inside the commands, so that ``siting --help`` answers at once.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -29,6 +35,32 @@ class DemProduct(str, Enum):
     glo30 = "glo30"
 
 
+# --------------------------------------------------------------------------- options shared by the commands
+
+RegionArg = Annotated[Optional[str], typer.Argument(
+    help="Province, city or county: 广西, guangxi, 450000, 柳州 ...")]
+TechOpt = Annotated[str, typer.Option(help="Technologies: pv, wind or pv,wind.")]
+ResolutionOpt = Annotated[float, typer.Option(help="Analysis grid cell size in metres (Albers equal-area).")]
+ScenarioOpt = Annotated[Optional[str], typer.Option(help="Scenario TOML file or preset name (default: china).")]
+WindOpt = Annotated[Optional[Path], typer.Option(
+    help="Mean wind-speed raster in m/s (e.g. Global Wind Atlas 100 m).")]
+WindHeightOpt = Annotated[Optional[float], typer.Option(help="Height in m of the --wind speeds (100 for GWA).")]
+BoundariesOpt = Annotated[Optional[Path], typer.Option(
+    help="Your own boundaries (any vector file) instead of the built-in counties.")]
+IdColumnOpt = Annotated[Optional[str], typer.Option(help="Unique id column of --boundaries.")]
+NameColumnOpt = Annotated[Optional[str], typer.Option(help="Name column of --boundaries.")]
+DatumOpt = Annotated[str, typer.Option(help="Datum of --boundaries lon/lat: wgs84 or gcj02.")]
+AllowPartialOpt = Annotated[bool, typer.Option("--allow-partial", help="Accept layers covering <99 % of the region.")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    help="Where the tiles run: threads (default), sync, or a dask scheduler address tcp://HOST:PORT.")]
+WorkersOpt = Annotated[Optional[int], typer.Option(help="Local threads (default: the number of CPUs).")]
+TileCellsOpt = Annotated[Optional[int], typer.Option(
+    help="Tile side in grid cells (default 512); memory grows with its square.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output on stdout: table, csv or json.")]
+TargetsOpt = Annotated[Optional[Path], typer.Option(help="Your own targets CSV (same columns as the shipped one).")]
+
+
 def _progress(quiet: bool):
     """Progress messages on stderr, or None with -q."""
     return None if quiet else (lambda m: err.print(f"[dim]… {m}[/dim]", highlight=False))
@@ -41,47 +73,72 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _techs(tech: str) -> list[str]:
+    return [t.strip() for t in tech.split(",") if t.strip()]
+
+
+def _assess(region, tech: str = "pv,wind", resolution: float = 1000.0, scenario=None, wind=None, wind_height=None,
+            boundaries=None, id_column=None, name_column=None, datum: str = "wgs84", allow_partial: bool = False,
+            scheduler=None, workers=None, tile_cells=None, quiet: bool = False, spinner: bool = False):
+    """The one place where options become a :func:`siting.assess` call."""
+    from siting.api import assess
+
+    spin = spinner and not quiet and err.is_terminal
+    with err.status("starting") if spin else contextlib.nullcontext() as status:
+        return assess(region, tech=_techs(tech), resolution_m=resolution, scenario=scenario, boundaries=boundaries,
+                      id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
+                      wind=wind, wind_height_m=wind_height, scheduler=scheduler, workers=workers,
+                      tile_cells=tile_cells,
+                      progress=(lambda m: status.update(f"[bold]{m}")) if spin else _progress(quiet))
+
+
+def _records(df) -> str:
+    return df.to_json(orient="records", force_ascii=False)
+
+
+def _print_frame(df, format: Format, table) -> None:
+    """A frame on stdout as CSV or JSON, or through ``table()`` (a rich renderer)."""
+    if format == Format.csv:
+        sys.stdout.write(df.to_csv(index=False))
+    elif format == Format.json:
+        sys.stdout.write(_records(df) + "\n")
+    else:
+        table()
+
+
+# --------------------------------------------------------------------------- commands
+
 @app.command()
 def report(
-    region: Optional[str] = typer.Argument(None, help="Province, city or county: 广西, guangxi, 450000, 柳州 ..."),
-    tech: str = typer.Option("pv,wind", help="Technologies: pv, wind or pv,wind."),
-    resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres (Albers equal-area)."),
-    scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name (default: china)."),
-    out: Optional[Path] = typer.Option(None, help="Write counties.csv/.gpkg, summary.csv, waterfall.csv, "
-                                                  "provenance.json into this folder."),
-    format: Format = typer.Option(Format.table, "--format", help="Output on stdout: table, csv or json."),
-    boundaries: Optional[Path] = typer.Option(None, help="Your own boundaries (any vector file) instead of "
-                                                         "the built-in counties."),
-    id_column: Optional[str] = typer.Option(None, help="Unique id column of --boundaries."),
-    name_column: Optional[str] = typer.Option(None, help="Name column of --boundaries."),
-    datum: str = typer.Option("wgs84", help="Datum of --boundaries lon/lat: wgs84 or gcj02."),
-    allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept layers covering <99 % of the region."),
-    rows: Optional[int] = typer.Option(None, help="Show at most this many counties in the table."),
-    wind: Optional[Path] = typer.Option(None, help="Mean wind-speed raster in m/s (e.g. Global Wind Atlas 100 m)."),
-    wind_height: Optional[float] = typer.Option(None, help="Height in m of the --wind speeds (100 for GWA)."),
-    year: Optional[int] = typer.Option(None, help="Compare with the plans' targets for this year (e.g. 2030)."),
-    targets: Optional[Path] = typer.Option(None, help="Your own targets CSV (same columns as the shipped one)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
-    scheduler: Optional[str] = typer.Option(None, help="Where the tiles run: threads (default), sync, or a dask "
-                                                       "scheduler address tcp://HOST:PORT."),
-    workers: Optional[int] = typer.Option(None, help="Local threads (default: the number of CPUs)."),
-    tile_cells: Optional[int] = typer.Option(None, help="Tile side in grid cells (default 512); memory grows "
-                                                        "with its square."),
+    region: RegionArg = None,
+    tech: TechOpt = "pv,wind",
+    resolution: ResolutionOpt = 1000.0,
+    scenario: ScenarioOpt = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Write counties.csv/.gpkg, summary.csv, waterfall.csv, provenance.json into this folder.")] = None,
+    format: FormatOpt = Format.table,
+    boundaries: BoundariesOpt = None,
+    id_column: IdColumnOpt = None,
+    name_column: NameColumnOpt = None,
+    datum: DatumOpt = "wgs84",
+    allow_partial: AllowPartialOpt = False,
+    rows: Annotated[Optional[int], typer.Option(help="Show at most this many counties in the table.")] = None,
+    wind: WindOpt = None,
+    wind_height: WindHeightOpt = None,
+    year: Annotated[Optional[int], typer.Option(
+        help="Compare with the plans' targets for this year (e.g. 2030).")] = None,
+    targets: TargetsOpt = None,
+    quiet: QuietOpt = False,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    tile_cells: TileCellsOpt = None,
 ) -> None:
     """Usable land and capacity for every county of a region, with the exclusion waterfall."""
     from siting.ui import report as rep
-    from siting.assess import assess
 
-    console = Console()
-    techs = [t.strip() for t in tech.split(",") if t.strip()]
     try:
-        spinner = not quiet and format == Format.table and err.is_terminal
-        with err.status("starting") if spinner else contextlib.nullcontext() as status:
-            a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
-                       id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
-                       wind=wind, wind_height_m=wind_height, scheduler=scheduler, workers=workers,
-                       tile_cells=tile_cells,
-                       progress=(lambda m: status.update(f"[bold]{m}")) if spinner else _progress(quiet))
+        a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column, datum,
+                    allow_partial, scheduler, workers, tile_cells, quiet, spinner=format == Format.table)
         comparison, cmp_notes = (None, [])
         if year is not None or targets is not None:
             from siting.reference.compare import target_comparison
@@ -97,6 +154,7 @@ def report(
     elif format == Format.json:
         sys.stdout.write(rep.to_json(a, comparison, cmp_notes) + "\n")
     else:
+        console = Console()
         rep.render_table(a, console, max_rows=rows)
         if comparison is not None:
             rep.render_comparison(comparison, cmp_notes, console)
@@ -106,88 +164,68 @@ def report(
 
 @app.command()
 def regions(
-    region: str = typer.Argument(..., help="A province or city (or 'china' for all provinces)."),
-    format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+    region: Annotated[str, typer.Argument(help="A province or city (or 'china' for all provinces).")],
+    format: FormatOpt = Format.table,
 ) -> None:
     """List the cities and counties of a region with their adcodes."""
-    from siting.ui import report as rep
     from siting.io.regions import list_regions
+    from siting.ui import report as rep
 
     try:
         df = list_regions(region)
     except SitingError as exc:
         _fail(str(exc))
         return
-    if format == Format.csv:
-        sys.stdout.write(df.to_csv(index=False))
-    elif format == Format.json:
-        sys.stdout.write(df.to_json(orient="records", force_ascii=False) + "\n")
-    else:
-        rep.regions_table(df, Console(), title=f"{region}: {len(df)} units")
+    _print_frame(df, format, lambda: rep.regions_table(df, Console(), title=f"{region}: {len(df)} units"))
 
 
 @app.command(name="fetch")
 def fetch_cmd(
-    region: str = typer.Argument(..., help="Province, city or county: its bounding box is downloaded."),
-    datasets: str = typer.Option("dem,wind,solar,landcover,reserves",
-                                 help="Comma-separated: dem, wind, solar, landcover, reserves."),
-    cache: Optional[Path] = typer.Option(None, help="Cache folder (default $SITING_CACHE/rasters, else ./rasters)."),
-    base_url: Optional[str] = typer.Option(None, help="Mirror replacing scheme and host of every URL "
-                                                      "(default $SITING_FETCH_BASE_URL)."),
-    dem: DemProduct = typer.Option(DemProduct.glo90, "--dem", help="Copernicus DEM: glo90 (90 m) or glo30 (30 m)."),
-    wind_weibull: bool = typer.Option(False, "--wind-weibull", help="Also fetch the Weibull A and k layers."),
-    timeout: float = typer.Option(30.0, help="Network timeout for each connect and read, in seconds."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+    region: Annotated[str, typer.Argument(help="Province, city or county: its bounding box is downloaded.")],
+    datasets: Annotated[str, typer.Option(
+        help="Comma-separated: dem, wind, solar, landcover, reserves.")] = "dem,wind,solar,landcover,reserves",
+    cache: Annotated[Optional[Path], typer.Option(
+        help="Cache folder (default $SITING_CACHE/rasters, else ./rasters).")] = None,
+    base_url: Annotated[Optional[str], typer.Option(
+        help="Mirror replacing scheme and host of every URL (default $SITING_FETCH_BASE_URL).")] = None,
+    dem: Annotated[DemProduct, typer.Option(
+        "--dem", help="Copernicus DEM: glo90 (90 m) or glo30 (30 m).")] = DemProduct.glo90,
+    wind_weibull: Annotated[bool, typer.Option("--wind-weibull", help="Also fetch the Weibull A and k layers.")] = False,
+    timeout: Annotated[float, typer.Option(help="Network timeout for each connect and read, in seconds.")] = 30.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")] = False,
 ) -> None:
     """Download the DEM, wind, solar, land-cover and reserve files covering a region into the raster cache.
 
     Tiled datasets (DEM, land cover) are also mosaicked into one .vrt file that a layer can name.
     """
-    from siting.io.fetch import STATUS_OK, FetchOptions, fetch, resolve_cache_dir
-    from siting.io.regions import counties, resolve
-    from siting.io.vrt import build_vrt
+    from siting.io.fetch import FetchOptions, fetch_region
 
     try:
-        reg = resolve(region)
-        bounds = tuple(float(v) for v in counties(reg).total_bounds)
-        entries = fetch(bounds, datasets, cache_dir=cache, base_url=base_url, timeout_s=timeout,
-                        progress=not quiet and err.is_terminal,
-                        options=FetchOptions(dem=dem.value, wind_weibull=wind_weibull))
-        folder = resolve_cache_dir(cache)
-        mosaics = []
-        for ds in ("dem", "landcover"):
-            tiles = [folder / e.path for e in entries if e.dataset == ds and e.status == STATUS_OK
-                     and str(e.path).endswith(".tif")]
-            if tiles:
-                stem = reg.name_pinyin.lower() + "_" + reg.adcode
-                mosaics.append(build_vrt(tiles, tiles[0].parent / f"{stem}.vrt"))
+        got = fetch_region(region, datasets, cache_dir=cache, base_url=base_url, timeout_s=timeout,
+                           progress=not quiet and err.is_terminal,
+                           options=FetchOptions(dem=dem.value, wind_weibull=wind_weibull))
     except SitingError as exc:
         _fail(str(exc))
         return
     if not quiet:
-        new = sum(e.status == STATUS_OK and not e.reused for e in entries)
-        kept = sum(e.status == STATUS_OK and e.reused for e in entries)
-        missing = sum(e.status != STATUS_OK for e in entries)
-        err.print(f"{reg.name_pinyin} ({reg.adcode}) bbox {', '.join(f'{v:.2f}' for v in bounds)}: "
-                  f"{new} downloaded, {kept} already present, {missing} tiles with no data (HTTP 404)",
-                  highlight=False)
-        for m in mosaics:
+        err.print(got.summary(), highlight=False)
+        for m in got.mosaics:
             err.print(f"mosaic: {m}", highlight=False)
-    print(folder / "manifest.json")
+    print(got.folder / "manifest.json")
 
 
 @app.command(name="targets")
 def targets_cmd(
-    region: str = typer.Argument(..., help="Province or city: guangxi, 柳州 ..."),
-    year: Optional[int] = typer.Option(None, help="Only targets for this year."),
-    targets: Optional[Path] = typer.Option(None, help="Your own targets CSV."),
-    all_: bool = typer.Option(False, "--all", help="All quantitative targets, not only wind/PV capacity."),
-    format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+    region: Annotated[str, typer.Argument(help="Province or city: guangxi, 柳州 ...")],
+    year: Annotated[Optional[int], typer.Option(help="Only targets for this year.")] = None,
+    targets: TargetsOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="All quantitative targets, not only wind/PV capacity.")] = False,
+    format: FormatOpt = Format.table,
 ) -> None:
     """The wind and PV targets of a province and its cities, with their sources."""
-    from siting.ui import report as rep
     from siting.io.regions import resolve
     from siting.reference.targets import load_targets, targets_for
+    from siting.ui import report as rep
 
     try:
         reg = resolve(region)
@@ -196,112 +234,82 @@ def targets_cmd(
         _fail(str(exc))
         return
     df = df.drop(columns=["qualifier"]).assign(qualifier=df["qualifier"].map(lambda q: q.label))
-    if format == Format.csv:
-        sys.stdout.write(df.to_csv(index=False))
-    elif format == Format.json:
-        sys.stdout.write(df.to_json(orient="records", force_ascii=False) + "\n")
-    else:
-        rep.render_targets(df, reg, Console())
+    _print_frame(df, format, lambda: rep.render_targets(df, reg, Console()))
 
 
 @app.command(name="allocate")
 def allocate_cmd(
-    region: str = typer.Argument(..., help="Province or city."),
-    year: Optional[int] = typer.Option(None, help="Use the region's wind + PV target for this year."),
-    target_mw: Optional[float] = typer.Option(None, help="Or distribute this many MW."),
-    method: str = typer.Option("merit", help="merit (best yield first) or proportional."),
-    tech: str = typer.Option("pv,wind", help="Technologies that may carry the target."),
-    resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres."),
-    scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name."),
-    targets: Optional[Path] = typer.Option(None, help="Your own targets CSV."),
-    wind: Optional[Path] = typer.Option(None, help="Mean wind-speed raster in m/s (ranks wind by yield too)."),
-    wind_height: Optional[float] = typer.Option(None, help="Height in m of the --wind speeds (100 for GWA)."),
-    out: Optional[Path] = typer.Option(None, help="Write allocation.csv, supply_curve.csv/.png/.svg here."),
-    format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+    region: Annotated[str, typer.Argument(help="Province or city.")],
+    year: Annotated[Optional[int], typer.Option(help="Use the region's wind + PV target for this year.")] = None,
+    target_mw: Annotated[Optional[float], typer.Option(help="Or distribute this many MW.")] = None,
+    method: Annotated[str, typer.Option(help="merit (best yield first) or proportional.")] = "merit",
+    tech: TechOpt = "pv,wind",
+    resolution: ResolutionOpt = 1000.0,
+    scenario: ScenarioOpt = None,
+    targets: TargetsOpt = None,
+    wind: WindOpt = None,
+    wind_height: WindHeightOpt = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Write allocation.csv, supply_curve.csv/.png/.svg here.")] = None,
+    format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ) -> None:
     """Distribute the provincial target among counties (merit order or proportional) with a supply curve."""
     from siting.ui import report as rep
-    from siting.reference.allocate import allocate, plot_supply_curve, supply_curve, supply_blocks
-    from siting.assess import assess
-    from siting.io.atomic import atomic_path
 
-    techs = [t.strip() for t in tech.split(",") if t.strip()]
     try:
         if (year is None) == (target_mw is None):
             raise SitingError("give either --year (use the plan's target) or --target-mw")
-        a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, wind=wind,
-                   wind_height_m=wind_height,
-                   progress=_progress(quiet))
-        source = None
-        if year is not None:
-            from siting.reference.compare import provincial_target_mw
-
-            target_mw, source = provincial_target_mw(a, year, targets)
-        result = allocate(a.counties, float(target_mw), method, techs)
-        curve = supply_curve(supply_blocks(a.counties, techs))
+        a = _assess(region, tech, resolution, scenario, wind, wind_height, quiet=quiet)
+        result = a.allocate(target_mw=target_mw, year=year, method=method, targets=targets)
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            with atomic_path(out / "allocation.csv") as tmp:
-                result.counties.to_csv(tmp, index=False)
-            with atomic_path(out / "supply_curve.csv") as tmp:
-                curve.to_csv(tmp, index=False)
-            for ext in ("png", "svg"):
-                with atomic_path(out / f"supply_curve.{ext}") as tmp:
-                    plot_supply_curve(curve, target_mw, tmp, title=f"{a.region.name_pinyin} ({a.region.adcode}): supply curve")
+            result.save(out, title=f"{a.region.name_pinyin} ({a.region.adcode}): supply curve" if a.region else "")
     except SitingError as exc:
         _fail(str(exc))
         return
     if format == Format.csv:
         sys.stdout.write(result.counties.to_csv(index=False))
     elif format == Format.json:
-        import json
-
         doc = {"target_mw": result.target_mw, "method": result.method, "allocated_mw": result.allocated_mw,
-               "shortfall_mw": result.shortfall_mw, "notes": result.notes,
-               "counties": json.loads(result.counties.to_json(orient="records", force_ascii=False))}
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+               "shortfall_mw": result.shortfall_mw, "notes": result.notes, "source": result.source,
+               "counties": json.loads(_records(result.counties))}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1, default=str) + "\n")
     else:
-        rep.render_allocation(result, source, Console())
+        rep.render_allocation(result, result.source, Console())
     if out is not None and not quiet:
         err.print(f"wrote allocation.csv, supply_curve.csv/.png/.svg to {out}", highlight=False)
 
 
 @app.command()
 def validate(
-    region: str = typer.Argument(..., help="Province, city or county."),
-    resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres."),
-    scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name."),
-    tracker: Optional[Path] = typer.Option(None, help="A newer Global Wind Power Tracker file (CSV or XLSX)."),
-    radius: float = typer.Option(1000.0, help="Radius (m) sampled around each exact wind-farm point."),
-    format: Format = typer.Option(Format.table, "--format", help="table, csv (per farm) or json."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+    region: Annotated[str, typer.Argument(help="Province, city or county.")],
+    resolution: ResolutionOpt = 1000.0,
+    scenario: ScenarioOpt = None,
+    tracker: Annotated[Optional[Path], typer.Option(
+        help="A newer Global Wind Power Tracker file (CSV or XLSX).")] = None,
+    radius: Annotated[float, typer.Option(help="Radius (m) sampled around each exact wind-farm point.")] = 1000.0,
+    format: Annotated[Format, typer.Option("--format", help="table, csv (per farm) or json.")] = Format.table,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check a wind scenario against the existing fleet: is the land under today's wind farms usable?
 
     Exits with status 1 when the scenario excludes the land under most existing wind farms.
     """
     from siting.ui import report as rep
-    from siting.assess import assess
-    from siting.reference.fleet import load_tracker
-    from siting.reference.fleet import validate as run_validate
 
     try:
-        a = assess(region, tech="wind", resolution_m=resolution, scenario=scenario,
-                   progress=_progress(quiet))
-        result = run_validate(a, load_tracker(tracker) if tracker else None, radius_m=radius)
+        a = _assess(region, "wind", resolution, scenario, quiet=quiet)
+        result = a.validate(tracker, radius_m=radius)
     except SitingError as exc:
         _fail(str(exc))
         return
     if format == Format.csv:
         sys.stdout.write(result.per_farm.to_csv(index=False))
     elif format == Format.json:
-        import json
-
         doc = {k: getattr(result, k) for k in ("share_on_usable", "share_on_usable_point", "mw_checked",
                                                "mw_skipped_approximate", "mw_outside_region", "radius_m",
                                                "verdict", "flagged", "notes")}
-        doc["counties_over"] = json.loads(result.counties_over.to_json(orient="records", force_ascii=False))
+        doc["counties_over"] = json.loads(_records(result.counties_over))
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1, default=float) + "\n")
     else:
         rep.render_validation(result, a, Console())
@@ -311,42 +319,28 @@ def validate(
 
 @app.command(name="map")
 def map_cmd(
-    region: Optional[str] = typer.Argument(None, help="Province, city or county."),
-    out: Optional[Path] = typer.Option(None, help="Output file (default maps/<region>.html, or .png with --png)."),
-    png: bool = typer.Option(False, "--png", help="Write a static PNG choropleth instead of the HTML map."),
-    column: str = typer.Option("capacity_pv_mwp", help="Column shown by --png."),
-    tech: str = typer.Option("pv,wind", help="Technologies: pv, wind or pv,wind."),
-    resolution: float = typer.Option(1000.0, help="Analysis grid cell size in metres."),
-    scenario: Optional[str] = typer.Option(None, help="Scenario TOML file or preset name."),
-    year: Optional[int] = typer.Option(2030, help="Targets year for the target-coverage layer (0: none)."),
-    wind: Optional[Path] = typer.Option(None, help="Mean wind-speed raster in m/s (e.g. Global Wind Atlas 100 m)."),
-    wind_height: Optional[float] = typer.Option(None, help="Height in m of the --wind speeds (100 for GWA)."),
-    boundaries: Optional[Path] = typer.Option(None, help="Your own boundaries (any vector file)."),
-    id_column: Optional[str] = typer.Option(None, help="Unique id column of --boundaries."),
-    name_column: Optional[str] = typer.Option(None, help="Name column of --boundaries."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+    region: RegionArg = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Output file (default maps/<region>.html, or .png with --png).")] = None,
+    png: Annotated[bool, typer.Option("--png", help="Write a static PNG choropleth instead of the HTML map.")] = False,
+    column: Annotated[str, typer.Option(help="Column shown by --png.")] = "capacity_pv_mwp",
+    tech: TechOpt = "pv,wind",
+    resolution: ResolutionOpt = 1000.0,
+    scenario: ScenarioOpt = None,
+    year: Annotated[Optional[int], typer.Option(
+        help="Targets year for the target-coverage layer (0: none).")] = 2030,
+    wind: WindOpt = None,
+    wind_height: WindHeightOpt = None,
+    boundaries: BoundariesOpt = None,
+    id_column: IdColumnOpt = None,
+    name_column: NameColumnOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """A self-contained interactive HTML map (or a static PNG) of the county results."""
-    from siting.outputs import maps
-    from siting.assess import assess
-
-    techs = [t.strip() for t in tech.split(",") if t.strip()]
     try:
-        a = assess(region, tech=techs, resolution_m=resolution, scenario=scenario, boundaries=boundaries,
-                   id_column=id_column, name_column=name_column, wind=wind, wind_height_m=wind_height,
-                   progress=_progress(quiet))
-        stem = (a.region.name_pinyin.lower() + "_" + a.region.adcode) if a.region else Path(boundaries).stem
-        if png:
-            if column not in a.counties:
-                raise SitingError(f"--column {column}: not a county column; e.g. capacity_pv_mwp, usable_pv_share")
-            path = maps.static_map(a, out or Path("maps") / f"{stem}.png", column)
-        else:
-            comparison = None
-            if year and a.region is not None:
-                from siting.reference.compare import target_comparison
-
-                comparison = target_comparison(a, year)[0]
-            path = maps.save_map(maps.make_map(a, comparison), out or Path("maps") / f"{stem}.html")
+        a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column,
+                    quiet=quiet)
+        path = a.save_figure(out, column) if png else a.save_map(out, year or None)
     except SitingError as exc:
         _fail(str(exc))
         return
@@ -354,43 +348,34 @@ def map_cmd(
 
 
 @app.command()
-def turbines(format: Format = typer.Option(Format.table, "--format", help="table, csv or json.")) -> None:
+def turbines(format: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table) -> None:
     """The turbine library: rated power, rotor, hub heights, specific power, source."""
-    import pandas as pd
-
+    from siting.io.turbines import turbine_table
     from siting.ui import report as rep
-    from siting.io.turbines import list_turbines
 
-    df = pd.DataFrame([{"id": Path(t.path).stem if t.path else t.name, "name": t.name, "manufacturer": t.manufacturer, "rated_power_kw": t.rated_power_kw,
-                        "rotor_diameter_m": t.rotor_diameter_m,
-                        "hub_heights_m": ", ".join(f"{h:g}" for h in t.hub_heights_m),
-                        "specific_power_w_m2": round(t.specific_power_w_m2), "iec_class": t.iec_class or "",
-                        "source": t.source} for t in list_turbines()])
-    if format == Format.csv:
-        sys.stdout.write(df.to_csv(index=False))
-    elif format == Format.json:
-        sys.stdout.write(df.to_json(orient="records", force_ascii=False) + "\n")
-    else:
-        df["source"] = df["source"].str.slice(0, 70) + "…"
-        rep.frame_table(df, "Turbine library (add your own with a TOML file: [wind.model] turbine = \"path.toml\")",
+    df = turbine_table()
+
+    def table() -> None:
+        shown = df.assign(source=df["source"].str.slice(0, 70) + "…")
+        rep.frame_table(shown, "Turbine library (add your own with a TOML file: [wind.model] turbine = \"path.toml\")",
                         Console())
+
+    _print_frame(df, format, table)
 
 
 @app.command(name="yield")
 def yield_(
-    lat: float = typer.Argument(..., help="Latitude, degrees north."),
-    lon: float = typer.Argument(..., help="Longitude, degrees east."),
-    mounting: str = typer.Option("fixed", help="fixed or single_axis."),
-    tilt: Optional[float] = typer.Option(None, help="Tilt in degrees (default: latitude-optimal)."),
-    azimuth: float = typer.Option(180.0, help="Azimuth in degrees (180 = south)."),
-    format: Format = typer.Option(Format.table, "--format", help="table or json."),
+    lat: Annotated[float, typer.Argument(help="Latitude, degrees north.")],
+    lon: Annotated[float, typer.Argument(help="Longitude, degrees east.")],
+    mounting: Annotated[str, typer.Option(help="fixed or single_axis.")] = "fixed",
+    tilt: Annotated[Optional[float], typer.Option(help="Tilt in degrees (default: latitude-optimal).")] = None,
+    azimuth: Annotated[float, typer.Option(help="Azimuth in degrees (180 = south).")] = 180.0,
+    format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
 ) -> None:
     """Hourly-model PV yield summary at one point: monthly kWh/kWp and losses."""
-    import json
-
-    from siting.ui import report as rep
-    from siting.model.solar import PVSystemSpec
     from siting.energy.pvpoint import point_yield
+    from siting.model.solar import PVSystemSpec
+    from siting.ui import report as rep
 
     if mounting not in ("fixed", "single_axis"):
         _fail(f"--mounting {mounting}: use fixed or single_axis")

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from siting import columns
-from siting.assess import Assessment
+from siting.api import Assessment
 
 
 def _fmt(value, digits: int = 0) -> str:

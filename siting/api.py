@@ -10,8 +10,6 @@ import datetime as dt
 import importlib.metadata
 import json
 import platform
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +22,7 @@ from affine import Affine
 
 from siting.io import regions as region_mod
 from siting.engine.table import county_table, step_column, subtotals
-from siting.io.atomic import atomic_path
+from siting.io.atomic import write_folder
 from siting.rules.eligibility import skipped_rules
 from siting.engine.compute import DEFAULT_TILE_CELLS, RunContext, overview_factor
 from siting.engine.reduce import combine
@@ -112,16 +110,25 @@ class Assessment:
 
         return target_comparison(self, year, targets)[0]
 
-    def allocate(self, target_mw: float | None = None, year: int | None = None, method: str = "merit"):
-        """Distribute a target (MW, or the region's wind + PV target for ``year``) among counties."""
+    def allocate(self, target_mw: float | None = None, year: int | None = None, method: str = "merit",
+                 targets: str | Path | None = None):
+        """Distribute a target (MW, or the region's wind + PV target for ``year``) among counties.
+
+        Returns a :class:`siting.reference.allocate.Allocation`; its ``save(folder)`` writes the
+        allocation, the supply curve and its figure.
+        """
         from siting.reference.allocate import allocate
         from siting.reference.compare import provincial_target_mw
 
+        if (target_mw is None) == (year is None):
+            raise SitingError("give either --year (use the plan's target) or --target-mw")
+        source = None
         if target_mw is None:
-            if year is None:
-                raise SitingError("give target_mw or year")
-            target_mw, _ = provincial_target_mw(self, year)
-        return allocate(self.counties, target_mw, method, self.technologies)
+            target_mw, row = provincial_target_mw(self, year, targets)
+            source = {k: (v.label if hasattr(v, "label") else None if pd.isna(v) else v) for k, v in row.items()}
+        result = allocate(self.counties, float(target_mw), method, self.technologies)
+        result.source = source
+        return result
 
     def map(self, year: int | None = 2030):
         """The interactive map as a ``folium.Map`` (displays inline in Jupyter)."""
@@ -129,6 +136,28 @@ class Assessment:
 
         comparison = self.compare_targets(year) if (year and self.region is not None) else None
         return make_map(self, comparison)
+
+    @property
+    def stem(self) -> str:
+        """A file-name stem for this run's outputs, e.g. ``guangxi_450000``."""
+        if self.region is not None:
+            return self.region.name_pinyin.lower() + "_" + self.region.adcode
+        return Path(str(self.provenance["boundaries"]["source"])).stem
+
+    def save_map(self, path: str | Path | None = None, year: int | None = 2030) -> Path:
+        """Write the interactive map as one self-contained HTML file (default ``maps/<stem>.html``)."""
+        from siting.outputs.maps import save_map
+
+        return save_map(self.map(year), path or Path("maps") / f"{self.stem}.html")
+
+    def save_figure(self, path: str | Path | None = None, column: str = "capacity_pv_mwp") -> Path:
+        """Write a static choropleth of one county column (PNG, SVG or PDF by extension; default
+        ``maps/<stem>.png``)."""
+        from siting.outputs.maps import static_map
+
+        if column not in self.counties:
+            raise SitingError(f"--column {column}: not a county column; e.g. capacity_pv_mwp, usable_pv_share")
+        return static_map(self, path or Path("maps") / f"{self.stem}.png", column)
 
     def compare(self, other: "Assessment") -> pd.DataFrame:
         """County-by-county differences with another scenario on the same region (other − self)."""
@@ -166,40 +195,28 @@ class Assessment:
     def save(self, out_dir: str | Path, comparison: pd.DataFrame | None = None) -> list[Path]:
         """Write the outputs into ``out_dir``.
 
-        Files: ``counties.csv``, ``counties.gpkg``, ``summary.csv`` (city
-        subtotals and total), ``waterfall.csv`` and ``provenance.json``. All
-        are written to a temporary folder first and moved into place only
-        when every one succeeded, so an error leaves earlier files untouched.
+        Files: ``counties.csv``, ``counties.gpkg``, ``summary.csv`` (city subtotals and total),
+        ``waterfall.csv``, ``provenance.json``, and ``targets.csv`` with a target comparison. All are
+        written to a temporary folder first and moved into place only when every one succeeded, so an
+        error leaves earlier files untouched.
 
         Returns
         -------
         list of Path
             The files written.
         """
-        out_dir = Path(out_dir)
-        if out_dir.exists() and not out_dir.is_dir():
-            raise SitingError(f"--out {out_dir}: exists and is not a folder")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        names = ["counties.csv", "counties.gpkg", "summary.csv", "waterfall.csv", "provenance.json"]
+        writers = {
+            "counties.csv": lambda p: pd.DataFrame(self.counties.drop(columns="geometry")).to_csv(
+                p, index=False, encoding="utf-8"),
+            "counties.gpkg": lambda p: self.counties.to_file(p, layer="counties", driver="GPKG"),
+            "summary.csv": lambda p: self.totals.to_csv(p, index=False, encoding="utf-8"),
+            "waterfall.csv": lambda p: self.waterfall().to_csv(p, index=False, encoding="utf-8"),
+            "provenance.json": lambda p: p.write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2,
+                                                                 default=str), encoding="utf-8"),
+        }
         if comparison is not None:
-            names.append("targets.csv")
-        with tempfile.TemporaryDirectory(prefix=".siting-", dir=out_dir) as tmp:
-            tmp = Path(tmp)
-            flat = pd.DataFrame(self.counties.drop(columns="geometry"))
-            flat.to_csv(tmp / "counties.csv", index=False, encoding="utf-8")
-            self.counties.to_file(tmp / "counties.gpkg", layer="counties", driver="GPKG")
-            self.totals.to_csv(tmp / "summary.csv", index=False, encoding="utf-8")
-            self.waterfall().to_csv(tmp / "waterfall.csv", index=False, encoding="utf-8")
-            if comparison is not None:
-                comparison.to_csv(tmp / "targets.csv", index=False, encoding="utf-8")
-            (tmp / "provenance.json").write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2,
-                                                            default=str), encoding="utf-8")
-            written = []
-            for name in names:
-                with atomic_path(out_dir / name) as final_tmp:
-                    shutil.move(str(tmp / name), final_tmp)
-                written.append(out_dir / name)
-        return written
+            writers["targets.csv"] = lambda p: comparison.to_csv(p, index=False, encoding="utf-8")
+        return write_folder(out_dir, writers)
 
 
 def _grid_for(units: gpd.GeoDataFrame, resolution_m: float, margin_m: float) -> tuple[Grid, gpd.GeoSeries]:
