@@ -1,5 +1,7 @@
 """The content-keyed layer cache: a second run reuses layers; changed inputs never hit a stale entry."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,14 @@ def test_damaged_entry_is_rebuilt(tmp_path, monkeypatch):
         f.write_bytes(b"not a zip")
     b = siting.assess("450225", tech="pv", resolution_m=5000)
     assert a.counties.capacity_pv_mwp.iloc[0] == pytest.approx(b.counties.capacity_pv_mwp.iloc[0])
+
+
+def test_cache_root_follows_the_environment_then_the_platform(tmp_path, monkeypatch):
+    import platformdirs
+
+    from siting.io.cache import cache_dir, cache_root
+
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path / "c"))
+    assert cache_dir("layers") == tmp_path / "c" / "layers" and (tmp_path / "c" / "layers").is_dir()
+    monkeypatch.delenv("SITING_CACHE")
+    assert cache_root() == Path(platformdirs.user_cache_dir("siting", appauthor=False))
