@@ -21,21 +21,27 @@ Safety
     replaces a good file. An interrupted ``.part`` is resumed with an HTTP
     ``Range`` request on the next attempt or run. The manifest is rewritten
     atomically after every file.
+
+Transport
+    Each request goes through pooch's ``HTTPDownloader`` (requests). pooch
+    itself cannot resume: it writes every download into a new temporary file.
+    So this module keeps the ``.part`` file, asks pooch's downloader for the
+    rest of it with a ``Range`` header, and checks the answer in a requests
+    response hook before the body is written (206 from the right offset
+    appends; 200 starts over). Retries with back-off, 404 handling and the
+    verification are this module's.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import http.client
 import json
 import math
 import os
 import shutil
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -58,8 +64,10 @@ CACHE_ENV = "SITING_CACHE"
 MANIFEST_NAME = "manifest.json"
 STATUS_OK = "ok"
 STATUS_MISSING = "missing (404)"
-USER_AGENT = "siting-fetch/0.1 (Python urllib)"
+USER_AGENT = "siting-fetch/0.2 (pooch)"
 CHUNK_BYTES = 1 << 16
+# Bytes per write while downloading: a connection cut loses at most this much of what was received.
+DOWNLOAD_CHUNK_BYTES = 1 << 14
 
 COPERNICUS_LICENCE = ("Copernicus DEM licence: free and open, attribution required "
                       "(© DLR e.V. 2010-2014 and © Airbus Defence and Space GmbH 2014-2018 provided under "
@@ -513,34 +521,6 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _describe(exc: BaseException, timeout_s: float) -> str:
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, TimeoutError):
-        return f"timeout after {timeout_s:g} s"
-    return f"{type(reason).__name__}: {reason}"
-
-
-def _open(url: str, offset_bytes: int, timeout_s: float) -> http.client.HTTPResponse:
-    """Send the GET (with ``Range`` when resuming); map failures to the private exceptions."""
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
-    if offset_bytes:
-        headers["Range"] = f"bytes={offset_bytes}-"
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        return urllib.request.urlopen(request, timeout=timeout_s)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code == 404:
-            raise _NotFound() from None
-        if exc.code == 416:
-            raise _RangeNotSatisfiable("HTTP 416 (range not satisfiable); restarting") from None
-        if exc.code >= 500 or exc.code in (408, 429):
-            raise _Retryable(f"HTTP {exc.code} {exc.reason}") from None
-        raise SitingError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
-        raise _Retryable(_describe(exc, timeout_s)) from None
-
-
 def _content_range_start(value: str | None) -> int | None:
     """First byte of ``Content-Range: bytes START-END/TOTAL``, or None."""
     if not value or not value.strip().lower().startswith("bytes "):
@@ -551,48 +531,84 @@ def _content_range_start(value: str | None) -> int | None:
         return None
 
 
-def _body_plan(response: http.client.HTTPResponse, part: Path, offset_bytes: int) -> tuple[int, str]:
-    """Where to write the body: ``(offset_bytes, file_mode)``; restarts when the server ignored Range."""
-    if response.status == 206:
-        if _content_range_start(response.headers.get("Content-Range")) != offset_bytes:
-            part.unlink(missing_ok=True)
-            raise _Retryable("server resumed at an unexpected offset; restarting")
-        return offset_bytes, "ab"
-    return 0, "wb"
+class _Progress:
+    """The progress object pooch's downloader updates (tqdm's interface), forwarding to a callback."""
 
+    def __init__(self, on_progress: ProgressCallback, offset_bytes: int, chunk_bytes: int) -> None:
+        self.on_progress, self.offset, self.chunk = on_progress, offset_bytes, chunk_bytes
+        self.total = 0
+        self.done = 0
 
-def _receive(response: http.client.HTTPResponse, part: Path, offset_bytes: int, timeout_s: float,
-             on_progress: ProgressCallback) -> None:
-    """Stream the body into ``part`` (appending when resuming), fsync, and check its length."""
-    offset_bytes, mode = _body_plan(response, part, offset_bytes)
-    length = response.headers.get("Content-Length")
-    body_bytes = int(length) if length and length.isdigit() else None
-    total_bytes = offset_bytes + body_bytes if body_bytes is not None else None
-    received = 0
-    with open(part, mode) as fh:
-        try:
-            while chunk := response.read(CHUNK_BYTES):
-                fh.write(chunk)
-                received += len(chunk)
-                on_progress(offset_bytes + received, total_bytes)
-        except (OSError, http.client.HTTPException) as exc:
-            raise _Retryable(_describe(exc, timeout_s)) from None
-        finally:
-            fh.flush()
-            os.fsync(fh.fileno())
-    if body_bytes is not None and received < body_bytes:
-        raise _Retryable(f"connection closed after {offset_bytes + received} of {total_bytes} bytes")
+    def update(self, n: int) -> None:
+        self.done = min(self.done + n, self.total) if self.total else self.done + n
+        self.on_progress(self.offset + self.done, self.offset + self.total if self.total else None)
+
+    def reset(self) -> None:
+        self.done = 0
+
+    def close(self) -> None:
+        pass
 
 
 def _attempt(url: str, part: Path, timeout_s: float, on_progress: ProgressCallback) -> None:
+    """One GET through pooch's HTTP downloader, appending to ``part`` when resuming.
+
+    pooch downloads a whole file into a fresh temporary file; it has no resume. A ``Range`` header
+    (passed through to requests) asks for the rest of ``part``, and a requests response hook looks at
+    the answer before the body is written: 206 from the expected offset appends, 200 (the server
+    ignored the range) truncates ``part`` and writes the whole file, anything else raises.
+    """
+    import pooch
+    import requests
+
     offset_bytes = part.stat().st_size if part.is_file() else 0
-    try:
-        response = _open(url, offset_bytes, timeout_s)
-    except _RangeNotSatisfiable:
-        part.unlink(missing_ok=True)
-        raise
-    with response:
-        _receive(response, part, offset_bytes, timeout_s, on_progress)
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if offset_bytes:
+        headers["Range"] = f"bytes={offset_bytes}-"
+    expected: dict[str, int | None] = {"total": None}
+
+    with open(part, "ab") as fh:
+        def check(response, *args, **kwargs):
+            if response.status_code == 206:
+                if _content_range_start(response.headers.get("Content-Range")) != offset_bytes:
+                    fh.truncate(0)
+                    raise _Retryable("server resumed at an unexpected offset; restarting")
+                start = offset_bytes
+            elif response.status_code == 200:
+                fh.truncate(0)  # the whole file follows
+                start = 0
+            else:
+                return response  # raise_for_status() reports it
+            length = response.headers.get("Content-Length")
+            expected["total"] = start + int(length) if length and length.isdigit() else None
+            progress.offset = start
+            return response
+
+        progress = _Progress(on_progress, offset_bytes, DOWNLOAD_CHUNK_BYTES)
+        download = pooch.HTTPDownloader(progressbar=progress, chunk_size=DOWNLOAD_CHUNK_BYTES, headers=headers,
+                                        timeout=timeout_s, hooks={"response": check})
+        try:
+            download(url, fh, None)
+        except requests.HTTPError as exc:
+            code = exc.response.status_code if exc.response is not None else 0
+            if code == 404:
+                raise _NotFound() from None
+            if code == 416:
+                fh.truncate(0)
+                raise _RangeNotSatisfiable("HTTP 416 (range not satisfiable); restarting") from None
+            if code >= 500 or code in (408, 429):
+                raise _Retryable(f"HTTP {code} {exc.response.reason}") from None
+            raise SitingError(f"{url}: HTTP {code} {exc.response.reason}") from None
+        except requests.Timeout:
+            raise _Retryable(f"timeout after {timeout_s:g} s") from None
+        except (requests.RequestException, OSError) as exc:  # connection errors, bodies cut short
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            fh.flush()
+            os.fsync(fh.fileno())
+    size = part.stat().st_size
+    if expected["total"] is not None and size < expected["total"]:
+        raise _Retryable(f"connection closed after {size} of {expected['total']} bytes")
 
 
 def download_part(url: str, part: Path, *, timeout_s: float = 30.0, retries: int = 4, backoff_s: float = 1.0,
