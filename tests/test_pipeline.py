@@ -28,12 +28,12 @@ def test_synthetic_known_answer(case):
     bnd, scen, _ = case
     a = run_case(bnd, scen)
     c = a.counties.set_index("adcode")
-    assert c.loc["A", "grid_area_km2"] == pytest.approx(400, rel=0.005)
-    assert c.loc["A", "usable_pv_km2"] == pytest.approx(200, rel=0.005)   # west half is cropland
-    assert c.loc["B", "usable_pv_km2"] == pytest.approx(380, rel=0.005)   # top row is water
-    assert c.loc["A", "capacity_pv_mwp"] == pytest.approx(200 * 40 * 0.5, rel=0.005)
-    assert c.loc["A", "capacity_pv_mwac"] == pytest.approx(200 * 40 * 0.5 / 1.25, rel=0.005)
-    assert c.loc["B", "removed_pv_crop_water_km2"] == pytest.approx(20, rel=0.01)
+    assert c.loc["A", "grid_area_km2"] == pytest.approx(400, rel=1e-9)  # cells align with the squares
+    assert c.loc["A", "usable_pv_km2"] == pytest.approx(200, rel=1e-9)   # west half is cropland
+    assert c.loc["B", "usable_pv_km2"] == pytest.approx(380, rel=1e-9)   # top row is water
+    assert c.loc["A", "capacity_pv_mwp"] == pytest.approx(200 * 40 * 0.5, rel=1e-9)
+    assert c.loc["A", "capacity_pv_mwac"] == pytest.approx(200 * 40 * 0.5 / 1.25, rel=1e-9)
+    assert c.loc["B", "removed_pv_crop_water_km2"] == pytest.approx(20, rel=1e-9)
     assert a.totals.iloc[-1]["capacity_pv_mwp"] == pytest.approx(c["capacity_pv_mwp"].sum())
     assert a.notes == [] or not any("Coarse" in n for n in a.notes)
     assert "pv_usable_fraction" in a.grid and "county_index" in a.grid
@@ -72,8 +72,8 @@ def test_nodata_cells_are_counted_not_usable(case):
     scen = synthetic.write_scenario(tmp, raster)
     a = run_case(bnd, scen)
     c = a.counties.set_index("adcode")
-    assert c.loc["B", "removed_pv_nodata_lc_km2"] == pytest.approx(7, rel=0.01)
-    assert c.loc["B", "usable_pv_km2"] == pytest.approx(373, rel=0.005)
+    assert c.loc["B", "removed_pv_nodata_lc_km2"] == pytest.approx(7, rel=1e-9)
+    assert c.loc["B", "usable_pv_km2"] == pytest.approx(373, rel=1e-9)
     assert any("no data" in n for n in a.notes)
 
 
@@ -205,9 +205,11 @@ source = "test"
 ''', encoding="utf-8")
     a = run_case(bnd, scen)
     b = a.counties.set_index("adcode").loc["B"]
-    assert b.removed_pv_reserve_km2 == pytest.approx(16 + 1, abs=2.5)  # 4x4 km, plus the repaired bow-tie
-    # a 1 km buffer around a 4 km square adds a ring of cells whose centres are within 1 km: 4 sides x 4 cells
-    assert b.removed_pv_reserve_buffer_km2 == pytest.approx(16, abs=6)
+    # 4 x 4 km square: 16 cells; the repaired bow-tie (two triangles meeting at a point) burns 2 diagonal cells
+    assert b.removed_pv_reserve_km2 == pytest.approx(16 + 2, rel=1e-9)
+    # a 1 km buffer removes the cells whose centres lie within 1 km of a reserve cell (its 4-neighbours; the
+    # diagonals are at 1.41 km): 4 sides x 4 cells around the square, 6 cells around the two bow-tie cells
+    assert b.removed_pv_reserve_buffer_km2 == pytest.approx(16 + 6, rel=1e-9)
     inp = [i for i in a.provenance["inputs"] if i["layer"] == "reserve"][0]
     assert inp["invalid_geometries_repaired"] == 1
 
