@@ -37,3 +37,14 @@ def guangxi():
     import siting
 
     return siting.assess("guangxi")
+
+
+# Fixtures that run a whole province: every test that uses one is slow.
+PROVINCE_FIXTURES = {"guangxi", "guangxi_no_forest"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark as slow the tests that run a whole province through a shared fixture (the others mark themselves)."""
+    for item in items:
+        if PROVINCE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -15,6 +15,8 @@ import shapely
 import siting
 from siting.outputs import maps
 
+pytestmark = pytest.mark.slow  # a real browser or kernel
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")

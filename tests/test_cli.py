@@ -125,6 +125,7 @@ def test_report_with_year_adds_the_comparison(tmp_path):
     assert (tmp_path / "o" / "targets.csv").exists()
 
 
+@pytest.mark.slow
 def test_allocate_command(tmp_path):
     out = tmp_path / "alloc"
     r = invoke("allocate", "guangxi", "--year", "2030", "--method", "proportional", "--format", "csv", "-q",
@@ -149,6 +150,7 @@ def test_yield_command():
     assert invoke("yield", "95", "108").exit_code == 2
 
 
+@pytest.mark.slow
 def test_validate_command(tmp_path):
     r = invoke("validate", "guangxi", "-q", "--format", "json", "--resolution", "2000")
     assert r.exit_code == 0, r.output

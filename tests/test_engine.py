@@ -157,6 +157,7 @@ def test_threads_and_sync_are_bit_identical(tmp_path):
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+@pytest.mark.slow
 def test_distributed_localcluster_gives_identical_results(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     bnd, scen = _write_case(tmp_path, 4)
