@@ -1,8 +1,8 @@
-"""Files made from an assessment: the interactive map, static figures, tables on disk.
+"""What is drawn from an assessment: the interactive map and static figures.
 
-``maps`` (the self-contained Leaflet page and static choropleths), ``files`` (counties.csv/.gpkg,
-summary, waterfall, provenance, written atomically), ``figures`` (supply curves). Called by
-:class:`siting.Assessment` and the CLI.
+``maps`` (the self-contained Leaflet page through folium, with the vendored assets of ``static/``, and static
+choropleths). :class:`siting.Assessment` calls it (``map()``, ``save_map()``, ``save_figure()``); the tables on
+disk are written by ``Assessment.save`` with :func:`siting.io.atomic.write_folder`.
 
 May import: ``siting.reference`` and everything below it; not the API or the UI.
 """
