@@ -4,8 +4,20 @@ The model turns 12 monthly-mean GHI values per cell (daily means, W/m²) into an
 hourly typical year and simulates a PV system with pvlib's physics, evaluated on
 NumPy arrays that hold (hour × cell) values for a block of cells. Only sun-up
 hours are evaluated: each block is flattened to the 1-D list of its daytime
-(hour, cell) pairs, so the pvlib functions (which are elementwise) work on many
-sites in one call. Cells are processed ``block_cells`` at a time to bound memory.
+(hour, cell) pairs. Cells are processed ``block_cells`` at a time to bound memory.
+
+What is pvlib's and what is re-implemented: the hot path uses float32 re-implementations
+of pvlib's elementwise models (Erbs, Hay–Davies, the AOI projection, SAPM cell
+temperature, PVWatts DC and inverter, Kasten–Young airmass and the physical IAM as
+table lookups), each tested against the pvlib function it follows (``tests/test_pv.py``),
+and the whole chain against a pvlib ``ModelChain`` on identical inputs (relative
+difference below 2e-7). pvlib itself is called for the time-only solar terms
+(Spencer declination and equation of time, extraterrestrial DNI), the pressure of an
+elevation, the single-axis tracker and the Perez transposition.
+
+This module reads no file and starts no thread: the Linke turbidity comes in as an
+argument (:mod:`siting.io.irradiance` reads pvlib's table) and
+:mod:`siting.energy.pvyield` spreads cells over threads.
 
 Steps
 -----
@@ -41,10 +53,11 @@ Steps
    If an input exceeds the clear-sky mean the factor is > 1; it is kept (the
    Erbs clearness index is capped at 1) and reported in
    ``YieldResult.clear_sky_scale_max``.
-5. **Decomposition** GHI → DNI, DHI with Erbs et al. (1982):
-   ``pvlib.irradiance.erbs`` called on the flattened arrays.
-6. **Transposition** to the plane of array with ``pvlib.irradiance.
-   get_total_irradiance`` (Hay–Davies by default or Perez), extraterrestrial
+5. **Decomposition** GHI → DNI, DHI with Erbs et al. (1982): :func:`erbs_w_m2`,
+   the formula of ``pvlib.irradiance.erbs``.
+6. **Transposition** to the plane of array: Hay–Davies by default
+   (:func:`hay_davies_poa_w_m2`, as ``pvlib.irradiance.get_total_irradiance``) or
+   Perez (pvlib's own function), extraterrestrial
    DNI from ``pvlib.irradiance.get_extra_radiation`` (Spencer), ground albedo
    0.2 by default. Incidence angle modifier: ``pvlib.iam.physical`` (n=1.526,
    K=4 m⁻¹, L=2 mm) on the beam; the sky and ground diffuse are multiplied by a
@@ -52,7 +65,7 @@ Steps
    ``pvlib.iam.marion_diffuse('physical', tilt)['sky']`` for tilts of 10–30°
    (0.948–0.958). It slightly overstates the ground-reflected part (its Marion
    IAM is 0.4–0.8), which is a few % of POA at these tilts.
-7. **Cell temperature**: ``pvlib.temperature.sapm_cell`` with the
+7. **Cell temperature**: :func:`sapm_cell_temperature_c` (``pvlib.temperature.sapm_cell``) with the
    ``open_rack_glass_polymer`` parameters (a=-3.56, b=-0.075, ΔT=3 °C), driven by
    the POA global irradiance, an ambient temperature per cell and month and a
    wind speed of 1 m/s (default). Without a temperature layer the ambient
@@ -60,7 +73,7 @@ Steps
    monthly climatology for low-elevation eastern China, lapse rate
    6.5 °C/km, plus :data:`DAYTIME_WARMING_C` (3 °C) because PV produces in the
    day, which is warmer than the 24-h mean. It is a rough default, not data.
-8. **DC and AC power.** PVWatts DC (``pvlib.pvsystem.pvwatts_dc``) with
+8. **DC and AC power.** PVWatts DC (:func:`pvwatts_dc_kw_per_kwp`, as ``pvlib.pvsystem.pvwatts_dc``) with
    gamma_pdc = -0.35 %/°C (typical of mono-PERC module datasheets: -0.34 to
    -0.37 %/°C), then losses applied to DC power as ``pvlib.pvsystem.
    pvwatts_losses`` does (compounded): soiling 3.5 % and 7.5 % "other". The
@@ -70,7 +83,7 @@ Steps
    7.5 %. Total DC-side loss 1 - 0.965 × 0.925 = 10.7 %. These are chosen to be
    close to the loss assumptions behind the Global Solar Atlas PVOUT
    (Solargis) and should be read as such, not as a verified copy of them.
-   Inverter: ``pvlib.inverter.pvwatts`` with nominal efficiency 0.96 and AC
+   Inverter: :func:`pvwatts_inverter_kw` (``pvlib.inverter.pvwatts``) with nominal efficiency 0.96 and AC
    nameplate = DC nameplate / DC-AC ratio (1.3 by default), so clipping is
    included.
 9. **Mounting.** Fixed, facing ``azimuth_deg`` (default 180°, south) at
@@ -86,7 +99,7 @@ over the year are accumulated in float64); the agreement with a float64 pvlib
 (``benchmarks/bench_pv.py``).
 
 Speed and memory: cells are simulated ``block_cells`` at a time (~1 MB of
-temporaries per cell and thread), blocks in parallel threads. Only the fixed
+temporaries per cell and thread; :mod:`siting.energy.pvyield` runs chunks in threads). Only the fixed
 south-facing Hay–Davies path avoids the azimuth angle; tracking and Perez call
 pvlib's (float64) functions on the flattened arrays and are ~2-3× slower. On
 glibc a large part of the remaining time is page faults: the allocator hands
@@ -343,45 +356,15 @@ def solar_position_deg(lat_deg: np.ndarray, lon_deg: np.ndarray, axis: TimeAxis)
     return np.degrees(zenith_rad), np.degrees(azimuth_rad)
 
 
-def solar_azimuth_deg(lat_rad: np.ndarray, hour_angle_rad: np.ndarray, declination_rad: np.ndarray,
-                      cos_zenith: np.ndarray) -> np.ndarray:
-    """Solar azimuth, degrees east of north (``pvlib.solarposition.solar_azimuth_analytical``).
+def cos_azimuth_angle(sin_lat, cos_lat, sin_dec, cos_zenith, sin_zenith):
+    """cos(A) of pvlib's analytical azimuth ``π + sign(ha)·A`` (A from south), clipped to [-1, 1].
 
-    Parameters
-    ----------
-    lat_rad, hour_angle_rad, declination_rad : numpy.ndarray
-    cos_zenith : numpy.ndarray
-        Cosine of the zenith, within (0, 1].
-
-    Returns
-    -------
-    numpy.ndarray
+    ``pvlib.solarposition.solar_azimuth_analytical`` without the arccos: the fixed south-facing path
+    needs only cos(azimuth - 180°) = cos(A).
     """
-    sin_zenith = np.sqrt(np.maximum(1.0 - cos_zenith * cos_zenith, 0.0))
-    cos_angle = _cos_azimuth_angle(np.sin(lat_rad), np.cos(lat_rad), np.sin(declination_rad), cos_zenith, sin_zenith)
-    return np.degrees(np.sign(hour_angle_rad) * np.arccos(cos_angle) + np.pi)
-
-
-def _cos_azimuth_angle(sin_lat, cos_lat, sin_dec, cos_zenith, sin_zenith):
-    """cos(A) of pvlib's analytical azimuth ``π + sign(ha)·A`` (A from south), clipped to [-1, 1]."""
     numer = cos_zenith * sin_lat - sin_dec
     denom = np.maximum(sin_zenith * cos_lat, 1e-8)  # >= 0 for |lat| < 90°; sun at the zenith: azimuth undefined
     return np.clip(numer / denom, -1.0, 1.0)
-
-
-def relative_airmass_kasten_young(zenith_deg: np.ndarray, cos_zenith: np.ndarray) -> np.ndarray:
-    """Kasten & Young (1989) relative airmass (``pvlib.atmosphere.get_relative_airmass``).
-
-    Parameters
-    ----------
-    zenith_deg, cos_zenith : numpy.ndarray
-        Zenith below 90°.
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    return 1.0 / (cos_zenith + 0.50572 * (96.07995 - zenith_deg) ** -1.6364)
 
 
 def erbs_w_m2(ghi_w_m2: np.ndarray, cos_zenith: np.ndarray,
@@ -407,26 +390,27 @@ def erbs_w_m2(ghi_w_m2: np.ndarray, cos_zenith: np.ndarray,
     return dni * good, dhi + (ghi_w_m2 - dhi) * ~good
 
 
-def cos_aoi_fixed(cos_zenith: np.ndarray, azimuth_deg: np.ndarray, tilt_deg: np.ndarray,
-                  surface_azimuth_deg: float) -> np.ndarray:
+def cos_aoi_fixed(cos_zenith: np.ndarray, sin_zenith: np.ndarray, cos_tilt: np.ndarray, sin_tilt: np.ndarray,
+                  cos_azimuth_difference: np.ndarray) -> np.ndarray:
     """Cosine of the angle of incidence on a fixed plane (``pvlib.irradiance.aoi_projection``).
+
+    cos(AOI) = cos(Z) cos(T) + sin(Z) sin(T) cos(A - A_s), with Z the solar zenith, T the tilt,
+    A the solar and A_s the surface azimuth.
 
     Parameters
     ----------
-    cos_zenith, azimuth_deg : numpy.ndarray
+    cos_zenith, sin_zenith : numpy.ndarray
         Sun position.
-    tilt_deg : numpy.ndarray
-    surface_azimuth_deg : float
+    cos_tilt, sin_tilt : numpy.ndarray
+        Plane tilt.
+    cos_azimuth_difference : numpy.ndarray
+        cos(A - A_s).
 
     Returns
     -------
     numpy.ndarray, clipped to [-1, 1]
     """
-    sin_zenith = np.sqrt(np.maximum(1.0 - cos_zenith * cos_zenith, 0.0))
-    tilt_rad = np.radians(tilt_deg)
-    projection = (cos_zenith * np.cos(tilt_rad)
-                  + sin_zenith * np.sin(tilt_rad) * np.cos(np.radians(azimuth_deg - surface_azimuth_deg)))
-    return np.clip(projection, -1.0, 1.0)
+    return np.clip(cos_zenith * cos_tilt + sin_zenith * sin_tilt * cos_azimuth_difference, -1.0, 1.0)
 
 
 def hay_davies_poa_w_m2(cos_aoi: np.ndarray, cos_zenith: np.ndarray, cos_tilt: np.ndarray, dni_w_m2: np.ndarray,
@@ -552,39 +536,13 @@ def linke_turbidity_daily(monthly_linke: np.ndarray, year: int = 2019) -> np.nda
     return lt[:, pos].T * (1 - w) + lt[:, pos + 1].T * w
 
 
-def ineichen_ghi_w_m2(cos_zenith: np.ndarray, airmass_absolute: np.ndarray, linke_turbidity: np.ndarray,
-                      elevation_m: np.ndarray, dni_extra_w_m2: np.ndarray) -> np.ndarray:
-    """Ineichen–Perez clear-sky GHI (the GHI part of ``pvlib.clearsky.ineichen``).
-
-    Parameters
-    ----------
-    cos_zenith : numpy.ndarray
-        Cosine of the (apparent) zenith; negative values give 0.
-    airmass_absolute : numpy.ndarray
-    linke_turbidity : numpy.ndarray
-    elevation_m : numpy.ndarray
-    dni_extra_w_m2 : numpy.ndarray
-
-    Returns
-    -------
-    numpy.ndarray
-        Clear-sky GHI, W/m².
-    """
-    fh1 = np.exp(-elevation_m / 8000.0)
-    fh2 = np.exp(-elevation_m / 1250.0)
-    cg1 = 5.09e-05 * elevation_m + 0.868
-    cg2 = 3.92e-05 * elevation_m + 0.0387
-    ghi = np.exp(-cg2 * airmass_absolute * (fh1 + fh2 * (linke_turbidity - 1)))
-    return cg1 * dni_extra_w_m2 * np.maximum(cos_zenith, 0) * np.fmax(ghi, 0)
-
-
 def ineichen_cell_terms(elevation_m: np.ndarray, pressure_ratio: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-cell constants of the Ineichen GHI, so that per hour only one exponential is left.
 
     ``ghi = cg1 · I0 · cos(zenith) · exp(-AM_rel · (k0 + k1 · TL))`` with
     ``k0 = cg2 (fh1 - fh2) p/p0`` and ``k1 = cg2 fh2 p/p0``; identical to
-    :func:`ineichen_ghi_w_m2` with ``AM_abs = AM_rel · p/p0``.
+    ``pvlib.clearsky.ineichen`` (GHI) with ``AM_abs = AM_rel · p/p0``.
 
     Parameters
     ----------
@@ -831,7 +789,7 @@ def _simulate_block(lat_deg, lon_deg, elevation_m, monthly_ghi_w_m2, temp_c, lin
     cos_zen = np.minimum(cos_zen.ravel()[sun_up], 1.0)
     del sun_up
     sin_zen = np.sqrt(np.maximum(1.0 - cos_zen * cos_zen, 0.0))
-    cos_azi_angle = _cos_azimuth_angle(np.sin(lat_rad).astype(F32)[c], np.cos(lat_rad).astype(F32)[c],
+    cos_azi_angle = cos_azimuth_angle(np.sin(lat_rad).astype(F32)[c], np.cos(lat_rad).astype(F32)[c],
                                        np.sin(axis.declination_rad).astype(F32)[t], cos_zen, sin_zen)
     south_facing_fixed = (system.mounting == "fixed" and system.azimuth_deg == 180.0
                           and system.transposition == "haydavies")
@@ -877,9 +835,8 @@ def _simulate_block(lat_deg, lon_deg, elevation_m, monthly_ghi_w_m2, temp_c, lin
         tilt = tilt_cell.astype(F32)[c]
         surf_az = system.azimuth_deg
         cos_azi_diff = cos_azi_angle if az_deg is None else np.cos(np.radians(az_deg - F32(surf_az)))
-        cos_aoi = np.clip(cos_zen * np.cos(np.radians(tilt_cell)).astype(F32)[c]
-                          + sin_zen * np.sin(np.radians(tilt_cell)).astype(F32)[c] * cos_azi_diff,
-                          -1.0, 1.0)  # = cos_aoi_fixed
+        cos_aoi = cos_aoi_fixed(cos_zen, sin_zen, np.cos(np.radians(tilt_cell)).astype(F32)[c],
+                                np.sin(np.radians(tilt_cell)).astype(F32)[c], cos_azi_diff)
 
     # 6. transposition and IAM
     if system.transposition == "haydavies":
