@@ -123,20 +123,46 @@ class RunContext:
 
 
 @dataclass
+class Outcomes:
+    """A quantity summed over undecided cells, if their patch is kept and if it is dropped."""
+
+    keep: np.ndarray
+    drop: np.ndarray
+
+    def pick(self, kept: np.ndarray) -> np.ndarray:
+        return np.where(kept, self.keep, self.drop)
+
+
+@dataclass
 class TailTables:
     """Sums over cells whose patch could not be judged inside the tile, for both outcomes.
 
-    ``county_keys`` / ``overview_keys`` are ``label * n + index`` (county index or
-    overview cell); the columns of ``county`` and ``overview`` are named in
-    ``county_cols`` / ``overview_cols``.
+    Rows are (patch label, county) pairs, ``county_keys = label * n_counties + county index``, and
+    (patch label, overview cell) pairs, ``overview_keys = label * n_overview_cells + cell``.
+
+    Attributes
+    ----------
+    pre : numpy.ndarray
+        Usable share before the tail rules (what a minimum-area rule removes if the patch is dropped).
+    usable : Outcomes
+        Usable share after the forced inclusions.
+    energy, with_energy : Outcomes or None
+        Usable share × MWh per MW, and usable share where energy is known (None without energy).
+    forced : dict of str to Outcomes
+        Share each forced-inclusion rule removed (negative: added).
+    overview_pre, overview_usable : numpy.ndarray, Outcomes
+        The same per overview cell, for the maps.
     """
 
     county_keys: np.ndarray
-    county: np.ndarray
+    pre: np.ndarray
+    usable: Outcomes
+    energy: Outcomes | None
+    with_energy: Outcomes | None
+    forced: dict[str, Outcomes]
     overview_keys: np.ndarray
-    overview: np.ndarray
-    county_cols: list[str]
-    overview_cols: list[str]
+    overview_pre: np.ndarray
+    overview_usable: Outcomes
 
 
 @dataclass
@@ -504,14 +530,6 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
 
 def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has) -> TailTables:
     """Sums by (label, county) and (label, overview cell) over the cells of patches not judged in the tile."""
-    cols = {"pre": pre, "usable_keep": keep_u, "usable_drop": drop_u}
-    if m is not None:
-        cols.update({"enum_keep": keep_u * m, "enum_drop": drop_u * m, "emw_keep": keep_u * has,
-                     "emw_drop": drop_u * has})
-    for k, name in enumerate(force_names):
-        cols[f"force_keep:{name}"] = keep_d[k]
-        cols[f"force_drop:{name}"] = drop_d[k]
-    names = list(cols)
     lab = labels.reshape(-1)
     nz = int(cov.n_zones)
     # (cell, county, fraction) pairs of the uncertain cells
@@ -528,19 +546,30 @@ def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, fo
         ww.append(cov.mixed_frac[selm].astype("float64"))
     cells, zz, ww = np.concatenate(cells), np.concatenate(zz), np.concatenate(ww)
     ckeys, cinv = np.unique(lab[cells].astype("int64") * nz + zz, return_inverse=True)
-    county = np.column_stack([np.bincount(cinv, weights=ww * cols[n].reshape(-1)[cells].astype("float64"),
-                                          minlength=ckeys.size) for n in names])
+
+    def by_county(values: np.ndarray) -> np.ndarray:
+        return np.bincount(cinv, weights=ww * values.reshape(-1)[cells].astype("float64"), minlength=ckeys.size)
+
+    def both(keep: np.ndarray, drop: np.ndarray) -> Outcomes:
+        return Outcomes(keep=by_county(keep), drop=by_county(drop))
+
     ow = labels.shape[1] // f
     ucells = np.flatnonzero(flat_unsure)
     rr, cc = np.divmod(ucells, labels.shape[1])
     ocell = (rr // f) * ow + cc // f
     n_ocells = (labels.shape[0] // f) * ow
     okeys, oinv = np.unique(lab[ucells].astype("int64") * n_ocells + ocell, return_inverse=True)
-    ov_names = ["pre", "usable_keep", "usable_drop"]
-    overview = np.column_stack([np.bincount(oinv, weights=cols[n].reshape(-1)[ucells].astype("float64"),
-                                            minlength=okeys.size) for n in ov_names])
-    return TailTables(county_keys=ckeys, county=county, overview_keys=okeys, overview=overview,
-                      county_cols=names, overview_cols=ov_names)
+
+    def by_cell(values: np.ndarray) -> np.ndarray:
+        return np.bincount(oinv, weights=values.reshape(-1)[ucells].astype("float64"), minlength=okeys.size)
+
+    return TailTables(
+        county_keys=ckeys, pre=by_county(pre), usable=both(keep_u, drop_u),
+        energy=None if m is None else both(keep_u * m, drop_u * m),
+        with_energy=None if m is None else both(keep_u * has, drop_u * has),
+        forced={name: both(keep_d[k], drop_d[k]) for k, name in enumerate(force_names)},
+        overview_keys=okeys, overview_pre=by_cell(pre),
+        overview_usable=Outcomes(keep=by_cell(keep_u), drop=by_cell(drop_u)))
 
 
 # ---------------------------------------------------------------------------

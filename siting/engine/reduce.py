@@ -129,7 +129,6 @@ def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
         zone = tb.county_keys % nz
         rule = first_failed_rule(np.array([area_of[int(l)] for l in lab], dtype="float64"), thresholds)
         keep = rule == -1
-        col = {n: tb.county[:, i] for i, n in enumerate(tb.county_cols)}
 
         ts = sums.tech_or_empty(tech)
         sums.tech[tech] = ts
@@ -140,16 +139,16 @@ def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
             np.add.at(acc, zone, values)
             return acc
 
-        np.add.at(ts.usable, zone, np.where(keep, col["usable_keep"], col["usable_drop"]))
-        if "enum_keep" in col:
+        np.add.at(ts.usable, zone, tb.usable.pick(keep))
+        if tb.energy is not None:
             extra = {"e": ts.energy_mwh_per_mw, "w": ts.usable_with_energy}
-            add(np.where(keep, col["enum_keep"], col["enum_drop"]), extra, "e")
-            add(np.where(keep, col["emw_keep"], col["emw_drop"]), extra, "w")
+            add(tb.energy.pick(keep), extra, "e")
+            add(tb.with_energy.pick(keep), extra, "w")
             ts.energy_mwh_per_mw, ts.usable_with_energy = extra["e"], extra["w"]
         for j, (name, _) in enumerate(min_rules):
-            add(np.where(rule == j, col["pre"], 0.0), ts.removed, name)
-        for name in [c.split(":", 1)[1] for c in tb.county_cols if c.startswith("force_keep:")]:
-            add(np.where(keep, col[f"force_keep:{name}"], col[f"force_drop:{name}"]), ts.removed, name)
+            add(np.where(rule == j, tb.pre, 0.0), ts.removed, name)
+        for name, outcomes in tb.forced.items():
+            add(outcomes.pick(keep), ts.removed, name)
         # overview
         t = o.tile
         tw = t.width // ctx.factor
@@ -159,11 +158,10 @@ def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
         orow = t.row_off // ctx.factor + ocell // tw
         ocol = t.col_off // ctx.factor + ocell % tw
         orule = first_failed_rule(np.array([area_of[int(l)] for l in olab], dtype="float64"), thresholds)
-        ocol_ = {n: tb.overview[:, i] for i, n in enumerate(tb.overview_cols)}
         np.add.at(overview[f"{tech}_usable_sum"], (orow, ocol),
-                  np.where(orule == -1, ocol_["usable_keep"], ocol_["usable_drop"]))
+                  tb.overview_usable.pick(orule == -1))
         for j, (name, _) in enumerate(min_rules):
-            np.add.at(overview[f"{tech}_minarea:{name}"], (orow, ocol), np.where(orule == j, ocol_["pre"], 0.0))
+            np.add.at(overview[f"{tech}_minarea:{name}"], (orow, ocol), np.where(orule == j, tb.overview_pre, 0.0))
 
 
 def _finish_overview(ctx, tech, steps: list[str], overview: dict) -> None:
