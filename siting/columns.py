@@ -89,12 +89,18 @@ CF_WIND = Column("capacity_factor_wind", "1", "Wind capacity factor",
                  "net capacity factor (after wake, availability and electrical losses)")
 TARGET_COVERAGE = Column("target_coverage", "1", "Target coverage",
                          "map layer: achievable MW of the county's city / the city's target MW")
+_RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH)
+PERCENTILE_COLUMNS = tuple(
+    Column(f"{c.name}_p{q}", c.units, f"{c.label} P{q}",
+           f"{q}th percentile of {c.name} over the uncertainty draws (the ranges of the scenario's judgement "
+           "defaults); subtotals are percentiles of the summed draws, not sums of percentiles")
+    for c in _RANGED for q in (10, 50, 90))
 
 COLUMNS: tuple[Column, ...] = (
     ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH, LEVEL, N_COUNTIES,
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
-    ENERGY_WIND_GWH, CF_WIND, TARGET_COVERAGE,
+    ENERGY_WIND_GWH, CF_WIND, TARGET_COVERAGE, *PERCENTILE_COLUMNS,
 )
 ID_COLUMNS = [c.name for c in (ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH)]
 MEAN_COLUMNS = (GHI.name, ELEVATION.name, WIND_SPEED_HUB.name)

@@ -150,6 +150,8 @@ class TailTables:
         Usable share × MWh per MW, and usable share where energy is known (None without energy).
     forced : dict of str to Outcomes
         Share each forced-inclusion rule removed (negative: added).
+    by_weight : dict of str to Outcomes
+        Usable share on the cells of each ranged partial-weight class (``weights.<rule>.<class>``).
     overview_pre, overview_usable : numpy.ndarray, Outcomes
         The same per overview cell, for the maps.
     """
@@ -160,6 +162,7 @@ class TailTables:
     energy: Outcomes | None
     with_energy: Outcomes | None
     forced: dict[str, Outcomes]
+    by_weight: dict[str, Outcomes]
     overview_keys: np.ndarray
     overview_pre: np.ndarray
     overview_usable: Outcomes
@@ -515,20 +518,30 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         energy_map = None if mwh_per_mw is None else block_nanmean(mwh_per_mw, f)
     has = None if mwh_per_mw is None else np.isfinite(mwh_per_mw)
     m = None if mwh_per_mw is None else np.where(has, mwh_per_mw, 0.0)
+    # usable land on the cells of each class whose partial weight has a range (for the uncertainty draws)
+    on_class = {}
+    for key in spec.ranges:
+        if key.startswith("weights.") and spec.range_problem(key) is None:
+            _, rule_name, cls = key.split(".", 2)
+            lay = arrays.get(spec.rules[rule_name].layer)
+            if lay is not None:
+                on_class[key] = lay.data[inner] == int(cls)
     tech_sums = TechSums(usable=zsum(final), removed=removed_sums,
+                         usable_by_weight={k: zsum(final * ind) for k, ind in on_class.items()},
                          energy_mwh_per_mw=None if m is None else zsum(final * m),
                          usable_with_energy=None if m is None else zsum(final * has))
 
     tables = None
     if not decided.all():  # patches on the tile's border that only the whole grid can judge
         tables = _tail_tables(tail.labels, ~decided, cov, f, pre, keep_u, tail.drop_usable, tail.keep_forced,
-                              tail.drop_forced, tail.forced, m, has)
+                              tail.drop_forced, tail.forced, m, has, on_class)
     return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov,
                    usable=block_sum(final, f).astype("float32"), edges=tail.edges, tables=tables,
                    energy_map=energy_map), tech_sums
 
 
-def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has) -> TailTables:
+def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has,
+                 on_class) -> TailTables:
     """Sums by (label, county) and (label, overview cell) over the cells of patches not judged in the tile."""
     lab = labels.reshape(-1)
     nz = int(cov.n_zones)
@@ -568,6 +581,7 @@ def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, fo
         energy=None if m is None else both(keep_u * m, drop_u * m),
         with_energy=None if m is None else both(keep_u * has, drop_u * has),
         forced={name: both(keep_d[k], drop_d[k]) for k, name in enumerate(force_names)},
+        by_weight={k: both(keep_u * ind, drop_u * ind) for k, ind in on_class.items()},
         overview_keys=okeys, overview_pre=by_cell(pre),
         overview_usable=Outcomes(keep=by_cell(keep_u), drop=by_cell(drop_u)))
 

@@ -149,6 +149,8 @@ def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
             add(np.where(rule == j, tb.pre, 0.0), ts.removed, name)
         for name, outcomes in tb.forced.items():
             add(outcomes.pick(keep), ts.removed, name)
+        for key, outcomes in tb.by_weight.items():
+            add(outcomes.pick(keep), ts.usable_by_weight, key)
         # overview
         t = o.tile
         tw = t.width // ctx.factor

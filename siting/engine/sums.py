@@ -27,12 +27,16 @@ class TechSums:
         8,760 h × net capacity factor for wind. None when no energy was computed.
     usable_with_energy : numpy.ndarray or None
         Σ usable share over cells that have an energy figure.
+    usable_by_weight : dict of str to numpy.ndarray
+        ``weights.<rule>.<class>`` → Σ usable share on the cells of that class (for the classes whose
+        partial weight has a range: what a draw of that weight scales).
     """
 
     usable: np.ndarray
     removed: dict[str, np.ndarray] = field(default_factory=dict)
     energy_mwh_per_mw: np.ndarray | None = None
     usable_with_energy: np.ndarray | None = None
+    usable_by_weight: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +83,8 @@ class CountySums:
             np.add.at(mine.usable, index, ts.usable)
             for step, v in ts.removed.items():
                 acc(mine.removed, step, v)
+            for key, v in ts.usable_by_weight.items():
+                acc(mine.usable_by_weight, key, v)
             holder = {"e": mine.energy_mwh_per_mw, "w": mine.usable_with_energy}
             acc(holder, "e", ts.energy_mwh_per_mw)
             acc(holder, "w", ts.usable_with_energy)

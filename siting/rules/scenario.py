@@ -71,11 +71,16 @@ class LayerSpec(_Strict):
     burn_value: int = Field(1, ge=1, le=65534)
 
 
+RULE_CATEGORIES = ("protection", "land cover", "terrain", "resource", "setback", "patch size", "other")
+
+
 class _RuleBase(_Strict):
     description: str = ""
     source: str = ""
     optional: bool = False
     on_nodata: Literal["exclude", "pass"] = "exclude"
+    # what kind of constraint the rule is, for "what binds" (inferred from its type and layer when not given)
+    category: Literal["protection", "land cover", "terrain", "resource", "setback", "patch size", "other"] | None = None
 
 
 class ClassesRule(_RuleBase):
@@ -214,6 +219,27 @@ class WindModelParams(_Strict):
     source: str = ""
 
 
+class Range(_Strict):
+    """The low–high range of a default that is a judgement; the default itself is the most likely value."""
+
+    low: float
+    high: float
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        return self
+
+
+# Defaults a technology's [ranges] may give a range for (besides "weights.<rule>.<class>").
+RANGE_KEYS = {
+    "pv": ("capacity_density_mw_per_km2", "utilisation", "soiling_loss", "other_losses", "irradiance_factor"),
+    "wind": ("capacity_density_mw_per_km2", "utilisation", "wake_loss", "availability_loss", "electrical_loss"),
+}
+
+
 class TechSpec(_Strict):
     """Capacity parameters and eligibility rules for one technology."""
 
@@ -227,6 +253,60 @@ class TechSpec(_Strict):
     system: PVSystemParams | None = None
     model: WindModelParams | None = None
     rules: dict[str, Rule] = Field(default_factory=dict)
+    # low–high ranges of the judgement defaults, sampled by the uncertainty analysis (siting.engine.ranges)
+    ranges: dict[str, Range] = Field(default_factory=dict)
+
+    def default_of(self, key: str) -> float:
+        """The default value a range key refers to (e.g. ``utilisation``, ``weights.cropland.14``)."""
+        if key.startswith("weights."):
+            _, rule, cls = key.split(".", 2)
+            return float(self.rules[rule].weights[int(cls)])
+        if key == "irradiance_factor":
+            return 1.0
+        if hasattr(self, key):
+            return float(getattr(self, key))
+        for part in (self.system, self.model):
+            if part is not None and hasattr(part, key):
+                return float(getattr(part, key))
+        return float({"soiling_loss": PVSystemParams().soiling_loss, "other_losses": PVSystemParams().other_losses,
+                      "wake_loss": WindModelParams().wake_loss,
+                      "availability_loss": WindModelParams().availability_loss,
+                      "electrical_loss": WindModelParams().electrical_loss}[key])
+
+    @model_validator(mode="after")
+    def _check_ranges(self):
+        known = set(RANGE_KEYS["pv"]) | set(RANGE_KEYS["wind"])
+        for key in self.ranges:
+            if key.startswith("weights."):
+                parts = key.split(".")
+                if len(parts) != 3 or not parts[2].lstrip("-").isdigit():
+                    raise ValueError(f"ranges.{key}: use weights.<classes rule>.<class>")
+            elif key not in known:
+                raise ValueError(f"ranges.{key}: unknown; use one of {', '.join(sorted(known))} or "
+                                 "weights.<rule>.<class>")
+        return self
+
+    def range_problem(self, key: str) -> str | None:
+        """Why a range cannot be sampled with this scenario's defaults (None if it can).
+
+        A range inherited from a preset stops applying when the scenario changes the default it brackets
+        (a weight set to 0 or 1 is an exclusion or inclusion, no longer a judgement weight).
+        """
+        rng = self.ranges[key]
+        if key.startswith("weights."):
+            _, rule, cls = key.split(".")
+            r = self.rules.get(rule)
+            if not isinstance(r, ClassesRule):
+                return f"no classes rule '{rule}'"
+            w = r.weights.get(int(cls))
+            if w is None or not 0.0 < w < 1.0:
+                return f"rule '{rule}' gives class {cls} no partial weight"
+            value = w
+        else:
+            value = self.default_of(key)
+        if not rng.low <= value <= rng.high:
+            return f"the default {value:g} lies outside {rng.low:g}..{rng.high:g}"
+        return None
 
 
 class Meta(_Strict):

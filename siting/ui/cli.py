@@ -317,6 +317,37 @@ def validate(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def sensitivity(
+    region: RegionArg = None,
+    tech: TechOpt = "pv,wind",
+    resolution: ResolutionOpt = 1000.0,
+    scenario: ScenarioOpt = None,
+    wind: WindOpt = None,
+    wind_height: WindHeightOpt = None,
+    boundaries: BoundariesOpt = None,
+    id_column: IdColumnOpt = None,
+    name_column: NameColumnOpt = None,
+    out: Annotated[Optional[Path], typer.Option(help="Also draw the tornado as a figure (.png, .svg or .pdf).")] = None,
+    format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """The assumptions that move the region's totals most: each at its low and high end (a tornado)."""
+    from siting.ui import report as rep
+
+    try:
+        a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column,
+                    quiet=quiet)
+        df = a.sensitivity()
+        path = a.save_tornado(out) if out is not None else None
+    except SitingError as exc:
+        _fail(str(exc))
+        return
+    _print_frame(df, format, lambda: rep.render_sensitivity(df, a, Console()))
+    if path is not None and not quiet:
+        err.print(f"wrote {path}", highlight=False)
+
+
 @app.command(name="map")
 def map_cmd(
     region: RegionArg = None,

@@ -235,3 +235,19 @@ def frame_table(df: pd.DataFrame, title: str, console: Console) -> None:
     for _, r in df.iterrows():
         t.add_row(*[escape(str(v)) for v in r])
     console.print(t)
+
+
+def render_sensitivity(df: pd.DataFrame, a: Assessment, console: Console) -> None:
+    """The tornado as a table: each assumption at its low and high end, the others at their defaults."""
+    title = (a.region.label if a.region else "user boundaries")
+    table = Table(title=f"{title}: what moves the totals (one assumption at a time)", header_style="bold")
+    for col in ("Assumption", "Range", "MW at low", "MW at high", "GWh at low", "GWh at high", "Swing"):
+        table.add_column(col, justify="left" if col == "Assumption" else "right", overflow="fold")
+    for _, r in df.iterrows():
+        gl = "" if pd.isna(r["gwh_at_low"]) else _fmt(r["gwh_at_low"])
+        gh = "" if pd.isna(r["gwh_at_high"]) else _fmt(r["gwh_at_high"])
+        table.add_row(escape(r["assumption"]), f"{r['low']:g}–{r['high']:g} ({r['default']:g})",
+                      _fmt(r["mw_at_low"]), _fmt(r["mw_at_high"]), gl, gh, f"{r['swing_share']:.0%}")
+    console.print(table)
+    console.print("[dim]Swing: the larger of the capacity and energy change between the two ends, as a share of "
+                  "the technology's total at the defaults. Ranges and their sources: layers/china.toml [*.ranges].[/dim]")
