@@ -491,7 +491,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     say("county table")
     table = county_table(units, comb.sums, grid.cell_area_km2, techs_spec, comb.steps)
     steps = {t: {s: step_column(t, s) for s in comb.steps.get(t, [])} for t in techs}
-    totals = subtotals(table)
+    totals = subtotals(table, techs_spec, comb.steps)
     ranges = range_model(table, comb.sums, grid.cell_area_km2, plan)
     if draws:
         _add_percentiles(table, totals, ranges, ranges.draw(draws, seed))

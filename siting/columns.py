@@ -87,8 +87,16 @@ ENERGY_WIND_GWH = Column("energy_wind_gwh", "GWh/yr", "Wind energy", "annual net
                          additive=True)
 CF_WIND = Column("capacity_factor_wind", "1", "Wind capacity factor",
                  "net capacity factor (after wake, availability and electrical losses)")
-TARGET_COVERAGE = Column("target_coverage", "1", "Target coverage",
-                         "map layer: achievable MW of the county's city / the city's target MW")
+TARGET_SHARE = Column("target_share_mw", "MW", "Share of the plan target",
+                      "map layer: the county's part of the region's wind + PV target minus existing capacity, "
+                      "distributed among counties in proportion to their computed capacity (siting allocate "
+                      "--method proportional)")
+BINDING = Column("binding_{tech}", "", "{tech}: rule removing most land",
+                 "the waterfall step that removed the most land (nodata_<layer>: cells the layer has no data for)")
+BINDING_2 = Column("binding_{tech}_2", "", "{tech}: second rule", "the waterfall step that removed the second most land")
+BINDING_CATEGORY = Column("binding_{tech}_category", "", "{tech}: what binds",
+                          "kind of constraint of binding_{tech}: protection, land cover, terrain, resource, setback, "
+                          "patch size, data gap or other")
 _RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH)
 PERCENTILE_COLUMNS = tuple(
     Column(f"{c.name}_p{q}", c.units, f"{c.label} P{q}",
@@ -100,7 +108,7 @@ COLUMNS: tuple[Column, ...] = (
     ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH, LEVEL, N_COUNTIES,
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
-    ENERGY_WIND_GWH, CF_WIND, TARGET_COVERAGE, *PERCENTILE_COLUMNS,
+    ENERGY_WIND_GWH, CF_WIND, BINDING, BINDING_2, BINDING_CATEGORY, TARGET_SHARE, *PERCENTILE_COLUMNS,
 )
 ID_COLUMNS = [c.name for c in (ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH)]
 MEAN_COLUMNS = (GHI.name, ELEVATION.name, WIND_SPEED_HUB.name)

@@ -89,3 +89,74 @@ def write_scenario(folder: Path, raster: Path) -> Path:
     path = folder / "synthetic.toml"
     path.write_text(SCENARIO.format(raster=raster.name), encoding="utf-8")
     return path
+
+
+def _geotiff(path: Path, arr: np.ndarray, west: float, north: float, res_deg: float, nodata=None) -> Path:
+    profile = {"driver": "GTiff", "width": arr.shape[1], "height": arr.shape[0], "count": 1, "dtype": arr.dtype.name,
+               "transform": Affine(res_deg, 0, west, 0, -res_deg, north), "crs": "EPSG:4326"}
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(arr, 1)
+    return path
+
+
+def write_every_layer(folder: Path, bounds_ll: tuple[float, float, float, float], res_deg: float = 0.01,
+                      seed: int = 0) -> Path:
+    """A scenario over a lon/lat box with every layer the China preset asks for, as real data would give.
+
+    Land cover (grassland, some cropland, forest and water), protected areas and basic farmland (0/1 patches),
+    a hilly DEM from which slope is derived, and a 100 m mean wind speed of about 6.5 m/s. Irradiance and
+    elevation stay the built-in ones.
+    """
+    rng = np.random.default_rng(seed)
+    w, s, e, n = bounds_ll
+    west, north = w - 0.2, n + 0.2
+    ny, nx = int((n - s + 0.4) / res_deg) + 1, int((e - w + 0.4) / res_deg) + 1
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    blocks = lambda k: np.kron(rng.random((ny // k + 1, nx // k + 1)), np.ones((k, k)))[:ny, :nx]  # noqa: E731
+    lc = np.full((ny, nx), 10, dtype="uint8")
+    lc[blocks(12) < 0.25] = 12
+    lc[blocks(15) > 0.85] = 2
+    lc[blocks(30) > 0.97] = 0
+    protected = (blocks(20) > 0.9).astype("uint8")
+    farmland = ((lc == 12) & (blocks(8) > 0.3)).astype("uint8")
+    dem = (300 + 250 * np.sin(xx / 23.0) * np.cos(yy / 31.0) + 40 * blocks(6)).astype("float32")
+    wind = (6.5 + 0.8 * np.sin(xx / 40.0) + 0.3 * blocks(10)).astype("float32")
+    paths = {k: _geotiff(folder / f"{k}.tif", arr, west, north, res_deg)
+             for k, arr in (("land_cover", lc), ("protected", protected), ("farmland", farmland), ("dem", dem),
+                            ("wind", wind))}
+    scen = folder / "every_layer.toml"
+    scen.write_text(f'''extends = "china"
+[meta]
+name = "every-layer"
+
+[layers.land_cover]
+source = "{paths['land_cover'].name}"
+kind = "categorical"
+units = "IGBP class"
+coarse = false
+
+[layers.protected]
+source = "{paths['protected'].name}"
+kind = "categorical"
+units = "1 = protected"
+
+[layers.basic_farmland]
+source = "{paths['farmland'].name}"
+kind = "categorical"
+units = "1 = basic farmland"
+
+[layers.slope_deg]
+source = "{paths['dem'].name}"
+kind = "continuous"
+units = "degrees"
+derive = "slope_deg"
+
+[layers.wind_speed_ms]
+source = "{paths['wind'].name}"
+kind = "continuous"
+units = "m/s"
+height_m = 100.0
+''', encoding="utf-8")
+    return scen

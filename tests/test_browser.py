@@ -15,12 +15,12 @@ import shapely
 import siting
 from siting.outputs import maps
 
-pytestmark = pytest.mark.slow  # a real browser or kernel
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = [pytest.mark.slow,  # a real browser
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")]
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +88,23 @@ def test_switching_a_layer_changes_what_is_shown(served, browser):
     assert all("county-usable-wind-share" in c for c in after) and after != before
     legend = page.locator(".siting-legend:visible")
     assert legend.count() == 1 and "Wind land usable" in legend.inner_text()
+    assert errors == []
+    page.close()
+
+
+def test_binding_constraint_and_target_share_layers(served, browser):
+    base, a, _ = served
+    page, errors, _ = open_page(browser, f"{base}/liuzhou.html")
+    page.locator(".leaflet-control-layers").get_by_text("PV: what binds").click()
+    page.wait_for_timeout(200)
+    fills = set(page.locator("path.county").evaluate_all("els => els.map(e => e.getAttribute('fill'))"))
+    expected = {maps.CATEGORY_COLOURS[k] for k in a.counties["binding_pv_category"].dropna()}
+    assert fills == expected
+    legend = page.locator(".siting-legend:visible").inner_text()
+    assert "PV: what binds" in legend and all(k in legend for k in a.counties["binding_pv_category"].dropna())
+    page.locator(".leaflet-control-layers").get_by_text("Share of the plan target (MW)").click()
+    page.wait_for_timeout(200)
+    assert "Share of the plan target" in page.locator(".siting-legend:visible").inner_text()
     assert errors == []
     page.close()
 

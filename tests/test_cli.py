@@ -121,7 +121,10 @@ def test_report_with_year_adds_the_comparison(tmp_path):
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     row = [t for t in doc["targets"] if t["adcode"] == "450200"][0]
-    assert row["target_mw"] == 7000 and row["achievable_mw"] > 0 and row["meets"] in (True, False)
+    assert row["target_mw"] == 7000 and row["achievable_mw"] > 0
+    # built-in data: a land-only upper bound, so no verdict either way
+    assert row["meets"] is None and row["verdict"] == "not_decidable" and row["basis_tier"] == "land-only upper bound"
+    assert row["achievable_mw_p10"] < row["achievable_mw"] < row["achievable_mw_p90"]
     assert (tmp_path / "o" / "targets.csv").exists()
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from siting import columns as C
 from siting.columns import ID_COLUMNS, MEAN_COLUMNS
 from siting.engine.sums import CountySums
-from siting.rules.scenario import TechSpec
+from siting.rules.scenario import TechSpec, rule_category
 
 
 
@@ -86,8 +86,26 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
                     else wind_energy_columns(energy_gwh, mw_known))
             for col, vals in cols.items():
                 table[col] = vals
+    add_binding(table, techs, steps)
     cols = [c for c in table.columns if c != "geometry"] + ["geometry"]
     return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=units.crs)
+
+
+def add_binding(table: pd.DataFrame, techs: dict[str, TechSpec], steps: dict[str, list[str]]) -> None:
+    """Per technology: the step that removed the most land, the second, and the kind of constraint it is."""
+    for t, spec in techs.items():
+        names = steps.get(t, [])
+        if not names:
+            continue
+        removed = np.column_stack([table[step_column(t, s)].to_numpy(dtype="float64") for s in names])
+        order = np.argsort(-removed, axis=1, kind="stable")
+        first, second = order[:, 0], order[:, 1] if len(names) > 1 else order[:, 0]
+        has1 = removed[np.arange(len(table)), first] > 0
+        has2 = (removed[np.arange(len(table)), second] > 0) & (len(names) > 1)
+        cats = [rule_category(s, spec.rules.get(s)) for s in names]
+        table[C.BINDING(t)] = np.where(has1, np.array(names, dtype=object)[first], None)
+        table[C.BINDING_2(t)] = np.where(has2, np.array(names, dtype=object)[second], None)
+        table[C.BINDING_CATEGORY(t)] = np.where(has1, np.array(cats, dtype=object)[first], None)
 
 
 def pv_energy_columns(energy_gwh: np.ndarray, mwp_with_yield: np.ndarray, tech: TechSpec) -> dict[str, np.ndarray]:
@@ -119,7 +137,8 @@ def _additive(columns) -> list[str]:
     return [c for c in columns if C.is_additive(c)]
 
 
-def subtotals(table: pd.DataFrame) -> pd.DataFrame:
+def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
+              steps_of: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """City and province (or whole-region) subtotal rows of a county table.
 
     Additive columns are summed; means (irradiance, elevation) are weighted by
@@ -163,4 +182,8 @@ def subtotals(table: pd.DataFrame) -> pd.DataFrame:
         rows.append(total(df, "province", df["province_adcode"].iloc[0], prov, None, None, prov))
     else:
         rows.append(total(df, "total", None, "合计 total", "Total", None, None))
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    for t in ("pv", "wind"):
+        if C.BINDING(t) in df and steps_of is not None and specs is not None:
+            add_binding(out, {t: specs[t]}, {t: steps_of[t]})
+    return out

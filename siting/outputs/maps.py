@@ -44,8 +44,9 @@ class Layer:
     """A county choropleth: a column of the county table (label and units from :mod:`siting.columns`)."""
 
     column: str
-    colours: str  # matplotlib colormap name
+    colours: str  # matplotlib colormap name (quantile classes), unused for categorical layers
     digits: int = 0
+    categorical: bool = False
 
     @property
     def label(self) -> str:
@@ -56,6 +57,15 @@ class Layer:
         u = columns.units(self.column)
         return "share" if u == "1" else u
 
+    @property
+    def key(self) -> str:
+        return self.label if self.categorical or not self.units else f"{self.label} ({self.units})"
+
+
+# colours of the kinds of constraint (binding layers), fixed so that maps can be compared
+CATEGORY_COLOURS = {"protection": "#1b9e77", "land cover": "#d95f02", "terrain": "#7570b3", "resource": "#e7298a",
+                    "setback": "#66a61e", "patch size": "#e6ab02", "data gap": "#a6761d", "other": "#666666"}
+
 
 CHOROPLETHS = [
     Layer("capacity_pv_mwp", "YlOrRd"),
@@ -65,7 +75,9 @@ CHOROPLETHS = [
     Layer("specific_yield_kwh_per_kwp", "plasma", 0),
     Layer("usable_pv_share", "Greens", 2),
     Layer("usable_wind_share", "BuGn", 2),
-    Layer("target_coverage", "RdYlGn", 2),
+    Layer("binding_pv_category", "", categorical=True),
+    Layer("binding_wind_category", "", categorical=True),
+    Layer("target_share_mw", "RdPu"),
 ]
 RASTERS = [
     ("pv_usable_fraction", "PV usable share (grid)", "YlOrRd", 0.0, 1.0),
@@ -149,20 +161,25 @@ def _simplify(geoms: np.ndarray, tolerance_deg: float) -> np.ndarray:
         return shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
 
 
-def _target_coverage(a, comparison: pd.DataFrame | None) -> pd.Series:
-    """achievable / target of each county's city (latest wind + PV target), NaN where none."""
+def _target_share(a, comparison: pd.DataFrame | None) -> pd.Series:
+    """Each county's part of the region's wind + PV target (minus existing), by merit-order allocation.
+
+    Targets stay at their own level (province, city): a county has no target of its own, so the map shows
+    what an allocation of the region's target gives it, not its city's ratio. NaN when the region has no
+    such target or nothing to allocate.
+    """
     out = pd.Series(np.nan, index=a.counties.index)
-    if comparison is None or comparison.empty:
+    if comparison is None or comparison.empty or a.region is None:
         return out
-    c = comparison[(comparison.scope == "wind+pv") & comparison.ratio.notna()]
-    c = c.sort_values("target_year").drop_duplicates("adcode", keep="last")
-    ratio = dict(zip(c.adcode, c.ratio))
-    for i, row in a.counties.iterrows():
-        for code in (row["adcode"], row.get("city_adcode")):
-            if code in ratio:
-                out[i] = ratio[code]
-                break
-    return out
+    years = comparison.loc[comparison.scope == "wind+pv", "target_year"].dropna()
+    if years.empty:
+        return out
+    try:
+        alloc = a.allocate(year=int(years.max()), method="proportional")
+    except Exception:  # no target of the region itself (a city's targets only), or nothing left to allocate
+        return out
+    share = dict(zip(alloc.counties.adcode, alloc.counties.allocated_mw))
+    return a.counties["adcode"].map(share).astype("float64")
 
 
 def _raster_png(da, cmap: str, vmin, vmax) -> tuple[str, list[list[float]]] | None:
@@ -201,7 +218,15 @@ def _raster_png(da, cmap: str, vmin, vmax) -> tuple[str, list[list[float]]] | No
             [[lat[0], lon[0]], [lat[1], lon[1]]], (float(lo), float(hi)))
 
 
-def _legend_html(key: str, title: str, breaks: list[float], colours: list[str], digits: int, visible: bool) -> str:
+def _legend_html(key: str, title: str, breaks: list[float] | None, colours: list[str], digits: int, visible: bool,
+                 labels: list[str] | None = None) -> str:
+    swatch = "<div><span style='background:{};display:inline-block;width:14px;height:10px;margin-right:4px'></span>{}</div>"
+    if labels is not None:
+        rows = "".join(swatch.format(c, html.escape(lab)) for c, lab in zip(colours, labels))
+        rows += swatch.format("#cccccc", "nothing removed")
+        return (f"<div class='siting-legend' data-layer='{html.escape(key)}' "
+                f"style='display:{'block' if visible else 'none'}'><b>{html.escape(title)}</b><br>"
+                f"<small>kind of constraint that removed the most land</small>{rows}</div>")
     rows = "".join(
         f"<div><span style='background:{c};display:inline-block;width:14px;height:10px;margin-right:4px'></span>"
         f"{_fmt(lo, digits)} – {_fmt(hi, digits)}</div>" for c, lo, hi in zip(colours, breaks[:-1], breaks[1:]))
@@ -216,13 +241,21 @@ def _feature_collection(counties: pd.DataFrame, geoms, a, layers, coarse: bool) 
     classes, texts = {}, {}
     meta = []
     for lay in layers:
+        if lay.categorical:
+            raw = counties[lay.column].tolist()
+            present = [k for k in CATEGORY_COLOURS if k in set(raw)]
+            colours = [CATEGORY_COLOURS[k] for k in present]
+            classes[lay.column] = [present.index(v) if v in present else -1 for v in raw]
+            texts[lay.column] = [_esc(v) if isinstance(v, str) else "–" for v in raw]
+            meta.append({"key": html.escape(lay.key), "column": lay.column, "colours": colours,
+                         "css": re.sub(r"[^a-z0-9]+", "-", lay.column), "labels": present, "digits": 0})
+            continue
         vals = counties[lay.column].to_numpy(dtype="float64")
         breaks = quantile_breaks(vals)
         colours = _hex_colours(lay.colours, len(breaks) - 1)
         classes[lay.column] = [_class_of(v, breaks) for v in vals]
         texts[lay.column] = [f"{_fmt(v, lay.digits)} {lay.units}" for v in vals]
-        key = f"{lay.label} ({lay.units})"
-        meta.append({"key": html.escape(key), "column": lay.column, "colours": colours,
+        meta.append({"key": html.escape(lay.key), "column": lay.column, "colours": colours,
                      "css": re.sub(r"[^a-z0-9]+", "-", lay.column), "breaks": breaks, "digits": lay.digits})
     features = []
     for i, (row, g) in enumerate(zip(counties.to_dict("records"), geoms)):
@@ -256,7 +289,7 @@ def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: 
     from folium import plugins
 
     counties = a.counties.reset_index(drop=True).copy()
-    counties["target_coverage"] = _target_coverage(a, comparison)
+    counties["target_share_mw"] = _target_share(a, comparison)
     west, south, east, north = counties.total_bounds
     tol = simplify_tolerance_deg or max(0.0005, 0.0004 * max(east - west, north - south))
     geoms = shapely.set_precision(_simplify(counties.geometry.to_numpy(), tol), 1e-5)
@@ -287,7 +320,7 @@ def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: 
     fullscreen = plugins.Fullscreen(position="topleft").add_to(m)
     _offline(m, [m, fullscreen])
 
-    legends = [_legend_html(x["key"], x["key"], x["breaks"], x["colours"], x["digits"], k == 0)
+    legends = [_legend_html(x["key"], x["key"], x.get("breaks"), x["colours"], x["digits"], k == 0, x.get("labels"))
                for k, x in enumerate(meta)]
     title = a.region.label if a.region else "user boundaries"
     note = (" · coarse built-in data: indicative only" if coarse else "")

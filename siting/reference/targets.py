@@ -189,8 +189,7 @@ def scope_note(row) -> tuple[bool, str]:
     if row["scope"] in ("wind+pv", "pv") and "centralised" not in metric:
         notes.append("rooftop/distributed PV")
     what = {"wind+pv": "ground PV (MWp) + onshore wind", "pv": "ground PV (MWp)", "wind": "onshore wind"}[row["scope"]]
-    note = (f"achievable = {what} only; the target also counts " + " and ".join(notes) +
-            ", so a ratio ≥ 1 means land-based potential alone can carry it") if notes else \
+    note = (f"computed = {what} only; the target also counts " + " and ".join(notes)) if notes else \
         "achievable = " + ("ground-mounted PV (MWp)" if row["scope"] == "pv" else "onshore wind")
     return True, note
 

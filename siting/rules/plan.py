@@ -92,7 +92,7 @@ def _typhoon_rule(scen: Scenario) -> Scenario:
         return scen
     scen = scen.model_copy(deep=True)
     scen.wind.rules["typhoon_turbine_class"] = ClassesRule(
-        type="classes", layer=TYPHOON_LAYER, exclude=[1],
+        type="classes", layer=TYPHOON_LAYER, exclude=[1], category="other",
         description=f"turbine {model.turbine} is not typhoon-rated (IEC 61400-1 class T/S): cells whose "
                     "typhoon exposure requires it are excluded",
         source="IEC 61400-1 ed. 4 (2019) class T for tropical-cyclone regions; layer typhoon_exposure: 1 = "
@@ -127,7 +127,8 @@ def derive_terrain(scen: Scenario, techs) -> tuple[Scenario, dict[str, DerivedSl
                 scen.layers[name] = scen.layers[rule.layer].model_copy(update={"derive": None, "units": "share"})
             rules[rule_name] = FactorRule(type="factor", layer=name, description=rule.description or
                                           f"share of each cell with slope ≤ {rule.max:g}° (Horn, DEM resolution)",
-                                          source=rule.source, optional=rule.optional, on_nodata=rule.on_nodata)
+                                          source=rule.source, optional=rule.optional, on_nodata=rule.on_nodata,
+                                          category=rule.category or "terrain")
     return scen, derived
 
 

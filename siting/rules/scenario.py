@@ -83,6 +83,30 @@ class _RuleBase(_Strict):
     category: Literal["protection", "land cover", "terrain", "resource", "setback", "patch size", "other"] | None = None
 
 
+def rule_category(name: str, rule) -> str:
+    """The kind of constraint a rule is: its ``category``, else inferred from its type and layer."""
+    if name.startswith("nodata:"):
+        return "data gap"
+    if rule is None:
+        return "other"
+    if getattr(rule, "category", None):
+        return rule.category
+    layer = (getattr(rule, "layer", "") or "").lower()
+    if rule.__class__.__name__ == "MinAreaRule":
+        return "patch size"
+    if rule.__class__.__name__ == "BufferRule":
+        return "setback"
+    if any(k in layer for k in ("protect", "red_line", "redline", "reserve", "farmland", "forest_park")):
+        return "protection"
+    if any(k in layer for k in ("slope", "elevation", "dem", "terrain")):
+        return "terrain"
+    if any(k in layer for k in ("wind", "ghi", "pvout", "irradiance", "weibull", "typhoon")):
+        return "resource"
+    if any(k in layer for k in ("land_cover", "landcover", "land_use", "landuse", "worldcover", "lc")):
+        return "land cover"
+    return "other"
+
+
 class ClassesRule(_RuleBase):
     """Exclude, include or weight cells by the class of a categorical layer.
 

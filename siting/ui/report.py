@@ -107,6 +107,12 @@ def to_json(a: Assessment, comparison: pd.DataFrame | None = None, comparison_no
     """Provenance, notes, all rows (and the target comparison) as one JSON document."""
     rows = json.loads(a.table().to_json(orient="records", force_ascii=False))
     doc = {"provenance": a.provenance, "notes": a.notes, "rows": rows}
+    if a.plan is not None:
+        from dataclasses import asdict
+
+        from siting.reference.basis import tech_bases
+
+        doc["basis"] = {t: asdict(b) for t, b in tech_bases(a).items()}
     if comparison is not None:
         doc["targets"] = json.loads(comparison.to_json(orient="records", force_ascii=False))
         doc["targets_notes"] = list(comparison_notes)
@@ -114,22 +120,29 @@ def to_json(a: Assessment, comparison: pd.DataFrame | None = None, comparison_no
 
 
 def render_comparison(cmp: pd.DataFrame, notes, console: Console) -> None:
-    """Print targets beside achievable and existing capacity."""
-    t = Table(title="Targets of the plans against achievable capacity", header_style="bold", show_lines=True)
-    for col, j in (("Jurisdiction", "left"), ("Year", "right"), ("Scope", "left"), ("Target MW", "right"),
-                   ("Qualifier", "left"), ("Achievable MW", "right"), ("Existing MW", "right"),
-                   ("Headroom MW", "right"), ("Ratio", "right"), ("Status / note", "left")):
-        t.add_column(col, justify=j)
+    """Print targets beside achievable and existing capacity, with the verdict its basis allows."""
+    t = Table(title="Targets of the plans against what was computed", header_style="bold", show_lines=True)
+    for col, j in (("Jurisdiction, year", "left"), ("Target MW", "right"), ("Computed MW\n(P10–P90)", "right"),
+                   ("Existing MW", "right"), ("Verdict and what it rests on", "left")):
+        t.add_column(col, justify=j, overflow="fold")
+    colour = {"can_be_met": "green", "cannot_be_met": "red", "uncertain": "yellow", "not_decidable": "yellow"}
     for _, r in cmp.iterrows():
-        status = r["status"] if r["meets"] is None else (("[green]" if r["meets"] else "[red]") + escape(r["status"])
-                                                         + ("[/green]" if r["meets"] else "[/red]"))
-        t.add_row(escape(str(r["jurisdiction_zh"])), _year(r["target_year"]), escape(str(r["scope"])),
-                  _fmt(r["target_mw"]), escape(f"{r['qualifier_zh'] if isinstance(r['qualifier_zh'], str) else ''} "
-                                               f"({r['qualifier']})"),
-                  _fmt(r["achievable_mw"]) + (f"\nPV {_fmt(r['achievable_pv_mw'])}" if pd.notna(r["achievable_pv_mw"]) else "")
-                  + (f"\nwind {_fmt(r['achievable_wind_mw'])}" if pd.notna(r["achievable_wind_mw"]) else ""),
-                  _fmt(r["existing_mw"]), _fmt(r["headroom_mw"]),
-                  "–" if pd.isna(r["ratio"]) else f"{r['ratio']:.2f}", status + "\n" + escape(str(r["note"])))
+        code = r.get("verdict")
+        text = escape(str(r["status"]))
+        status = f"[{colour[code]}]{text}[/{colour[code]}]" if code in colour else text
+        basis = ""
+        if isinstance(r.get("basis_tier"), str):
+            basis = (f"\n[dim]basis: {escape(r['basis_tier'])}; {escape(str(r['basis_layers']))}; "
+                     f"binds: {escape(str(r['binding_constraint']))}[/dim]")
+        achieved = _fmt(r["achievable_mw"])
+        if pd.notna(r.get("achievable_mw_p10")):
+            achieved += f"\n({_fmt(r['achievable_mw_p10'])}–{_fmt(r['achievable_mw_p90'])})"
+        achieved += (f"\nPV {_fmt(r['achievable_pv_mw'])}" if pd.notna(r["achievable_pv_mw"]) else "") + \
+            (f"\nwind {_fmt(r['achievable_wind_mw'])}" if pd.notna(r["achievable_wind_mw"]) else "")
+        qual = f"{r['qualifier_zh'] if isinstance(r['qualifier_zh'], str) else ''}"
+        t.add_row(escape(f"{r['jurisdiction_zh']} {_year(r['target_year'])}"),
+                  _fmt(r["target_mw"]) + escape(f"\n{qual} {r['scope']}"), achieved, _fmt(r["existing_mw"]),
+                  status + basis + "\n[dim]" + escape(str(r["note"])) + "[/dim]")
     console.print(t)
     for n in notes:
         console.print(f"• {escape(n)}", highlight=False)
