@@ -210,11 +210,17 @@ class Assessment:
         return (f"<div><b>{title}</b> · scenario {_html.escape(self.scenario.meta.name)} · "
                 f"{len(self.counties)} counties<table>{rows}</table><ul>{notes}</ul></div>")
 
-    def validate(self, tracker: str | Path | None = None, radius_m: float = 1000.0):
-        """Check the wind result against the existing fleet (see :func:`siting.reference.fleet.validate`)."""
-        from siting.reference.fleet import load_tracker, validate
+    def validate(self, tracker: str | Path | None = None, radius_m: float = 1000.0,
+                 status: Sequence[str] = ("operating",), plants: str | Path | None = None, tech: str = "wind"):
+        """Check the usable land against where plants stand: share on usable land, the same share for the
+        whole region (null model), lift and ROC AUC (see :func:`siting.reference.fleet.validate`).
 
-        return validate(self, load_tracker(tracker) if tracker else None, radius_m=radius_m)
+        ``plants``: a user file of plants with MW (PV or wind); default the wind-farm tracker.
+        """
+        from siting.reference.fleet import load_plants, load_tracker, validate
+
+        return validate(self, load_tracker(tracker) if tracker else None, status=tuple(status), radius_m=radius_m,
+                        plants=load_plants(plants) if plants else None, tech=tech)
 
     def save(self, out_dir: str | Path, comparison: pd.DataFrame | None = None) -> list[Path]:
         """Write the outputs into ``out_dir``.

@@ -248,3 +248,58 @@ def test_validate_needs_wind(guangxi):
                                  counties=guangxi.counties)
     with pytest.raises(SitingError, match="wind"):
         fleet.validate(fake)
+
+
+def _plants_on(a, cells: np.ndarray, path) -> None:
+    """Write a plants CSV with one 50 MW wind farm at the centre of each grid cell index in ``cells``."""
+    import pyproj
+
+    ds = a.grid
+    rows, cols = np.unravel_index(cells, ds["county_index"].shape)
+    x, y = ds["x"].to_numpy()[cols], ds["y"].to_numpy()[rows]
+    lon, lat = pyproj.Transformer.from_crs(fleet.grid_crs(ds), "EPSG:4326", always_xy=True).transform(x, y)
+    pd.DataFrame({"lat": lat, "lon": lon, "capacity_mw": 50.0, "tech": "wind"}).to_csv(path, index=False)
+
+
+@pytest.fixture(scope="module")
+def liuzhou_wind():
+    scen = siting.with_overrides(siting.load_scenario("china")[0],
+                                 {"wind": {"rules": {"forest": {"weights": {1: 0.2, 2: 0.2, 3: 0.2, 4: 0.2, 5: 0.2}}}}})
+    return siting.assess("柳州", tech="wind", resolution_m=2000, scenario=scen, draws=0)
+
+
+def test_plants_on_random_cells_show_no_discriminating_power(liuzhou_wind, tmp_path):
+    a = liuzhou_wind
+    inside = np.flatnonzero((a.grid["county_index"].to_numpy() >= 0).ravel())
+    _plants_on(a, np.random.default_rng(0).choice(inside, 200, replace=False), tmp_path / "random.csv")
+    r = a.validate(plants=tmp_path / "random.csv")
+    assert r.discrimination.lift == pytest.approx(1.0, abs=0.05)
+    assert r.discrimination.verdict == "no discriminating power" and not r.flagged
+    assert r.verdict.startswith("no discriminating power")
+
+
+def test_plants_on_the_best_cells_give_a_high_auc(liuzhou_wind, tmp_path):
+    from siting.model.validation import neighbourhood_mean
+
+    a = liuzhou_wind
+    inside = a.grid["county_index"].to_numpy() >= 0
+    score = neighbourhood_mean(a.grid["wind_usable_fraction"].to_numpy(), inside, 1000.0, 2000.0)
+    best = np.argsort(np.where(inside, score, -1).ravel())[-150:]
+    _plants_on(a, best, tmp_path / "best.csv")
+    r = a.validate(plants=tmp_path / "best.csv")
+    # many cells share the top score (fully usable neighbourhoods): ties count half, so the AUC stays below 1
+    assert r.discrimination.auc > 0.7 and r.discrimination.verdict == "discriminates"
+    worst = np.argsort(np.where(inside, score, 9).ravel())[:150]
+    _plants_on(a, worst, tmp_path / "worst.csv")
+    r = a.validate(plants=tmp_path / "worst.csv")
+    assert r.discrimination.auc < 0.2 and r.flagged and r.verdict.startswith("FLAGGED")
+
+
+def test_user_plants_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "p.csv"
+    bad.write_text("lat,lon,capacity_mw\n23,109,50\n", encoding="utf-8")
+    with pytest.raises(SitingError, match=r"p.csv: missing column\(s\) tech"):
+        fleet.load_plants(bad)
+    bad.write_text("lat,lon,capacity_mw,tech\n23,109,50,hydro\n", encoding="utf-8")
+    with pytest.raises(SitingError, match="tech must be pv or wind"):
+        fleet.load_plants(bad)

@@ -34,6 +34,7 @@ import pyproj
 from siting.errors import SitingError
 from siting.names import (_ascii_key, _glued_variants, _unit_keys, _unit_syllables, is_abbreviation, normalise_area_name)
 from siting.io.packagedata import data_path
+from siting.model.validation import Discrimination, discrimination, neighbourhood_mean
 
 TRACKER_FILE = "gem_gwpt_2023-05_china.csv.gz"
 TRACKER_CITATION = "Global Wind Power Tracker, Global Energy Monitor, May 2023 release (CC BY 4.0)"
@@ -497,7 +498,13 @@ class ValidationResult:
         ``existing_wind_mw``, ``capacity_wind_mw``, ``excess_mw``.
     verdict : str
     flagged : bool
-        True when less than half of the checked capacity is on usable land.
+        True when the scenario does worse than chance (lift and AUC both below it), or when less than half of
+        the checked capacity is on usable land.
+    discrimination : siting.model.validation.Discrimination or None
+        Null share (the share of the region that is usable by the same rule), lift, ROC AUC and their
+        bootstrap intervals; None when nothing could be checked.
+    tech : str
+        ``wind`` or ``pv``: whose usable land was checked.
     notes : list of str
     """
 
@@ -511,6 +518,8 @@ class ValidationResult:
     counties_over: pd.DataFrame
     verdict: str
     flagged: bool
+    discrimination: Discrimination | None = None
+    tech: str = "wind"
     notes: list[str] = field(default_factory=list)
 
 
@@ -583,7 +592,7 @@ def sample_radius(usable: np.ndarray, inside: np.ndarray, xs: np.ndarray, ys: np
     return point, float(vals.mean()), float(vals.max()), int(vals.size)
 
 
-def sample_farms(ds, rows: pd.DataFrame, adcodes: np.ndarray, radius_m: float) -> pd.DataFrame:
+def sample_farms(ds, rows: pd.DataFrame, adcodes: np.ndarray, radius_m: float, tech: str = "wind") -> pd.DataFrame:
     """Sample ``wind_usable_fraction`` around every exact, non-placeholder phase.
 
     Parameters
@@ -608,7 +617,7 @@ def sample_farms(ds, rows: pd.DataFrame, adcodes: np.ndarray, radius_m: float) -
     x_m, y_m, row, col = grid_indices(ds, rows["lon_deg"].to_numpy(float), rows["lat_deg"].to_numpy(float))
     county_index = ds["county_index"].to_numpy()
     inside = county_index >= 0
-    usable = ds["wind_usable_fraction"].to_numpy()
+    usable = ds[f"{tech}_usable_fraction"].to_numpy()
     xs, ys = ds["x"].to_numpy(), ds["y"].to_numpy()
     exact = rows["location_exact"].to_numpy(bool)
     placeholder = rows["placeholder"].to_numpy(bool)
@@ -653,20 +662,84 @@ def _counties_over(assessment, fleet: pd.DataFrame) -> pd.DataFrame:
     return over[cols].reset_index(drop=True)
 
 
-def _verdict(share: float, mw_checked: float, n_over: int) -> tuple[str, bool]:
-    if mw_checked <= 0 or not np.isfinite(share):
-        return ("not checked: no operating onshore phase with an exact location lies in the assessed area", False)
+def _verdict(share: float, mw_checked: float, n_over: int, disc: Discrimination | None, what: str
+             ) -> tuple[str, bool]:
+    if mw_checked <= 0 or not np.isfinite(share) or disc is None:
+        return (f"not checked: no {what} with an exact location lies in the assessed area", False)
     tail = f"; {n_over} counties already host more wind than the scenario allows" if n_over else ""
+    stats = (f"{share:.0%} of the checked capacity ({mw_checked:,.0f} MW) stands on land this scenario calls "
+             f"usable, and {disc.null_share:.1%} of the region does (lift {disc.lift:.2f}, "
+             f"{disc.lift_interval[0]:.2f}-{disc.lift_interval[1]:.2f}; ROC AUC {disc.auc:.2f}, "
+             f"{disc.auc_interval[0]:.2f}-{disc.auc_interval[1]:.2f})")
+    if disc.verdict == "worse than chance":
+        return f"FLAGGED, worse than chance: {stats}; the scenario excludes where {what} were built{tail}", True
     if share < 0.5:
-        return (f"FLAGGED: only {share:.0%} of the exact-location operating capacity ({mw_checked:,.0f} MW) stands "
-                f"on land this scenario calls usable for wind, so the scenario excludes the land under most existing "
-                f"wind farms{tail}", True)
-    return (f"plausible: {share:.0%} of the exact-location operating capacity ({mw_checked:,.0f} MW) stands on "
-            f"land this scenario calls usable for wind{tail}", False)
+        return (f"FLAGGED: {stats}; the scenario excludes the land under most existing {what}{tail}", True)
+    if disc.verdict == "no discriminating power":
+        return (f"no discriminating power: {stats}; a random point does as well, so this check cannot support "
+                f"the scenario{tail}", False)
+    return f"discriminates: {stats}{tail}", False
+
+
+def load_plants(path: str | Path) -> pd.DataFrame:
+    """A user's file of existing plants (CSV, XLSX, or a point vector file) in the layout :func:`validate` uses.
+
+    Columns: ``lat`` and ``lon`` (WGS-84 degrees; not needed for point geometries), ``capacity_mw``, ``tech``
+    (``pv`` or ``wind``), and optionally ``name`` and ``status`` (default ``operating``).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SitingError(f"--plants {path}: file does not exist")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            df = pd.read_csv(path)
+        elif suffix in (".xlsx", ".xls"):
+            df = pd.read_excel(path)
+        else:
+            import geopandas as gpd
+
+            gdf = gpd.read_file(path).to_crs("EPSG:4326")
+            df = pd.DataFrame(gdf.drop(columns="geometry"))
+            df["lon"], df["lat"] = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+    except Exception as exc:  # noqa: BLE001 - any reader error becomes one line naming the file
+        raise SitingError(f"--plants {path}: cannot read ({exc})") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in ("lat", "lon", "capacity_mw", "tech") if c not in df.columns]
+    if missing:
+        raise SitingError(f"--plants {path}: missing column(s) {', '.join(missing)} (need lat, lon, capacity_mw, tech)")
+    tech = df["tech"].astype(str).str.strip().str.lower()
+    bad = sorted(set(tech) - {"pv", "wind"})
+    if bad:
+        raise SitingError(f"--plants {path}: tech must be pv or wind, found {', '.join(bad)}")
+    for col in ("lat", "lon", "capacity_mw"):
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    if df[["lat", "lon", "capacity_mw"]].isna().any().any():
+        raise SitingError(f"--plants {path}: lat, lon and capacity_mw must be numbers in every row")
+    n = len(df)
+    return pd.DataFrame({
+        "phase_id": [f"plant-{i + 1}" for i in range(n)],
+        "project_name": df["name"].astype(str) if "name" in df else [f"plant {i + 1}" for i in range(n)],
+        "project_name_zh": None, "capacity_mw": df["capacity_mw"].astype(float), "tech": tech,
+        "status": df["status"].astype(str).str.lower() if "status" in df else "operating",
+        "installation_type": "onshore", "lat_deg": df["lat"].astype(float), "lon_deg": df["lon"].astype(float),
+        "location_exact": True, "placeholder": False, "county_adcode": None, "match": "unmatched",
+    }).assign(source=str(path))
+
+
+def _discrimination(ds, tech: str, radius_m: float, point_scores: np.ndarray, point_mw: np.ndarray
+                    ) -> Discrimination | None:
+    if point_scores.size == 0 or np.sum(point_mw) <= 0:
+        return None
+    inside = ds["county_index"].to_numpy() >= 0
+    cell_m = float(ds.attrs.get("resolution_m") or abs(float(ds["x"][1] - ds["x"][0])))
+    scores = neighbourhood_mean(ds[f"{tech}_usable_fraction"].to_numpy(), inside, radius_m, cell_m)
+    area = ds["region_fraction"].to_numpy()[inside]
+    return discrimination(point_scores, point_mw, scores[inside], area)
 
 
 def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str, ...] = ("operating",),
-             radius_m: float = 1000.0) -> ValidationResult:
+             radius_m: float = 1000.0, plants: pd.DataFrame | None = None, tech: str = "wind") -> ValidationResult:
     """Check a wind scenario against the existing onshore wind fleet.
 
     Parameters
@@ -679,6 +752,10 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
     radius_m : float, default 1000
         Radius around each exact point within which the grid is sampled
         (a farm covers several km²).
+    plants : pandas.DataFrame, optional
+        The user's own plants (:func:`load_plants`) instead of the tracker; PV plants check PV land.
+    tech : {"wind", "pv"}
+        Whose usable land is checked (PV needs ``plants``: the tracker has wind only).
 
     Returns
     -------
@@ -696,8 +773,12 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
     county text, whatever its location accuracy.
     """
     ds = assessment.grid
-    if "wind_usable_fraction" not in ds:
-        raise SitingError("validate: the assessment has no wind results; run siting.assess(..., tech='wind')")
+    if tech not in ("wind", "pv"):
+        raise SitingError(f"validate: --tech {tech}: use wind or pv")
+    if f"{tech}_usable_fraction" not in ds:
+        raise SitingError(f"validate: the assessment has no {tech} results; run siting.assess(..., tech='{tech}')")
+    if tech == "pv" and plants is None:
+        raise SitingError("validate: --tech pv needs --plants FILE (the built-in tracker holds wind farms only)")
     if radius_m is None or not np.isfinite(radius_m) or radius_m < 0:
         raise SitingError(f"validate: radius_m {radius_m}: use a radius of 0 m or more")
     wanted = _check_status(status)
@@ -705,7 +786,15 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
     prov = _region_province(assessment)
     notes: list[str] = []
 
-    if prov is not None:
+    if plants is not None:
+        rows = _select(plants[plants["tech"] == tech], wanted, False).copy()
+        left = plants[(plants["tech"] == tech) & ~plants["status"].isin(wanted)]
+        fleet = None
+        notes.append(f"Plants: {plants['source'].iloc[0] if len(plants) else 'user file'}; {len(rows)} {tech} "
+                     f"plants with status {', '.join(wanted)}"
+                     + (f"; left out {left['capacity_mw'].sum():,.0f} MW of other statuses" if len(left) else ""))
+        prov = None
+    elif prov is not None:
         rows = _select(match_counties(tracker, prov), wanted, True).copy()
         fleet = county_fleet(tracker, prov, wanted, True)
     else:
@@ -717,7 +806,7 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
                      "text is not possible.")
 
     adcodes = assessment.counties["adcode"].to_numpy()
-    sampled = sample_farms(ds, rows, adcodes, radius_m)
+    sampled = sample_farms(ds, rows, adcodes, radius_m, tech)
     if prov is not None and assessment.region.level != "province":
         # A city or county: keep the phases placed in it by text or by an exact point inside it.
         keep = (rows["county_adcode"].isin(set(adcodes)) | sampled["skip_reason"].isna()).to_numpy(bool)
@@ -755,10 +844,28 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
         fleet = fleet[fleet["adcode"].isin(set(adcodes)) | fleet["adcode"].isna()]
     counties_over = _counties_over(assessment, fleet) if fleet is not None else \
         pd.DataFrame(columns=["adcode", "name_zh", "existing_wind_mw", "capacity_wind_mw", "excess_mw"])
-    verdict, flagged = _verdict(share, mw_checked, len(counties_over))
+    disc = _discrimination(ds, tech, radius_m, np.nan_to_num(mean[checked]), cap[checked])
+    what = "wind farms" if tech == "wind" else "PV plants"
+    verdict, flagged = _verdict(share, mw_checked, len(counties_over), disc, what)
 
-    notes.insert(0, f"Fleet: {tracker.attrs.get('source', 'user tracker')}; status {', '.join(wanted)}, onshore; "
-                    f"{n} phases, {cap.sum():,.0f} MW in the selection.")
+    if plants is None:
+        notes.insert(0, f"Fleet: {tracker.attrs.get('source', 'user tracker')}; status {', '.join(wanted)}, "
+                        f"onshore; {n} phases, {cap.sum():,.0f} MW in the selection.")
+        if prov is not None:
+            region_rows = match_counties(tracker, prov)
+            other = region_rows[~region_rows["status"].isin(wanted)]
+            offshore = region_rows[region_rows["status"].isin(wanted) & (region_rows["installation_type"] != "onshore")]
+            if len(other):
+                by = other.groupby("status")["capacity_mw"].sum()
+                notes.append("Left out by status: " + ", ".join(f"{s} {v:,.0f} MW" for s, v in by.items()
+                                                                 if v > 0) + " (choose with --status).")
+            if len(offshore):
+                notes.append(f"Left out: {offshore['capacity_mw'].sum():,.0f} MW offshore (onshore land is checked).")
+    for status_name in wanted:
+        sel = checked & (per_farm["status"].to_numpy() == status_name)
+        if sel.any():
+            notes.append(f"{status_name}: {cap[sel].sum():,.0f} MW checked, "
+                         f"{cap[sel & on_usable].sum() / cap[sel].sum():.0%} on usable land.")
     notes.append(f"Rule: an exact-location phase is on usable land when the mean wind usable fraction within "
                  f"{radius_m:,.0f} m of its point is > 0 ({share_point:.0%} by MW if only the cell under the "
                  f"point counts)." if mw_checked > 0 else "No exact-location phase could be sampled.")
@@ -778,4 +885,4 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
     return ValidationResult(share_on_usable=share, share_on_usable_point=share_point, mw_checked=mw_checked,
                             mw_skipped_approximate=mw_approx, mw_outside_region=mw_outside, radius_m=float(radius_m),
                             per_farm=per_farm, counties_over=counties_over, verdict=verdict, flagged=flagged,
-                            notes=notes)
+                            discrimination=disc, tech=tech, notes=notes)

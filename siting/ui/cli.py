@@ -287,28 +287,41 @@ def validate(
     scenario: ScenarioOpt = None,
     tracker: Annotated[Optional[Path], typer.Option(
         help="A newer Global Wind Power Tracker file (CSV or XLSX).")] = None,
-    radius: Annotated[float, typer.Option(help="Radius (m) sampled around each exact wind-farm point.")] = 1000.0,
-    format: Annotated[Format, typer.Option("--format", help="table, csv (per farm) or json.")] = Format.table,
+    status: Annotated[str, typer.Option(
+        help="Tracker statuses to check, e.g. operating,construction.")] = "operating",
+    plants: Annotated[Optional[Path], typer.Option(
+        help="Your own plants instead of the tracker: CSV/XLSX/points with lat, lon, capacity_mw, tech (pv|wind).")
+    ] = None,
+    tech: Annotated[str, typer.Option(help="Whose usable land to check: wind, or pv (with --plants).")] = "wind",
+    radius: Annotated[float, typer.Option(help="Radius (m) sampled around each exact plant point.")] = 1000.0,
+    format: Annotated[Format, typer.Option("--format", help="table, csv (per plant) or json.")] = Format.table,
     quiet: QuietOpt = False,
 ) -> None:
-    """Check a wind scenario against the existing fleet: is the land under today's wind farms usable?
+    """Check a scenario against where plants stand, and against chance.
 
-    Exits with status 1 when the scenario excludes the land under most existing wind farms.
+    Reports the share of plant capacity on usable land, the share of the region that is usable by the same rule
+    (a random point's chance), their ratio (lift) and the ROC AUC. Exits with status 1 when the scenario does
+    worse than chance or excludes the land under most plants.
     """
     from siting.ui import report as rep
 
     try:
-        a = _assess(region, "wind", resolution, scenario, quiet=quiet)
-        result = a.validate(tracker, radius_m=radius)
+        a = _assess(region, tech, resolution, scenario, quiet=quiet)
+        result = a.validate(tracker, radius_m=radius, status=[s.strip() for s in status.split(",") if s.strip()],
+                            plants=plants, tech=tech)
     except SitingError as exc:
         _fail(str(exc))
         return
     if format == Format.csv:
         sys.stdout.write(result.per_farm.to_csv(index=False))
     elif format == Format.json:
-        doc = {k: getattr(result, k) for k in ("share_on_usable", "share_on_usable_point", "mw_checked",
+        doc = {k: getattr(result, k) for k in ("tech", "share_on_usable", "share_on_usable_point", "mw_checked",
                                                "mw_skipped_approximate", "mw_outside_region", "radius_m",
                                                "verdict", "flagged", "notes")}
+        d = result.discrimination
+        doc["discrimination"] = None if d is None else {
+            "null_share": d.null_share, "lift": d.lift, "lift_interval": list(d.lift_interval), "auc": d.auc,
+            "auc_interval": list(d.auc_interval), "verdict": d.verdict}
         doc["counties_over"] = json.loads(_records(result.counties_over))
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1, default=float) + "\n")
     else:

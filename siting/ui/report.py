@@ -222,9 +222,19 @@ def render_point_yield(summary: dict, console: Console) -> None:
 
 def render_validation(result, a: Assessment, console: Console) -> None:
     """Print a fleet validation: the verdict, the numbers behind it, counties over capacity."""
-    style = "red" if result.flagged else "green"
+    d = result.discrimination
+    style = "red" if result.flagged else ("green" if d is not None and d.verdict == "discriminates" else "yellow")
+    what = "wind farms" if result.tech == "wind" else "PV plants"
     console.print(Panel(escape(result.verdict), border_style=style, padding=(0, 1),
-                        title=f"Scenario {escape(a.scenario.meta.name)} against the operating wind fleet"))
+                        title=f"Scenario {escape(a.scenario.meta.name)} against existing {what}"))
+    if d is not None:
+        t = Table(header_style="bold", title="Plants against chance")
+        for col in ("", "value", "95 % interval", "chance"):
+            t.add_column(col, justify="left" if not col else "right")
+        t.add_row("capacity on usable land", f"{d.share_on_usable:.1%}", "", f"{d.null_share:.1%} of the region")
+        t.add_row("lift", f"{d.lift:.2f}", f"{d.lift_interval[0]:.2f}–{d.lift_interval[1]:.2f}", "1")
+        t.add_row("ROC AUC", f"{d.auc:.2f}", f"{d.auc_interval[0]:.2f}–{d.auc_interval[1]:.2f}", "0.5")
+        console.print(t)
     console.print(f"checked {result.mw_checked:,.0f} MW with exact locations (radius {result.radius_m:,.0f} m); "
                   f"skipped {result.mw_skipped_approximate:,.0f} MW with approximate locations; "
                   f"{result.mw_outside_region:,.0f} MW outside the area", highlight=False)
