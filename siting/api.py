@@ -135,23 +135,54 @@ class Assessment:
         return target_comparison(self, year, targets)[0]
 
     def allocate(self, target_mw: float | None = None, year: int | None = None, method: str = "merit",
-                 targets: str | Path | None = None):
-        """Distribute a target (MW, or the region's wind + PV target for ``year``) among counties.
+                 targets: str | Path | None = None, subtract_existing: bool = True,
+                 existing_statuses: Sequence[str] = ("operating",), existing_file: str | Path | None = None):
+        """Distribute a target among counties: ``target_mw``, or the region's wind + PV target for ``year``.
 
-        Returns a :class:`siting.reference.allocate.Allocation`; its ``save(folder)`` writes the
-        allocation, the supply curve and its figure.
+        With ``year``, what is distributed is the plan's target minus the capacity that already exists
+        (``subtract_existing``; wind from the tracker's ``existing_statuses``, PV from the provincial
+        statistics, or ``existing_file``), and every document that states the target is named; when they
+        differ, the largest is used and the notes say so. Returns a
+        :class:`siting.reference.allocate.Allocation`; its ``save(folder)`` writes the allocation, the supply
+        curve and its figure.
         """
         from siting.reference.allocate import allocate
-        from siting.reference.compare import provincial_target_mw
+        from siting.reference.compare import existing_capacity, target_documents
 
         if (target_mw is None) == (year is None):
             raise SitingError("give either --year (use the plan's target) or --target-mw")
-        source = None
+        notes, sources, total, existing, vintage = [], [], None, None, None
         if target_mw is None:
-            target_mw, row = provincial_target_mw(self, year, targets)
-            source = {k: (v.label if hasattr(v, "label") else None if pd.isna(v) else v) for k, v in row.items()}
+            docs = target_documents(self, year, targets).sort_values("value_mw", ascending=False)
+            sources = [{"source_document": r.source_document, "value_mw": float(r.value_mw),
+                        "qualifier": r.qualifier.label, "qualifier_zh": r.qualifier_zh, "quote_zh": r.quote_zh}
+                       for r in docs.itertuples()]
+            if len(sources) > 1:
+                differ = len({(s["value_mw"], s["qualifier"]) for s in sources}) > 1
+                listing = "; ".join(f"{s['source_document']}: {s['value_mw']:,.0f} MW ({s['qualifier']})"
+                                    for s in sources)
+                notes.append(("the documents differ; the largest is used: " if differ else
+                              f"{len(sources)} documents state this target: ") + listing)
+            total = sources[0]["value_mw"]
+            target_mw = total
+            if subtract_existing:
+                ex = existing_capacity(self, None, existing_statuses, existing_file)
+                have = ex.mw.get(self.region.adcode, {})
+                known = [t for t in self.technologies if t in have]
+                existing = float(sum(have[t] for t in known))
+                vintage = ex.vintage_text(self.region.adcode, known) or None
+                for t in self.technologies:
+                    if t not in have:
+                        notes.append(f"existing {t} capacity unknown for {self.region.name_zh}: taken as 0")
+                target_mw = total - existing
+                if target_mw <= 0:
+                    notes.append(f"existing capacity ({existing:,.0f} MW) already reaches the target "
+                                 f"({total:,.0f} MW): nothing to distribute")
+                    target_mw = 0.0
         result = allocate(self.counties, float(target_mw), method, self.technologies)
-        result.source = source
+        result.notes = notes + result.notes
+        result.sources, result.source = sources, (sources[0] if sources else None)
+        result.target_total_mw, result.existing_mw, result.existing_vintage = total, existing, vintage
         return result
 
     def map(self, year: int | None = 2030):

@@ -28,7 +28,43 @@ def test_allocation_save_writes_tables_and_figures(tmp_path, guangxi):
     assert all(f.stat().st_size > 0 for f in files)
 
 
-def test_allocate_names_the_document_of_its_target(guangxi):
-    result = guangxi.allocate(year=2030)
+def test_allocate_distributes_target_minus_existing_and_names_every_document(guangxi, tmp_path):
+    result = guangxi.allocate(year=2030, method="proportional")
     assert result.source is not None and result.source["source_document"]
-    assert result.target_mw == pytest.approx(float(result.source["value_mw"]))
+    assert result.target_total_mw == pytest.approx(70_000)
+    assert result.existing_mw > 0 and result.target_mw == pytest.approx(70_000 - result.existing_mw)
+    assert result.counties["allocated_mw"].sum() == pytest.approx(result.target_mw)
+    assert "2020-12-31" in result.existing_vintage and "2023-05" in result.existing_vintage
+    # Guangxi's 70 GW is stated by two documents with different qualifiers (左右 and 力争超过): both are named
+    assert len(result.sources) == 2 and any("documents differ" in n for n in result.notes)
+    user = tmp_path / "existing.csv"
+    user.write_text("adcode,tech,capacity_mw,as_of\n450000,pv,18000,2024-12-31\n450000,wind,13000,2024-12-31\n",
+                    encoding="utf-8")
+    mine = guangxi.allocate(year=2030, method="proportional", existing_file=user)
+    assert mine.existing_mw == 31_000 and mine.target_mw == pytest.approx(39_000)
+    assert mine.existing_vintage.count("2024-12-31") == 2
+    done = guangxi.allocate(year=2030, method="proportional", existing_file=_write(
+        tmp_path / "full.csv", "adcode,tech,capacity_mw,as_of\n450000,pv,50000,2025-06-30\n450000,wind,30000,2025-06-30\n"))
+    assert done.target_mw == 0 and done.counties["allocated_mw"].sum() == 0
+    assert any("already reaches the target" in n for n in done.notes)
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_existing_file_errors_name_the_file(tmp_path):
+    from siting.errors import SitingError
+    from siting.reference.compare import load_existing_file
+
+    with pytest.raises(SitingError, match=r"e.csv: missing column\(s\) as_of"):
+        load_existing_file(_write(tmp_path / "e.csv", "adcode,tech,capacity_mw\n450000,pv,1\n"))
+    with pytest.raises(SitingError, match="as_of a date"):
+        load_existing_file(_write(tmp_path / "e.csv", "adcode,tech,capacity_mw,as_of\n450000,pv,1,soon\n"))
+
+
+def test_comparison_says_the_vintage_of_existing_capacity(guangxi):
+    cmp = guangxi.compare_targets(2030)
+    prov = cmp[cmp.adcode == "450000"].iloc[0]
+    assert "pv: 2020-12-31" in prov["existing_vintage"] and "wind: 2023-05" in prov["existing_vintage"]

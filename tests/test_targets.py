@@ -133,13 +133,13 @@ def test_bad_allocation_inputs():
     df = county_table([100.0], [0.0], [1000.0])
     with pytest.raises(SitingError, match="--method"):
         allocate(df, 10, "random")
-    with pytest.raises(SitingError, match="positive"):
+    with pytest.raises(SitingError, match="0 or more"):
         allocate(df, -5)
 
 
 def test_allocate_guangxi_2030(guangxi, tmp_path):
     res = guangxi.allocate(year=2030, method="proportional")
-    assert res.target_mw == 70_000 and res.allocated_mw == pytest.approx(70_000)
+    assert res.target_total_mw == 70_000 and res.allocated_mw == pytest.approx(70_000 - res.existing_mw)
     caps = guangxi.counties.set_index("adcode")[["capacity_pv_mwp", "capacity_wind_mw"]].sum(axis=1)
     got = res.counties.set_index("adcode").allocated_mw
     assert (got <= caps.loc[got.index] + 1e-6).all()

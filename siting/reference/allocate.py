@@ -47,7 +47,14 @@ class Allocation:
     curve : DataFrame or None
         The supply curve of every block with a yield (:func:`supply_curve`).
     source : dict or None
-        Where the target comes from (document, quote), when it is a plan's target.
+        The document whose target is distributed (document, value, qualifier, quote), for a plan's target.
+    target_total_mw, existing_mw : float or None
+        For a plan's target: the target itself, and the capacity that already exists (subtracted: what is
+        distributed is ``target_mw = target_total_mw - existing_mw``).
+    existing_vintage : str or None
+        The date and source of each existing figure.
+    sources : list of dict
+        Every document that states this target (they may differ).
     """
 
     target_mw: float
@@ -59,6 +66,10 @@ class Allocation:
     notes: list[str] = field(default_factory=list)
     curve: pd.DataFrame | None = None
     source: dict | None = None
+    target_total_mw: float | None = None
+    existing_mw: float | None = None
+    existing_vintage: str | None = None
+    sources: list[dict] = field(default_factory=list)
 
     def save(self, out_dir, title: str = "") -> list:
         """Write ``allocation.csv``, ``supply_curve.csv`` and the supply curve as PNG and SVG into ``out_dir``.
@@ -128,8 +139,8 @@ def allocate(counties: pd.DataFrame, target_mw: float, method: str = "merit", te
     """
     if method not in METHODS:
         raise SitingError(f"--method {method}: use merit or proportional")
-    if not np.isfinite(target_mw) or target_mw <= 0:
-        raise SitingError(f"target {target_mw} MW: must be a positive number")
+    if not np.isfinite(target_mw) or target_mw < 0:
+        raise SitingError(f"target {target_mw} MW: must be a number of 0 or more")
     blocks = supply_blocks(counties, techs)
     notes = []
     if method == "merit":

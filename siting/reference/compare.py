@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -12,57 +14,130 @@ from siting.rules.scenario import rule_category
 from siting.reference.targets import compare, existing_pv_mw_by_province, load_targets, targets_for
 
 
-def existing_capacity(a, tracker_path=None) -> tuple[dict[str, dict[str, float]], list[str]]:
-    """Capacity already built per jurisdiction: adcode → {"pv": MW, "wind": MW}.
+PV_VINTAGE = "2020-12-31 (NEA statistics via PyPSA-China, provincial)"
+WIND_VINTAGE = "2023-05 (Global Wind Power Tracker, {statuses} phases)"
 
-    Wind: operating onshore phases of the Global Wind Power Tracker (GEM, May
-    2023, CC BY 4.0) matched to counties by their county name, summed to
-    cities and the province (unmatched phases count at province level only).
-    PV: provincial installed capacity at the end of 2020 (NEA statistics via
-    PyPSA-China); no county-level PV statistics are available.
+
+@dataclass
+class Existing:
+    """Capacity already built (or being built) per jurisdiction, with the date each figure refers to.
+
+    Attributes
+    ----------
+    mw : dict
+        adcode → {"pv": MW, "wind": MW}.
+    vintage : dict
+        adcode → {"pv": text, "wind": text}: the date and source of each figure.
+    notes : list of str
     """
-    notes = []
-    out: dict[str, dict[str, float]] = {}
+
+    mw: dict[str, dict[str, float]] = field(default_factory=dict)
+    vintage: dict[str, dict[str, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def set(self, code: str, tech: str, mw: float, vintage: str) -> None:
+        self.mw.setdefault(code, {})[tech] = float(mw)
+        self.vintage.setdefault(code, {})[tech] = vintage
+
+    def add(self, code: str, tech: str, mw: float, vintage: str) -> None:
+        self.set(code, tech, self.mw.get(code, {}).get(tech, 0.0) + float(mw), vintage)
+
+    def vintage_text(self, code: str, techs) -> str:
+        v = self.vintage.get(code, {})
+        return "; ".join(f"{t}: {v[t]}" for t in techs if t in v)
+
+
+def load_existing_file(path) -> pd.DataFrame:
+    """A user's existing capacity: CSV with ``adcode``, ``tech`` (pv|wind), ``capacity_mw`` and ``as_of`` (a date)."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        raise SitingError(f"--existing {path}: file does not exist")
+    try:
+        df = pd.read_csv(path, dtype={"adcode": str})
+    except Exception as exc:  # noqa: BLE001 - one line naming the file
+        raise SitingError(f"--existing {path}: cannot read ({exc})") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in ("adcode", "tech", "capacity_mw", "as_of") if c not in df.columns]
+    if missing:
+        raise SitingError(f"--existing {path}: missing column(s) {', '.join(missing)} "
+                          "(need adcode, tech, capacity_mw, as_of)")
+    df["tech"] = df["tech"].astype(str).str.strip().str.lower()
+    if not df["tech"].isin(["pv", "wind"]).all():
+        raise SitingError(f"--existing {path}: tech must be pv or wind")
+    df["capacity_mw"] = pd.to_numeric(df["capacity_mw"], errors="coerce")
+    dates = pd.to_datetime(df["as_of"].astype(str), errors="coerce")
+    if df["capacity_mw"].isna().any() or dates.isna().any():
+        raise SitingError(f"--existing {path}: capacity_mw must be a number and as_of a date in every row")
+    df["as_of"] = dates.dt.strftime("%Y-%m-%d")
+    df["source"] = str(path)
+    return df
+
+
+def existing_capacity(a, tracker_path=None, statuses=("operating",), user_file=None) -> Existing:
+    """Capacity already built per jurisdiction, each figure with its date.
+
+    Wind: phases of the Global Wind Power Tracker (GEM, May 2023, CC BY 4.0) with the given statuses (default
+    operating; add construction or pre-construction to count what is being built) matched to counties by
+    their county name, summed to cities and the province (unmatched phases count at province level only).
+    PV: provincial installed capacity at the end of 2020 (NEA statistics via PyPSA-China); no county-level
+    PV statistics are available. A user file (:func:`load_existing_file`) replaces the figure of every
+    jurisdiction and technology it gives (the levels above keep theirs unless the file gives them too).
+    """
+    ex = Existing()
     if a.region is None:
-        return out, ["existing capacity unknown for user boundaries"]
+        ex.notes.append("existing capacity unknown for user boundaries")
+        return ex
     prov_code = a.counties["province_adcode"].iloc[0]
     pv = existing_pv_mw_by_province().get(prov_code)
     if pv is not None:
-        out.setdefault(prov_code, {})["pv"] = pv
-        notes.append("existing PV: provincial total at the end of 2020 (NEA statistics via PyPSA-China); "
-                     "no county figures")
-    try:
-        from siting.reference.fleet import county_fleet, load_tracker
-    except ImportError:  # pragma: no cover - fleet module is part of the package
-        return out, notes
-    fleet = county_fleet(load_tracker(tracker_path), prov_code)
+        ex.set(prov_code, "pv", pv, PV_VINTAGE)
+        ex.notes.append(f"existing PV: provincial total at {PV_VINTAGE}; no county figures")
+    from siting.reference.fleet import county_fleet, load_tracker
+
+    statuses = tuple(statuses)
+    vintage = WIND_VINTAGE.format(statuses="/".join(statuses))
+    fleet = county_fleet(load_tracker(tracker_path), prov_code, statuses)
     counties = a.counties.set_index("adcode")
-    matched = fleet[fleet.adcode.notna()]
-    for _, r in matched.iterrows():
-        out.setdefault(r.adcode, {})["wind"] = float(r.existing_wind_mw)
+    for _, r in fleet[fleet.adcode.notna()].iterrows():
+        ex.set(r.adcode, "wind", float(r.existing_wind_mw), vintage)
         if r.adcode in counties.index:
             city = counties.loc[r.adcode, "city_adcode"]
             if city:
-                out.setdefault(city, {}).setdefault("wind", 0.0)
-                out[city]["wind"] += float(r.existing_wind_mw)
-    out.setdefault(prov_code, {})["wind"] = float(fleet.existing_wind_mw.sum())
+                ex.add(city, "wind", float(r.existing_wind_mw), vintage)
+    ex.set(prov_code, "wind", float(fleet.existing_wind_mw.sum()), vintage)
     unmatched = float(fleet.loc[fleet.adcode.isna(), "existing_wind_mw"].sum())
-    notes.append(f"existing wind: operating onshore phases of the Global Wind Power Tracker (Global Energy Monitor, "
-                 f"May 2023, CC BY 4.0); {unmatched:,.0f} MW could not be placed in a county and count at "
-                 "province level only")
-    return out, notes
+    ex.notes.append(f"existing wind: {'/'.join(statuses)} onshore phases of the Global Wind Power Tracker (Global "
+                    f"Energy Monitor, May 2023, CC BY 4.0); {unmatched:,.0f} MW could not be placed in a county and "
+                    "count at province level only")
+    if pv is not None:
+        ex.notes.append("existing PV (end of 2020) and wind (May 2023) are of different dates; give --existing FILE "
+                        "for current figures")
+    if user_file is not None:
+        user = load_existing_file(user_file) if not isinstance(user_file, pd.DataFrame) else user_file
+        for _, r in user.iterrows():
+            ex.set(str(r["adcode"]), r["tech"], float(r["capacity_mw"]), f"{r['as_of']} ({r['source']})")
+        ex.notes.append(f"existing capacity of {len(user)} jurisdiction/technology pairs from {user['source'].iloc[0]} "
+                        "replaces the built-in figures for them")
+    return ex
 
 
-def target_comparison(a, year: int | None = None, targets_path=None, tracker_path=None) -> tuple[pd.DataFrame, list[str]]:
+def target_comparison(a, year: int | None = None, targets_path=None, tracker_path=None,
+                      existing_statuses=("operating",), existing_file=None) -> tuple[pd.DataFrame, list[str]]:
     """Targets of the assessed region (and its cities/counties) beside achievable and existing capacity."""
     if a.region is None:
         raise SitingError("target comparison needs a built-in region (targets are keyed by adcode)")
     targets = targets_for(a.region, load_targets(targets_path), year)
-    existing, notes = existing_capacity(a, tracker_path)
+    ex = existing_capacity(a, tracker_path, existing_statuses, existing_file)
+    existing, notes = ex.mw, list(ex.notes)
     table = a.table()
     result = compare(table, targets, existing)
     if not result.empty:
         result = with_verdicts(a, result, targets, existing)
+        scope_techs = {"pv": ["pv"], "wind": ["wind"], "wind+pv": ["pv", "wind"]}
+        result["existing_vintage"] = [ex.vintage_text(c, scope_techs.get(s, [])) or None
+                                      for c, s in zip(result["adcode"], result["scope"])]
     if result.empty:
         notes.append(f"no wind/PV capacity target found for {a.region.name_zh}"
                      + (f" in {year}" if year else "") + " in the targets table")
@@ -71,6 +146,13 @@ def target_comparison(a, year: int | None = None, targets_path=None, tracker_pat
 
 def provincial_target_mw(a, year: int, targets_path=None) -> tuple[float, pd.Series]:
     """The region's own wind + PV capacity target for ``year`` (the largest if several rows state one)."""
+    rows = target_documents(a, year, targets_path)
+    best = rows.sort_values("value_mw").iloc[-1]
+    return float(best.value_mw), best
+
+
+def target_documents(a, year: int, targets_path=None) -> pd.DataFrame:
+    """Every row that states the region's own wind + PV capacity target for ``year`` (one per document)."""
     if a.region is None:
         raise SitingError("give --target-mw: targets are keyed by adcode and user boundaries have none")
     t = targets_for(a.region, load_targets(targets_path), year)
@@ -78,8 +160,8 @@ def provincial_target_mw(a, year: int, targets_path=None) -> tuple[float, pd.Ser
           & np.isfinite(t.value_mw)]
     if t.empty:
         raise SitingError(f"no wind + PV capacity target for {a.region.name_zh} in {year}; give --target-mw")
-    best = t.sort_values("value_mw").iloc[-1]
-    return float(best.value_mw), best
+    return t
+
 
 
 def _members(a, code: str) -> np.ndarray:

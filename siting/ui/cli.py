@@ -59,6 +59,10 @@ TileCellsOpt = Annotated[Optional[int], typer.Option(
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output on stdout: table, csv or json.")]
 TargetsOpt = Annotated[Optional[Path], typer.Option(help="Your own targets CSV (same columns as the shipped one).")]
+ExistingOpt = Annotated[Optional[Path], typer.Option(
+    "--existing", help="Existing capacity CSV: adcode, tech (pv|wind), capacity_mw, as_of (date).")]
+ExistingStatusOpt = Annotated[str, typer.Option(
+    help="Tracker statuses counted as existing wind, e.g. operating,construction.")]
 
 
 def _progress(quiet: bool):
@@ -90,6 +94,10 @@ def _assess(region, tech: str = "pv,wind", resolution: float = 1000.0, scenario=
                       wind=wind, wind_height_m=wind_height, scheduler=scheduler, workers=workers,
                       tile_cells=tile_cells,
                       progress=(lambda m: status.update(f"[bold]{m}")) if spin else _progress(quiet))
+
+
+def _list(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
 
 
 def _records(df) -> str:
@@ -128,6 +136,8 @@ def report(
     year: Annotated[Optional[int], typer.Option(
         help="Compare with the plans' targets for this year (e.g. 2030).")] = None,
     targets: TargetsOpt = None,
+    existing: ExistingOpt = None,
+    existing_status: ExistingStatusOpt = "operating",
     quiet: QuietOpt = False,
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
@@ -143,7 +153,8 @@ def report(
         if year is not None or targets is not None:
             from siting.reference.compare import target_comparison
 
-            comparison, cmp_notes = target_comparison(a, year, targets)
+            comparison, cmp_notes = target_comparison(a, year, targets, existing_statuses=_list(existing_status),
+                                                      existing_file=existing)
         written = a.save(out, comparison=comparison) if out is not None else []
     except SitingError as exc:
         _fail(str(exc))
@@ -247,6 +258,8 @@ def allocate_cmd(
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
     targets: TargetsOpt = None,
+    existing: ExistingOpt = None,
+    existing_status: ExistingStatusOpt = "operating",
     wind: WindOpt = None,
     wind_height: WindHeightOpt = None,
     out: Annotated[Optional[Path], typer.Option(
@@ -261,7 +274,8 @@ def allocate_cmd(
         if (year is None) == (target_mw is None):
             raise SitingError("give either --year (use the plan's target) or --target-mw")
         a = _assess(region, tech, resolution, scenario, wind, wind_height, quiet=quiet)
-        result = a.allocate(target_mw=target_mw, year=year, method=method, targets=targets)
+        result = a.allocate(target_mw=target_mw, year=year, method=method, targets=targets,
+                            existing_statuses=_list(existing_status), existing_file=existing)
         if out is not None:
             result.save(out, title=f"{a.region.name_pinyin} ({a.region.adcode}): supply curve" if a.region else "")
     except SitingError as exc:
@@ -272,6 +286,8 @@ def allocate_cmd(
     elif format == Format.json:
         doc = {"target_mw": result.target_mw, "method": result.method, "allocated_mw": result.allocated_mw,
                "shortfall_mw": result.shortfall_mw, "notes": result.notes, "source": result.source,
+               "target_total_mw": result.target_total_mw, "existing_mw": result.existing_mw,
+               "existing_vintage": result.existing_vintage, "sources": result.sources,
                "counties": json.loads(_records(result.counties))}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1, default=str) + "\n")
     else:

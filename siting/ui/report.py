@@ -164,11 +164,16 @@ def render_targets(df: pd.DataFrame, region, console: Console) -> None:
 
 
 def render_allocation(result, source, console: Console) -> None:
-    """Print an allocation: the target, its source, and MW per county."""
+    """Print an allocation: the target, its documents, what exists, and MW per county."""
     head = f"[bold]Allocating {result.target_mw:,.0f} MW[/bold] by {result.method}"
-    if source is not None:
-        head += f" · {escape(str(source['source_document']))}: 「{escape(str(source['quote_zh']))}」"
+    if result.target_total_mw is not None:
+        head += (f" = target {result.target_total_mw:,.0f} MW − existing "
+                 f"{(result.existing_mw or 0):,.0f} MW")
+        if result.existing_vintage:
+            head += f" ({escape(result.existing_vintage)})"
     console.print(head)
+    for s in result.sources or ([source] if source is not None else []):
+        console.print(f"  · {escape(str(s['source_document']))}: 「{escape(str(s['quote_zh']))}」", highlight=False)
     for n in result.notes:
         console.print(Panel(escape(n), border_style="yellow", padding=(0, 1)))
     t = Table(title="Allocation per county (largest first)", header_style="bold")
