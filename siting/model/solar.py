@@ -612,6 +612,47 @@ def default_ambient_temperature_c(lat_deg: np.ndarray, elevation_m: np.ndarray) 
 # ----------------------------------------------------------------------------- mounting, losses
 
 
+SOLAR_CONSTANT_W_M2 = 1367.0
+
+
+def extraterrestrial_horizontal_w_m2(lat_deg: np.ndarray, day_of_year: np.ndarray) -> np.ndarray:
+    """Daily mean extraterrestrial irradiance on a horizontal surface (W/m², 24-hour mean).
+
+    H0 = (Isc E0 / π) [cos φ cos δ sin ωs + ωs sin φ sin δ], with the Spencer (1971) declination and
+    eccentricity correction (as ``pvlib.solarposition.declination_spencer71`` and
+    ``pvlib.irradiance.get_extra_radiation``) and the sunset hour angle ωs = arccos(−tan φ tan δ),
+    clipped for polar day and night (Duffie & Beckman, Solar Engineering of Thermal Processes, eq. 1.10.3).
+
+    Parameters
+    ----------
+    lat_deg : numpy.ndarray
+        Latitude, degrees (broadcast against ``day_of_year``).
+    day_of_year : numpy.ndarray
+        1..366.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    doy = np.asarray(day_of_year, dtype="float64") + 0.5  # the middle of the day (Spencer's day angle starts at 0 h)
+    dec = np.asarray(pvlib.solarposition.declination_spencer71(doy), dtype="float64")
+    e0 = np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype="float64") / SOLAR_CONSTANT_W_M2
+    phi = np.radians(np.asarray(lat_deg, dtype="float64"))
+    ws = np.arccos(np.clip(-np.tan(phi) * np.tan(dec), -1.0, 1.0))
+    return SOLAR_CONSTANT_W_M2 * e0 / np.pi * (np.cos(phi) * np.cos(dec) * np.sin(ws) + ws * np.sin(phi) * np.sin(dec))
+
+
+def monthly_extraterrestrial_horizontal_w_m2(lat_deg: np.ndarray, year: int = 2019) -> np.ndarray:
+    """Monthly means of :func:`extraterrestrial_horizontal_w_m2`, shape (n, 12) for ``n`` latitudes."""
+    lat = np.atleast_1d(np.asarray(lat_deg, dtype="float64"))
+    n_days = 366 if calendar.isleap(year) else 365
+    doy = np.arange(1, n_days + 1)
+    month = np.array([m for m in range(12) for _ in range(calendar.monthrange(year, m + 1)[1])])
+    daily = extraterrestrial_horizontal_w_m2(lat[:, None], doy[None, :])
+    counts = np.bincount(month, minlength=12)
+    return np.stack([daily[:, month == m].sum(axis=1) / counts[m] for m in range(12)], axis=1)
+
+
 def latitude_optimal_tilt_deg(lat_deg: np.ndarray) -> np.ndarray:
     """Fixed tilt that maximises annual POA: 0.76·|lat| + 3.1° (Jacobson & Jadhav 2018).
 

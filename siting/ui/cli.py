@@ -61,6 +61,11 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="Output on stdout: t
 TargetsOpt = Annotated[Optional[Path], typer.Option(help="Your own targets CSV (same columns as the shipped one).")]
 ExistingOpt = Annotated[Optional[Path], typer.Option(
     "--existing", help="Existing capacity CSV: adcode, tech (pv|wind), capacity_mw, as_of (date).")]
+CalibrateOpt = Annotated[Optional[Path], typer.Option(
+    "--calibrate-pv", help="Reference PVOUT or GHI (points CSV with lat, lon and a pvout/ghi column, or a raster): "
+                           "fit and apply a correction of the PV yield.")]
+CalibrateKindOpt = Annotated[Optional[str], typer.Option(
+    "--calibrate-kind", help="pvout or ghi, when the reference's column or file name does not say.")]
 ExistingStatusOpt = Annotated[str, typer.Option(
     help="Tracker statuses counted as existing wind, e.g. operating,construction.")]
 
@@ -83,7 +88,8 @@ def _techs(tech: str) -> list[str]:
 
 def _assess(region, tech: str = "pv,wind", resolution: float = 1000.0, scenario=None, wind=None, wind_height=None,
             boundaries=None, id_column=None, name_column=None, datum: str = "wgs84", allow_partial: bool = False,
-            scheduler=None, workers=None, tile_cells=None, quiet: bool = False, spinner: bool = False):
+            scheduler=None, workers=None, tile_cells=None, quiet: bool = False, spinner: bool = False,
+            calibrate_pv=None, calibrate_kind=None):
     """The one place where options become a :func:`siting.assess` call."""
     from siting.api import assess
 
@@ -92,7 +98,7 @@ def _assess(region, tech: str = "pv,wind", resolution: float = 1000.0, scenario=
         return assess(region, tech=_techs(tech), resolution_m=resolution, scenario=scenario, boundaries=boundaries,
                       id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
                       wind=wind, wind_height_m=wind_height, scheduler=scheduler, workers=workers,
-                      tile_cells=tile_cells,
+                      tile_cells=tile_cells, pv_calibration=calibrate_pv, pv_calibration_kind=calibrate_kind,
                       progress=(lambda m: status.update(f"[bold]{m}")) if spin else _progress(quiet))
 
 
@@ -138,6 +144,8 @@ def report(
     targets: TargetsOpt = None,
     existing: ExistingOpt = None,
     existing_status: ExistingStatusOpt = "operating",
+    calibrate_pv: CalibrateOpt = None,
+    calibrate_kind: CalibrateKindOpt = None,
     quiet: QuietOpt = False,
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
@@ -148,7 +156,8 @@ def report(
 
     try:
         a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column, datum,
-                    allow_partial, scheduler, workers, tile_cells, quiet, spinner=format == Format.table)
+                    allow_partial, scheduler, workers, tile_cells, quiet, spinner=format == Format.table,
+                    calibrate_pv=calibrate_pv, calibrate_kind=calibrate_kind)
         comparison, cmp_notes = (None, [])
         if year is not None or targets is not None:
             from siting.reference.compare import target_comparison
