@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "Assessment": "siting.api", "assess": "siting.api",
+    "Assessment": "siting.api", "assess": "siting.api", "compare_scenarios": "siting.api",
+    "ScenarioComparison": "siting.api",
     "SitingError": "siting.errors",
     "Region": "siting.io.regions", "list_regions": "siting.io.regions", "resolve": "siting.io.regions",
     "Scenario": "siting.rules.scenario", "load_scenario": "siting.rules.scenario",

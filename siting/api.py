@@ -217,18 +217,9 @@ class Assessment:
 
     def compare(self, other: "Assessment") -> pd.DataFrame:
         """County-by-county differences with another scenario on the same region (other − self)."""
-        cols = [c for c in self.counties.columns if c.startswith(("usable_", "capacity_", "energy_"))
-                and c in other.counties.columns]
-        left = pd.DataFrame(self.counties[["adcode", "name_zh"] + cols]).set_index("adcode")
-        right = pd.DataFrame(other.counties[["adcode"] + cols]).set_index("adcode")
-        if set(left.index) != set(right.index):
-            raise SitingError("compare: the two assessments cover different counties")
-        out = left[["name_zh"]].copy()
-        for c in cols:
-            out[f"{c}_a"] = left[c]
-            out[f"{c}_b"] = right[c]
-            out[f"{c}_diff"] = right[c] - left[c]
-        return out.reset_index()
+        from siting.reference.scenarios import county_diff
+
+        return county_diff(self.counties, other.counties)
 
     def _repr_html_(self) -> str:
         import html as _html
@@ -699,3 +690,74 @@ def _grid_dataset(grid: Grid, factor: int, overview: dict, layer_prov: dict, ste
     except Exception:  # rioxarray missing or too old: the CRS stays in attrs
         pass
     return ds
+
+
+@dataclass
+class ScenarioComparison:
+    """Two assessments of one region under scenarios A and B, and their differences (B − A).
+
+    Attributes
+    ----------
+    a, b : Assessment
+    counties : DataFrame
+        Per county: land, capacity and energy in A and B and the difference, what binds in each.
+    targets : DataFrame or None
+        Per plan target (with ``year``): the verdict and computed MW under A and under B.
+    """
+
+    a: Assessment
+    b: Assessment
+    counties: pd.DataFrame
+    targets: pd.DataFrame | None = None
+
+    def map(self, year: int | None = 2030):
+        """The map of scenario B with the layer "capacity B − A" (MW) among its county layers."""
+        from siting.outputs.maps import make_map
+
+        comparison = self.b.compare_targets(year) if (year and self.b.region is not None) else None
+        diff = dict(zip(self.counties["adcode"], self.counties["capacity_mw_diff"]))
+        return make_map(self.b, comparison, extra={"capacity_mw_diff": self.b.counties["adcode"].map(diff)})
+
+    def save(self, out_dir: str | Path, year: int | None = 2030) -> list[Path]:
+        """Write ``compare_counties.csv``, ``compare_targets.csv`` (with a year), ``compare.xlsx`` (both sheets)
+        and ``compare_map.html`` into ``out_dir``: all or none."""
+        from siting.outputs.maps import map_html
+
+        def xlsx(path: Path) -> None:
+            with pd.ExcelWriter(path, engine="openpyxl") as w:
+                self.counties.to_excel(w, sheet_name="counties", index=False)
+                if self.targets is not None:
+                    self.targets.to_excel(w, sheet_name="targets", index=False)
+
+        writers = {"compare_counties.csv": lambda p: self.counties.to_csv(p, index=False, encoding="utf-8")}
+        if self.targets is not None:
+            writers["compare_targets.csv"] = lambda p: self.targets.to_csv(p, index=False, encoding="utf-8")
+        writers["compare.xlsx"] = xlsx
+        writers["compare_map.html"] = lambda p: p.write_text(map_html(self.map(year)), encoding="utf-8")
+        return write_folder(out_dir, writers)
+
+
+def compare_scenarios(region=None, scenarios: Sequence = (None, None), year: int | None = None,
+                      **kwargs) -> ScenarioComparison:
+    """Assess one region under two scenarios and set them side by side.
+
+    Parameters
+    ----------
+    region : str or Region, optional
+    scenarios : pair of (preset name, TOML path, Scenario or None)
+        A and B; the differences are B − A.
+    year : int, optional
+        Also compare the verdicts on the plan targets of this year.
+    **kwargs
+        Passed to :func:`assess` for both runs (resolution_m, tech, boundaries, ...).
+    """
+    from siting.reference.scenarios import county_diff, target_diff
+
+    if len(scenarios) != 2:
+        raise SitingError("compare: give exactly two scenarios (--scenario A --scenario B)")
+    a = assess(region, scenario=scenarios[0], **kwargs)
+    b = assess(region, scenario=scenarios[1], **kwargs)
+    targets = None
+    if year is not None and a.region is not None:
+        targets = target_diff(a.compare_targets(year), b.compare_targets(year))
+    return ScenarioComparison(a=a, b=b, counties=county_diff(a.counties, b.counties), targets=targets)

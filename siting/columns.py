@@ -91,6 +91,8 @@ TARGET_SHARE = Column("target_share_mw", "MW", "Share of the plan target",
                       "map layer: the county's part of the region's wind + PV target minus existing capacity, "
                       "distributed among counties in proportion to their computed capacity (siting allocate "
                       "--method proportional)")
+CAPACITY_DIFF = Column("capacity_mw_diff", "MW", "Capacity B − A",
+                       "siting compare: PV MWp + wind MW under scenario B minus under scenario A")
 BINDING = Column("binding_{tech}", "", "{tech}: rule removing most land",
                  "the waterfall step that removed the most land (nodata_<layer>: cells the layer has no data for)")
 BINDING_2 = Column("binding_{tech}_2", "", "{tech}: second rule", "the waterfall step that removed the second most land")
@@ -108,7 +110,7 @@ COLUMNS: tuple[Column, ...] = (
     ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH, LEVEL, N_COUNTIES,
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
-    ENERGY_WIND_GWH, CF_WIND, BINDING, BINDING_2, BINDING_CATEGORY, TARGET_SHARE, *PERCENTILE_COLUMNS,
+    ENERGY_WIND_GWH, CF_WIND, BINDING, BINDING_2, BINDING_CATEGORY, TARGET_SHARE, CAPACITY_DIFF, *PERCENTILE_COLUMNS,
 )
 ID_COLUMNS = [c.name for c in (ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH)]
 MEAN_COLUMNS = (GHI.name, ELEVATION.name, WIND_SPEED_HUB.name)

@@ -78,6 +78,7 @@ CHOROPLETHS = [
     Layer("binding_pv_category", "", categorical=True),
     Layer("binding_wind_category", "", categorical=True),
     Layer("target_share_mw", "RdPu"),
+    Layer("capacity_mw_diff", "RdBu"),
 ]
 RASTERS = [
     ("pv_usable_fraction", "PV usable share (grid)", "YlOrRd", 0.0, 1.0),
@@ -270,7 +271,8 @@ def _feature_collection(counties: pd.DataFrame, geoms, a, layers, coarse: bool) 
     return {"type": "FeatureCollection", "features": features}, meta
 
 
-def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: float | None = None):
+def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: float | None = None,
+             extra: dict[str, pd.Series] | None = None):
     """Build the interactive map of an assessment.
 
     Parameters
@@ -280,6 +282,9 @@ def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: 
         Target comparison (adds the target-coverage layer).
     simplify_tolerance_deg : float, optional
         Simplification tolerance; default from the region's extent.
+    extra : dict of str to Series, optional
+        More county columns to draw (declared in :mod:`siting.columns` and listed in ``CHOROPLETHS``),
+        e.g. ``capacity_mw_diff`` from a scenario comparison.
 
     Returns
     -------
@@ -290,6 +295,8 @@ def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: 
 
     counties = a.counties.reset_index(drop=True).copy()
     counties["target_share_mw"] = _target_share(a, comparison)
+    for name, values in (extra or {}).items():
+        counties[name] = np.asarray(values)
     west, south, east, north = counties.total_bounds
     tol = simplify_tolerance_deg or max(0.0005, 0.0004 * max(east - west, north - south))
     geoms = shapely.set_precision(_simplify(counties.geometry.to_numpy(), tol), 1e-5)

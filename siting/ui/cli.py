@@ -386,6 +386,52 @@ def sensitivity(
         err.print(f"wrote {path}", highlight=False)
 
 
+@app.command(name="compare")
+def compare_cmd(
+    region: RegionArg = None,
+    scenario: Annotated[list[str], typer.Option(
+        "--scenario", help="Give it twice: scenario A, then scenario B (preset name or TOML file).")] = [],  # noqa: B006
+    tech: TechOpt = "pv,wind",
+    resolution: ResolutionOpt = 1000.0,
+    year: Annotated[Optional[int], typer.Option(help="Also compare the verdicts on this year's plan targets.")] = None,
+    wind: WindOpt = None,
+    wind_height: WindHeightOpt = None,
+    boundaries: BoundariesOpt = None,
+    id_column: IdColumnOpt = None,
+    name_column: NameColumnOpt = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Write compare_counties.csv, compare_targets.csv, compare.xlsx and compare_map.html here.")] = None,
+    rows: Annotated[Optional[int], typer.Option(help="Show at most this many counties.")] = 20,
+    format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """Two scenarios side by side: per county land, MW, GWh and what binds, and the verdicts on the targets."""
+    from siting.api import compare_scenarios
+    from siting.ui import report as rep
+
+    try:
+        if len(scenario) != 2:
+            raise SitingError(f"--scenario: give exactly two (A and B), got {len(scenario)}")
+        cmp = compare_scenarios(region, scenario, year=year, tech=_techs(tech), resolution_m=resolution, wind=wind,
+                                wind_height_m=wind_height, boundaries=boundaries, id_column=id_column,
+                                name_column=name_column, progress=_progress(quiet))
+        written = cmp.save(out, year or 2030) if out is not None else []
+    except SitingError as exc:
+        _fail(str(exc))
+        return
+    if format == Format.csv:
+        sys.stdout.write(cmp.counties.to_csv(index=False))
+    elif format == Format.json:
+        doc = {"scenarios": [cmp.a.scenario.meta.name, cmp.b.scenario.meta.name],
+               "counties": json.loads(_records(cmp.counties)),
+               "targets": None if cmp.targets is None else json.loads(_records(cmp.targets))}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    else:
+        rep.render_scenario_comparison(cmp, Console(), max_rows=rows)
+    if written and not quiet:
+        err.print(f"wrote {len(written)} files to {out}", highlight=False)
+
+
 @app.command(name="map")
 def map_cmd(
     region: RegionArg = None,

@@ -279,3 +279,33 @@ def render_sensitivity(df: pd.DataFrame, a: Assessment, console: Console) -> Non
     console.print(table)
     console.print("[dim]Swing: the larger of the capacity and energy change between the two ends, as a share of "
                   "the technology's total at the defaults. Ranges and their sources: layers/china.toml [*.ranges].[/dim]")
+
+
+def render_scenario_comparison(cmp, console: Console, max_rows: int | None = 20) -> None:
+    """Two scenarios side by side: the counties that change most, the totals, the verdicts."""
+    a, b = cmp.a.scenario.meta.name, cmp.b.scenario.meta.name
+    df = cmp.counties.reindex(cmp.counties["capacity_mw_diff"].abs().sort_values(ascending=False).index)
+    t = Table(title=f"Scenario B ({escape(b)}) minus A ({escape(a)}): counties that change most",
+              header_style="bold")
+    cols = [c for c in ("usable_pv_km2_diff", "capacity_pv_mwp_diff", "usable_wind_km2_diff", "capacity_wind_mw_diff",
+                        "energy_pv_gwh_diff") if c in df]
+    t.add_column("County")
+    for c in cols:
+        t.add_column(columns.label(c.removesuffix("_diff"), with_units=True) + " Δ", justify="right")
+    t.add_column("binds (A → B)")
+    for _, r in df.head(max_rows or len(df)).iterrows():
+        binds = " / ".join(f"{r.get(f'binding_{x}_a')} → {r.get(f'binding_{x}_b')}" for x in ("pv", "wind")
+                           if f"binding_{x}_a" in r and r.get(f"binding_{x}_a") != r.get(f"binding_{x}_b"))
+        t.add_row(escape(str(r["name_zh"])), *[_fmt(r[c]) for c in cols], escape(binds or "same"))
+    t.add_section()
+    t.add_row("[bold]all counties[/bold]", *[_fmt(cmp.counties[c].sum()) for c in cols], "")
+    console.print(t)
+    if cmp.targets is not None and len(cmp.targets):
+        v = Table(title="Verdicts on the plan targets", header_style="bold", show_lines=True)
+        for col in ("Jurisdiction, year", "Target MW", "A", "B"):
+            v.add_column(col, overflow="fold")
+        for _, r in cmp.targets.iterrows():
+            v.add_row(escape(f"{r['jurisdiction_zh']} {_year(r['target_year'])}"), _fmt(r["target_mw"]),
+                      escape(f"{_fmt(r.get('achievable_mw_a'))} MW: {r.get('status_a')}"),
+                      escape(f"{_fmt(r.get('achievable_mw_b'))} MW: {r.get('status_b')}"))
+        console.print(v)
