@@ -68,3 +68,26 @@ def test_comparison_says_the_vintage_of_existing_capacity(guangxi):
     cmp = guangxi.compare_targets(2030)
     prov = cmp[cmp.adcode == "450000"].iloc[0]
     assert "pv: 2020-12-31" in prov["existing_vintage"] and "wind: 2023-05" in prov["existing_vintage"]
+
+
+def test_static_map_and_tornado_figures_from_the_cli(tmp_path):
+    import json
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from siting.ui.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["map", "柳州", "--png", "--column", "usable_pv_share", "--resolution", "5000", "-q",
+                            "--out", str(tmp_path / "lz.png")])
+    assert r.exit_code == 0, r.output
+    assert Image.open(tmp_path / "lz.png").size[0] > 500
+    r = runner.invoke(app, ["sensitivity", "柳州", "--resolution", "5000", "-q", "--out", str(tmp_path / "t.svg"),
+                            "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert rows[0]["swing_share"] >= rows[-1]["swing_share"] and "pv.utilisation" in {x["assumption"] for x in rows}
+    assert (tmp_path / "t.svg").read_text(encoding="utf-8").startswith("<?xml")
+    r = runner.invoke(app, ["map", "柳州", "--png", "--column", "nonsense", "--resolution", "5000", "-q"])
+    assert r.exit_code == 2 and "--column nonsense" in r.output

@@ -1,4 +1,4 @@
-"""Static figures: the tornado of the assumptions that move the totals most."""
+"""Static figures: the tornado of the assumptions that move the totals most, and saving figures."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def tornado_figure(sensitivity: pd.DataFrame, path: str | Path, title: str = "",
     ax.set_xlabel("change of the technology's total (energy; [MW]: capacity) %")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Lay out, write atomically (format by extension) and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -500,9 +500,6 @@ def static_map(a, path: str | Path, column: str = "capacity_pv_mwp") -> Path:
     if any(i.get("coarse") for i in a.provenance["inputs"]):
         ax.text(0.99, 0.01, "coarse built-in data: indicative", transform=ax.transAxes, ha="right", fontsize=7,
                 color="#a60")
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp)
-    plt.close(fig)
-    return path
+    from siting.outputs.figures import save_figure
+
+    return save_figure(fig, path)
