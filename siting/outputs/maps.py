@@ -135,6 +135,14 @@ def _popup_html(row: pd.Series, a, coarse: bool) -> str:
                                 ("capacity_factor_wind", "Wind CF", "", 3)):
         if col in row.index:
             lines.append(f"<tr><td>{label}</td><td style='text-align:right'>{_fmt(row[col], d)} {unit}</td></tr>")
+    for col, label, unit in (("capacity_pv_mwp", "PV P10–P90", "MWp"), ("capacity_wind_mw", "Wind P10–P90", "MW")):
+        if f"{col}_p10" in row.index:
+            lines.append(f"<tr><td>{label}</td><td style='text-align:right'>{_fmt(row[f'{col}_p10'])}–"
+                         f"{_fmt(row[f'{col}_p90'])} {unit}</td></tr>")
+    for tech, label in (("pv", "PV binds"), ("wind", "Wind binds")):
+        if isinstance(row.get(f"binding_{tech}"), str):
+            lines.append(f"<tr><td>{label}</td><td style='text-align:right'>{_esc(row[f'binding_{tech}'])} "
+                         f"({_esc(row.get(f'binding_{tech}_category'))})</td></tr>")
     lines.append("</table>")
     for tech in a.technologies:
         steps = a.provenance["steps"][tech]
