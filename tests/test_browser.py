@@ -72,6 +72,7 @@ def test_map_draws_every_county_without_errors(served, browser):
     assert errors == []
     assert page.locator("path.county").count() == len(a.counties)
     ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(1000)  # let the fit-to-bounds zoom finish before the picture
     page.screenshot(path=str(ARTIFACTS / "map_liuzhou.png"))
     page.close()
 
