@@ -121,10 +121,12 @@ def to_json(a: Assessment, comparison: pd.DataFrame | None = None, comparison_no
 
 def render_comparison(cmp: pd.DataFrame, notes, console: Console) -> None:
     """Print targets beside achievable and existing capacity, with the verdict its basis allows."""
-    t = Table(title="Targets of the plans against what was computed", header_style="bold", show_lines=True)
+    t = Table(title="Targets of the plans against what was computed", header_style="bold", show_lines=True,
+              expand=True)
     for col, j in (("Jurisdiction, year", "left"), ("Target MW", "right"), ("Computed MW\n(P10–P90)", "right"),
-                   ("Existing MW", "right"), ("Verdict and what it rests on", "left")):
-        t.add_column(col, justify=j, overflow="fold")
+                   ("Existing MW", "right")):
+        t.add_column(col, justify=j, overflow="fold", ratio=1)
+    t.add_column("Verdict and what it rests on", justify="left", overflow="fold", ratio=3, min_width=36)
     colour = {"can_be_met": "green", "cannot_be_met": "red", "uncertain": "yellow", "not_decidable": "yellow"}
     for _, r in cmp.iterrows():
         code = r.get("verdict")
@@ -142,7 +144,7 @@ def render_comparison(cmp: pd.DataFrame, notes, console: Console) -> None:
         qual = f"{r['qualifier_zh'] if isinstance(r['qualifier_zh'], str) else ''}"
         t.add_row(escape(f"{r['jurisdiction_zh']} {_year(r['target_year'])}"),
                   _fmt(r["target_mw"]) + escape(f"\n{qual} {r['scope']}"), achieved, _fmt(r["existing_mw"]),
-                  status + basis + "\n[dim]" + escape(str(r["note"])) + "[/dim]")
+                  status + basis + ("" if code in colour else "\n[dim]" + escape(str(r["note"])) + "[/dim]"))
     console.print(t)
     for n in notes:
         console.print(f"• {escape(n)}", highlight=False)
