@@ -28,6 +28,9 @@ def assumptions_of(plan: Plan) -> tuple[list[Assumption], list[str]]:
         spec = plan.tech_specs[t]
         for key, rng in spec.ranges.items():
             problem = spec.range_problem(key)
+            if problem and key.startswith("weights.") and "no partial weight" in problem and int(
+                    key.split(".")[2]) not in getattr(spec.rules.get(key.split(".")[1]), "weights", {}):
+                continue  # the class is not in this scenario's legend at all (another land-cover product)
             if problem:
                 notes.append(f"{t} range {key} not used: {problem}; give [{t}.ranges] {key} = {{ low = .., "
                              "high = .. }} to sample it")

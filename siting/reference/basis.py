@@ -68,8 +68,8 @@ class TechBasis:
     component : str
     layers : dict
         Kind (protection, land cover, terrain, resource, cost, grid) → ``applied``, ``coarse`` (applied,
-        from coarse data), ``missing`` (the scenario asks for it, the layer is not there), ``none asked``
-        or ``not modelled``.
+        from coarse data), ``proxy`` (a rule's layer is missing and the rule its ``proxy`` names stands in),
+        ``missing`` (the scenario asks for it, the layer is not there), ``none asked`` or ``not modelled``.
     missing_rules : list of str
         Rules not applied for want of their layer.
     tier : str
@@ -101,13 +101,18 @@ def tech_bases(a) -> dict[str, TechBasis]:
             if layer is None:
                 continue
             here = layer in inputs
+            proxy = spec.rules.get(rule.proxy) if getattr(rule, "proxy", None) else None
+            by_proxy = not here and proxy is not None and getattr(proxy, "layer", None) in inputs
             if not here:
                 b.missing_rules.append(name)
             if kind is None:
                 continue
-            state = ("coarse" if inputs[layer].get("coarse") else "applied") if here else "missing"
-            # one missing layer of a kind makes the kind missing; coarse beats applied
-            rank = {"missing": 2, "coarse": 1, "applied": 0}
+            if here:
+                state = "coarse" if inputs[layer].get("coarse") else "applied"
+            else:
+                state = ("proxy" if not inputs[proxy.layer].get("coarse") else "coarse") if by_proxy else "missing"
+            # one missing layer of a kind makes the kind missing; coarse (or a proxy) beats applied
+            rank = {"missing": 2, "coarse": 1, "proxy": 1, "applied": 0}
             if kind not in status or rank[state] > rank[status[kind]]:
                 status[kind] = state
         energy = {"pv": "energy_pv_gwh", "wind": "energy_wind_gwh"}[t]

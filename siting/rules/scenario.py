@@ -81,6 +81,9 @@ class _RuleBase(_Strict):
     on_nodata: Literal["exclude", "pass"] = "exclude"
     # what kind of constraint the rule is, for "what binds" (inferred from its type and layer when not given)
     category: Literal["protection", "land cover", "terrain", "resource", "setback", "patch size", "other"] | None = None
+    # a rule that stands in for this one where this one's layer is missing (e.g. land-cover cropland for the
+    # basic-farmland polygons); the basis then reports the kind of constraint as covered by a proxy
+    proxy: str | None = None
 
 
 def rule_category(name: str, rule) -> str:
@@ -384,7 +387,7 @@ class Scenario(_Strict):
         return out
 
 
-PRESETS = ("china",)
+PRESETS = ("china", "worldcover")
 
 
 def preset_path(name: str) -> Path:
