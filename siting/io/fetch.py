@@ -951,6 +951,7 @@ class RegionFetch:
     folder: Path
     entries: list[ManifestEntry]
     mosaics: list[Path]
+    scenario: Any = None  # siting.io.fetched.WrittenScenario
 
     def summary(self) -> str:
         new = sum(e.status == STATUS_OK and not e.reused for e in self.entries)
@@ -976,19 +977,16 @@ def fetch_region(region, datasets: str | Iterable[str | Dataset] = tuple(DATASET
     -------
     RegionFetch
     """
+    from siting.io.fetched import write_scenario
     from siting.io.regions import Region, counties, resolve
-    from siting.io.vrt import build_vrt
 
     reg = region if isinstance(region, Region) else resolve(region)
     bounds = tuple(float(v) for v in counties(reg).total_bounds)
     entries = fetch(bounds, datasets, cache_dir=cache_dir, base_url=base_url, timeout_s=timeout_s,
                     progress=progress, options=options)
     folder = resolve_cache_dir(cache_dir)
-    mosaics = []
-    for ds in ("dem", "landcover"):
-        tiles = [folder / e.path for e in entries if e.dataset == ds and e.status == STATUS_OK
-                 and str(e.path).endswith(".tif")]
-        if tiles:
-            stem = reg.name_pinyin.lower() + "_" + reg.adcode
-            mosaics.append(build_vrt(tiles, tiles[0].parent / f"{stem}.vrt"))
-    return RegionFetch(region=reg, bounds_ll=bounds, folder=folder, entries=entries, mosaics=mosaics)
+    written = write_scenario(folder, reg, bounds, options)
+    stem = reg.name_pinyin.lower() + "_" + reg.adcode
+    mosaics = sorted(p for p in folder.glob(f"*/{stem}.vrt"))
+    return RegionFetch(region=reg, bounds_ll=bounds, folder=folder, entries=entries, mosaics=mosaics,
+                       scenario=written)

@@ -59,6 +59,8 @@ TileCellsOpt = Annotated[Optional[int], typer.Option(
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output on stdout: table, csv or json.")]
 TargetsOpt = Annotated[Optional[Path], typer.Option(help="Your own targets CSV (same columns as the shipped one).")]
+DataOpt = Annotated[Optional[Path], typer.Option(
+    "--data", help="A folder siting fetch filled: use the scenario it wrote for the region (instead of --scenario).")]
 ExistingOpt = Annotated[Optional[Path], typer.Option(
     "--existing", help="Existing capacity CSV: adcode, tech (pv|wind), capacity_mw, as_of (date).")]
 CalibrateOpt = Annotated[Optional[Path], typer.Option(
@@ -102,6 +104,19 @@ def _assess(region, tech: str = "pv,wind", resolution: float = 1000.0, scenario=
                       progress=(lambda m: status.update(f"[bold]{m}")) if spin else _progress(quiet))
 
 
+def _data_scenario(data, region, scenario):
+    """The scenario a ``--data`` folder holds for the region (``--scenario`` and ``--data`` exclude each other)."""
+    if data is None:
+        return scenario
+    if scenario is not None:
+        raise SitingError("give --scenario or --data, not both")
+    if region is None:
+        raise SitingError("--data needs a region (the scenario is per region)")
+    from siting.io.fetched import scenario_for
+
+    return str(scenario_for(data, region))
+
+
 def _list(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
@@ -128,6 +143,7 @@ def report(
     tech: TechOpt = "pv,wind",
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
+    data: DataOpt = None,
     out: Annotated[Optional[Path], typer.Option(
         help="Write counties.csv/.gpkg, summary.csv, waterfall.csv, provenance.json into this folder.")] = None,
     format: FormatOpt = Format.table,
@@ -155,6 +171,7 @@ def report(
     from siting.ui import report as rep
 
     try:
+        scenario = _data_scenario(data, region, scenario)
         a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column, datum,
                     allow_partial, scheduler, workers, tile_cells, quiet, spinner=format == Format.table,
                     calibrate_pv=calibrate_pv, calibrate_kind=calibrate_kind)
@@ -231,7 +248,9 @@ def fetch_cmd(
         err.print(got.summary(), highlight=False)
         for m in got.mosaics:
             err.print(f"mosaic: {m}", highlight=False)
-    print(got.folder / "manifest.json")
+        err.print(got.scenario.note, highlight=False)
+        err.print(f"next: siting report {region} --data {got.folder}", highlight=False)
+    print(got.scenario.path)
 
 
 @app.command(name="targets")
@@ -442,8 +461,9 @@ def map_cmd(
     tech: TechOpt = "pv,wind",
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
+    data: DataOpt = None,
     year: Annotated[Optional[int], typer.Option(
-        help="Targets year for the target-coverage layer (0: none).")] = 2030,
+        help="Targets year for the target-share layer (0: none).")] = 2030,
     wind: WindOpt = None,
     wind_height: WindHeightOpt = None,
     boundaries: BoundariesOpt = None,
@@ -453,6 +473,7 @@ def map_cmd(
 ) -> None:
     """A self-contained interactive HTML map (or a static PNG) of the county results."""
     try:
+        scenario = _data_scenario(data, region, scenario)
         a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column,
                     quiet=quiet)
         path = a.save_figure(out, column) if png else a.save_map(out, year or None)

@@ -1,0 +1,90 @@
+"""From `siting fetch` (loopback mirror, realistic files) to `siting report` with every rule applied."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from siting.io import fetch as F
+from siting.io.regions import counties, resolve
+from siting.ui.cli import app
+
+from .fixtures_fetch import ServerState, start_server
+from .realistic_fetch import files_for
+from .test_fetch import server_path
+
+REGION = "450202"  # 城中区, 柳州
+
+
+@pytest.fixture()
+def mirror():
+    bbox = tuple(float(v) for v in counties(resolve(REGION)).total_bounds)
+    content = files_for(bbox)
+    by_path = {item.path: server_path(item.url) for _, item in F.plan(bbox, "dem,wind,solar,landcover,reserves")}
+    server = start_server(ServerState(files={by_path[p]: data for p, data in content.items()}))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _fetch(server, cache, datasets):
+    return CliRunner().invoke(app, ["fetch", REGION, "--datasets", datasets, "--cache", str(cache), "--base-url",
+                                    server.base_url, "-q", "--timeout", "5"])
+
+
+def test_fetch_then_report_applies_every_rule(mirror, tmp_path):
+    r = _fetch(mirror, tmp_path, "dem,wind,solar,landcover,reserves")
+    assert r.exit_code == 0, r.output
+    scenario = tmp_path / "chengzhong_450202.toml"
+    assert r.stdout.strip() == str(scenario) and scenario.exists()
+    text = scenario.read_text(encoding="utf-8")
+    assert 'extends = "worldcover"' in text and "scale = 365.25" in text and "height_m = 100.0" in text
+    r = CliRunner().invoke(app, ["report", REGION, "--data", str(tmp_path), "--resolution", "500", "--year", "2030",
+                                 "--format", "json", "-q"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    # only the basic-farmland polygons are user data (the land-cover cropland rule stands in, and says so)
+    assert [n for n in doc["notes"] if "not applied" in n] == [n for n in doc["notes"] if "basic_farmland" in n]
+    assert any("stands in" in n for n in doc["notes"])
+    prov = doc["provenance"]
+    assert {i["layer"] for i in prov["inputs"]} >= {"land_cover", "slope_deg_pass_30", "protected", "wind_speed_ms",
+                                                    "pvout_kwh_per_kwp", "ghi_kwh_per_m2_yr", "elevation_m"}
+    assert prov["scenario"]["files"] and any("chengzhong_450202.toml" in f["path"] for f in prov["scenario"]["files"])
+    assert prov["fetched_files"] and all(f["sha256"] for f in prov["fetched_files"])
+    row = doc["rows"][0]
+    assert 1000 < row["specific_yield_kwh_per_kwp"] < 1250  # PVOUT 3.1 kWh/kWp/day x 365.25
+    assert 5.0 < row["wind_speed_hub_ms"] < 9.0 and row["energy_wind_gwh"] > 0
+    steps = prov["steps"]
+    for rule in ("protected_areas", "water_wetland_urban_snow", "forest", "cropland", "slope"):
+        assert rule in steps["pv"], rule
+    assert row["removed_pv_protected_areas_km2"] > 0 and row["removed_pv_forest_km2"] > 0
+    for rule in ("protected_areas", "forest", "settlement_setback", "elevation", "slope", "min_wind_speed"):
+        assert rule in steps["wind"], rule
+    assert doc["basis"]["pv"]["tier"] == "technical potential"
+    assert doc["basis"]["wind"]["tier"] == "technical potential"
+    assert doc["basis"]["pv"]["layers"]["protection"] in ("applied", "proxy")
+
+
+def test_partial_fetch_then_more_keeps_a_hand_edited_scenario(mirror, tmp_path):
+    r = _fetch(mirror, tmp_path, "dem,landcover")
+    assert r.exit_code == 0, r.output
+    scenario = tmp_path / "chengzhong_450202.toml"
+    text = scenario.read_text(encoding="utf-8")
+    assert "not fetched yet: wind, solar, reserves" in text and "wind_speed_ms" not in text
+    r = CliRunner().invoke(app, ["report", REGION, "--data", str(tmp_path), "--resolution", "500", "-q",
+                                 "--format", "json"])
+    assert r.exit_code == 0, r.output
+    notes = " ".join(json.loads(r.stdout)["notes"])
+    assert "protected_areas' not applied" in notes and "Wind energy (GWh/yr) and capacity factor not computed" in notes
+    r = _fetch(mirror, tmp_path, "wind")  # an unedited scenario is updated in place
+    assert r.exit_code == 0 and "wind_speed_ms" in scenario.read_text(encoding="utf-8")
+    scenario.write_text(scenario.read_text(encoding="utf-8") + "\n# my note\n", encoding="utf-8")
+    r = _fetch(mirror, tmp_path, "solar")
+    assert r.exit_code == 0, r.output
+    assert "# my note" in scenario.read_text(encoding="utf-8")  # the user's edit is kept
+    new = tmp_path / "chengzhong_450202.new.toml"
+    assert new.exists() and "pvout_kwh_per_kwp" in new.read_text(encoding="utf-8")
+    assert r.stdout.strip() == str(new)
