@@ -18,6 +18,12 @@ the same invocation; the ratios printed are against the first run.
     python benchmarks/bench_realsize.py                 # writes inputs to a temp folder, runs 1000 m and 100 m
     python benchmarks/bench_realsize.py --keep DIR      # keep (and reuse) the synthetic inputs in DIR
     python benchmarks/bench_realsize.py --keep DIR --resolutions 1000,100 --localcluster --cached
+    python benchmarks/bench_realsize.py --keep DIR --fetched   # the same data laid out as `siting fetch` leaves it
+
+With ``--fetched`` the synthetic rasters are cut into the files `siting fetch` downloads (Copernicus DEM 1°
+tiles, ESA WorldCover 3° tiles with the IGBP classes recoded to WorldCover's, the nature-reserves zip) and
+registered in a ``manifest.json``; the run then uses the scenario :func:`siting.io.fetched.write_scenario`
+writes for them, i.e. the path a user takes from `siting fetch` to `siting report --data`.
 """
 
 from __future__ import annotations
@@ -122,6 +128,66 @@ source = "benchmark"
     return scen
 
 
+IGBP_TO_WORLDCOVER = {2: 10, 8: 10, 9: 20, 12: 40, 14: 40, 10: 30, 13: 50, 0: 80, 255: 0}
+
+
+def make_fetched_layout(folder: Path, paths: dict[str, Path]) -> Path:
+    """Cut the synthetic inputs into the files `siting fetch` would leave, register them, write the scenario."""
+    import zipfile
+
+    import geopandas as gpd
+    import rasterio
+    from rasterio.windows import from_bounds
+
+    from siting.io import fetch as F
+    from siting.io.fetched import write_scenario
+    from siting.io.regions import counties, resolve
+
+    out = folder / "fetched"
+    out.mkdir(exist_ok=True)
+    region = resolve("guangxi")
+    bbox = tuple(float(v) for v in counties(region).total_bounds)
+    entries = []
+    for ds, item in F.plan(bbox, "dem,landcover,reserves"):
+        dest = out / item.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if ds.name in ("dem", "landcover") and not dest.exists():
+            name = dest.name
+            if ds.name == "dem":
+                code_lat, code_lon = name.split("_")[4], name.split("_")[6]
+                lat, lon, size = int(code_lat[1:]), int(code_lon[1:]), 1
+            else:
+                code = name.split("_")[5]
+                lat, lon, size = int(code[1:3]), int(code[4:7]), 3
+            src_path = paths["dem"] if ds.name == "dem" else paths["lc"]
+            with rasterio.open(src_path) as src:
+                win = from_bounds(lon, lat, lon + size, lat + size, src.transform).round_offsets().round_lengths()
+                data = src.read(1, window=win, boundless=True, fill_value=0 if ds.name == "dem" else 255)
+                profile = src.profile | {"width": data.shape[1], "height": data.shape[0],
+                                         "transform": src.window_transform(win)}
+            if ds.name == "landcover":
+                lut = np.zeros(256, dtype="uint8")
+                for k, v in IGBP_TO_WORLDCOVER.items():
+                    lut[k] = v
+                data, profile["nodata"] = lut[data], 0
+            with rasterio.open(dest, "w", **profile) as dst:
+                dst.write(data, 1)
+        elif ds.name == "reserves" and not dest.exists():
+            shp = folder / "reserves_shp"
+            shp.mkdir(exist_ok=True)
+            gpd.read_file(paths["pa"]).to_file(shp / "China_Nature_Reserves.shp")
+            with zipfile.ZipFile(dest, "w") as zf:
+                for f in sorted(shp.iterdir()):
+                    zf.write(f, f"China_Nature_Reserves/{f.name}")
+        entries.append(F.ManifestEntry(dataset=ds.name, url=item.url, path=item.path,
+                                       size_bytes=dest.stat().st_size, sha256=F.sha256_file(dest),
+                                       licence=ds.licence, resolution=ds.resolution,
+                                       fetched_utc="2026-12-03T00:00:00+00:00"))
+    (out / F.MANIFEST_NAME).write_text(json.dumps({"files": [e.to_dict() for e in entries]}, indent=1),
+                                       encoding="utf-8")
+    return write_scenario(out, region, bbox).path
+
+
 CHILD = r"""
 import json, sys, time
 import siting
@@ -199,12 +265,15 @@ def main() -> None:
     ap.add_argument("--cached", action="store_true",
                     help="also run the last resolution twice with the layer cache (fill, then hit)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--fetched", action="store_true",
+                    help="lay the inputs out as siting fetch leaves them and run the scenario it writes")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="siting-realsize-"))
     t = time.perf_counter()
     paths = make_inputs(folder)
     print(f"inputs in {folder} ({time.perf_counter() - t:.0f} s to make or find)")
-    scenario = write_scenario(folder, paths)
+    scenario = make_fetched_layout(folder, paths) if args.fetched else write_scenario(folder, paths)
+    print(f"scenario: {scenario}")
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     resolutions = [float(r) for r in args.resolutions.split(",")]
     results = [run_child(r, scenario) for r in resolutions]
