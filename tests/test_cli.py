@@ -73,6 +73,8 @@ def test_report_with_user_boundaries_and_scenario(tmp_path):
     (["regions", "atlantis"], "region 'atlantis'"),
     (["report", "guangxi", "--scheduler", "tcp://127.0.0.1:9", "-q"], "cannot connect to a dask scheduler"),
     (["report", "guangxi", "--tile-cells", "2", "-q"], "--tile-cells 2"),
+    (["report", "guangxi", "--data", "/no/such", "-q"], "run siting fetch guangxi --cache /no/such first"),
+    (["report", "guangxi", "--data", "/no/such", "--scenario", "china", "-q"], "give --scenario or --data, not both"),
 ])
 def test_errors_are_one_line_with_status_2(args, message, tmp_path):
     out = tmp_path / "out"
