@@ -316,6 +316,30 @@ def _class_notes(scen: Scenario, techs, present: dict[str, np.ndarray]) -> list[
     return notes
 
 
+def _resource_cells_grid(coarse: Grid, in_region: np.ndarray) -> tuple[Grid | None, tuple | None]:
+    """A 5 km grid over the whole 3° resource cells the region touches, and their lon/lat bounds."""
+    from rasterio.warp import transform_bounds
+
+    from siting.energy.pvgrid import resource_index_on_grid
+    from siting.io.layers import merra2_monthly_ghi_w_m2
+
+    index = resource_index_on_grid(coarse)
+    ids = np.unique(index[in_region & (index >= 0)])
+    if ids.size == 0:
+        return None, None
+    _, transform, _ = merra2_monthly_ghi_w_m2()
+    _, nlon = merra2_monthly_ghi_w_m2()[0].shape[1:]
+    rows, cols = np.divmod(ids, nlon)
+    # one resource cell more on every side: the run's finer grid may reach a neighbour the 5 km grid does not
+    west = transform.c + (cols.min() - 1) * transform.a
+    east = transform.c + (cols.max() + 2) * transform.a
+    north = transform.f + (rows.min() - 1) * transform.e
+    south = transform.f + (rows.max() + 2) * transform.e
+    bounds_ll = (float(west), float(south), float(east), float(north))
+    grid = make_grid(transform_bounds("EPSG:4326", CHINA_ALBERS, *bounds_ll, densify_pts=21), 5000.0, CHINA_ALBERS)
+    return grid, bounds_ll
+
+
 def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll, system
                  ) -> tuple[dict[int, float] | None, dict[int, float] | None]:
     """Elevation of each 3° resource cell over the region, and the yields the tiles will need, simulated once.
@@ -330,10 +354,15 @@ def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll
         return None, None
     coarse = make_grid(tuple(units_projected.total_bounds), max(resolution_m, 5000.0), CHINA_ALBERS)
     in_region = county_coverage(list(units_projected), coarse, factor=1).region_fraction() > 0
+    # Each resource cell is simulated at the mean elevation of the whole 3° cell (not of the part inside the
+    # region), so a county gets the same yield whatever region it is assessed in.
+    cells_grid, cells_ll = _resource_cells_grid(coarse, in_region)
     elev = None
-    if "elevation_m" in scen.layers:
-        elev = load_layer_cached("elevation_m", scen.layers["elevation_m"], coarse, bounds_ll).data
-    elevation = resource_elevations_m(coarse, in_region, elev)
+    if "elevation_m" in scen.layers and cells_grid is not None:
+        elev = load_layer_cached("elevation_m", scen.layers["elevation_m"], cells_grid, cells_ll).data
+        elev = np.where(np.isfinite(elev), np.maximum(elev, 0.0), np.nan)  # sea level for the sea
+    elevation = resource_elevations_m(cells_grid if cells_grid is not None else coarse,
+                                      np.ones((cells_grid or coarse).shape, dtype=bool), elev)
     known = unit_ratio_yields(elevation, system)
     if "ghi_kwh_per_m2_yr" in scen.layers:
         ghi = load_layer_cached("ghi_kwh_per_m2_yr", scen.layers["ghi_kwh_per_m2_yr"], coarse, bounds_ll).data

@@ -222,3 +222,15 @@ def test_unknown_class_codes_are_listed(case, tmp_path):
         'units = "class"', 'units = "class"\nclasses = { 10 = "grass", 12 = "crop" }'), encoding="utf-8")
     a = run_case(bnd, scen)
     assert any("class codes" in n and ": 0" in n for n in a.notes)
+
+
+def test_a_county_gets_the_same_figures_whatever_region_it_is_run_in():
+    """城中区 alone and as part of 柳州: the same cells, the same resource cells, the same numbers."""
+    import pandas as pd
+
+    alone = siting.assess("450202").counties.set_index("adcode").loc["450202"]
+    city = siting.assess("柳州").counties.set_index("adcode").loc["450202"]
+    numeric = [c for c in alone.index if c != "geometry" and isinstance(alone[c], (int, float)) and pd.notna(alone[c])]
+    assert "energy_pv_gwh" in numeric and "capacity_wind_mw_p90" in numeric
+    for c in numeric:
+        assert city[c] == pytest.approx(alone[c], rel=1e-12, abs=1e-12), c
