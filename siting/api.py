@@ -582,7 +582,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         if "pv" not in techs:
             raise SitingError("--calibrate-pv needs --tech pv")
         calibration = _calibrate_pv(table, ds, pv_calibration, pv_calibration_kind)
-    totals = subtotals(table, techs_spec, comb.steps)
+    totals = subtotals(table, techs_spec, comb.steps, reg)
     ranges = range_model(table, comb.sums, grid.cell_area_km2, plan)
     if calibration is not None:
         cal = calibration["fit"]
@@ -677,10 +677,16 @@ def _add_percentiles(table: gpd.GeoDataFrame, totals: pd.DataFrame, ranges: Rang
     """P10/P50/P90 columns on the county table and on the city and province subtotals (of summed draws)."""
     for name, values in ranges.columns(drawn).items():
         table.insert(len(table.columns) - 1, name, values)
-    city = table["city_adcode"].to_numpy()
+    city, prov = table["city_adcode"].to_numpy(), table["province_adcode"].to_numpy()
+    last = len(totals) - 1
     rows = []
-    for _, r in totals.iterrows():
-        members = city == r["adcode"] if r["level"] == "city" else np.ones(len(table), dtype=bool)
+    for i, (_, r) in enumerate(totals.iterrows()):
+        if i == last:
+            members = np.ones(len(table), dtype=bool)  # the whole run
+        elif r["level"] == "city":
+            members = city == r["adcode"]
+        else:
+            members = prov == r["adcode"]
         rows.append(ranges.columns(drawn, members))
     for name in (rows[0] if rows else {}):
         totals[name] = [row[name] for row in rows]

@@ -25,7 +25,8 @@ def test_report_csv_for_a_city():
     assert r.exit_code == 0, r.output
     df = pd.read_csv(io.StringIO(r.stdout), dtype={"adcode": str})
     assert (df.level == "county").sum() == 10
-    assert set(df.level) == {"county", "city", "province"}
+    assert set(df.level) == {"county", "city"}  # the total of a city run is the city, not its province
+    assert df.loc[df.level == "city", "adcode"].tolist() == ["450200"]
     assert {"usable_pv_km2", "capacity_pv_mwp", "capacity_pv_mwac", "capacity_wind_mw"} <= set(df.columns)
 
 

@@ -234,3 +234,23 @@ def test_a_county_gets_the_same_figures_whatever_region_it_is_run_in():
     assert "energy_pv_gwh" in numeric and "capacity_wind_mw_p90" in numeric
     for c in numeric:
         assert city[c] == pytest.approx(alone[c], rel=1e-12, abs=1e-12), c
+
+
+def test_totals_name_what_they_sum():
+    """A city run's total is the city (not a province row with the city's figures); a county run's is the county."""
+    city = siting.assess("450100", tech="pv", resolution_m=5000, draws=0)
+    assert city.totals[["level", "adcode", "name_zh"]].values.tolist() == [["city", "450100", "南宁市"]]
+    assert city.totals["capacity_pv_mwp"].iloc[0] == pytest.approx(city.counties["capacity_pv_mwp"].sum())
+    county = siting.assess("450202", tech="pv", resolution_m=5000, draws=0)
+    assert county.totals[["level", "adcode", "n_counties"]].values.tolist() == [["county", "450202", 1]]
+    # a target of the province is no longer compared with one city's land
+    cmp = city.compare_targets(2030)
+    assert cmp.loc[cmp.adcode == "450000", "achievable_mw"].isna().all()
+
+
+@pytest.mark.slow
+def test_national_run_has_province_subtotals():
+    a = siting.assess("china", tech="pv", resolution_m=20_000, draws=0)
+    prov = a.totals[a.totals.level == "province"]
+    assert len(prov) >= 31 and a.totals.iloc[-1]["level"] == "country"
+    assert prov["capacity_pv_mwp"].sum() == pytest.approx(a.totals.iloc[-1]["capacity_pv_mwp"], rel=1e-9)

@@ -138,8 +138,13 @@ def _additive(columns) -> list[str]:
 
 
 def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
-              steps_of: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """City and province (or whole-region) subtotal rows of a county table.
+              steps_of: dict[str, list[str]] | None = None, region=None) -> pd.DataFrame:
+    """City and province subtotal rows of a county table, and a last row for the whole run.
+
+    With ``region`` (the :class:`siting.io.regions.Region` that was run) the last row is that region under its
+    own level, code and name: a city run gives one row for the city, not a province row with the city's
+    figures; a national run gives a row per province too. Without it (user boundaries) the last row is
+    ``total``.
 
     Additive columns are summed; means (irradiance, elevation) are weighted by
     grid area; shares are recomputed from the sums.
@@ -172,12 +177,20 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
                 row[c] = km2 / row["grid_area_km2"] if row["grid_area_km2"] > 0 else np.nan
         return row
 
-    has_cities = df["city_zh"].notna().any()
-    if has_cities:
+    level = getattr(region, "level", None)
+    provinces = df["province_zh"].dropna().unique()
+    if df["city_zh"].notna().any() and level not in ("city", "county"):
         for (city_ad, city), group in df.groupby(["city_adcode", "city_zh"], dropna=False, sort=True):
             rows.append(total(group, "city", city_ad, city, None, city, group["province_zh"].iloc[0]))
-    provinces = df["province_zh"].dropna().unique()
-    if len(provinces) == 1:
+    if len(provinces) > 1:
+        for (prov_ad, prov), group in df.groupby(["province_adcode", "province_zh"], sort=True):
+            rows.append(total(group, "province", prov_ad, prov, None, None, prov))
+    if region is not None:
+        # the last row is the region that was run, under its own name: a city run is not its province
+        rows.append(total(df, level, region.adcode, region.name_zh, region.name_pinyin,
+                          region.city_zh if level == "county" else (region.name_zh if level == "city" else None),
+                          region.province_zh if level != "province" else region.name_zh))
+    elif len(provinces) == 1 and level is None and df["province_adcode"].notna().all():
         prov = provinces[0]
         rows.append(total(df, "province", df["province_adcode"].iloc[0], prov, None, None, prov))
     else:

@@ -167,10 +167,9 @@ def target_documents(a, year: int, targets_path=None) -> pd.DataFrame:
 def _members(a, code: str) -> np.ndarray:
     """Boolean mask of the assessment's counties that make up jurisdiction ``code``."""
     c = a.counties
-    if code == c["province_adcode"].iloc[0] or (a.region is not None and code == a.region.adcode
-                                                 and a.region.level == "province"):
+    if a.region is not None and code == a.region.adcode:
         return np.ones(len(c), dtype=bool)
-    return ((c["city_adcode"] == code) | (c["adcode"] == code)).to_numpy()
+    return ((c["province_adcode"] == code) | (c["city_adcode"] == code) | (c["adcode"] == code)).to_numpy()
 
 
 def binding_constraint(a, row: pd.Series, techs) -> str:
