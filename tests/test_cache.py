@@ -64,3 +64,21 @@ def test_cache_root_follows_the_environment_then_the_platform(tmp_path, monkeypa
     assert cache_dir("layers") == tmp_path / "c" / "layers" and (tmp_path / "c" / "layers").is_dir()
     monkeypatch.delenv("SITING_CACHE")
     assert cache_root() == Path(platformdirs.user_cache_dir("siting", appauthor=False))
+
+
+def test_an_entry_under_another_name_is_not_trusted(tmp_path, monkeypatch):
+    import shutil
+
+    from siting.geo.grid import make_grid
+    from siting.io import layercache
+
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path / "c"))
+    g = make_grid((0, 0, 4000, 4000), 1000.0)
+    ka, kb = layercache.key("x", {"a": 1}, g), layercache.key("x", {"a": 2}, g)
+    layercache.store(ka, {"data": np.ones((4, 4))}, {"m": 1})
+    layercache.store(kb, {"data": np.zeros((4, 4))}, {"m": 2})
+    assert layercache.load(ka)[0]["data"].sum() == 16
+    folder = tmp_path / "c" / "layers"
+    shutil.copy(folder / f"{ka}.npz", folder / f"{kb}.npz")  # swap an entry in under another key
+    assert layercache.load(kb) is None and not (folder / f"{kb}.npz").exists()
+    assert layercache.load(ka) is not None

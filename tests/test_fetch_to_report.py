@@ -88,3 +88,14 @@ def test_partial_fetch_then_more_keeps_a_hand_edited_scenario(mirror, tmp_path):
     new = tmp_path / "chengzhong_450202.new.toml"
     assert new.exists() and "pvout_kwh_per_kwp" in new.read_text(encoding="utf-8")
     assert r.stdout.strip() == str(new)
+
+
+def test_a_mirror_with_nothing_is_an_error(tmp_path):
+    server = start_server(ServerState(files={}))  # every request answers 404
+    try:
+        r = _fetch(server, tmp_path, "dem,landcover")
+    finally:
+        server.close()
+    assert r.exit_code == 2
+    assert "nothing came for dem, landcover from http://127.0.0.1" in r.output and "404" in r.output
+    assert not (tmp_path / "chengzhong_450202.toml").exists()

@@ -985,6 +985,12 @@ def fetch_region(region, datasets: str | Iterable[str | Dataset] = tuple(DATASET
     entries = fetch(bounds, datasets, cache_dir=cache_dir, base_url=base_url, timeout_s=timeout_s,
                     progress=progress, options=options)
     folder = resolve_cache_dir(cache_dir)
+    empty = sorted({e.dataset for e in entries} - {e.dataset for e in entries if e.status == STATUS_OK})
+    if empty:
+        origin = base_url or os.environ.get(BASE_URL_ENV) or "the public hosts"
+        asked = sum(e.dataset in empty for e in entries)
+        raise SitingError(f"siting fetch {reg.name_pinyin.lower()}: nothing came for {', '.join(empty)} from {origin}: "
+                          f"all {asked} files answered 404 (no data); check --base-url or {BASE_URL_ENV}")
     written = write_scenario(folder, reg, bounds, options)
     stem = reg.name_pinyin.lower() + "_" + reg.adcode
     mosaics = sorted(p for p in folder.glob(f"*/{stem}.vrt"))

@@ -4,7 +4,8 @@ Reading, reprojecting and deriving layers (slope from a DEM) is most of the work
 scenario on the same data and grid reuses the results. The key is a SHA-256 of the input file's
 SHA-256 (or the built-in package version), the layer declaration, the grid (CRS, transform, shape) and
 a cache format version, so a changed file, rule parameter or grid never hits a stale entry. Entries are
-``.npz`` files in ``$SITING_CACHE/layers`` (default ``~/.cache/siting/layers``), written atomically.
+``.npz`` files in the cache folder's ``layers/``, written atomically; each holds its own key and is
+dropped when it sits under another name (a swapped or copied file never passes as another entry).
 Set ``SITING_NO_CACHE=1`` to bypass it.
 """
 
@@ -21,7 +22,7 @@ from siting.io.atomic import atomic_path
 from siting.io.cache import cache_dir
 from siting.geo.grid import Grid
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: every entry stores its own key
 
 
 def enabled() -> bool:
@@ -49,8 +50,12 @@ def load(k: str) -> tuple[dict[str, np.ndarray], dict] | None:
         return None
     try:
         with np.load(p, allow_pickle=False) as z:
-            arrays = {n: z[n] for n in z.files if n != "__meta__"}
+            arrays = {n: z[n] for n in z.files if n not in ("__meta__", "__key__")}
             meta = json.loads(str(z["__meta__"]))
+            own = str(z["__key__"]) if "__key__" in z.files else None
+        if own != k:  # an entry carries its own key: a file moved or copied under another name is not trusted
+            p.unlink(missing_ok=True)
+            return None
         return arrays, meta
     except Exception:  # a damaged entry is dropped, never trusted
         p.unlink(missing_ok=True)
@@ -64,6 +69,6 @@ def store(k: str, arrays: dict[str, np.ndarray], meta: dict) -> None:
     try:
         with atomic_path(_path(k)) as tmp:
             with open(tmp, "wb") as f:
-                np.savez(f, __meta__=np.array(json.dumps(meta, default=str)), **arrays)
+                np.savez(f, __meta__=np.array(json.dumps(meta, default=str)), __key__=np.array(k), **arrays)
     except OSError:
         pass
