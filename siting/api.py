@@ -281,13 +281,18 @@ def _check_coverage(name: str, path: str, sums: tuple[float, float, float], allo
     """Share of the region a layer covers and has data for, from the engine's sums; refuses poor cover."""
     total, outside, nodata = sums
     covered = 1.0 - outside / total if total > 0 else 0.0
-    info = {"covered_share": round(covered, 6), "nodata_share": round(nodata / total, 6) if total else 0.0}
+    valid = 1.0 - (outside + nodata) / total if total > 0 else 0.0  # with data, not just inside the extent
+    info = {"covered_share": round(covered, 6), "nodata_share": round(nodata / total, 6) if total else 0.0,
+            "valid_share": round(valid, 6)}
     if covered <= 0.0:
         raise SitingError(f"layer '{name}' ({path}): does not cover the region at all")
-    if covered < COVERAGE_MIN_SHARE and not allow_partial:
+    if valid <= 0.0:
+        raise SitingError(f"layer '{name}' ({path}): has no valid value in the region (all nodata)")
+    if valid < COVERAGE_MIN_SHARE and not allow_partial:
         raise SitingError(
-            f"layer '{name}' ({path}): covers only {covered:.1%} of the region "
-            f"(at least {COVERAGE_MIN_SHARE:.0%} needed); pass --allow-partial to count the rest as nodata")
+            f"layer '{name}' ({path}): has data for only {valid:.1%} of the region ({1 - covered:.1%} outside its "
+            f"extent, {nodata / total:.1%} nodata; at least {COVERAGE_MIN_SHARE:.0%} needed); pass --allow-partial "
+            "to count the rest as nodata")
     return info
 
 
@@ -594,6 +599,14 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
 
     notes = (_notes(scen, techs, layer_prov, coverage_info, pv_yield)
              + _class_notes(scen, techs, comb.classes))
+    for t, col in (("pv", "energy_pv_gwh"), ("wind", "energy_wind_gwh")):
+        cap = table.get("capacity_pv_mwp" if t == "pv" else "capacity_wind_mw")
+        if col in table and cap is not None:
+            lacking = table[col].isna() & (cap > 0)
+            if lacking.any():
+                notes.append(f"{t} energy not computed for {int(lacking.sum())} counties with usable land but no "
+                             f"resource value ({', '.join(table.loc[lacking, 'name_zh'].head(5))}"
+                             f"{' …' if lacking.sum() > 5 else ''}); the totals' GWh leave them out.")
     if calibration is not None:
         cal = calibration["fit"]
         notes.append(f"PV yield calibrated against {calibration['reference']} ({calibration['kind']}, {cal['n']} "

@@ -51,7 +51,7 @@ def test_partial_coverage_is_refused_unless_allowed(case):
     bnd, _, tmp = case
     raster = synthetic.write_classes(tmp, cover="west", name="west.tif")
     scen = synthetic.write_scenario(tmp, raster)
-    with pytest.raises(SitingError, match=r"west.tif\): covers only 5\d\.\d% of the region.*--allow-partial"):
+    with pytest.raises(SitingError, match=r"west.tif\): has data for only 5\d\.\d% of the region.*--allow-partial"):
         run_case(bnd, scen)
     a = run_case(bnd, scen, allow_partial=True)
     c = a.counties.set_index("adcode")
@@ -254,3 +254,20 @@ def test_national_run_has_province_subtotals():
     prov = a.totals[a.totals.level == "province"]
     assert len(prov) >= 31 and a.totals.iloc[-1]["level"] == "country"
     assert prov["capacity_pv_mwp"].sum() == pytest.approx(a.totals.iloc[-1]["capacity_pv_mwp"], rel=1e-9)
+
+
+def test_nodata_inside_the_extent_counts_against_coverage(case, tmp_path):
+    """A layer whose extent covers the region but half of whose values are nodata is refused like a partial one."""
+    import rasterio
+
+    bnd, _, tmp = case
+    raster = synthetic.write_classes(tmp, name="holey.tif")
+    with rasterio.open(raster, "r+") as src:
+        arr = src.read(1)
+        arr[:, arr.shape[1] // 2:] = 255  # nodata over the east half
+        src.write(arr, 1)
+    scen = synthetic.write_scenario(tmp, raster)
+    with pytest.raises(SitingError, match=r"holey.tif\): has data for only .*% nodata"):
+        run_case(bnd, scen)
+    a = run_case(bnd, scen, allow_partial=True)
+    assert a.provenance["inputs"][0]["valid_share"] < 0.6

@@ -82,6 +82,8 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
             mw_per_share = cell_area_km2 * spec.capacity_density_mw_per_km2 * spec.utilisation
             energy_gwh = ts.energy_mwh_per_mw * mw_per_share / 1000.0
             mw_known = ts.usable_with_energy * mw_per_share
+            # a county with capacity but no resource value anywhere has no energy figure: not computed, not 0
+            energy_gwh = np.where((mw_known > 0) | (ukm2 <= 0), energy_gwh, np.nan)
             cols = (pv_energy_columns(energy_gwh, mw_known, spec) if t == "pv"
                     else wind_energy_columns(energy_gwh, mw_known))
             for col, vals in cols.items():
