@@ -231,7 +231,7 @@ class Assessment:
         notes = "".join(f"<li>{_html.escape(n)}</li>" for n in self.notes)
         title = _html.escape(self.region.label if self.region else "user boundaries")
         return (f"<div><b>{title}</b> · scenario {_html.escape(self.scenario.meta.name)} · "
-                f"{len(self.counties)} counties<table>{rows}</table><ul>{notes}</ul></div>")
+                f"{len(self.counties)} {'county' if len(self.counties) == 1 else 'counties'}<table>{rows}</table><ul>{notes}</ul></div>")
 
     def validate(self, tracker: str | Path | None = None, radius_m: float = 1000.0,
                  status: Sequence[str] = ("operating",), plants: str | Path | None = None, tech: str = "wind"):

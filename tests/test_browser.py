@@ -56,8 +56,8 @@ def browser():
         b.close()
 
 
-def open_page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def open_page(browser, url, viewport=(1600, 1000)):
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     errors, dialogs = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -89,6 +89,18 @@ def test_switching_a_layer_changes_what_is_shown(served, browser):
     assert all("county-usable-wind-share" in c for c in after) and after != before
     legend = page.locator(".siting-legend:visible")
     assert legend.count() == 1 and "Wind land usable" in legend.inner_text()
+    assert errors == []
+    page.close()
+
+
+def test_layer_control_folds_away_on_a_small_screen(served, browser):
+    base, _, _ = served
+    page, errors, _ = open_page(browser, f"{base}/liuzhou.html", viewport=(1280, 720))
+    control = page.locator(".leaflet-control-layers")
+    assert "leaflet-control-layers-expanded" not in (control.get_attribute("class") or "")
+    control.hover()
+    page.wait_for_timeout(200)
+    assert "leaflet-control-layers-expanded" in control.get_attribute("class")
     assert errors == []
     page.close()
 

@@ -153,7 +153,9 @@ def _popup_html(row: pd.Series, a, coarse: bool) -> str:
             removed = row[col]
             remaining -= removed
             width = 0 if total <= 0 else max(0.0, min(100.0, 100.0 * remaining / total))
-            lines.append(f"<tr><td>{_esc(step)}</td><td style='text-align:right'>−{_fmt(removed)} km²</td>"
+            shown = _fmt(abs(removed))
+            sign = "" if shown in ("0", "–") else ("−" if removed > 0 else "+")
+            lines.append(f"<tr><td>{_esc(step)}</td><td style='text-align:right'>{sign}{shown} km²</td>"
                          f"<td><div style='background:#5a9;height:8px;width:{width:.0f}px'></div></td></tr>")
         lines.append(f"<tr><td><b>usable</b></td><td style='text-align:right'><b>{_fmt(remaining)} km²</b></td>"
                      "<td></td></tr></table></div>")
@@ -413,7 +415,7 @@ _MAP_JS = """
   overlays['Base map: OpenStreetMap (needs network)'] = L.tileLayer(
     'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
     {maxZoom: 19, attribution: '&copy; OpenStreetMap contributors'});
-  L.control.layers(base, overlays, {collapsed: false}).addTo(map);
+  L.control.layers(base, overlays, {collapsed: window.innerWidth < 1500 || window.innerHeight < 800}).addTo(map);
   var search = new L.Control.Search({layer: names, propertyName: 'search', marker: false, initial: false,
     collapsed: false, zoom: 9, textPlaceholder: '县名 / county (pinyin)', position: 'topleft'});
   search.on('search:locationfound', function(e){

@@ -492,7 +492,10 @@ def turbines(format: Annotated[Format, typer.Option("--format", help="table, csv
     df = turbine_table()
 
     def table() -> None:
-        shown = df.assign(source=df["source"].str.slice(0, 70) + "…")
+        shown = df.assign(source=df["source"].str.slice(0, 70) + "…").rename(columns={
+            "id": "Id", "name": "Name", "manufacturer": "Maker", "rated_power_kw": "Rated power (kW)",
+            "rotor_diameter_m": "Rotor (m)", "hub_heights_m": "Hub heights (m)",
+            "specific_power_w_m2": "Specific power (W/m²)", "iec_class": "IEC class", "source": "Source"})
         rep.frame_table(shown, "Turbine library (add your own with a TOML file: [wind.model] turbine = \"path.toml\")",
                         Console())
 

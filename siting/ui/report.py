@@ -50,7 +50,7 @@ def render_table(a: Assessment, console: Console, max_rows: int | None = None) -
     title = a.region.label if a.region else "user boundaries"
     res = a.provenance["grid"]["resolution_m"]
     console.print(f"[bold]{escape(title)}[/bold] · scenario {escape(a.scenario.meta.name)} · grid {res:g} m Albers · "
-                  f"{len(a.counties)} counties")
+                  f"{_count(len(a.counties), 'county', 'counties')}")
     if a.notes:
         body = "\n".join(f"• {escape(n)}" for n in a.notes)
         console.print(Panel(body, title="Read before using these numbers", border_style="yellow", padding=(0, 1)))
@@ -193,14 +193,22 @@ def render_allocation(result, source, console: Console) -> None:
         console.print(f"[red]shortfall {result.shortfall_mw:,.0f} MW[/red]")
 
 
+def _text(value) -> str:
+    """A cell for people: empty for a missing value (never "nan" or "None")."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA else escape(str(value))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def regions_table(df: pd.DataFrame, console: Console, title: str) -> None:
     """Print a list of regions as a rich table."""
     t = Table(title=title, header_style="bold")
     for col in ("level", "adcode", "name_zh", "name_pinyin", "city_zh"):
         t.add_column(col)
     for _, r in df.iterrows():
-        t.add_row(*[escape(str(r[c])) if r[c] is not None else "" for c in ("level", "adcode", "name_zh", "name_pinyin",
-                                                                     "city_zh")])
+        t.add_row(*[_text(r[c]) for c in ("level", "adcode", "name_zh", "name_pinyin", "city_zh")])
     console.print(t)
 
 
