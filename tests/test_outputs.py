@@ -13,7 +13,9 @@ def test_write_folder_is_all_or_nothing(tmp_path):
     def boom(path):
         raise RuntimeError("disk full")
 
-    with pytest.raises(RuntimeError):
+    from siting.errors import SitingError
+
+    with pytest.raises(SitingError, match=r"cannot write b.txt \(RuntimeError: disk full\)"):
         write_folder(tmp_path, {"a.txt": lambda p: p.write_text("new", encoding="utf-8"), "b.txt": boom})
     assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]  # no temporary folder left behind
@@ -91,3 +93,43 @@ def test_static_map_and_tornado_figures_from_the_cli(tmp_path):
     assert (tmp_path / "t.svg").read_text(encoding="utf-8").startswith("<?xml")
     r = runner.invoke(app, ["map", "柳州", "--png", "--column", "nonsense", "--resolution", "5000", "-q"])
     assert r.exit_code == 2 and "--column nonsense" in r.output
+
+
+def test_a_new_set_removes_the_stale_files_of_the_earlier_one(tmp_path):
+    write_folder(tmp_path, {"a.csv": lambda p: p.write_text("1", encoding="utf-8"),
+                            "targets.csv": lambda p: p.write_text("t", encoding="utf-8")})
+    (tmp_path / "mine.txt").write_text("not ours", encoding="utf-8")
+    write_folder(tmp_path, {"a.csv": lambda p: p.write_text("2", encoding="utf-8")})
+    assert not (tmp_path / "targets.csv").exists()  # no longer looks current
+    assert (tmp_path / "mine.txt").exists() and (tmp_path / "a.csv").read_text(encoding="utf-8") == "2"
+    assert [p.name for p in tmp_path.glob(".siting-*")] == [".siting-files.json"]  # no temporary folder left
+
+
+def test_signals_are_held_while_a_set_is_put_in_place():
+    import os
+    import signal
+
+    from siting.io.atomic import _signals_held
+
+    got = []
+    with pytest.raises(KeyboardInterrupt):
+        with _signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            got.append("renames finished first")
+    assert got == ["renames finished first"]
+
+
+def test_folders_where_files_are_expected_are_one_line_errors(tmp_path):
+    from typer.testing import CliRunner
+
+    from siting.ui.cli import app
+
+    layer_dir = tmp_path / "a_folder"
+    layer_dir.mkdir()
+    scen = tmp_path / "s.toml"
+    scen.write_text(f'extends = "china"\n[layers.protected]\nsource = "{layer_dir}"\nkind = "categorical"\n'
+                    'units = "1"\n', encoding="utf-8")
+    for args, message in ((["--scenario", str(tmp_path)], "is a folder, not a TOML file"),
+                          (["--scenario", str(scen)], "is a folder, not a raster or vector file")):
+        r = CliRunner().invoke(app, ["report", "柳州", "--resolution", "5000", "-q", *args])
+        assert r.exit_code == 2 and message in r.output, r.output

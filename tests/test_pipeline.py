@@ -145,7 +145,7 @@ def test_save_writes_all_files_atomically(guangxi, tmp_path, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(siting.Assessment, "waterfall", boom)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(SitingError, match="cannot write waterfall.csv"):
         guangxi.save(out)
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before  # nothing overwritten, no temporary files left

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,16 +19,25 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     The temporary file lives in the target's folder (same file system) and
     keeps the target's suffix so that format drivers chosen by extension work.
     On any exception the temporary file is removed and ``target`` is untouched.
+    A folder that cannot be written is a :class:`siting.errors.SitingError` naming it.
     """
+    from siting.errors import SitingError
+
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    except OSError as exc:
+        raise SitingError(f"{target}: cannot write ({exc.strerror or exc})") from None
     os.close(fd)
     os.unlink(tmp)  # some drivers (GPKG) refuse to open an existing empty file
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, target)
+        try:
+            os.replace(tmp_path, target)
+        except OSError as exc:
+            raise SitingError(f"{target}: cannot write ({exc.strerror or exc})") from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -37,12 +49,32 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_folder(out_dir: str | os.PathLike, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
-    """Write several files into ``out_dir``: all of them, or none.
+SET_RECORD = ".siting-files.json"
+_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None),
+                             getattr(signal, "SIGHUP", None)) if s is not None)
 
-    Each writer is called with a temporary path in a hidden folder inside ``out_dir``; only when every
-    writer has succeeded are the files moved into place (one rename each). On an error nothing in
-    ``out_dir`` has changed.
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP (delivered afterwards) for the few renames that put a set of files in place."""
+    can = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS) if can else None
+    try:
+        yield
+    finally:
+        if can:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def write_folder(out_dir: str | os.PathLike, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
+    """Write a set of files into ``out_dir``: the whole new set, or the folder as it was.
+
+    Each writer is called with a temporary path in a hidden folder inside ``out_dir``. Only when every writer
+    has succeeded are the files renamed into place, with interrupting signals held for those few renames, so
+    an interrupted or failed run leaves the complete earlier set. Files of the earlier set that the new set
+    does not have (e.g. ``targets.csv`` of an earlier ``--year`` run) are removed in the same step, so nothing
+    stale looks current; the folder's record of its set is ``.siting-files.json``. The hidden folder is
+    removed on errors and on interruption.
 
     Parameters
     ----------
@@ -55,18 +87,44 @@ def write_folder(out_dir: str | os.PathLike, writers: dict[str, Callable[[Path],
     -------
     list of Path
         The files written, in the order of ``writers``.
+
+    Raises
+    ------
+    SitingError
+        When the folder cannot be created or written (one line naming it and the problem).
     """
     from siting.errors import SitingError
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SitingError(f"--out {out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".siting-", dir=out) as tmp:
-        for name, write in writers.items():
-            write(Path(tmp) / name)
-        written = []
-        for name in writers:
-            os.replace(Path(tmp) / name, out / name)
-            written.append(out / name)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".siting-", dir=out) as tmp:
+            for name, write in writers.items():
+                try:
+                    write(Path(tmp) / name)
+                except SitingError:
+                    raise
+                except OSError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a driver's own error (e.g. a full disk) becomes one line
+                    raise SitingError(f"--out {out}: cannot write {name} ({type(exc).__name__}: {exc})") from None
+            record = out / SET_RECORD
+            try:
+                earlier = json.loads(record.read_text(encoding="utf-8")).get("files", []) if record.exists() else []
+            except (OSError, ValueError):
+                earlier = []
+            (Path(tmp) / SET_RECORD).write_text(json.dumps({"files": list(writers)}), encoding="utf-8")
+            written = []
+            with _signals_held():
+                for name in writers:
+                    os.replace(Path(tmp) / name, out / name)
+                    written.append(out / name)
+                for name in earlier:
+                    if name not in writers and "/" not in name and (out / name).is_file():
+                        (out / name).unlink()
+                os.replace(Path(tmp) / SET_RECORD, record)
+    except OSError as exc:
+        raise SitingError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     return written

@@ -489,6 +489,8 @@ def source_id(source: str) -> str:
         except importlib.metadata.PackageNotFoundError:
             return f"{source}/{method}"
     path = Path(source)
+    if path.is_dir():
+        raise SitingError(f"layer source {path}: is a folder, not a raster or vector file")
     if path.exists():
         return file_sha256(path)
     inner = _subdataset_sha256(source) if ":" in source else ""
@@ -537,6 +539,8 @@ def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = N
         path = Path(spec.source).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
+        if path.is_dir():
+            raise SitingError(f"layer '{name}' ({path}): is a folder, not a raster or vector file")
         if is_vector(path):
             return load_vector_layer(name, spec, grid, bounds_ll, path)
         src = read_raster_file(path, bounds_ll, band=spec.band, nodata=spec.nodata, crs=spec.crs)

@@ -27,6 +27,7 @@ from siting.rules.scenario import (TYPHOON_LAYER, WIND_LAYER, BufferRule, Classe
                                    RangeRule, Scenario, TechSpec, WindModelParams, load_scenario)
 
 TECHNOLOGIES = ("pv", "wind")
+MAX_RULES = 30_000  # waterfall steps are indexed with int16 on the overview grid
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,9 @@ def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | 
         user.layers[WIND_LAYER] = LayerSpec(source=str(path), kind="continuous", units="m/s",
                                             height_m=wind_height_m, description="mean wind speed (user file)")
         prov = {**prov, "wind_layer": {"path": str(path), "height_m": wind_height_m}}
+    too_many = [t for t in techs if getattr(user, t) is not None and len(getattr(user, t).rules) > MAX_RULES]
+    if too_many:
+        raise SitingError(f"scenario '{user.meta.name}': {', '.join(too_many)} has more than {MAX_RULES:,} rules")
     missing = [t for t in techs if getattr(user, t) is None]
     if missing:
         raise SitingError(f"scenario '{user.meta.name}' defines no rules for {', '.join(missing)}")

@@ -414,11 +414,15 @@ def _deep_merge(base: dict, override: dict) -> dict:
 def _read_toml(path: Path) -> dict:
     if not path.exists():
         raise SitingError(f"scenario file {path}: does not exist")
+    if path.is_dir():
+        raise SitingError(f"scenario file {path}: is a folder, not a TOML file")
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
-        raise SitingError(f"scenario file {path}: not valid TOML ({exc})") from exc
+        raise SitingError(f"scenario file {path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise SitingError(f"scenario file {path}: cannot read ({exc.strerror or exc})") from None
 
 
 _GDAL_PREFIXES = ("NETCDF:", "HDF5:", "HDF4_SDS:")

@@ -24,6 +24,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 err = Console(stderr=True)
 
 
+@app.callback()
+def _main() -> None:
+    """How much solar PV and onshore wind each county of a Chinese province can host."""
+    import signal
+    import threading
+
+    # SIGTERM ends the run like Ctrl-C does: temporary files are removed, nothing half-written stays
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 class Format(str, Enum):
     table = "table"
     csv = "csv"
