@@ -133,3 +133,16 @@ def test_folders_where_files_are_expected_are_one_line_errors(tmp_path):
                           (["--scenario", str(scen)], "is a folder, not a raster or vector file")):
         r = CliRunner().invoke(app, ["report", "柳州", "--resolution", "5000", "-q", *args])
         assert r.exit_code == 2 and message in r.output, r.output
+
+
+def test_static_map_labels_counties_in_chinese_when_a_cjk_font_exists(tmp_path, recwarn):
+    import siting
+    from siting.outputs.figures import cjk_font
+
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk, which .ci/run installs)")
+    a = siting.assess("柳州", tech="pv", resolution_m=5000, draws=0)
+    a.save_figure(tmp_path / "lz.png", "capacity_pv_mwp")
+    missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+    assert missing == [], missing[:3]  # every Chinese county name had its glyphs
+    assert (tmp_path / "lz.png").stat().st_size > 50_000

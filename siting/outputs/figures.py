@@ -36,6 +36,35 @@ def tornado_figure(sensitivity: pd.DataFrame, path: str | Path, title: str = "",
     return save_figure(fig, path)
 
 
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Serif CJK SC")
+
+
+def cjk_font() -> str | None:
+    """Use the first Chinese-capable font installed for matplotlib text (with DejaVu Sans for the rest).
+
+    Returns its name, or None when none is installed (figures then fall back to pinyin).
+    """
+    import matplotlib
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if not names & set(CJK_FONTS):  # fonts installed after matplotlib built its cache: register them now
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name.lower() for k in ("cjk", "sourcehan", "wqy", "wenquanyi", "msyh", "simhei")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        names = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONTS:
+        if name in names:
+            matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
+            matplotlib.rcParams["font.family"] = "sans-serif"
+            return name
+    return None
+
+
 def save_figure(fig, path: str | Path) -> Path:
     """Lay out, write atomically (format by extension) and close a matplotlib figure."""
     import matplotlib.pyplot as plt

@@ -375,8 +375,11 @@ def _Script(code: str):
 
 
 _PANEL_CSS = """<style>
+.leaflet-container,.leaflet-popup-content,.leaflet-tooltip,.leaflet-control-layers,.leaflet-control-search{
+ font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",
+ "Helvetica Neue",Arial,sans-serif}
 #siting-panel{position:absolute;bottom:24px;right:10px;z-index:1000;background:rgba(255,255,255,.92);
- padding:6px 8px;border-radius:4px;font:12px/1.4 sans-serif;max-width:260px;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+ padding:6px 8px;border-radius:4px;font:12px/1.4 "Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif;max-width:260px;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .siting-kv td{padding:0 6px 0 0}.siting-wf table{font-size:11px}.siting-note{color:#a60;font-size:11px}
 </style>"""
 
@@ -497,14 +500,26 @@ def static_map(a, path: str | Path, column: str = "capacity_pv_mwp") -> Path:
     colours = _hex_colours(lay.colours, len(breaks) - 1)
     cls = [_class_of(v, breaks) for v in a.counties[column].to_numpy(dtype="float64")]
     fill = [colours[c] if c >= 0 else "#cccccc" for c in cls]
-    fig, ax = plt.subplots(figsize=(8, 7), dpi=150)
-    from siting.geo.grid import CHINA_ALBERS
+    from matplotlib import patheffects
 
-    a.counties.to_crs(CHINA_ALBERS).plot(ax=ax, color=fill, edgecolor="#555555", linewidth=0.3)
+    from siting.geo.grid import CHINA_ALBERS
+    from siting.outputs.figures import cjk_font
+
+    chinese = cjk_font() is not None
+    fig, ax = plt.subplots(figsize=(8, 7), dpi=150)
+    projected = a.counties.to_crs(CHINA_ALBERS)
+    projected.plot(ax=ax, color=fill, edgecolor="#555555", linewidth=0.3)
+    if len(projected) <= 150:  # county names, in Chinese where a font has the glyphs
+        points = projected.geometry.representative_point()
+        for (_, row), pt in zip(projected.iterrows(), points):
+            label = row["name_zh"] if chinese else row.get("name_pinyin") or row["name_zh"]
+            ax.annotate(str(label), (pt.x, pt.y), fontsize=4.5 if len(projected) > 40 else 6, ha="center",
+                        va="center", color="#222222",
+                        path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
     labels = [f"{_fmt(lo, lay.digits)} – {_fmt(hi, lay.digits)}" for lo, hi in zip(breaks[:-1], breaks[1:])]
     ax.legend(handles, labels, title=f"{lay.label} ({lay.units})", loc="lower left", fontsize=7, title_fontsize=8)
-    name = a.region.name_pinyin if a.region else "user boundaries"
+    name = ((a.region.name_zh if chinese else a.region.name_pinyin) if a.region else "user boundaries")
     ax.set_title(f"{name}: {lay.label} per county ({a.scenario.meta.name})", fontsize=10)
     ax.set_axis_off()
     if any(i.get("coarse") for i in a.provenance["inputs"]):
