@@ -106,3 +106,12 @@ def test_guangxi_example_is_a_valid_scenario():
     # user rules are appended after the preset's, and every rule names its source
     assert list(scen.pv.rules)[:3] == ["protected_areas", "basic_farmland", "water_wetland_urban_snow"]
     assert all(r.source for t in ("pv", "wind") for r in getattr(scen, t).rules.values())
+
+
+def test_a_validator_error_is_one_short_line(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('extends = "china"\n[pv.rules.x]\ntype = "classes"\nlayer = "nope"\nexclude = [1]\n', encoding="utf-8")
+    with pytest.raises(SitingError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert "layer 'nope' is not declared" in message and len(message) < 300 and "\n" not in message

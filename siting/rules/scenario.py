@@ -477,7 +477,11 @@ def _format_error(path: str, err: dict, data: dict) -> str:
         return f"scenario {path}: {key}: {err['msg']} (got {err.get('input')!r})"
     if err["type"] == "missing":
         return f"scenario {path}: {key}: required key is missing"
-    return f"scenario {path}: {key or 'top level'}: {err['msg']} (got {err.get('input')!r})"
+    if err["type"] == "value_error":  # a validator's own message already names the key and the problem
+        return f"scenario {path}: {key + ': ' if key else ''}{err['msg'].removeprefix('Value error, ')}"
+    got = repr(err.get("input"))
+    got = got if len(got) <= 120 else got[:117] + "..."  # a whole table would bury the message
+    return f"scenario {path}: {key or 'top level'}: {err['msg']} (got {got})"
 
 
 def validate_scenario(data: dict, path: str = "<dict>") -> Scenario:

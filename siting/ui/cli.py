@@ -30,6 +30,13 @@ def _main() -> None:
     import signal
     import threading
 
+    import warnings
+
+    # library chatter that says nothing to a user (empty-slice means are NaN by design; in-memory rasters have no
+    # georeference); everything the user must know is in the notes
+    warnings.filterwarnings("ignore", message="Mean of empty slice", category=RuntimeWarning)
+    warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
+    warnings.filterwarnings("ignore", message="Dataset has no geotransform")
     # SIGTERM ends the run like Ctrl-C does: temporary files are removed, nothing half-written stays
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
