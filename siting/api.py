@@ -33,7 +33,7 @@ from siting.errors import SitingError
 from siting.geo.grid import CHINA_ALBERS, Grid, county_coverage, make_grid
 from siting.io.layers import is_vector, load_layer_cached
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
-from siting.rules.scenario import ClassesRule, Scenario, WindModelParams
+from siting.rules.scenario import BufferRule, ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER)
 
@@ -599,6 +599,21 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
 
     notes = (_notes(scen, techs, layer_prov, coverage_info, pv_yield)
              + _class_notes(scen, techs, comb.classes))
+    for t in techs:
+        spec = plan.tech_specs[t]
+        idle = [s for s in comb.steps.get(t, []) if isinstance(spec.rules.get(s), BufferRule)
+                and step_column(t, s) in table and not (table[step_column(t, s)].abs() > 0).any()]
+        for s in idle:
+            r = spec.rules[s]
+            what = f"classes {r.classes}" if r.classes else f"values {r.min}..{r.max}"
+            if r.distance_m < grid.resolution_m:
+                notes.append(f"{t} rule '{s}' removed no land anywhere: its {r.distance_m:g} m is less than a grid "
+                             f"cell ({grid.resolution_m:g} m), so it reaches no further than the features themselves "
+                             f"(layer '{r.layer}', {what}), which an earlier rule may already exclude; setbacks need a "
+                             f"grid of {r.distance_m / 2:g} m or finer.")
+            else:
+                notes.append(f"{t} rule '{s}' removed no land anywhere: no feature it keeps its distance from "
+                             f"(layer '{r.layer}', {what}) lies in or near the region.")
     for t, col in (("pv", "energy_pv_gwh"), ("wind", "energy_wind_gwh")):
         cap = table.get("capacity_pv_mwp" if t == "pv" else "capacity_wind_mw")
         if col in table and cap is not None:

@@ -271,3 +271,10 @@ def test_nodata_inside_the_extent_counts_against_coverage(case, tmp_path):
         run_case(bnd, scen)
     a = run_case(bnd, scen, allow_partial=True)
     assert a.provenance["inputs"][0]["valid_share"] < 0.6
+
+
+def test_a_setback_finer_than_the_grid_says_why_it_removes_nothing():
+    a = siting.assess("柳州", tech="wind", resolution_m=1000, draws=0)
+    assert (a.counties["removed_wind_settlement_setback_km2"] == 0).all()
+    assert any("settlement_setback' removed no land anywhere: its 500 m is less than a grid cell (1000 m)" in n
+               for n in a.notes)
