@@ -167,3 +167,20 @@ def test_validate_command(tmp_path):
                    "weights = { 1 = 0, 2 = 0, 3 = 0, 4 = 0, 5 = 0, 8 = 0 }\n", encoding="utf-8")
     r = invoke("validate", "guangxi", "-q", "--scenario", str(bad), "--resolution", "2000")
     assert r.exit_code == 1 and "FLAGGED" in r.stdout
+
+
+def test_targets_table_fits_80_columns_and_names_every_document():
+    from typer.testing import CliRunner
+
+    r = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["report", "guangxi", "--year", "2030", "-q", "--rows", "3",
+                                                      "--sort", "capacity_pv_mwp", "--resolution", "5000"])
+    assert r.exit_code == 0, r.output
+    table = r.stdout[r.stdout.index("Targets of the plans"):]
+    box = [line for line in table.split("[1]")[0].splitlines() if line[:1] in "┏┃┡│└"]
+    assert box and max(len(line) for line in box) <= 80  # the table itself fits 80 columns
+    assert "70,000" in table and "…" not in table.split("[1]")[0]  # no number cut
+    assert table.count("到2030年，风电、太阳能发电总装机容量达到7000万千瓦左右") == 1
+    assert "力争超过7000万千瓦" in table  # the second document of the same target, under the same row
+    assert table.split("[1]")[0].count("70,000") == 1  # one row for the target both documents state
+    r = invoke("report", "guangxi", "-q", "--sort", "nonsense", "--resolution", "5000")
+    assert r.exit_code == 2 and "--sort nonsense" in r.output

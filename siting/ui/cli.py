@@ -171,6 +171,8 @@ def report(
     datum: DatumOpt = "wgs84",
     allow_partial: AllowPartialOpt = False,
     rows: Annotated[Optional[int], typer.Option(help="Show at most this many counties in the table.")] = None,
+    sort: Annotated[str, typer.Option(help="Sort the county table by this column, largest first "
+                                           "(e.g. capacity_pv_mwp, energy_pv_gwh).")] = "area_km2",
     wind: WindOpt = None,
     wind_height: WindHeightOpt = None,
     year: Annotated[Optional[int], typer.Option(
@@ -199,6 +201,8 @@ def report(
 
             comparison, cmp_notes = target_comparison(a, year, targets, existing_statuses=_list(existing_status),
                                                       existing_file=existing)
+        if sort not in a.counties:
+            raise SitingError(f"--sort {sort}: not a county column; e.g. capacity_pv_mwp, energy_pv_gwh, area_km2")
         written = a.save(out, comparison=comparison) if out is not None else []
     except SitingError as exc:
         _fail(str(exc))
@@ -210,7 +214,7 @@ def report(
         sys.stdout.write(rep.to_json(a, comparison, cmp_notes) + "\n")
     else:
         console = Console()
-        rep.render_table(a, console, max_rows=rows)
+        rep.render_table(a, console, max_rows=rows, sort=sort)
         if comparison is not None:
             rep.render_comparison(comparison, cmp_notes, console)
     if written and not quiet:

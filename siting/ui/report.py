@@ -45,8 +45,8 @@ def _value_columns(a: Assessment) -> list[tuple[str, str, int]]:
     return [(n, columns.label(n, with_units=True), 1 if columns.units(n) == "m/s" else 0) for n in names]
 
 
-def render_table(a: Assessment, console: Console, max_rows: int | None = None) -> None:
-    """Print the county table (largest counties first, total last), subtotals and waterfall."""
+def render_table(a: Assessment, console: Console, max_rows: int | None = None, sort: str = "area_km2") -> None:
+    """Print the county table (sorted by ``sort``, largest first; total last), subtotals and waterfall."""
     title = a.region.label if a.region else "user boundaries"
     res = a.provenance["grid"]["resolution_m"]
     console.print(f"[bold]{escape(title)}[/bold] · scenario {escape(a.scenario.meta.name)} · grid {res:g} m Albers · "
@@ -55,12 +55,13 @@ def render_table(a: Assessment, console: Console, max_rows: int | None = None) -
         body = "\n".join(f"• {escape(n)}" for n in a.notes)
         console.print(Panel(body, title="Read before using these numbers", border_style="yellow", padding=(0, 1)))
     cols = _value_columns(a)
-    table = Table(title="Counties (largest first)", show_lines=False, header_style="bold")
+    table = Table(title=f"Counties by {columns.label(sort, with_units=True)}, largest first", show_lines=False,
+                  header_style="bold")
     table.add_column("County")
     table.add_column("City")
     for _, label, _ in cols:
         table.add_column(label, justify="right")
-    rows = a.counties.sort_values("area_km2", ascending=False)
+    rows = a.counties.sort_values(sort, ascending=False, na_position="last")
     shown = rows if max_rows is None else rows.head(max_rows)
     for _, r in shown.iterrows():
         table.add_row(escape(_name(r)), escape(str(r["city_zh"] or "")), *[_fmt(r[c], d) for c, _, d in cols])
@@ -120,32 +121,43 @@ def to_json(a: Assessment, comparison: pd.DataFrame | None = None, comparison_no
 
 
 def render_comparison(cmp: pd.DataFrame, notes, console: Console) -> None:
-    """Print targets beside achievable and existing capacity, with the verdict its basis allows."""
-    t = Table(title="Targets of the plans against what was computed", header_style="bold", show_lines=True,
-              expand=True)
-    for col, j in (("Jurisdiction, year", "left"), ("Target MW", "right"), ("Computed MW\n(P10–P90)", "right"),
-                   ("Existing MW", "right")):
-        t.add_column(col, justify=j, overflow="fold", ratio=1)
-    t.add_column("Verdict and what it rests on", justify="left", overflow="fold", ratio=3, min_width=36)
+    """Targets beside what was computed: a compact table (fits 80 columns), the verdicts and bases below it.
+
+    A target stated by several documents (same jurisdiction, year, scope and value) is one row; the other
+    documents are named under it.
+    """
+    key = ["adcode", "target_year", "scope", "target_mw"]
+    groups = list(cmp.groupby(key, sort=False, dropna=False))
+    t = Table(title="Targets of the plans against what was computed", header_style="bold")
+    for col, j in (("#", "right"), ("Jurisdiction, year", "left"), ("Target MW", "right"), ("Computed MW", "right"),
+                   ("P10–P90 MW", "right"), ("Exist. MW", "right"), ("Verdict", "left")):
+        wraps = col in ("Jurisdiction, year", "Verdict")
+        t.add_column(col, justify=j, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
     colour = {"can_be_met": "green", "cannot_be_met": "red", "uncertain": "yellow", "not_decidable": "yellow"}
-    for _, r in cmp.iterrows():
+    details = []
+    for k, (_, g) in enumerate(groups, 1):
+        r = g.iloc[0]
         code = r.get("verdict")
-        text = escape(str(r["status"]))
-        status = f"[{colour[code]}]{text}[/{colour[code]}]" if code in colour else text
-        basis = ""
+        verdict = str(code).replace("_", " ") if isinstance(code, str) else "not compared"
+        if code in colour:
+            verdict = f"[{colour[code]}]{verdict}[/{colour[code]}]"
+        rng = (f"{_fmt(r['achievable_mw_p10'])}–{_fmt(r['achievable_mw_p90'])}"
+               if pd.notna(r.get("achievable_mw_p10")) else "–")
+        t.add_row(str(k), escape(f"{r['jurisdiction_zh']} {_year(r['target_year'])}"), _fmt(r["target_mw"]),
+                  _fmt(r["achievable_mw"]), rng, _fmt(r["existing_mw"]), verdict)
+        text = [f"[{k}] {escape(str(r['status']))}"]
         if isinstance(r.get("basis_tier"), str):
-            basis = (f"\n[dim]basis: {escape(r['basis_tier'])}; {escape(str(r['basis_layers']))}; "
-                     f"binds: {escape(str(r['binding_constraint']))}[/dim]")
-        achieved = _fmt(r["achievable_mw"])
-        if pd.notna(r.get("achievable_mw_p10")):
-            achieved += f"\n({_fmt(r['achievable_mw_p10'])}–{_fmt(r['achievable_mw_p90'])})"
-        achieved += (f"\nPV {_fmt(r['achievable_pv_mw'])}" if pd.notna(r["achievable_pv_mw"]) else "") + \
-            (f"\nwind {_fmt(r['achievable_wind_mw'])}" if pd.notna(r["achievable_wind_mw"]) else "")
-        qual = f"{r['qualifier_zh'] if isinstance(r['qualifier_zh'], str) else ''}"
-        t.add_row(escape(f"{r['jurisdiction_zh']} {_year(r['target_year'])}"),
-                  _fmt(r["target_mw"]) + escape(f"\n{qual} {r['scope']}"), achieved, _fmt(r["existing_mw"]),
-                  status + basis + ("" if code in colour else "\n[dim]" + escape(str(r["note"])) + "[/dim]"))
+            text.append(f"    basis: {escape(r['basis_tier'])}; {escape(str(r['basis_layers']))}; binds: "
+                        f"{escape(str(r['binding_constraint']))}")
+        if not isinstance(code, str):
+            text.append(f"    {escape(str(r['note']))}")
+        for _, d in g.iterrows():
+            text.append(f"    {escape(str(d['qualifier_zh']) if isinstance(d['qualifier_zh'], str) else '')} "
+                        f"{escape(str(d['source_document']))}: 「{escape(str(d['quote_zh']))}」")
+        details.append("\n".join(text))
     console.print(t)
+    for d in details:
+        console.print(d, highlight=False)
     for n in notes:
         console.print(f"• {escape(n)}", highlight=False)
 
