@@ -332,8 +332,8 @@ def _resource_cells_grid(coarse: Grid, in_region: np.ndarray) -> tuple[Grid | No
     ids = np.unique(index[in_region & (index >= 0)])
     if ids.size == 0:
         return None, None
-    _, transform, _ = merra2_monthly_ghi_w_m2()
-    _, nlon = merra2_monthly_ghi_w_m2()[0].shape[1:]
+    monthly, transform, _ = merra2_monthly_ghi_w_m2()
+    nlon = monthly.shape[2]
     rows, cols = np.divmod(ids, nlon)
     # one resource cell more on every side: the run's finer grid may reach a neighbour the 5 km grid does not
     west = transform.c + (cols.min() - 1) * transform.a
@@ -668,7 +668,7 @@ def _fetched_files(layer_prov: dict) -> list[dict]:
     """The downloaded files behind the layers (from the ``manifest.json`` of a fetch folder), for reproducing."""
     from siting.io.fetch import MANIFEST_NAME, read_manifest
 
-    out, seen = [], set()
+    out, seen, manifests = [], set(), {}
     for prov in layer_prov.values():
         path = Path(str(prov.get("path") or prov.get("source") or ""))
         if not path.is_absolute():
@@ -676,7 +676,9 @@ def _fetched_files(layer_prov: dict) -> list[dict]:
         for folder in list(path.parents)[:4]:
             if (folder / MANIFEST_NAME).exists():
                 top = path.relative_to(folder).parts[0]
-                for e in read_manifest(folder).values():
+                if folder not in manifests:  # several layers share one fetch folder: read its manifest once
+                    manifests[folder] = read_manifest(folder)
+                for e in manifests[folder].values():
                     key = (str(folder), e.path)
                     if e.path.split("/")[0] == top and e.status == "ok" and key not in seen:
                         seen.add(key)

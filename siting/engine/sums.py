@@ -85,10 +85,8 @@ class CountySums:
                 acc(mine.removed, step, v)
             for key, v in ts.usable_by_weight.items():
                 acc(mine.usable_by_weight, key, v)
-            holder = {"e": mine.energy_mwh_per_mw, "w": mine.usable_with_energy}
-            acc(holder, "e", ts.energy_mwh_per_mw)
-            acc(holder, "w", ts.usable_with_energy)
-            mine.energy_mwh_per_mw, mine.usable_with_energy = holder["e"], holder["w"]
+            acc(mine.__dict__, "energy_mwh_per_mw", ts.energy_mwh_per_mw)
+            acc(mine.__dict__, "usable_with_energy", ts.usable_with_energy)
 
     def tech_or_empty(self, tech: str) -> TechSums:
         """The sums of a technology; zeros when no tile had region cells for it."""

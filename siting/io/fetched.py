@@ -66,9 +66,8 @@ def scenario_path(folder: Path, region) -> Path:
     return Path(folder) / f"{region.name_pinyin.lower()}_{region.adcode}.toml"
 
 
-def _present(folder: Path, bbox, dataset: str, options: FetchOptions) -> list:
+def _present(folder: Path, manifest: dict, bbox, dataset: str, options: FetchOptions) -> list:
     """Manifest entries (status ok, file on disk) of the files a dataset needs for the bbox."""
-    manifest = read_manifest(folder)
     out = []
     for _, item in plan(bbox, dataset, options):
         entry = manifest.get(item.path)
@@ -77,8 +76,7 @@ def _present(folder: Path, bbox, dataset: str, options: FetchOptions) -> list:
     return out
 
 
-def _members(folder: Path, zip_entry) -> list:
-    manifest = read_manifest(folder)
+def _members(folder: Path, manifest: dict, zip_entry) -> list:
     return [e for e in manifest.values() if e.extracted_from == zip_entry.path and e.status == STATUS_OK
             and (folder / e.path).exists()]
 
@@ -130,6 +128,7 @@ def scenario_text(folder: Path, region, bbox, options: FetchOptions | None = Non
     options = options or FetchOptions()
     folder = Path(folder)
     stem = f"{region.name_pinyin.lower()}_{region.adcode}"
+    manifest = read_manifest(folder)  # read once for every dataset
     blocks, layers, missing = [], [], []
 
     def layer(name: str, source: Path | str, comment: str, **fields) -> None:
@@ -140,7 +139,7 @@ def scenario_text(folder: Path, region, bbox, options: FetchOptions | None = Non
         blocks.append(comment + "\n" + "\n".join(body))
         layers.append(name)
 
-    dem = _present(folder, bbox, "dem", options)
+    dem = _present(folder, manifest, bbox, "dem", options)
     if dem:
         mosaic = _mosaic(folder, dem, stem)
         c = "# Copernicus DEM tiles, mosaicked:\n" + _comment(dem)
@@ -152,7 +151,7 @@ def scenario_text(folder: Path, region, bbox, options: FetchOptions | None = Non
               coarse=False, valid_min=-450.0, valid_max=9000.0)
     else:
         missing.append("dem")
-    land = _present(folder, bbox, "landcover", options)
+    land = _present(folder, manifest, bbox, "landcover", options)
     if land:
         mosaic = _mosaic(folder, land, stem)
         layer("land_cover", mosaic, "# ESA WorldCover tiles, mosaicked (class mapping: the worldcover preset):\n"
@@ -160,7 +159,7 @@ def scenario_text(folder: Path, region, bbox, options: FetchOptions | None = Non
               description="ESA WorldCover 10 m v200 (2021)", licence=land[0].licence)
     else:
         missing.append("landcover")
-    wind = _present(folder, bbox, "wind", options)
+    wind = _present(folder, manifest, bbox, "wind", options)
     height = float(options.wind_height_m)
     names = {"wind-speed": ("wind_speed_ms", "m/s", "mean wind speed"), "weibull-a": ("weibull_a_ms", "m/s", "Weibull A"),
              "weibull-k": ("weibull_k", "1", "Weibull k")}
@@ -173,8 +172,8 @@ def scenario_text(folder: Path, region, bbox, options: FetchOptions | None = Non
                   description=f"{what} at {height:g} m (Global Wind Atlas 3)", licence=e.licence, **extra)
     else:
         missing.append("wind")
-    solar = _present(folder, bbox, "solar", options)
-    members = _members(folder, solar[0]) if solar else []
+    solar = _present(folder, manifest, bbox, "solar", options)
+    members = _members(folder, manifest, solar[0]) if solar else []
     if members:
         for e in members:
             base = Path(e.path).name.upper()
@@ -191,7 +190,7 @@ def scenario_text(folder: Path, region, bbox, options: FetchOptions | None = Non
                       valid_min=300.0, valid_max=3000.0)
     else:
         missing.append("solar")
-    reserves = _present(folder, bbox, "reserves", options)
+    reserves = _present(folder, manifest, bbox, "reserves", options)
     if reserves:
         vector = _reserves_vector(folder, reserves[0])
         layer("protected", vector, "# China nature reserves (Zenodo record), rasterised, 1 = reserve:\n"
