@@ -31,7 +31,7 @@ from siting.engine.reduce import combine
 from siting.engine.scheduler import run_tiles
 from siting.errors import SitingError
 from siting.geo.grid import CHINA_ALBERS, Grid, county_coverage, make_grid
-from siting.io.layers import is_vector, load_layer_cached
+from siting.io.layers import check_vector_layer, is_vector, load_layer_cached
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
 from siting.rules.scenario import BufferRule, ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
@@ -296,6 +296,20 @@ def _check_coverage(name: str, path: str, sums: tuple[float, float, float], allo
     return info
 
 
+def _check_vector_layers(plan: Plan, crs) -> None:
+    """Refuse, before any tile is read, vector layers that are empty or whose geometries their rules cannot use."""
+    users: dict[str, dict[str, object]] = {}
+    for t in plan.techs:
+        for rule_name, rule in plan.tech_specs[t].rules.items():
+            layer = getattr(rule, "layer", None)
+            if layer is not None:
+                users.setdefault(layer, {})[f"{t}.{rule_name}"] = rule
+    for layer, rules in users.items():
+        spec = plan.rules.layers.get(layer)
+        if spec is not None and not spec.source.startswith("builtin:") and is_vector(spec.source):
+            check_vector_layer(layer, spec, crs, rules)
+
+
 def _class_notes(scen: Scenario, techs, present: dict[str, np.ndarray]) -> list[str]:
     """Warn about class codes found in the region that the layer's legend (or, without one, the rules) lacks."""
     notes = []
@@ -396,6 +410,11 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], co
             notes.append(f"{t} rule '{rule}' not applied: layer '{layer}' is not available "
                          f"(declare it under [layers.{layer}] in a scenario file)"
                          + (f"; the rule '{proxy}' stands in for it." if proxy else "."))
+    for name, prov in layers.items():
+        if prov.get("invalid_geometries_repaired"):
+            notes.append(f"layer '{name}': {prov['invalid_geometries_repaired']} invalid geometr"
+                         f"{'y was' if prov['invalid_geometries_repaired'] == 1 else 'ies were'} repaired "
+                         "(shapely make_valid) before rasterising; check the source file.")
     used = {getattr(r, "layer", None) for t in techs for r in getattr(scenario, t).rules.values()}
     for name, info in coverage_info.items():
         if info["covered_share"] < 1.0 - 1e-6:
@@ -512,6 +531,14 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
             raise SitingError("--boundaries needs --id-column (the column with a unique id per unit)")
         units = region_mod.load_user_boundaries(boundaries, id_column, name_column, datum)
         boundary_prov = {"source": str(boundaries), "id_column": id_column, "datum": datum}
+        outside = region_mod.share_outside_china(units.geometry.to_numpy())
+        if outside.size and (outside > 0.999).all():
+            w, s_, e, n = units.total_bounds
+            raise SitingError(f"--boundaries {boundaries}: every unit lies outside China (lon {w:.2f}..{e:.2f}, "
+                              f"lat {s_:.2f}..{n:.2f}); the rules, the Albers grid and the built-in data are for "
+                              "China (check the CRS, or lon/lat swapped)")
+        boundary_prov["share_outside_china"] = {i: round(float(v), 4) for i, v in zip(units.adcode, outside)
+                                                if v > 0.01}
     else:
         if region is None:
             raise SitingError("give a region (e.g. guangxi, 450000, 柳州) or --boundaries FILE")
@@ -525,6 +552,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     say("grid")
     halo_m = scen.max_buffer_m()
     grid, projected = _grid_for(units, resolution_m, halo_m)
+    _check_vector_layers(plan, grid.crs)
     factor = overview_factor(grid.shape)
     grid = grid.padded_to_multiple(factor)
     halo = int(np.ceil(halo_m / grid.resolution_m)) + 1 if halo_m > 0 else 0
@@ -599,6 +627,10 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
 
     notes = (_notes(scen, techs, layer_prov, coverage_info, pv_yield)
              + _class_notes(scen, techs, comb.classes))
+    if boundary_prov.get("share_outside_china"):
+        part = boundary_prov["share_outside_china"]
+        notes.append(f"{len(part)} unit(s) lie partly outside China ({', '.join(f'{k} {v:.0%}' for k, v in list(part.items())[:5])}"
+                     f"{', …' if len(part) > 5 else ''}): China's rules and built-in data are applied there too.")
     for t in techs:
         spec = plan.tech_specs[t]
         idle = [s for s in comb.steps.get(t, []) if isinstance(spec.rules.get(s), BufferRule)

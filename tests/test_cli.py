@@ -76,12 +76,16 @@ def test_report_with_user_boundaries_and_scenario(tmp_path):
     (["report", "guangxi", "--tile-cells", "2", "-q"], "--tile-cells 2"),
     (["report", "guangxi", "--data", "/no/such", "-q"], "run siting fetch guangxi --cache /no/such first"),
     (["report", "guangxi", "--data", "/no/such", "--scenario", "china", "-q"], "give --scenario or --data, not both"),
+    (["report", "x" * 100_000, "-q"], "x… (100,000 characters)': too long for a place name"),
+    (["report", "a/b", "-q"], "named 'a' ('/' and '>' separate levels"),
+    (["report", "城中区>柳州", "-q"], "named '柳州' inside '城中区'"),
 ])
 def test_errors_are_one_line_with_status_2(args, message, tmp_path):
     out = tmp_path / "out"
     r = invoke(*args, *(["--out", str(out)] if args[0] == "report" else []))
     assert r.exit_code == 2
     assert message in r.output.replace("\n", " ")
+    assert len(r.output) < 600  # one line, the user's input shown at most once and cut
     assert not out.exists()  # nothing written
 
 

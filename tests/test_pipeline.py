@@ -212,6 +212,46 @@ source = "test"
     assert b.removed_pv_reserve_buffer_km2 == pytest.approx(16 + 6, rel=1e-9)
     inp = [i for i in a.provenance["inputs"] if i["layer"] == "reserve"][0]
     assert inp["invalid_geometries_repaired"] == 1
+    assert any("'reserve': 1 invalid geometry was repaired" in n for n in a.notes)
+
+
+VECTOR_RULES = {
+    "classes": '[pv.rules.road]\ntype = "classes"\nlayer = "road"\nexclude = [1]\nsource = "test"\n',
+    "buffer": '[pv.rules.road]\ntype = "buffer"\nlayer = "road"\nclasses = [1]\ndistance_m = 1000.0\nsource = "test"\n',
+}
+
+
+def _road_case(tmp_path, geoms, rule):
+    import geopandas as gpd
+
+    raster = synthetic.write_classes(tmp_path, name="lc_road.tif")
+    gpd.GeoDataFrame({"kind": [1] * len(geoms)}, geometry=geoms, crs=synthetic.CHINA_ALBERS).to_file(
+        tmp_path / "roads.gpkg")
+    scen = tmp_path / "road.toml"
+    scen.write_text(synthetic.SCENARIO.format(raster=raster.name) + '\n[layers.road]\nsource = "roads.gpkg"\n'
+                    'kind = "categorical"\nunits = "1 = road"\n\n' + VECTOR_RULES[rule], encoding="utf-8")
+    return scen
+
+
+@pytest.mark.parametrize("family", ["line", "point"])
+def test_vector_layer_of_lines_or_points_needs_a_buffer_rule(case, tmp_path, family):
+    import shapely
+
+    bnd, _, _ = case
+    x0, y0 = synthetic.origin()
+    km = synthetic.KM
+    geom = (shapely.LineString([(x0 + 21 * km, y0 + 10.5 * km), (x0 + 39 * km, y0 + 10.5 * km)]) if family == "line"
+            else shapely.Point(x0 + 30.5 * km, y0 + 10.5 * km))
+    with pytest.raises(SitingError, match=rf"layer 'road' .*roads.gpkg\): holds {family} features.*pv.road.*buffer"):
+        run_case(bnd, _road_case(tmp_path, [geom], "classes"))
+    a = run_case(bnd, _road_case(tmp_path, [geom], "buffer"))
+    assert a.counties.set_index("adcode").loc["B", "removed_pv_road_km2"] > 0
+
+
+def test_empty_vector_layer_is_refused(case, tmp_path):
+    bnd, _, _ = case
+    with pytest.raises(SitingError, match=r"layer 'road' .*roads.gpkg\): holds no features"):
+        run_case(bnd, _road_case(tmp_path, [], "buffer"))
 
 
 def test_unknown_class_codes_are_listed(case, tmp_path):
@@ -278,3 +318,41 @@ def test_a_setback_finer_than_the_grid_says_why_it_removes_nothing():
     assert (a.counties["removed_wind_settlement_setback_km2"] == 0).all()
     assert any("settlement_setback' removed no land anywhere: its 500 m is less than a grid cell (1000 m)" in n
                for n in a.notes)
+
+
+def test_truncated_raster_names_the_gdal_cause(case, tmp_path):
+    bnd, _, _ = case
+    raster = synthetic.write_classes(tmp_path, name="cut.tif")
+    data = raster.read_bytes()
+    raster.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(SitingError) as err:
+        run_case(bnd, synthetic.write_scenario(tmp_path, raster))
+    text = str(err.value)
+    assert "cut.tif" in text and "truncated or damaged" in text and "previous exception" not in text
+    assert "\n" not in text
+
+
+def test_boundaries_outside_china_are_refused(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    france = tmp_path / "france.gpkg"
+    gpd.GeoDataFrame({"code": ["F1"]}, geometry=[shapely.box(2.0, 46.0, 2.3, 46.3)], crs="EPSG:4326").to_file(france)
+    with pytest.raises(SitingError, match=r"france.gpkg: every unit lies outside China \(lon 2.00..2.30"):
+        siting.assess(boundaries=france, id_column="code", tech="pv")
+    # lon/lat swapped: 22 E, 108 N is nowhere near China either
+    swapped = tmp_path / "swapped.gpkg"
+    gpd.GeoDataFrame({"code": ["S"]}, geometry=[shapely.box(22.0, 80.0, 22.3, 80.3)], crs="EPSG:4326").to_file(swapped)
+    with pytest.raises(SitingError, match="outside China"):
+        siting.assess(boundaries=swapped, id_column="code", tech="pv")
+
+
+def test_share_outside_china():
+    import shapely
+
+    from siting.io.regions import share_outside_china
+
+    share = share_outside_china([shapely.box(108.0, 23.0, 108.5, 23.5),   # Nanning: inside
+                                 shapely.box(2.0, 46.0, 2.3, 46.3),       # France: outside
+                                 shapely.box(73.0, 39.0, 74.5, 40.0)])    # across the Kyrgyz border
+    assert share[0] == 0.0 and share[1] == 1.0 and 0.2 < share[2] < 0.8

