@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "Assessment": "siting.api", "assess": "siting.api", "compare_scenarios": "siting.api",
+    "Assessment": "siting.api", "assess": "siting.api", "load_results": "siting.api", "compare_scenarios": "siting.api",
     "ScenarioComparison": "siting.api",
     "SitingError": "siting.errors",
     "Region": "siting.io.regions", "list_regions": "siting.io.regions", "resolve": "siting.io.regions",

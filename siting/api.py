@@ -249,7 +249,9 @@ class Assessment:
         """Write the outputs into ``out_dir``.
 
         Files: ``counties.csv``, ``counties.gpkg``, ``summary.csv`` (city subtotals and total),
-        ``waterfall.csv``, ``provenance.json``, and ``targets.csv`` with a target comparison. All are
+        ``waterfall.csv``, ``report.xlsx`` (all of these and the notes in one workbook),
+        ``provenance.json``, and ``targets.csv`` with a target comparison. Numbers are rounded to the
+        places :mod:`siting.columns` declares. All are
         written to a temporary folder first and moved into place only when every one succeeded, so an
         error leaves earlier files untouched.
 
@@ -258,18 +260,74 @@ class Assessment:
         list of Path
             The files written.
         """
+        from siting.columns import rounded
+        from siting.outputs.workbook import write_workbook
+
         writers = {
-            "counties.csv": lambda p: pd.DataFrame(self.counties.drop(columns="geometry")).to_csv(
+            "counties.csv": lambda p: rounded(pd.DataFrame(self.counties.drop(columns="geometry"))).to_csv(
                 p, index=False, encoding="utf-8"),
-            "counties.gpkg": lambda p: self.counties.to_file(p, layer="counties", driver="GPKG"),
-            "summary.csv": lambda p: self.totals.to_csv(p, index=False, encoding="utf-8"),
-            "waterfall.csv": lambda p: self.waterfall().to_csv(p, index=False, encoding="utf-8"),
+            "counties.gpkg": lambda p: rounded(self.counties).to_file(p, layer="counties", driver="GPKG"),
+            "summary.csv": lambda p: rounded(self.totals).to_csv(p, index=False, encoding="utf-8"),
+            "waterfall.csv": lambda p: rounded(self.waterfall()).to_csv(p, index=False, encoding="utf-8"),
+            "report.xlsx": lambda p: write_workbook(p, self, comparison),
             "provenance.json": lambda p: p.write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2,
                                                                  default=str), encoding="utf-8"),
         }
         if comparison is not None:
-            writers["targets.csv"] = lambda p: comparison.to_csv(p, index=False, encoding="utf-8")
+            writers["targets.csv"] = lambda p: rounded(comparison).to_csv(p, index=False, encoding="utf-8")
         return write_folder(out_dir, writers)
+
+
+RESULT_FILES = ("counties.gpkg", "summary.csv", "provenance.json")
+
+
+def load_results(folder: str | Path) -> tuple[Assessment, pd.DataFrame | None]:
+    """Read back what :meth:`Assessment.save` wrote: the assessment (without its grid) and the targets comparison.
+
+    Enough to draw the map, print the tables or write the workbook again without re-running. The grid
+    layers are not saved, so the map has the county layers only; uncertainty draws are not available.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A folder written by ``siting report --out`` or :meth:`Assessment.save`.
+
+    Returns
+    -------
+    (Assessment, DataFrame or None)
+        The assessment and ``targets.csv`` if the run compared targets.
+    """
+    from siting.rules.scenario import validate_scenario
+
+    folder = Path(folder)
+    missing = [f for f in RESULT_FILES if not (folder / f).is_file()]
+    if not folder.is_dir() or missing:
+        raise SitingError(f"results folder {folder}: " + ("is not a folder" if not folder.is_dir() else
+                          f"lacks {', '.join(missing)}") + "; write one with siting report REGION --out FOLDER")
+    try:
+        prov = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+        counties = gpd.read_file(folder / "counties.gpkg", layer="counties")
+        totals = pd.read_csv(folder / "summary.csv", dtype={"adcode": str, "city_adcode": str,
+                                                            "province_adcode": str})
+        comparison = (pd.read_csv(folder / "targets.csv", dtype={"adcode": str})
+                      if (folder / "targets.csv").is_file() else None)
+        scenario = validate_scenario(prov["scenario"]["resolved"], str(folder / "provenance.json"))
+        techs = list(prov["technologies"])
+    except SitingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign folder is one line
+        raise SitingError(f"results folder {folder}: cannot be read ({type(exc).__name__}: {exc})") from None
+    for col in ("adcode", "city_adcode", "province_adcode"):
+        if col in counties:
+            counties[col] = counties[col].astype("string").astype(object).where(counties[col].notna(), None)
+    reg = None
+    if prov.get("region"):
+        reg = region_mod.resolve(prov["region"]["adcode"])
+    notes = list(prov.get("notes", [])) + [f"Drawn from the results folder {folder} (written "
+                                           f"{prov.get('created_utc', '?')}); grid layers are not saved there."]
+    prov = {**prov, "technologies": techs, "drawn_from_results": str(folder)}
+    return Assessment(counties=counties, totals=totals, grid=xr.Dataset(), scenario=scenario, provenance=prov,
+                      notes=notes, region=reg), comparison
 
 
 def _grid_for(units: gpd.GeoDataFrame, resolution_m: float, margin_m: float) -> tuple[Grid, gpd.GeoSeries]:

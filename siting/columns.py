@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Column:
@@ -28,6 +30,12 @@ class Column:
         One line on what it holds.
     additive : bool
         Subtotals add it up (areas, capacities, energies); otherwise they recompute or average it.
+    label_zh : str
+        The label in Chinese ({tech} is replaced by "光伏" or "风电"), for workbooks and Chinese readers.
+    decimals : int or None
+        Decimal places written to CSV and workbooks: what the inputs can support (a 1 km² cell, 0.1 MW,
+        whole kWh/kWp); None for text. Shares (units "1") keep four places and are shown to people as
+        percentages with two.
     """
 
     name: str
@@ -35,6 +43,8 @@ class Column:
     label: str
     description: str
     additive: bool = False
+    label_zh: str = ""
+    decimals: int | None = None
 
     @property
     def pattern(self) -> re.Pattern:
@@ -53,64 +63,147 @@ class Column:
 
 TECH_LABEL = {"pv": "PV", "wind": "Wind"}
 
-ADCODE = Column("adcode", "", "Code", "six-digit administrative code of the county (or the user's unit id)")
-NAME_ZH = Column("name_zh", "", "Name", "Chinese name")
-NAME_PINYIN = Column("name_pinyin", "", "Pinyin", "pinyin of the short name")
-CITY_ADCODE = Column("city_adcode", "", "City code", "administrative code of the city (prefecture)")
-CITY_ZH = Column("city_zh", "", "City", "Chinese name of the city")
-PROVINCE_ADCODE = Column("province_adcode", "", "Province code", "administrative code of the province")
-PROVINCE_ZH = Column("province_zh", "", "Province", "Chinese name of the province")
-LEVEL = Column("level", "", "Level", "subtotal rows: city, province or total")
-N_COUNTIES = Column("n_counties", "", "Counties", "subtotal rows: number of counties added up")
-AREA_KM2 = Column("area_km2", "km²", "Area", "geodesic area of the boundary polygon", additive=True)
+ADCODE = Column("adcode", "", "Code", "six-digit administrative code of the county (or the user's unit id)",
+                label_zh="行政区划代码")
+NAME_ZH = Column("name_zh", "", "Name", "Chinese name", label_zh="名称")
+NAME_PINYIN = Column("name_pinyin", "", "Pinyin", "pinyin of the short name", label_zh="拼音")
+CITY_ADCODE = Column("city_adcode", "", "City code", "administrative code of the city (prefecture)",
+                     label_zh="地市代码")
+CITY_ZH = Column("city_zh", "", "City", "Chinese name of the city", label_zh="地市")
+PROVINCE_ADCODE = Column("province_adcode", "", "Province code", "administrative code of the province",
+                         label_zh="省级代码")
+PROVINCE_ZH = Column("province_zh", "", "Province", "Chinese name of the province", label_zh="省份")
+LEVEL = Column("level", "", "Level", "subtotal rows: city, province or total", label_zh="层级")
+N_COUNTIES = Column("n_counties", "", "Counties", "subtotal rows: number of counties added up", label_zh="县数",
+                    decimals=0)
+AREA_KM2 = Column("area_km2", "km²", "Area", "geodesic area of the boundary polygon", additive=True,
+                  label_zh="面积", decimals=2)
 GRID_AREA_KM2 = Column("grid_area_km2", "km²", "Grid area",
-                       "area of the county on the analysis grid (cells × county fraction × cell area)", additive=True)
-GHI = Column("ghi_kwh_per_m2_yr", "kWh/m²/yr", "GHI", "mean global horizontal irradiation over the county")
-ELEVATION = Column("elevation_m", "m", "Elevation", "mean elevation over the county")
-WIND_SPEED_HUB = Column("wind_speed_hub_ms", "m/s", "Wind at hub", "mean wind speed at hub height over the county")
-USABLE_KM2 = Column("usable_{tech}_km2", "km²", "{tech} usable", "land usable after every rule", additive=True)
-USABLE_SHARE = Column("usable_{tech}_share", "1", "{tech} land usable", "usable land / grid area")
+                       "area of the county on the analysis grid (cells × county fraction × cell area)", additive=True,
+                       label_zh="网格面积", decimals=2)
+GHI = Column("ghi_kwh_per_m2_yr", "kWh/m²/yr", "GHI", "mean global horizontal irradiation over the county",
+             label_zh="水平面总辐射", decimals=0)
+ELEVATION = Column("elevation_m", "m", "Elevation", "mean elevation of the county's land (cells the land cover marks as water are left out)", label_zh="平均海拔",
+                   decimals=0)
+WIND_SPEED_HUB = Column("wind_speed_hub_ms", "m/s", "Wind at hub", "mean wind speed at hub height over the county",
+                        label_zh="轮毂高度风速", decimals=2)
+USABLE_KM2 = Column("usable_{tech}_km2", "km²", "{tech} usable", "land usable after every rule", additive=True,
+                    label_zh="{tech}可用面积", decimals=2)
+USABLE_SHARE = Column("usable_{tech}_share", "1", "{tech} land usable", "usable land / grid area",
+                      label_zh="{tech}可用比例", decimals=4)
 REMOVED_KM2 = Column("removed_{tech}_{step}_km2", "km²", "{tech} removed by {step}",
                      "land the waterfall step removed (a nodata_<layer> step removes cells the layer has no data for; "
-                     "negative where a forced inclusion added land)", additive=True)
+                     "negative where a forced inclusion added land)", additive=True, label_zh="{tech}因{step}排除",
+                     decimals=2)
 CAPACITY_PV_MWP = Column("capacity_pv_mwp", "MWp", "PV capacity",
-                         "PV capacity, DC: usable km² × packing density × utilisation", additive=True)
+                         "PV capacity, DC: usable km² × packing density × utilisation", additive=True,
+                         label_zh="光伏装机（直流）", decimals=1)
 CAPACITY_PV_MWAC = Column("capacity_pv_mwac", "MW", "PV capacity (AC)", "PV capacity, AC: MWp / DC-AC ratio",
-                          additive=True)
+                          additive=True, label_zh="光伏装机（交流）", decimals=1)
 CAPACITY_WIND_MW = Column("capacity_wind_mw", "MW", "Wind capacity",
-                          "wind capacity: usable km² × packing density × utilisation", additive=True)
-ENERGY_PV_GWH = Column("energy_pv_gwh", "GWh/yr", "PV energy", "annual AC energy of the PV capacity", additive=True)
+                          "wind capacity: usable km² × packing density × utilisation", additive=True,
+                          label_zh="风电装机", decimals=1)
+ENERGY_PV_GWH = Column("energy_pv_gwh", "GWh/yr", "PV energy", "annual AC energy of the PV capacity", additive=True,
+                       label_zh="光伏年发电量", decimals=1)
 SPECIFIC_YIELD = Column("specific_yield_kwh_per_kwp", "kWh/kWp/yr", "PV specific yield",
-                        "PV energy per kWp of the capacity that has a yield")
-CF_PV = Column("capacity_factor_pv", "1", "PV capacity factor", "PV capacity factor on the AC rating")
+                        "PV energy per kWp of the capacity that has a yield", label_zh="光伏等效利用小时数",
+                        decimals=0)
+CF_PV = Column("capacity_factor_pv", "1", "PV capacity factor", "PV capacity factor on the AC rating",
+               label_zh="光伏容量系数", decimals=4)
 ENERGY_WIND_GWH = Column("energy_wind_gwh", "GWh/yr", "Wind energy", "annual net energy of the wind capacity",
-                         additive=True)
+                         additive=True, label_zh="风电年发电量", decimals=1)
 CF_WIND = Column("capacity_factor_wind", "1", "Wind capacity factor",
-                 "net capacity factor (after wake, availability and electrical losses)")
+                 "net capacity factor (after wake, availability and electrical losses)", label_zh="风电容量系数",
+                 decimals=4)
 TARGET_SHARE = Column("target_share_mw", "MW", "Share of the plan target",
                       "map layer: the county's part of the region's wind + PV target minus existing capacity, "
                       "distributed among counties in proportion to their computed capacity (siting allocate "
-                      "--method proportional)")
+                      "--method proportional)", label_zh="规划目标分解", decimals=1)
 CAPACITY_DIFF = Column("capacity_mw_diff", "MW", "Capacity B − A",
-                       "siting compare: PV MWp + wind MW under scenario B minus under scenario A")
+                       "siting compare: PV MWp + wind MW under scenario B minus under scenario A",
+                       label_zh="装机差（B − A）", decimals=1)
 BINDING = Column("binding_{tech}", "", "{tech}: rule removing most land",
-                 "the waterfall step that removed the most land (nodata_<layer>: cells the layer has no data for)")
-BINDING_2 = Column("binding_{tech}_2", "", "{tech}: second rule", "the waterfall step that removed the second most land")
+                 "the waterfall step that removed the most land (nodata_<layer>: cells the layer has no data for)",
+                 label_zh="{tech}主要约束")
+BINDING_2 = Column("binding_{tech}_2", "", "{tech}: second rule", "the waterfall step that removed the second most land",
+                   label_zh="{tech}次要约束")
 BINDING_CATEGORY = Column("binding_{tech}_category", "", "{tech}: what binds",
                           "kind of constraint of binding_{tech}: protection, land cover, terrain, resource, setback, "
-                          "patch size, data gap or other")
+                          "patch size, data gap or other", label_zh="{tech}约束类别")
 _RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH)
 PERCENTILE_COLUMNS = tuple(
     Column(f"{c.name}_p{q}", c.units, f"{c.label} P{q}",
            f"{q}th percentile of {c.name} over the uncertainty draws (the ranges of the scenario's judgement "
-           "defaults); subtotals are percentiles of the summed draws, not sums of percentiles")
+           "defaults); subtotals are percentiles of the summed draws, not sums of percentiles",
+           label_zh=f"{c.label_zh} P{q}", decimals=c.decimals)
     for c in _RANGED for q in (10, 50, 90))
+
+# waterfall.csv: one row per county, technology and step
+WATERFALL_COLUMNS = (
+    Column("tech", "", "Technology", "waterfall: pv or wind", label_zh="技术"),
+    Column("step", "", "Step", "waterfall: the rule applied (total area first)", label_zh="步骤"),
+    Column("removed_km2", "km²", "Removed", "waterfall: land this step removed", label_zh="本步排除面积", decimals=2),
+    Column("remaining_km2", "km²", "Remaining", "waterfall: land left after this step", label_zh="剩余面积",
+           decimals=2),
+)
+
+# targets.csv: one row per plan target compared with what was computed
+TARGET_COLUMNS = (
+    Column("row_id", "", "Target row", "targets: row of the targets table", label_zh="目标编号"),
+    Column("jurisdiction_zh", "", "Jurisdiction", "targets: the province or city the target is for",
+           label_zh="行政区"),
+    Column("target_year", "", "Year", "targets: the plan year", label_zh="目标年份", decimals=0),
+    Column("metric", "", "Metric", "targets: what the plan counts", label_zh="指标"),
+    Column("scope", "", "Scope", "targets: technologies the target covers", label_zh="范围"),
+    Column("target_type", "", "Type", "targets: absolute (installed) or increment (new)", label_zh="目标类型"),
+    Column("target_mw", "MW", "Target", "targets: the plan's figure", label_zh="规划目标", decimals=1),
+    Column("achievable_mw", "MW", "Computed", "targets: capacity computed for the target's scope",
+           label_zh="测算可开发容量", decimals=1),
+    Column("achievable_pv_mw", "MW", "Computed PV", "targets: PV part (AC)", label_zh="其中光伏", decimals=1),
+    Column("achievable_wind_mw", "MW", "Computed wind", "targets: wind part", label_zh="其中风电", decimals=1),
+    Column("existing_mw", "MW", "Existing", "targets: capacity already built (increment targets subtract it)",
+           label_zh="已建容量", decimals=1),
+    Column("headroom_mw", "MW", "Headroom", "targets: computed (less existing for increments) minus target",
+           label_zh="富余容量", decimals=1),
+    Column("ratio", "1", "Computed / target", "targets: computed over target", label_zh="测算/目标", decimals=2),
+    Column("probability", "1", "Probability met", "targets: share of uncertainty draws meeting the target",
+           label_zh="达标概率", decimals=2),
+    Column("verdict", "", "Verdict", "targets: what the comparison can claim", label_zh="结论"),
+    Column("achievable_mw_p10", "MW", "Computed P10", "targets: 10th percentile of the draws", label_zh="测算 P10",
+           decimals=1),
+    Column("achievable_mw_p50", "MW", "Computed P50", "targets: median of the draws", label_zh="测算 P50", decimals=1),
+    Column("achievable_mw_p90", "MW", "Computed P90", "targets: 90th percentile of the draws", label_zh="测算 P90",
+           decimals=1),
+    Column("source_document", "", "Document", "targets: the plan the figure is from", label_zh="来源文件"),
+    Column("quote_zh", "", "Quote", "targets: the plan's words", label_zh="原文"),
+    Column("qualifier_zh", "", "Qualifier", "targets: the plan's own qualifier (力争, 达到, 以上 ...)", label_zh="表述"),
+    Column("qualifier", "", "Qualifier (English)", "targets: what the qualifier makes of the figure",
+           label_zh="表述含义"),
+    Column("meets", "", "Meets", "targets: whether the computed capacity reaches the target (empty: not compared)",
+           label_zh="是否满足"),
+    Column("status", "", "Status", "targets: compared, or why not", label_zh="状态"),
+    Column("note", "", "Note", "targets: what the comparison rests on or lacks", label_zh="说明"),
+    Column("basis_tier", "", "Basis", "targets: how far the computed figure goes (technical, ... achievable)",
+           label_zh="测算口径"),
+    Column("basis_components", "", "Components computed", "targets: parts of the target's scope that were computed",
+           label_zh="已测算部分"),
+    Column("basis_missing_components", "", "Components not computed",
+           "targets: parts of the target's scope that were not computed", label_zh="未测算部分"),
+    Column("basis_layers", "", "Layers", "targets: the layers the computed figure rests on", label_zh="数据图层"),
+    Column("binding_constraint", "", "Binding constraint", "targets: the rule that removes most land in the region",
+           label_zh="主要约束"),
+    Column("target_components", "", "Target components", "targets: what the plan's figure counts",
+           label_zh="目标构成"),
+    Column("existing_vintage", "", "Existing as of", "targets: date and source of the existing capacity",
+           label_zh="已建容量时点"),
+)
 
 COLUMNS: tuple[Column, ...] = (
     ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH, LEVEL, N_COUNTIES,
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
     ENERGY_WIND_GWH, CF_WIND, BINDING, BINDING_2, BINDING_CATEGORY, TARGET_SHARE, CAPACITY_DIFF, *PERCENTILE_COLUMNS,
+    *WATERFALL_COLUMNS, *TARGET_COLUMNS,
 )
 ID_COLUMNS = [c.name for c in (ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH)]
 MEAN_COLUMNS = (GHI.name, ELEVATION.name, WIND_SPEED_HUB.name)
@@ -142,6 +235,45 @@ def label(name: str, with_units: bool = False) -> str:
     return f"{text} ({col.units})" if with_units and col.units not in ("", "1") else text
 
 
+TECH_LABEL_ZH = {"pv": "光伏", "wind": "风电"}
+
+
+def label_zh(name: str) -> str:
+    """The Chinese label of a column, e.g. ``capacity_wind_mw`` → ``风电装机`` (the name itself if undeclared)."""
+    found = lookup(name)
+    if not found or not found[0].label_zh:
+        return name
+    col, parts = found
+    return col.label_zh.replace("{tech}", TECH_LABEL_ZH.get(parts.get("tech", ""), "")).replace(
+        "{step}", parts.get("step", ""))
+
+
+def decimals(name: str) -> int | None:
+    """Decimal places a column is written with (None: text, or not declared)."""
+    found = lookup(name)
+    return found[0].decimals if found else None
+
+
+def rounded(df):
+    """A copy of a table with each declared numeric column rounded to its :attr:`Column.decimals`.
+
+    Rounding never yields ``-0``; undeclared columns are left as they are.
+    """
+    import pandas as pd
+
+    out = df.copy()
+    for name in out.columns:
+        places = decimals(name)
+        if places is None or out[name].dtype.kind not in "fi":
+            continue
+        values = out[name].astype("float64").round(places) + 0.0  # + 0.0 turns -0.0 into 0.0
+        finite = values[values.notna()]
+        if places == 0 and np.isfinite(finite).all():
+            values = values.astype(pd.Int64Dtype())  # 1681, not 1681.0
+        out[name] = values
+    return out
+
+
 def is_additive(name: str) -> bool:
     """True for columns that subtotals add up."""
     found = lookup(name)
@@ -154,9 +286,10 @@ def reference_markdown() -> str:
              "Generated from `siting/columns.py` by `python -m siting.columns > docs/columns.md`; a test keeps it "
              "in step.", "", "`{tech}` is `pv` or `wind`; `{step}` is a waterfall step (a rule name, or "
              "`nodata_<layer>`).", "",
-             "| column | units | subtotal | description |", "|---|---|---|---|"]
+             "| column | units | decimals | subtotal | 中文 | description |", "|---|---|---|---|---|---|"]
     for c in COLUMNS:
-        lines.append(f"| `{c.name}` | {c.units or '–'} | {'sum' if c.additive else '–'} | {c.description} |")
+        lines.append(f"| `{c.name}` | {c.units or '–'} | {'–' if c.decimals is None else c.decimals} | "
+                     f"{'sum' if c.additive else '–'} | {c.label_zh} | {c.description} |")
     return "\n".join(lines) + "\n"
 
 

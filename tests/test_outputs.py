@@ -146,3 +146,56 @@ def test_static_map_labels_counties_in_chinese_when_a_cjk_font_exists(tmp_path, 
     missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
     assert missing == [], missing[:3]  # every Chinese county name had its glyphs
     assert (tmp_path / "lz.png").stat().st_size > 50_000
+
+
+def test_map_draws_from_a_results_folder_without_running_again(tmp_path, monkeypatch):
+    import json
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    import siting
+    import siting.api
+    from siting.ui.cli import app
+
+    a = siting.assess("柳州", resolution_m=2000.0)
+    out = tmp_path / "res"
+    a.save(out, comparison=a.compare_targets(2030))
+    loaded, comparison = siting.load_results(out)
+    assert loaded.region == a.region and loaded.technologies == a.technologies and loaded.notes[:-1] == a.notes
+    assert comparison is not None and len(comparison) == len(a.compare_targets(2030))
+    pd.testing.assert_series_equal(loaded.counties.capacity_pv_mwp.reset_index(drop=True),
+                                   a.counties.capacity_pv_mwp.round(1).reset_index(drop=True), check_names=False)
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("siting map --results must not run the assessment")
+
+    monkeypatch.setattr(siting.api, "assess", no_run)
+    html = tmp_path / "m.html"
+    r = CliRunner().invoke(app, ["map", str(out), "--out", str(html)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    text = html.read_text(encoding="utf-8")
+    assert "融水苗族自治县" in text and "results folder" in text
+    r = CliRunner().invoke(app, ["map", "--results", str(tmp_path / "nowhere")])
+    assert r.exit_code == 2 and "results folder" in r.output
+    (out / "provenance.json").write_text(json.dumps({"scenario": {}}), encoding="utf-8")
+    r = CliRunner().invoke(app, ["map", "--results", str(out), "--out", str(html)])
+    assert r.exit_code == 2 and "cannot be read" in r.output
+
+
+def test_island_counties_are_covered_and_no_county_lies_below_the_sea():
+    """Hainan's reef county 南沙区 is mostly sea: the built-in altitude puts the sea at 0 m, as pvlib does."""
+    import numpy as np
+
+    import siting
+    from siting.io.layers import read_pvlib_altitude
+
+    src = read_pvlib_altitude((111.0, 14.0, 118.0, 19.0))  # the sea around the Paracel and Zhongsha reefs
+    assert np.isfinite(src.array).all() and (src.array == 0).mean() > 0.9
+    a = siting.assess("海南", tech="pv", resolution_m=2000.0)
+    c = a.counties.set_index("adcode")
+    assert "460302" in c.index and c.grid_area_km2["460302"] > 1000
+    # the mean elevation is of land: the reefs' lagoons are left out (the Sansha reef counties are all water at
+    # 0.05°, so they have none), every other county has one
+    assert set(c.index[c.elevation_m.isna()]) == {"460301", "460302"}
+    assert (c.elevation_m.dropna() > -3).all()  # the lowest coastal step of the data is -2 m

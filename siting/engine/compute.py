@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from rasterio.warp import transform_bounds
 
-from siting.columns import MEAN_COLUMNS
+from siting.columns import ELEVATION, MEAN_COLUMNS
 from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, tail_rules
 from siting.errors import NoOverlapError
 from siting.geo.grid import Grid, county_coverage
@@ -409,6 +409,9 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
                                             scen.wind.model or WindModelParams(), layers.get("land_cover"), in_region)
     coverage, classes, samples = {}, {}, {}
     total = float(frac.sum())
+    lc, lc_spec = layers.get("land_cover"), ctx.scenario.layers.get("land_cover")
+    water = (np.isin(lc.data[inner], lc_spec.water_classes) if lc is not None and lc_spec is not None
+             and lc_spec.water_classes else None)
     for name, lay in layers.items():
         provenance[name] = lay.provenance
         data, nod, out = lay.data[inner], lay.nodata_mask[inner], lay.outside_mask[inner]
@@ -422,6 +425,8 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
             overview[name] = block_nanmean(data, f)
             if name in MEAN_COLUMNS:
                 valid = np.isfinite(data)
+                if name == ELEVATION.name and water is not None:
+                    valid &= ~water  # the mean elevation of the land, not of lake or lagoon floors
                 sums.layer_total[name] = zsum(np.where(valid, data, 0.0))
                 sums.layer_cells[name] = zsum(valid.astype("float32"))
 

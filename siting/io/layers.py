@@ -141,7 +141,11 @@ def read_modis_igbp(bounds_ll) -> SourceRaster:
 
 
 def read_pvlib_altitude(bounds_ll) -> SourceRaster:
-    """Terrain altitude (m) at 1/12° from pvlib's ``Altitude.h5`` (uint8 code × 28 − 450; 255 = nodata)."""
+    """Terrain altitude (m) at 1/12° from pvlib's ``Altitude.h5`` (uint8 code × 28 − 450).
+
+    Code 255 marks the open sea; it is read as 0 m, as :func:`pvlib.location.lookup_altitude` does, so that
+    islands, reefs and coastal counties are covered (their sea cells are at sea level, not missing).
+    """
     import h5py
 
     path = _package_file("pvlib", "data", "Altitude.h5")
@@ -151,9 +155,11 @@ def read_pvlib_altitude(bounds_ll) -> SourceRaster:
         rows, cols = _window_4326(bounds_ll, transform, ds.shape)
         code = ds[rows, cols]
     alt = code.astype("float32") * 28.0 - 450.0
-    alt[code == 255] = np.nan
+    sea = code == 255
+    alt[sea] = 0.0
     return SourceRaster(alt, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "1/12° (~9 km), 28 m steps",
-                        file_sha256(path), {"package": f"pvlib {importlib.metadata.version('pvlib')}"})
+                        file_sha256(path), {"package": f"pvlib {importlib.metadata.version('pvlib')}",
+                                            "sea_cells_at_0_m": int(sea.sum())})
 
 
 @functools.lru_cache(maxsize=1)
@@ -245,7 +251,7 @@ def read_merra2_ghi(bounds_ll) -> SourceRaster:
 
 
 # Bump when a built-in reader derives its layer differently (the layer cache keys on it).
-BUILTIN_METHOD_VERSIONS = {"builtin:merra2_ghi_annual": "clearness-index-0.05deg-2"}
+BUILTIN_METHOD_VERSIONS = {"builtin:merra2_ghi_annual": "clearness-index-0.05deg-2", "builtin:pvlib_altitude": "sea-0m"}
 
 BUILTIN_SOURCES = {
     "builtin:modis_igbp_2019": read_modis_igbp,

@@ -341,6 +341,8 @@ def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: 
                for k, x in enumerate(meta)]
     title = a.region.label if a.region else "user boundaries"
     note = (" · coarse built-in data: indicative only" if coarse else "")
+    if a.provenance.get("drawn_from_results"):
+        note += f" · from the results folder written {str(a.provenance.get('created_utc', '?'))[:16]} UTC"
     panel = (f"<div id='siting-panel'><b>{_esc(title)}</b><br><small>scenario {_esc(a.scenario.meta.name)} · "
              f"{a.provenance['grid']['resolution_m']:g} m grid{_esc(note)}</small>"
              f"<div id='siting-legends'>{''.join(legends)}</div>"

@@ -59,6 +59,8 @@ class LayerSpec(_Strict):
     nodata: float | None = None
     resampling: Literal["auto", "nearest", "mode", "bilinear", "average"] = "auto"
     classes: dict[int, str] = Field(default_factory=dict)
+    water_classes: list[int] = Field(default_factory=list)  # land cover: classes that are water (left out of
+    #                                                          the county mean elevation)
     valid_min: float | None = None
     valid_max: float | None = None
     height_m: float | None = Field(None, gt=0.0, le=300.0)

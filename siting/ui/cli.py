@@ -48,6 +48,13 @@ class Format(str, Enum):
     json = "json"
 
 
+class ReportFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
 class DemProduct(str, Enum):
     glo90 = "glo90"
     glo30 = "glo30"
@@ -164,7 +171,9 @@ def report(
     data: DataOpt = None,
     out: Annotated[Optional[Path], typer.Option(
         help="Write counties.csv/.gpkg, summary.csv, waterfall.csv, provenance.json into this folder.")] = None,
-    format: FormatOpt = Format.table,
+    format: Annotated[ReportFormat, typer.Option(
+        "--format", help="Output on stdout: table, csv, json, or xlsx (a workbook: redirect it to a file).")
+    ] = ReportFormat.table,
     boundaries: BoundariesOpt = None,
     id_column: IdColumnOpt = None,
     name_column: NameColumnOpt = None,
@@ -191,9 +200,12 @@ def report(
     from siting.ui import report as rep
 
     try:
+        if format == ReportFormat.xlsx and sys.stdout.isatty():
+            raise SitingError("--format xlsx: a workbook is binary, not for the terminal; redirect it "
+                              "(> report.xlsx) or use --out DIR, which writes DIR/report.xlsx")
         scenario = _data_scenario(data, region, scenario)
         a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column, datum,
-                    allow_partial, scheduler, workers, tile_cells, quiet, spinner=format == Format.table,
+                    allow_partial, scheduler, workers, tile_cells, quiet, spinner=format == ReportFormat.table,
                     calibrate_pv=calibrate_pv, calibrate_kind=calibrate_kind)
         comparison, cmp_notes = (None, [])
         if year is not None or targets is not None:
@@ -207,10 +219,22 @@ def report(
     except SitingError as exc:
         _fail(str(exc))
         return
-    if format == Format.csv:
+    if format == ReportFormat.xlsx:
+        import io
+
+        from siting.outputs.workbook import write_workbook
+
+        buf = io.BytesIO()
+        write_workbook(buf, a, comparison)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(buf.getvalue())
+        sys.stdout.buffer.flush()
+    elif format == ReportFormat.csv:
+        from siting.columns import rounded
+
         sys.stdout.write(rep.to_csv(a) if comparison is None else rep.to_csv(a) + "\n" +
-                         comparison.to_csv(index=False))
-    elif format == Format.json:
+                         rounded(comparison).to_csv(index=False))
+    elif format == ReportFormat.json:
         sys.stdout.write(rep.to_json(a, comparison, cmp_notes) + "\n")
     else:
         console = Console()
@@ -480,6 +504,8 @@ def map_cmd(
         help="Output file (default maps/<region>.html, or .png with --png).")] = None,
     png: Annotated[bool, typer.Option("--png", help="Write a static PNG choropleth instead of the HTML map.")] = False,
     column: Annotated[str, typer.Option(help="Column shown by --png.")] = "capacity_pv_mwp",
+    results: Annotated[Optional[Path], typer.Option(
+        "--results", help="Draw from a folder siting report --out wrote, without running again.")] = None,
     tech: TechOpt = "pv,wind",
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
@@ -495,10 +521,22 @@ def map_cmd(
 ) -> None:
     """A self-contained interactive HTML map (or a static PNG) of the county results."""
     try:
-        scenario = _data_scenario(data, region, scenario)
-        a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column,
-                    quiet=quiet)
-        path = a.save_figure(out, column) if png else a.save_map(out, year or None)
+        if results is None and region is not None and (Path(region) / "provenance.json").is_file():
+            results, region = Path(region), None  # siting map results/guangxi_450000
+        if results is not None:
+            if region is not None or boundaries is not None or scenario is not None or data is not None:
+                raise SitingError("--results draws a finished run: give no region, --boundaries, --scenario or --data")
+            from siting.api import load_results
+            from siting.outputs.maps import make_map, save_map
+
+            a, comparison = load_results(results)
+            path = (a.save_figure(out, column) if png else
+                    save_map(make_map(a, comparison if year else None), out or Path("maps") / f"{a.stem}.html"))
+        else:
+            scenario = _data_scenario(data, region, scenario)
+            a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column,
+                        quiet=quiet)
+            path = a.save_figure(out, column) if png else a.save_map(out, year or None)
     except SitingError as exc:
         _fail(str(exc))
         return
@@ -551,8 +589,33 @@ def yield_(
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The ``siting`` command: usage errors (an unknown option, a bad choice) are one line with status 2.
+
+    Typer's parser errors are recognised by their class names, whichever click (its own copy or the
+    package) the installed Typer uses.
+    """
+    from rich.markup import escape
+
+    try:
+        code = app(args=argv, prog_name="siting", standalone_mode=False)
+    except Exception as exc:  # noqa: BLE001 - parser errors are turned into one line; anything else re-raised
+        kinds = {c.__name__ for c in type(exc).__mro__}
+        ctx = getattr(exc, "ctx", None)
+        if "NoArgsIsHelpError" in kinds and ctx is not None:
+            print(ctx.get_help())
+            sys.exit(0)
+        if "UsageError" not in kinds:
+            raise
+        where = ctx.command_path if ctx is not None else "siting"
+        message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+        err.print(f"[bold red]error:[/bold red] {escape(message)} (see {escape(where)} --help)", highlight=False,
+                  soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted", highlight=False)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

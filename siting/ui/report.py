@@ -99,8 +99,10 @@ def render_table(a: Assessment, console: Console, max_rows: int | None = None, s
 
 def to_csv(a: Assessment) -> str:
     """Counties, subtotals and total as CSV text (column ``level``)."""
+    from siting.columns import rounded
+
     buf = io.StringIO()
-    a.table().to_csv(buf, index=False)
+    rounded(a.table()).to_csv(buf, index=False)
     return buf.getvalue()
 
 
