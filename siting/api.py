@@ -249,7 +249,8 @@ class Assessment:
         """Write the outputs into ``out_dir``.
 
         Files: ``counties.csv``, ``counties.gpkg``, ``summary.csv`` (city subtotals and total),
-        ``waterfall.csv``, ``report.xlsx`` (all of these and the notes in one workbook),
+        ``waterfall.csv``, ``report.xlsx`` (all of these and the notes in one workbook), ``grid.nc`` (the
+        overview grid: usable share, main exclusion, layers; netCDF-3),
         ``provenance.json``, and ``targets.csv`` with a target comparison. Numbers are rounded to the
         places :mod:`siting.columns` declares. All are
         written to a temporary folder first and moved into place only when every one succeeded, so an
@@ -270,6 +271,7 @@ class Assessment:
             "summary.csv": lambda p: rounded(self.totals).to_csv(p, index=False, encoding="utf-8"),
             "waterfall.csv": lambda p: rounded(self.waterfall()).to_csv(p, index=False, encoding="utf-8"),
             "report.xlsx": lambda p: write_workbook(p, self, comparison),
+            "grid.nc": lambda p: _write_grid(self.grid, p),
             "provenance.json": lambda p: p.write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2,
                                                                  default=str), encoding="utf-8"),
         }
@@ -279,13 +281,36 @@ class Assessment:
 
 
 RESULT_FILES = ("counties.gpkg", "summary.csv", "provenance.json")
+_NETCDF3_TYPES = ("int8", "int16", "int32", "float32", "float64")
+
+
+def _write_grid(ds: xr.Dataset, path: Path) -> None:
+    """The overview grid as netCDF-3 (readable everywhere, written by SciPy): unsigned and 64-bit integers
+    are stored as int32 with their dtype in the attribute ``siting_dtype``, and read back as they were."""
+    out = ds.copy()
+    for name in list(out.data_vars) + list(out.coords):
+        dtype = str(out[name].dtype)
+        if dtype not in _NETCDF3_TYPES and out[name].dtype.kind in "iub":
+            out[name] = out[name].astype("int32").assign_attrs(siting_dtype=dtype)
+    out.attrs = {k: (v if isinstance(v, (str, int, float)) else str(v)) for k, v in out.attrs.items()}
+    out.to_netcdf(path, engine="scipy")
+
+
+def _read_grid(path: Path) -> xr.Dataset:
+    with xr.open_dataset(path, engine="scipy") as ds:
+        ds = ds.load()
+    for name in list(ds.data_vars) + list(ds.coords):
+        dtype = ds[name].attrs.pop("siting_dtype", None)
+        if dtype:
+            ds[name] = ds[name].astype(dtype)
+    return ds
 
 
 def load_results(folder: str | Path) -> tuple[Assessment, pd.DataFrame | None]:
     """Read back what :meth:`Assessment.save` wrote: the assessment (without its grid) and the targets comparison.
 
-    Enough to draw the map, print the tables or write the workbook again without re-running. The grid
-    layers are not saved, so the map has the county layers only; uncertainty draws are not available.
+    Enough to draw the map (with the overview grid of ``grid.nc``), print the tables or write the workbook
+    again without re-running; uncertainty draws and allocations that need them are not available.
 
     Parameters
     ----------
@@ -323,10 +348,12 @@ def load_results(folder: str | Path) -> tuple[Assessment, pd.DataFrame | None]:
     reg = None
     if prov.get("region"):
         reg = region_mod.resolve(prov["region"]["adcode"])
+    grid = _read_grid(folder / "grid.nc") if (folder / "grid.nc").is_file() else xr.Dataset()
     notes = list(prov.get("notes", [])) + [f"Drawn from the results folder {folder} (written "
-                                           f"{prov.get('created_utc', '?')}); grid layers are not saved there."]
+                                           f"{prov.get('created_utc', '?')})" +
+                                           ("." if grid.data_vars else "; it holds no grid.nc, so no grid layers.")]
     prov = {**prov, "technologies": techs, "drawn_from_results": str(folder)}
-    return Assessment(counties=counties, totals=totals, grid=xr.Dataset(), scenario=scenario, provenance=prov,
+    return Assessment(counties=counties, totals=totals, grid=grid, scenario=scenario, provenance=prov,
                       notes=notes, region=reg), comparison
 
 

