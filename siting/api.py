@@ -17,6 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import xarray as xr
 from affine import Affine
 
@@ -31,10 +32,11 @@ from siting.engine.reduce import combine
 from siting.engine.scheduler import run_tiles
 from siting.errors import SitingError
 from siting.geo.grid import CHINA_ALBERS, Grid, county_coverage, make_grid
-from siting.io.layers import check_vector_layer, is_vector, load_layer_cached
+from siting.io.layers import check_vector_layer, is_vector, load_layer_cached, share_of_area_outside
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
 from siting.rules.scenario import BufferRule, ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
+from siting.energy.pvgrid import pv_systems
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER)
 
 COVERAGE_MIN_SHARE = 0.99
@@ -381,18 +383,33 @@ def _check_coverage(name: str, path: str, sums: tuple[float, float, float], allo
     return info
 
 
-def _check_vector_layers(plan: Plan, crs) -> None:
-    """Refuse, before any tile is read, vector layers that are empty or whose geometries their rules cannot use."""
+def _check_vector_layers(plan: Plan, crs, region_geom=None) -> list[str]:
+    """Refuse, before any tile is read, vector layers that are empty or whose geometries their rules cannot use.
+
+    Returns notes on polygon layers summed onto the grid (building footprints) whose polygons lie partly
+    outside the region; none inside it is an error.
+    """
     users: dict[str, dict[str, object]] = {}
-    for t in plan.techs:
-        for rule_name, rule in plan.tech_specs[t].rules.items():
+    for t, spec_t in plan.tech_specs.items():
+        for rule_name, rule in spec_t.rules.items():
             layer = getattr(rule, "layer", None)
             if layer is not None:
                 users.setdefault(layer, {})[f"{t}.{rule_name}"] = rule
+    notes = []
     for layer, rules in users.items():
         spec = plan.rules.layers.get(layer)
-        if spec is not None and not spec.source.startswith("builtin:") and is_vector(spec.source):
-            check_vector_layer(layer, spec, crs, rules)
+        if spec is None or spec.source.startswith("builtin:") or not is_vector(spec.source):
+            continue
+        check_vector_layer(layer, spec, crs, rules)
+        if spec.aggregate != "burn" and region_geom is not None:
+            outside = share_of_area_outside(layer, spec, crs, region_geom)
+            if outside >= 0.999:
+                raise SitingError(f"layer '{layer}' ({spec.source}): none of its polygons lies in the region "
+                                  "(check the file, or its CRS)")
+            if outside > 0.001:
+                notes.append(f"layer '{layer}': {outside:.1%} of its polygon area lies outside the region and is "
+                             "not counted.")
+    return notes
 
 
 def _class_notes(scen: Scenario, techs, present: dict[str, np.ndarray]) -> list[str]:
@@ -444,8 +461,8 @@ def _resource_cells_grid(coarse: Grid, in_region: np.ndarray) -> tuple[Grid | No
     return grid, bounds_ll
 
 
-def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll, system
-                 ) -> tuple[dict[int, float] | None, dict[int, float] | None]:
+def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll, systems: dict
+                 ) -> tuple[dict[int, float] | None, dict[str, dict[int, float]] | None]:
     """Elevation of each 3° resource cell over the region, and the yields the tiles will need, simulated once.
 
     On a coarse grid over the region (5 km, or the run's own if coarser) the annual GHI layer gives the
@@ -467,12 +484,17 @@ def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll
         elev = np.where(np.isfinite(elev), np.maximum(elev, 0.0), np.nan)  # sea level for the sea
     elevation = resource_elevations_m(cells_grid if cells_grid is not None else coarse,
                                       np.ones((cells_grid or coarse).shape, dtype=bool), elev)
-    known = unit_ratio_yields(elevation, system)
+    keys = None
     if "ghi_kwh_per_m2_yr" in scen.layers:
         ghi = load_layer_cached("ghi_kwh_per_m2_yr", scen.layers["ghi_kwh_per_m2_yr"], coarse, bounds_ll).data
         keys = grid_keys(coarse, in_region, ghi)[2]
-        known.update(yields_for_keys(keys, elevation, system, known))
-    return elevation, known
+    known_by = {}
+    for key, system in systems.items():  # one set of simulations per plant design
+        known = unit_ratio_yields(elevation, system)
+        if keys is not None:
+            known.update(yields_for_keys(keys, elevation, system, known))
+        known_by[key] = known
+    return elevation, known_by
 
 
 def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], coverage_info: dict,
@@ -496,6 +518,10 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], co
                          f"(declare it under [layers.{layer}] in a scenario file)"
                          + (f"; the rule '{proxy}' stands in for it." if proxy else "."))
     for name, prov in layers.items():
+        if prov.get("unknown_classes"):
+            spec = scenario.layers.get(name)
+            notes.append(f"layer '{name}': class codes {prov['unknown_classes'][:10]} have no class weight; they "
+                         f"get the default {getattr(spec, 'class_weight_default', None)}.")
         if prov.get("invalid_geometries_repaired"):
             notes.append(f"layer '{name}': {prov['invalid_geometries_repaired']} invalid geometr"
                          f"{'y was' if prov['invalid_geometries_repaired'] == 1 else 'ies were'} repaired "
@@ -541,7 +567,7 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], co
     return notes
 
 
-def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str] | str = TECHNOLOGIES,
+def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str] | str = "all",
            resolution_m: float = 1000.0, scenario: str | Path | Scenario | None = None,
            boundaries: str | Path | None = None, id_column: str | None = None, name_column: str | None = None,
            datum: str = "wgs84", allow_partial: bool = False, wind: str | Path | None = None,
@@ -556,7 +582,9 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     region : str or Region, optional
         Province, city or county (adcode, Chinese name or pinyin). Not needed
         with ``boundaries``.
-    tech : sequence of {"pv", "wind"} or str, default both
+    tech : sequence of str or str, default "all"
+        Technologies: ``pv`` (ground-mounted), ``agri_pv``, ``fishery_pv``, ``rooftop_pv``, ``wind``, or
+        ``all`` (every one the scenario defines; one whose layers are missing is said in the notes).
     resolution_m : float, default 1000
         Analysis grid cell size in metres (Albers equal-area).
     scenario : str, Path or Scenario, optional
@@ -637,7 +665,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     say("grid")
     halo_m = scen.max_buffer_m()
     grid, projected = _grid_for(units, resolution_m, halo_m)
-    _check_vector_layers(plan, grid.crs)
+    vector_notes = _check_vector_layers(plan, grid.crs, shapely.union_all(list(projected)))
     factor = overview_factor(grid.shape)
     grid = grid.padded_to_multiple(factor)
     halo = int(np.ceil(halo_m / grid.resolution_m)) + 1 if halo_m > 0 else 0
@@ -646,11 +674,10 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     bounds_ll = (bounds_ll[0] - pad, bounds_ll[1] - pad, bounds_ll[2] + pad, bounds_ll[3] + pad)
     derived = plan.derived
     pv_elevation = pv_known = None
-    if "pv" in techs:
-        from siting.energy.pvgrid import pv_system_spec
-
+    designs = pv_systems(plan)
+    if designs:
         say("pv resource cells")
-        pv_elevation, pv_known = _pv_resource(scen, projected, resolution_m, bounds_ll, pv_system_spec(scen.pv))
+        pv_elevation, pv_known = _pv_resource(scen, projected, resolution_m, bounds_ll, dict(designs.values()))
     ctx = RunContext(grid=grid, factor=factor, halo=halo, plan=plan, geoms=list(projected),
                      pv_elevation=pv_elevation, pv_known=pv_known)
     if tile_cells is not None and tile_cells < 4:
@@ -676,10 +703,10 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     if HUB_LAYER in coverage_info and WIND_LAYER in coverage_info:
         coverage_info[HUB_LAYER] = coverage_info[WIND_LAYER]
 
-    techs_spec = dict(plan.tech_specs)
+    techs_spec = {t: plan.tech_specs[t] for t in techs}  # the reported ones (not those judged only for land)
     pv_yield = None
-    if "pv" in techs:
-        from siting.energy.pvgrid import PVOUT_LAYER, GridYield, pv_system_spec, simulation_detail
+    if designs:
+        from siting.energy.pvgrid import PVOUT_LAYER, GridYield, simulation_detail
 
         if PVOUT_LAYER in layer_prov:
             pv_yield = GridYield("pvout layer", {
@@ -689,7 +716,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
             scaled = ghi is not None and "ghi_kwh_per_m2_yr" in layer_prov
             keys = comb.pv_keys if comb.pv_keys is not None else np.zeros(0, dtype="int64")
             pv_yield = GridYield("simulated", simulation_detail(keys, pv_elevation or {},
-                                                                        pv_system_spec(scen.pv), scaled))
+                                                                designs.get("pv", next(iter(designs.values())))[1],
+                                                                scaled))
 
     say("county table")
     table = county_table(units, comb.sums, grid.cell_area_km2, techs_spec, comb.steps)
@@ -710,8 +738,9 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     if draws:
         _add_percentiles(table, totals, ranges, ranges.draw(draws, seed))
 
-    notes = (_notes(scen, techs, layer_prov, coverage_info, pv_yield)
-             + _class_notes(scen, techs, comb.classes))
+    notes = (list(plan.not_computed.values()) + [f"{techs_spec[t].label}: {techs_spec[t].note}" for t in techs
+                                                  if techs_spec[t].note] + vector_notes
+             + _notes(scen, techs, layer_prov, coverage_info, pv_yield) + _class_notes(scen, techs, comb.classes))
     if boundary_prov.get("share_outside_china"):
         part = boundary_prov["share_outside_china"]
         notes.append(f"{len(part)} unit(s) lie partly outside China ({', '.join(f'{k} {v:.0%}' for k, v in list(part.items())[:5])}"

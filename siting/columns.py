@@ -48,7 +48,8 @@ class Column:
 
     @property
     def pattern(self) -> re.Pattern:
-        text = re.escape(self.name).replace(r"\{tech\}", "(?P<tech>pv|wind)").replace(r"\{step\}", "(?P<step>.+)")
+        techs = "|".join(sorted(TECH_LABEL, key=len, reverse=True))  # agri_pv before pv
+        text = re.escape(self.name).replace(r"\{tech\}", f"(?P<tech>{techs})").replace(r"\{step\}", "(?P<step>.+)")
         return re.compile(f"^{text}$")
 
     def __call__(self, tech: str | None = None, step: str | None = None) -> str:
@@ -61,7 +62,9 @@ class Column:
         return name
 
 
-TECH_LABEL = {"pv": "PV", "wind": "Wind"}
+TECH_LABEL = {"pv": "PV", "agri_pv": "Agri-PV", "fishery_pv": "Fishery PV", "rooftop_pv": "Rooftop PV",
+              "wind": "Wind"}
+PV_MODES = ("agri_pv", "fishery_pv", "rooftop_pv")  # PV besides ground-mounted, with columns of their own
 
 ADCODE = Column("adcode", "", "Code", "six-digit administrative code of the county (or the user's unit id)",
                 label_zh="行政区划代码")
@@ -130,7 +133,20 @@ BINDING_2 = Column("binding_{tech}_2", "", "{tech}: second rule", "the waterfall
 BINDING_CATEGORY = Column("binding_{tech}_category", "", "{tech}: what binds",
                           "kind of constraint of binding_{tech}: protection, land cover, terrain, resource, setback, "
                           "patch size, data gap or other", label_zh="{tech}约束类别")
-_RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH)
+# the same figures for the other PV modes (agri_pv, fishery_pv, rooftop_pv); ground PV keeps its names above
+MODE_MWP = Column("capacity_{tech}_mwp", "MWp", "{tech} capacity",
+                  "capacity of a PV mode, DC: usable km² (of land, or of roof) × packing density × utilisation",
+                  additive=True, label_zh="{tech}装机（直流）", decimals=1)
+MODE_MWAC = Column("capacity_{tech}_mwac", "MW", "{tech} capacity (AC)", "capacity of a PV mode, AC: MWp / DC-AC ratio",
+                   additive=True, label_zh="{tech}装机（交流）", decimals=1)
+MODE_GWH = Column("energy_{tech}_gwh", "GWh/yr", "{tech} energy", "annual AC energy of a PV mode's capacity",
+                  additive=True, label_zh="{tech}年发电量", decimals=1)
+MODE_YIELD = Column("specific_yield_{tech}_kwh_per_kwp", "kWh/kWp/yr", "{tech} specific yield",
+                    "energy per kWp of a PV mode (its own plant design: roof tilt, water albedo)",
+                    label_zh="{tech}等效利用小时数", decimals=0)
+MODE_CF = Column("capacity_factor_{tech}", "1", "{tech} capacity factor", "capacity factor of a PV mode on its AC rating",
+                 label_zh="{tech}容量系数", decimals=4)
+_RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH, MODE_MWP, MODE_GWH)
 PERCENTILE_COLUMNS = tuple(
     Column(f"{c.name}_p{q}", c.units, f"{c.label} P{q}",
            f"{q}th percentile of {c.name} over the uncertainty draws (the ranges of the scenario's judgement "
@@ -202,11 +218,31 @@ COLUMNS: tuple[Column, ...] = (
     ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH, LEVEL, N_COUNTIES,
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
-    ENERGY_WIND_GWH, CF_WIND, BINDING, BINDING_2, BINDING_CATEGORY, TARGET_SHARE, CAPACITY_DIFF, *PERCENTILE_COLUMNS,
+    ENERGY_WIND_GWH, CF_WIND, MODE_MWP, MODE_MWAC, MODE_GWH, MODE_YIELD, MODE_CF, BINDING, BINDING_2, BINDING_CATEGORY,
+    TARGET_SHARE, CAPACITY_DIFF, *PERCENTILE_COLUMNS,
     *WATERFALL_COLUMNS, *TARGET_COLUMNS,
 )
 ID_COLUMNS = [c.name for c in (ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH)]
 MEAN_COLUMNS = (GHI.name, ELEVATION.name, WIND_SPEED_HUB.name)
+
+
+def capacity_column(tech: str) -> str:
+    """The capacity column of a technology: ``capacity_pv_mwp``, ``capacity_agri_pv_mwp``, ``capacity_wind_mw``."""
+    return CAPACITY_WIND_MW.name if tech == "wind" else CAPACITY_PV_MWP.name if tech == "pv" else MODE_MWP(tech)
+
+
+def energy_column(tech: str) -> str:
+    """The annual energy column of a technology."""
+    return ENERGY_WIND_GWH.name if tech == "wind" else ENERGY_PV_GWH.name if tech == "pv" else MODE_GWH(tech)
+
+
+def pv_columns(tech: str) -> dict[str, str]:
+    """Column names of a PV technology's figures: ``mwp``, ``mwac``, ``gwh``, ``yield``, ``cf``."""
+    if tech == "pv":
+        return {"mwp": CAPACITY_PV_MWP.name, "mwac": CAPACITY_PV_MWAC.name, "gwh": ENERGY_PV_GWH.name,
+                "yield": SPECIFIC_YIELD.name, "cf": CF_PV.name}
+    return {"mwp": MODE_MWP(tech), "mwac": MODE_MWAC(tech), "gwh": MODE_GWH(tech), "yield": MODE_YIELD(tech),
+            "cf": MODE_CF(tech)}
 
 
 def lookup(name: str) -> tuple[Column, dict[str, str]] | None:
@@ -235,7 +271,8 @@ def label(name: str, with_units: bool = False) -> str:
     return f"{text} ({col.units})" if with_units and col.units not in ("", "1") else text
 
 
-TECH_LABEL_ZH = {"pv": "光伏", "wind": "风电"}
+TECH_LABEL_ZH = {"pv": "光伏", "agri_pv": "农光互补", "fishery_pv": "渔光互补", "rooftop_pv": "屋顶光伏",
+                 "wind": "风电"}
 
 
 def label_zh(name: str) -> str:

@@ -102,6 +102,7 @@ def test_losses_scale_energy_not_capacity():
 @pytest.mark.slow
 def test_guangxi_sensitivity_names_the_big_assumptions(guangxi):
     df = guangxi.sensitivity()
-    assert df.iloc[0]["assumption"] in {"pv.utilisation", "wind.capacity_density_mw_per_km2", "wind.utilisation"}
+    assert df.iloc[0]["assumption"] in {f"{t}.utilisation" for t in ("pv", "agri_pv", "wind")} | {
+        "wind.capacity_density_mw_per_km2"}
     assert (df["swing_share"].diff().dropna() <= 1e-12).all()
     assert {"pv.irradiance_factor", "wind.wake_loss"} <= set(df["assumption"])

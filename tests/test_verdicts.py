@@ -60,6 +60,9 @@ def test_land_only_upper_bound_below_the_target_decides_cannot():
 @pytest.mark.slow
 def test_builtin_guangxi_says_land_only_not_can_be_met(guangxi, tmp_path):
     cmp = guangxi.compare_targets(2030)
+    roof = cmp[cmp.scope == "rooftop"]  # the rooftop coverage target and Nanning's pilot counties
+    assert set(roof.verdict) == {"not_decidable", "listed"} and roof.target_mw.isna().all()
+    cmp = cmp[cmp.scope != "rooftop"]
     assert len(cmp) and not cmp["status"].str.contains("can be met").any()
     assert set(cmp["verdict"].dropna()) == {"not_decidable"}
     assert (cmp["basis_tier"] == LAND_ONLY).all()

@@ -245,3 +245,29 @@ def pv_system_spec(tech):
     if tech.dc_ac_ratio:
         params["dc_ac_ratio"] = tech.dc_ac_ratio
     return PVSystemSpec(**params)
+
+
+def pv_systems(plan) -> dict[str, tuple[str, object]]:
+    """The plant design each PV technology of a plan is simulated with, and a key shared by identical designs.
+
+    A technology with its own ``system`` table (rooftop: low tilt on roofs; fishery PV: water albedo) is
+    simulated with it; one without uses ground PV's design, so agrivoltaics get ground PV's yield cell by cell.
+
+    Returns
+    -------
+    dict
+        Technology → (key, :class:`siting.model.solar.PVSystemSpec`).
+    """
+    from siting.rules.scenario import PV_TECHS
+
+    ground = plan.tech_specs.get("pv") or plan.rules.pv
+    out = {}
+    for t in plan.techs:
+        if t not in PV_TECHS:
+            continue
+        spec = plan.tech_specs[t]
+        design = spec if spec.system is not None or ground is None else ground.model_copy(
+            update={"dc_ac_ratio": spec.dc_ac_ratio})
+        system = pv_system_spec(design)
+        out[t] = (repr(system), system)
+    return out

@@ -27,12 +27,13 @@ import shapely
 from rasterio.warp import transform_bounds
 
 from siting.columns import ELEVATION, MEAN_COLUMNS
-from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, tail_rules
+from siting.energy.pvgrid import pv_systems
+from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, tail_rules, used_by_step
 from siting.errors import NoOverlapError
 from siting.geo.grid import Grid, county_coverage
 from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from siting.rules.plan import DerivedSlope, Plan
-from siting.rules.scenario import MinAreaRule, Scenario, WindModelParams
+from siting.rules.scenario import TECH_NAMES, MinAreaRule, Scenario, WindModelParams
 from siting.engine.layout import Tile
 from siting.engine.sums import CountySums, TechSums
 from siting.rules.patches import PatchEdges
@@ -75,7 +76,8 @@ class RunContext:
     pv_elevation : dict or None
         Elevation per 3° resource cell for the PV simulation (None: no PV or a PVOUT layer).
     pv_known : dict or None
-        Yields simulated once for the whole run (each resource cell at its own irradiance).
+        Per plant design (the key of :func:`siting.energy.pvgrid.pv_systems`): yields simulated once for the
+        whole run (each resource cell at its own irradiance).
     """
 
     grid: Grid
@@ -84,7 +86,7 @@ class RunContext:
     plan: Plan
     geoms: list
     pv_elevation: dict[int, float] | None = None
-    pv_known: dict[int, float] | None = None
+    pv_known: dict[str, dict[int, float]] | None = None
 
     @property
     def scenario(self) -> Scenario:
@@ -433,27 +435,49 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
     arrays = {n: LayerArray(lay.data, lay.nodata_mask) for n, lay in layers.items()}
     pv_keys = None
     energy_of: dict[str, np.ndarray] = {}
-    if "pv" in ctx.techs:
-        with clock("pv yield"):
-            energy_of["pv"], pv_keys = _pv_yield_tile(ctx, core, in_core, layers, inner)
+    by_design: dict[str, np.ndarray] = {}
+    for t, (key, system) in pv_systems(ctx.plan).items():
+        if key not in by_design:
+            with clock("pv yield"):
+                by_design[key], keys = _pv_yield_tile(ctx, core, in_core, layers, inner, key, system)
+            pv_keys = keys if pv_keys is None or t == "pv" else pv_keys
+        energy_of[t] = by_design[key]
     tech_out = {}
-    for t in ctx.techs:
-        tech_out[t], sums.tech[t] = _tech_tile(ctx, t, arrays, layers, in_region, inner, cov, core.shape, zsum,
-                                               energy_of, clock)
+    claimed: dict[str, np.ndarray] = {}  # most of each cell's land a technology may use (an upper bound)
+    for t in TECH_NAMES:  # in the order land is shared; a technology others yield to is judged even if not asked
+        spec = ctx.plan.tech_specs.get(t)
+        if spec is None:
+            continue
+        after = [x for x in spec.land_after if x in claimed]
+        cap = None if not after else np.clip(1.0 - sum(claimed[x] for x in after), 0.0, 1.0).astype("float32")
+        if t in ctx.techs:
+            tech_out[t], sums.tech[t], claimed[t] = _tech_tile(ctx, t, arrays, layers, in_region, inner, cov,
+                                                               core.shape, zsum, energy_of, clock, cap, after)
+        else:
+            claimed[t] = _claimed_only(ctx, spec, arrays, in_region, inner, cap)
     return TileOut(tile=tile, zones=zones, sums=sums, coverage=coverage, classes=classes, samples=samples,
                    overview=overview, tech=tech_out, pv_keys=pv_keys, provenance=provenance, seconds=clock.seconds)
 
 
-def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dict, inner) -> tuple[np.ndarray, object]:
-    from siting.energy.pvgrid import PVOUT_LAYER, pv_system_spec, simulated_yield
+def _claimed_only(ctx: RunContext, spec, arrays: dict, in_region: np.ndarray, inner, cap) -> np.ndarray:
+    """The most land a technology that is not reported may use on each cell (its rules, nothing recorded)."""
+    pre = cell_rules(spec, arrays, in_region, ctx.grid.resolution_m)[inner]
+    if cap is not None:
+        pre = np.minimum(pre, cap)
+    return apply_tail_rules(spec, arrays, pre, in_region[inner], ctx.grid.cell_area_km2, inner).keep_usable
+
+
+def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dict, inner, key: str, system
+                   ) -> tuple[np.ndarray, object]:
+    from siting.energy.pvgrid import PVOUT_LAYER, simulated_yield
 
     if PVOUT_LAYER in layers:
         return layers[PVOUT_LAYER].data[inner].astype("float32"), None
     # the annual GHI layer (the built-in one is MERRA-2 interpolated by clearness index) scales each resource
     # cell's monthly shape, so the yield follows it cell by cell rather than in 3° blocks
     finer = layers["ghi_kwh_per_m2_yr"].data[inner] if "ghi_kwh_per_m2_yr" in layers else None
-    return simulated_yield(core, in_core, ctx.pv_elevation or {}, pv_system_spec(ctx.scenario.pv),
-                           annual_ghi_kwh_m2=finer, known=ctx.pv_known)
+    return simulated_yield(core, in_core, ctx.pv_elevation or {}, system, annual_ghi_kwh_m2=finer,
+                           known=(ctx.pv_known or {}).get(key))
 
 
 def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> np.ndarray | None:
@@ -475,7 +499,8 @@ def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> n
 
 
 def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: np.ndarray, inner, cov, shape,
-               zsum, energy_of: dict, clock: _Clock) -> tuple[TechOut, TechSums]:
+               zsum, energy_of: dict, clock: _Clock, cap: np.ndarray | None = None, after=()
+               ) -> tuple[TechOut, TechSums, np.ndarray]:
     f = ctx.factor
     spec = ctx.plan.tech_specs[t]
     cell_km2 = ctx.grid.cell_area_km2
@@ -499,6 +524,12 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
 
     with clock(f"rules and sums {t}"):
         pre = cell_rules(spec, arrays, in_region, ctx.grid.resolution_m, record)[inner]
+        if after:  # the land the technologies before it use on each cell is not this one's
+            shared = np.minimum(pre, cap)
+            full = np.zeros(in_region.shape, dtype="float32")
+            full[inner] = pre - shared
+            record(used_by_step(after), full)
+            pre = shared
     steps.extend(n for n, r in tail_rules(spec) if isinstance(r, MinAreaRule) or r.layer in arrays)
     in_core = in_region[inner]
     with clock(f"min area and forced {t}"):
@@ -518,7 +549,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         mwh_per_mw = None if cf is None else cf * 8760.0
         energy_map = None if cf is None else block_nanmean(cf, f)
     else:
-        mwh_per_mw = energy_of.get("pv")
+        mwh_per_mw = energy_of.get(t)
         energy_map = None if mwh_per_mw is None else block_nanmean(mwh_per_mw, f)
     has = None if mwh_per_mw is None else np.isfinite(mwh_per_mw)
     m = None if mwh_per_mw is None else np.where(has, mwh_per_mw, 0.0)
@@ -541,7 +572,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
                               tail.drop_forced, tail.forced, m, has, on_class)
     return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov,
                    usable=block_sum(final, f).astype("float32"), edges=tail.edges, tables=tables,
-                   energy_map=energy_map), tech_sums
+                   energy_map=energy_map), tech_sums, keep_u
 
 
 def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has,

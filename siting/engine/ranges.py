@@ -73,8 +73,7 @@ class RangeModel:
         """P10/P50/P90 columns: per county, or of the sum over the counties in ``members`` (a boolean mask)."""
         out: dict[str, np.ndarray | float] = {}
         for t, (mw, gwh) in draws.items():
-            base = {"pv": (C.CAPACITY_PV_MWP.name, C.ENERGY_PV_GWH.name),
-                    "wind": (C.CAPACITY_WIND_MW.name, C.ENERGY_WIND_GWH.name)}[t]
+            base = (C.capacity_column(t), C.energy_column(t))
             for name, samples in zip(base, (mw, gwh)):
                 if samples is None:
                     continue
@@ -110,7 +109,7 @@ def range_model(table, sums: CountySums, cell_area_km2: float, plan: Plan) -> Ra
     for t in plan.techs:
         spec = plan.tech_specs[t]
         ts = sums.tech_or_empty(t)
-        energy = {"pv": C.ENERGY_PV_GWH.name, "wind": C.ENERGY_WIND_GWH.name}[t]
+        energy = C.energy_column(t)
         inputs[t] = TechInputs(
             usable_km2=np.asarray(table[C.USABLE_KM2(t)], dtype="float64"),
             usable_by_weight_km2={k: v * cell_area_km2 for k, v in ts.usable_by_weight.items()},

@@ -14,7 +14,7 @@ import pandas as pd
 from siting import columns as C
 from siting.columns import ID_COLUMNS, MEAN_COLUMNS
 from siting.engine.sums import CountySums
-from siting.rules.scenario import TechSpec, rule_category
+from siting.rules.scenario import PV_TECHS, TECH_NAMES, TechSpec, rule_category
 
 
 
@@ -29,10 +29,11 @@ def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd
     PV capacity is DC (MWp) from the density; AC (MW) divides by the DC/AC ratio.
     """
     mw = np.asarray(usable_km2, dtype="float64") * tech.capacity_density_mw_per_km2 * tech.utilisation
-    if tech_name == "pv":
-        out = {C.CAPACITY_PV_MWP.name: mw}
+    if tech_name in PV_TECHS:
+        names = C.pv_columns(tech_name)
+        out = {names["mwp"]: mw}
         if tech.dc_ac_ratio:
-            out[C.CAPACITY_PV_MWAC.name] = mw / tech.dc_ac_ratio
+            out[names["mwac"]] = mw / tech.dc_ac_ratio
         return out
     return {C.CAPACITY_WIND_MW.name: mw}
 
@@ -84,7 +85,7 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
             mw_known = ts.usable_with_energy * mw_per_share
             # a county with capacity but no resource value anywhere has no energy figure: not computed, not 0
             energy_gwh = np.where((mw_known > 0) | (ukm2 <= 0), energy_gwh, np.nan)
-            cols = (pv_energy_columns(energy_gwh, mw_known, spec) if t == "pv"
+            cols = (pv_energy_columns(energy_gwh, mw_known, spec, t) if t in PV_TECHS
                     else wind_energy_columns(energy_gwh, mw_known))
             for col, vals in cols.items():
                 table[col] = vals
@@ -110,7 +111,8 @@ def add_binding(table: pd.DataFrame, techs: dict[str, TechSpec], steps: dict[str
         table[C.BINDING_CATEGORY(t)] = np.where(has1, np.array(cats, dtype=object)[first], None)
 
 
-def pv_energy_columns(energy_gwh: np.ndarray, mwp_with_yield: np.ndarray, tech: TechSpec) -> dict[str, np.ndarray]:
+def pv_energy_columns(energy_gwh: np.ndarray, mwp_with_yield: np.ndarray, tech: TechSpec, tech_name: str = "pv"
+                      ) -> dict[str, np.ndarray]:
     """Annual PV energy per county and the yield figures derived from it.
 
     energy (GWh/yr) = Σ usable km² × MWp/km² × utilisation × kWh/kWp / 1000. The
@@ -120,7 +122,8 @@ def pv_energy_columns(energy_gwh: np.ndarray, mwp_with_yield: np.ndarray, tech: 
     with np.errstate(invalid="ignore", divide="ignore"):
         specific = np.where(mwp_with_yield > 0, energy_gwh * 1000.0 / mwp_with_yield, np.nan)
         cf = specific * (tech.dc_ac_ratio or 1.0) / 8760.0
-    return {C.ENERGY_PV_GWH.name: energy_gwh, C.SPECIFIC_YIELD.name: specific, C.CF_PV.name: cf}
+    names = C.pv_columns(tech_name)
+    return {names["gwh"]: energy_gwh, names["yield"]: specific, names["cf"]: cf}
 
 
 def wind_energy_columns(energy_gwh: np.ndarray, mw_with_cf: np.ndarray) -> dict[str, np.ndarray]:
@@ -166,11 +169,13 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
                 v = group[c].to_numpy(dtype="float64")
                 ok = np.isfinite(v) & (w > 0)
                 row[c] = float(np.average(v[ok], weights=w[ok])) if ok.any() else np.nan
-        if "energy_pv_gwh" in row and "capacity_pv_mwp" in row:
-            mwp = row["capacity_pv_mwp"]
-            row["specific_yield_kwh_per_kwp"] = row["energy_pv_gwh"] * 1000.0 / mwp if mwp > 0 else np.nan
-            if "capacity_pv_mwac" in row and row["capacity_pv_mwac"] > 0:
-                row["capacity_factor_pv"] = row["energy_pv_gwh"] * 1000.0 / (row["capacity_pv_mwac"] * 8760.0)
+        for t in PV_TECHS:
+            n = C.pv_columns(t)
+            if n["gwh"] in row and n["mwp"] in row:
+                mwp = row[n["mwp"]]
+                row[n["yield"]] = row[n["gwh"]] * 1000.0 / mwp if mwp > 0 else np.nan
+                if n["mwac"] in row and row[n["mwac"]] > 0:
+                    row[n["cf"]] = row[n["gwh"]] * 1000.0 / (row[n["mwac"]] * 8760.0)
         if "energy_wind_gwh" in row and row.get("capacity_wind_mw", 0) > 0:
             row["capacity_factor_wind"] = row["energy_wind_gwh"] / (row["capacity_wind_mw"] * 8.76)
         for c in df.columns:
@@ -198,7 +203,7 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
     else:
         rows.append(total(df, "total", None, "合计 total", "Total", None, None))
     out = pd.DataFrame(rows)
-    for t in ("pv", "wind"):
+    for t in TECH_NAMES:
         if C.BINDING(t) in df and steps_of is not None and specs is not None:
             add_binding(out, {t: specs[t]}, {t: steps_of[t]})
     return out

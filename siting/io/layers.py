@@ -421,13 +421,26 @@ def is_vector(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VECTOR_SUFFIXES
 
 
+@dataclass
+class VectorFeatures:
+    """A vector file's features in the grid CRS, read once per process and file version."""
+
+    geoms: np.ndarray
+    values: np.ndarray          # class code of each feature
+    tree: object                # shapely.STRtree of geoms
+    n_invalid: int              # geometries repaired
+    families: frozenset         # "polygon", "line", "point"
+    areas_m2: np.ndarray | None = None   # with aggregate: polygon areas (the grid CRS is equal-area)
+    cx: np.ndarray | None = None         # and their centroids
+    cy: np.ndarray | None = None
+    unknown_codes: tuple = ()            # class codes without a class weight (they get the default)
+
+
 @functools.lru_cache(maxsize=8)
 def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_column: str | None, burn_value: int,
-                     name: str, kind: str):
-    """A vector file's geometries in ``crs`` with their class codes, read once per process and file version.
-
-    Returns (geometries, codes, STRtree, number of features, number of repaired geometries).
-    """
+                     name: str, kind: str, aggregate: str = "burn", weights: tuple = (),
+                     weight_default: float | None = None) -> VectorFeatures:
+    """Read a vector layer's features into the grid CRS with their class codes (and areas, for aggregation)."""
     import geopandas as gpd
 
     try:
@@ -436,8 +449,9 @@ def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_colum
         raise SitingError(f"layer file {path}: cannot be read as a vector file ({reason(exc)})") from exc
     if gdf.crs is None:
         raise SitingError(f"layer file {path}: has no CRS; save it with one (EPSG:4326 for lon/lat)")
-    if kind != "categorical":
-        raise SitingError(f"layer '{name}' ({path}): a vector layer must be kind = \"categorical\"")
+    if aggregate == "burn" and kind != "categorical":
+        raise SitingError(f"layer '{name}' ({path}): a vector layer must be kind = \"categorical\" "
+                          "(or aggregate its polygons: aggregate = \"area_share\")")
     if value_column and value_column not in gdf.columns:
         raise SitingError(f"layer file {path}: no column '{value_column}'; columns are {list(gdf.columns)}")
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
@@ -459,7 +473,64 @@ def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_colum
     else:
         values = np.full(len(gdf), burn_value, dtype="int64")
     geoms = gdf.geometry.to_numpy()
-    return geoms, values, shapely.STRtree(geoms), len(gdf), n_invalid, geometry_families(geoms)
+    out = VectorFeatures(geoms=geoms, values=values, tree=shapely.STRtree(geoms), n_invalid=n_invalid,
+                         families=geometry_families(geoms))
+    if aggregate != "burn":
+        if out.families != frozenset({"polygon"}):
+            thin = " and ".join(sorted(out.families - {"polygon"}))
+            raise SitingError(f"layer '{name}' ({path}): holds {thin} features; aggregate = \"{aggregate}\" sums "
+                              "polygon areas (building footprints), which points and lines have none of")
+        areas = shapely.area(geoms)
+        if not (areas > 0).any():
+            raise SitingError(f"layer '{name}' ({path}): its polygons have no area")
+        centroids = shapely.centroid(geoms)
+        out.areas_m2, out.cx, out.cy = areas, shapely.get_x(centroids), shapely.get_y(centroids)
+        if aggregate == "class_weight_mean":
+            known = dict(weights)
+            unknown = sorted(set(np.unique(values).tolist()) - set(known))
+            if unknown and weight_default is None:
+                raise SitingError(f"layer '{name}' ({path}): class codes {unknown[:10]} in '{value_column}' have no "
+                                  "class_weights and there is no class_weight_default")
+            out.unknown_codes = tuple(unknown)
+    return out
+
+
+def aggregate_on_grid(features: VectorFeatures, grid: Grid, aggregate: str, weights: dict[int, float],
+                      weight_default: float | None) -> np.ndarray:
+    """Polygon areas summed onto the cells that hold their centroids.
+
+    Parameters
+    ----------
+    features : VectorFeatures
+        With ``areas_m2``, ``cx``, ``cy`` in the grid CRS (equal-area, metres).
+    grid : Grid
+    aggregate : {"area_share", "class_weight_mean"}
+        ``area_share``: Σ area / cell area, capped at 1. ``class_weight_mean``: Σ area × weight / Σ area
+        (0 where a cell holds no polygon).
+    weights : dict of int to float
+        Weight of each class code (``class_weight_mean``); others get ``weight_default``.
+
+    Returns
+    -------
+    numpy.ndarray of float32, grid shape
+    """
+    inv = ~grid.transform
+    col = np.floor(inv.a * features.cx + inv.b * features.cy + inv.c).astype("int64")
+    row = np.floor(inv.d * features.cx + inv.e * features.cy + inv.f).astype("int64")
+    inside = (row >= 0) & (row < grid.shape[0]) & (col >= 0) & (col < grid.shape[1])
+    cell = row[inside] * grid.shape[1] + col[inside]
+    n = grid.shape[0] * grid.shape[1]
+    area = np.bincount(cell, weights=features.areas_m2[inside], minlength=n)
+    if aggregate == "area_share":
+        out = np.minimum(area / (grid.resolution_m ** 2), 1.0)
+    else:
+        codes = features.values[inside]
+        lut = {int(c): weights.get(int(c), weight_default or 0.0) for c in np.unique(codes)}
+        w = np.array([lut[int(c)] for c in codes], dtype="float64") if codes.size else np.zeros(0)
+        num = np.bincount(cell, weights=features.areas_m2[inside] * w, minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(area > 0, num / area, 0.0)
+    return out.reshape(grid.shape).astype("float32")
 
 
 def geometry_families(geoms) -> frozenset[str]:
@@ -498,8 +569,8 @@ def check_vector_layer(name: str, spec, crs, rules_using: dict[str, object]) -> 
     if not path.exists():
         raise SitingError(f"layer file {path}: does not exist")
     st = path.stat()
-    *_, n_invalid, families = _vector_features(path.resolve(), st.st_mtime_ns, st.st_size, str(crs),
-                                               spec.value_column, int(spec.burn_value), name, spec.kind)
+    feats = _features_of(name, spec, path, crs)
+    n_invalid, families = feats.n_invalid, feats.families
     if families <= {"polygon"}:
         return n_invalid
     thin = " and ".join(sorted(families - {"polygon"}))
@@ -510,6 +581,22 @@ def check_vector_layer(name: str, spec, crs, rules_using: dict[str, object]) -> 
                 f"is a '{getattr(rule, 'type', '?')}' rule; use a buffer rule with distance_m > 0 for a setback, "
                 "or give polygons")
     return n_invalid
+
+
+def _features_of(name: str, spec, path: Path, crs) -> VectorFeatures:
+    st = path.stat()
+    return _vector_features(path.resolve(), st.st_mtime_ns, st.st_size, str(crs), spec.value_column,
+                            int(spec.burn_value), name, spec.kind, spec.aggregate,
+                            tuple(sorted(spec.class_weights.items())), spec.class_weight_default)
+
+
+def share_of_area_outside(name: str, spec, crs, region) -> float:
+    """Share of an aggregated polygon layer's area whose centroids lie outside ``region`` (in ``crs``)."""
+    feats = _features_of(name, spec, Path(spec.source).expanduser(), crs)
+    shapely.prepare(region)
+    inside = shapely.contains_xy(region, feats.cx, feats.cy)
+    total = float(feats.areas_m2.sum())
+    return float(feats.areas_m2[~inside].sum()) / total if total > 0 else 1.0
 
 
 def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> GridLayer:
@@ -524,10 +611,19 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
     """
     if not path.exists():
         raise SitingError(f"layer file {path}: does not exist")
-    st = path.stat()
-    geoms, values, tree, n_features, n_invalid, _ = _vector_features(
-        path.resolve(), st.st_mtime_ns, st.st_size, str(grid.crs), spec.value_column, int(spec.burn_value), name,
-        spec.kind)
+    feats = _features_of(name, spec, path, grid.crs)
+    geoms, values, tree, n_features, n_invalid = (feats.geoms, feats.values, feats.tree, len(feats.geoms),
+                                                  feats.n_invalid)
+    none = np.zeros(grid.shape, dtype=bool)
+    if spec.aggregate != "burn":
+        data = aggregate_on_grid(feats, grid, spec.aggregate, spec.class_weights, spec.class_weight_default)
+        prov = {"layer": name, "source": spec.source, "path": str(path), "sha256": file_sha256(path),
+                "resolution": f"vector, {n_features} polygons, summed by centroid ({spec.aggregate})",
+                "units": spec.units, "kind": "continuous", "resampling": f"polygon areas by centroid ({spec.aggregate})",
+                "licence": spec.licence, "citation": spec.citation, "coarse": spec.coarse,
+                "invalid_geometries_repaired": n_invalid, "unknown_classes": list(feats.unknown_codes)}
+        return GridLayer(name=name, data=data, kind="continuous", nodata_mask=none, outside_mask=none,
+                         resampling=prov["resampling"], provenance=prov)
     hits = np.sort(tree.query(shapely.box(*grid.bounds)))
     shapes = [(geoms[k], int(values[k])) for k in hits]
     data = (features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint16",
@@ -537,7 +633,6 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
             "resolution": f"vector, {n_features} features, rasterised ({spec.rasterize})", "units": spec.units,
             "kind": "categorical", "resampling": f"rasterise {spec.rasterize}", "licence": spec.licence,
             "citation": spec.citation, "coarse": spec.coarse, "invalid_geometries_repaired": n_invalid}
-    none = np.zeros(grid.shape, dtype=bool)
     return GridLayer(name=name, data=data, kind="categorical", nodata_mask=none, outside_mask=none,
                      resampling=f"rasterise {spec.rasterize}", provenance=prov)
 

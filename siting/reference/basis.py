@@ -28,13 +28,18 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from siting.columns import energy_column
 from siting.rules.scenario import rule_category
 
 COMPONENTS = ("ground_pv", "agri_pv", "fishery_pv", "rooftop_pv", "onshore_wind", "offshore_wind")
 COMPONENT_LABEL = {"ground_pv": "ground-mounted PV", "agri_pv": "agrivoltaics (农光互补)",
                    "fishery_pv": "fishery PV (渔光互补)", "rooftop_pv": "rooftop/distributed PV",
                    "onshore_wind": "onshore wind", "offshore_wind": "offshore wind"}
-TECH_COMPONENT = {"pv": "ground_pv", "wind": "onshore_wind"}
+TECH_COMPONENT = {"pv": "ground_pv", "agri_pv": "agri_pv", "fishery_pv": "fishery_pv", "rooftop_pv": "rooftop_pv",
+                  "wind": "onshore_wind"}
+# the technologies a target's scope may count
+SCOPE_TECHS = {"pv": ("pv", "agri_pv", "fishery_pv", "rooftop_pv"), "wind": ("wind",),
+               "wind+pv": ("pv", "agri_pv", "fishery_pv", "rooftop_pv", "wind")}
 LAYER_KINDS = ("protection", "land cover", "terrain", "resource", "cost", "grid")
 LAND_ONLY, TECHNICAL = "land-only upper bound", "technical potential"
 P_CAN, P_CANNOT = 0.9, 0.1
@@ -115,9 +120,9 @@ def tech_bases(a) -> dict[str, TechBasis]:
             rank = {"missing": 2, "coarse": 1, "proxy": 1, "applied": 0}
             if kind not in status or rank[state] > rank[status[kind]]:
                 status[kind] = state
-        energy = {"pv": "energy_pv_gwh", "wind": "energy_wind_gwh"}[t]
+        energy = energy_column(t)
         if energy in a.counties and a.counties[energy].notna().any():
-            resource_layer = {"pv": ("pvout_kwh_per_kwp", "ghi_kwh_per_m2_yr"), "wind": ("wind_speed_ms",)}[t]
+            resource_layer = ("wind_speed_ms",) if t == "wind" else ("pvout_kwh_per_kwp", "ghi_kwh_per_m2_yr")
             coarse = any(inputs.get(n, {}).get("coarse") for n in resource_layer if n in inputs)
             res = "coarse" if coarse else "applied"
             status["resource"] = "missing" if status.get("resource") == "missing" else res

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from siting.errors import SitingError
-from siting.reference.basis import (COMPONENT_LABEL, TECH_COMPONENT, layers_text, target_components, tech_bases,
+from siting.reference.basis import (COMPONENT_LABEL, SCOPE_TECHS, TECH_COMPONENT, layers_text, target_components, tech_bases,
                                     verdict)
 from siting.rules.scenario import rule_category
 from siting.reference.targets import compare, existing_pv_mw_by_province, load_targets, targets_for
@@ -135,7 +136,10 @@ def target_comparison(a, year: int | None = None, targets_path=None, tracker_pat
     result = compare(table, targets, existing)
     if not result.empty:
         result = with_verdicts(a, result, targets, existing)
-        scope_techs = {"pv": ["pv"], "wind": ["wind"], "wind+pv": ["pv", "wind"]}
+    roof = rooftop_rows(a, load_targets(targets_path), year)
+    if not roof.empty:
+        result = roof if result.empty else pd.concat([result, roof], ignore_index=True)
+        scope_techs = {"pv": ["pv"], "wind": ["wind"], "wind+pv": ["pv", "wind"]}  # existing: PV as one figure
         result["existing_vintage"] = [ex.vintage_text(c, scope_techs.get(s, [])) or None
                                       for c, s in zip(result["adcode"], result["scope"])]
     if result.empty:
@@ -203,7 +207,7 @@ def with_verdicts(a, result: pd.DataFrame, targets: pd.DataFrame, existing: dict
     statuses, meets = [], []
     for _, r in result.iterrows():
         comps = target_components(r["scope"], r["metric"]) if isinstance(r["scope"], str) else ()
-        scope_techs = {"pv": ["pv"], "wind": ["wind"], "wind+pv": ["pv", "wind"]}.get(r["scope"], [])
+        scope_techs = SCOPE_TECHS.get(r["scope"], ())
         techs = [t for t in scope_techs if t in bases and TECH_COMPONENT[t] in comps]
         vals = dict.fromkeys(new_cols)
         vals["target_components"] = "+".join(comps)
@@ -247,3 +251,63 @@ def with_verdicts(a, result: pd.DataFrame, targets: pd.DataFrame, existing: dict
 def component_names(codes: str) -> str:
     """``ground_pv+onshore_wind`` → ``ground-mounted PV, onshore wind``."""
     return ", ".join(COMPONENT_LABEL.get(c, c) for c in str(codes).split("+") if c)
+
+
+ROOFTOP_CATEGORIES = ("rooftop_pv", "county_pilot")
+
+
+def rooftop_rows(a, targets: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """The plans' rooftop targets of the region: coverage shares and whole-county (整县) pilots, with what was computed.
+
+    Coverage targets ("50 % of NEW public-institution and factory roofs") concern buildings yet to be built,
+    which no building layer holds: they are set beside the rooftop capacity computed on today's roofs and
+    marked not decidable. Pilot rows name their counties where the plan does (adcodes in the metric) with the
+    rooftop capacity computed for each. Targets of a year after ``year`` are left out; those without a year
+    stand.
+    """
+    from siting.columns import capacity_column
+    from siting.io.regions import ADCODE_IN_DATA, region_index
+
+    t = targets_for(a.region, targets, None, capacity_only=False)
+    t = t[t.category.isin(ROOFTOP_CATEGORIES)]
+    if year is not None:
+        t = t[t.target_year.isna() | (t.target_year <= year)]
+    if t.empty:
+        return pd.DataFrame()
+    table = a.table().drop_duplicates("adcode").set_index("adcode")
+    col = capacity_column("rooftop_pv")
+    have = col in table.columns
+    names = region_index().drop_duplicates("adcode").set_index("adcode")["name_zh"]
+    rows = []
+    for _, r in t.iterrows():
+        code = r["adcode"]
+        mw = float(table.loc[code, col]) if have and code in table.index and pd.notna(table.loc[code, col]) else np.nan
+        row = {"row_id": r["row_id"], "adcode": code, "jurisdiction_zh": r["jurisdiction_zh"],
+               "target_year": r["target_year"], "metric": r["metric"], "scope": "rooftop",
+               "target_type": r["target_type"], "target_mw": np.nan, "qualifier_zh": r["qualifier_zh"],
+               "qualifier": r["qualifier"].label, "achievable_mw": mw, "achievable_pv_mw": mw, "achievable_wind_mw": np.nan,
+               "existing_mw": np.nan, "headroom_mw": np.nan, "ratio": np.nan, "meets": None,
+               "source_document": r["source_document"], "quote_zh": r["quote_zh"], "verdict": "not_decidable",
+               "target_components": "rooftop_pv", "basis_components": "rooftop_pv" if have else "",
+               "basis_missing_components": "" if have else "rooftop_pv"}
+        computed = (f"rooftop PV computed on today's roofs: {mw:,.0f} MWp" if np.isfinite(mw) else
+                    "rooftop PV was not computed (use --tech rooftop_pv)")
+        if r["category"] == "rooftop_pv":
+            row["status"] = ("not decidable: a coverage target for new buildings, which no building layer holds; "
+                             + computed)
+            row["note"] = (f"target: {r['value']} {r['unit']} coverage ({r['metric']}); a share of roofs, not a "
+                           "capacity")
+        else:
+            codes = [c for c in re.findall(r"\b\d{6}\b", str(r["metric"])) if c != code]
+            listed = []
+            for c in codes:
+                c = ADCODE_IN_DATA.get(c, c)
+                v = table.loc[c, col] if have and c in table.index else np.nan
+                listed.append(f"{names.get(c, c)} {c}" + (f": {float(v):,.0f} MWp rooftop" if pd.notna(v) else
+                                                         ": not in this assessment"))
+            row["status"] = "listed: whole-county (整县) rooftop pilot"
+            row["note"] = (f"{r['value']} {r['unit']} in the pilot" + (": " + "; ".join(listed) if listed else
+                           "; the plan does not name them in the targets table"))
+            row["verdict"] = "listed"
+        rows.append(row)
+    return pd.DataFrame(rows)

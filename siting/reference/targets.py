@@ -173,25 +173,25 @@ def targets_for(region, targets: pd.DataFrame, year: int | None = None, capacity
 
 
 def scope_note(row) -> tuple[bool, str]:
-    """(comparable, note) for one capacity target against ground PV + onshore wind."""
-    metric = str(row["metric"]).lower()
+    """(comparable, note) for one capacity target: whether it is a capacity of wind and/or PV at all."""
     if row["scope"] is None or (isinstance(row["scope"], float) and math.isnan(row["scope"])):
         return False, "not compared: the target counts hydro, biomass or other sources this tool does not model"
     if not np.isfinite(row["value_mw"]):
         return False, f"not compared: unit '{row['unit']}' is not a capacity"
-    if "rooftop" in metric or "public institution" in metric or "roof" in metric:
-        return False, "not compared: rooftop PV is not modelled (ground-mounted PV only)"
-    if "mainly offshore" in metric:
-        return False, "not compared: mostly offshore wind, which is not modelled"
-    notes = []
-    if row["scope"] in ("wind+pv", "wind") and ("offshore" in metric or row["scope"] == "wind+pv"):
-        notes.append("offshore wind")
-    if row["scope"] in ("wind+pv", "pv") and "centralised" not in metric:
-        notes.append("rooftop/distributed PV")
-    what = {"wind+pv": "ground PV (MWp) + onshore wind", "pv": "ground PV (MWp)", "wind": "onshore wind"}[row["scope"]]
-    note = (f"computed = {what} only; the target also counts " + " and ".join(notes)) if notes else \
-        "achievable = " + ("ground-mounted PV (MWp)" if row["scope"] == "pv" else "onshore wind")
-    return True, note
+    return True, ""
+
+
+def _computed_techs(row, r: pd.Series) -> tuple[list[str], list[str]]:
+    """The assessed technologies a target counts (with a figure for the jurisdiction), and the components it
+    counts that have none."""
+    from siting.columns import capacity_column
+    from siting.reference.basis import COMPONENT_LABEL, SCOPE_TECHS, TECH_COMPONENT, target_components
+
+    comps = target_components(row["scope"], row["metric"])
+    techs = [t for t in SCOPE_TECHS.get(row["scope"], ()) if TECH_COMPONENT[t] in comps
+             and capacity_column(t) in r.index and pd.notna(r[capacity_column(t)])]
+    done = {TECH_COMPONENT[t] for t in techs}
+    return techs, [COMPONENT_LABEL[c] for c in comps if c not in done]
 
 
 def compare(table: pd.DataFrame, targets: pd.DataFrame, existing_mw: dict[str, dict[str, float]] | None = None
@@ -229,18 +229,23 @@ def compare(table: pd.DataFrame, targets: pd.DataFrame, existing_mw: dict[str, d
                "headroom_mw": np.nan, "ratio": np.nan, "meets": None, "status": "not compared", "note": note,
                "source_document": t["source_document"], "quote_zh": t["quote_zh"]}
         if comparable and code in by_code.index:
+            from siting.columns import capacity_column
+            from siting.reference.basis import COMPONENT_LABEL, TECH_COMPONENT
+
             r = by_code.loc[code]
-            techs = ["pv", "wind"] if t["scope"] == "wind+pv" else [t["scope"]]
-            cols = {"pv": "capacity_pv_mwp", "wind": "capacity_wind_mw"}
-            missing = [x for x in techs if cols[x] not in r.index or pd.isna(r[cols[x]])]
-            if missing:
-                row["note"] = f"not compared: {', '.join(missing)} was not assessed (use --tech pv,wind)"
+            techs, missing = _computed_techs(t, r)
+            if not techs:
+                row["note"] = "not compared: none of the components this target counts was assessed (" + \
+                    ", ".join(missing) + ")"
             else:
-                achievable = float(sum(r[cols[x]] for x in techs))
+                achievable = float(sum(r[capacity_column(x)] for x in techs))
+                row["note"] = ("computed = " + " + ".join(COMPONENT_LABEL[TECH_COMPONENT[x]] for x in techs) +
+                               (f"; the target also counts {', '.join(missing)}, not computed" if missing else ""))
+                kinds = sorted({"pv" if x != "wind" else "wind" for x in techs}, reverse=True)
                 ex = existing_mw.get(code, {})
-                unknown = [x for x in techs if x not in ex]
-                existing = float(sum(ex[x] for x in techs)) if not unknown else np.nan
-                if unknown and len(unknown) < len(techs):
+                unknown = [x for x in kinds if x not in ex]
+                existing = float(sum(ex[x] for x in kinds)) if not unknown else np.nan
+                if unknown and len(unknown) < len(kinds):
                     row["note"] += (f"; existing not computed: no {' or '.join(unknown)} figure for this "
                                     "jurisdiction")
                 target = float(t["value_mw"])
@@ -252,9 +257,11 @@ def compare(table: pd.DataFrame, targets: pd.DataFrame, existing_mw: dict[str, d
                         row["note"] += " (existing unknown: taken as 0)"
                 else:
                     room = achievable
-                for x in ("pv", "wind"):
-                    if cols[x] in r.index and pd.notna(r[cols[x]]):
-                        row[f"achievable_{x}_mw"] = float(r[cols[x]])
+                pv_techs = [x for x in techs if x != "wind"]
+                if pv_techs:
+                    row["achievable_pv_mw"] = float(sum(r[capacity_column(x)] for x in pv_techs))
+                if "wind" in techs:
+                    row["achievable_wind_mw"] = float(r[capacity_column("wind")])
                 row.update(achievable_mw=achievable, existing_mw=existing, headroom_mw=room - target,
                            ratio=room / target if target > 0 else np.nan)
                 meets = t["qualifier"].met(room, target)

@@ -322,3 +322,8 @@ def usable_share(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np
         for k, name in enumerate(out.forced):
             record(name, out.removed_by_forced(k))
     return out.final
+
+
+def used_by_step(after) -> str:
+    """Waterfall step of the land a technology leaves to those whose land comes first, e.g. ``used_by_pv``."""
+    return "used_by_" + "_and_".join(after)

@@ -16,17 +16,19 @@ nobody rewrites it, and the provenance records both the user's scenario and the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 from siting.errors import SitingError
 from siting.io.turbines import load_turbine
 from siting.model.wind import spacing_density_mw_per_km2
-from siting.rules.scenario import (TYPHOON_LAYER, WIND_LAYER, BufferRule, ClassesRule, FactorRule, LayerSpec,
-                                   RangeRule, Scenario, TechSpec, WindModelParams, load_scenario)
+from siting.rules.scenario import (PV_TECHS, TECH_NAMES, TYPHOON_LAYER, WIND_LAYER, BufferRule, ClassesRule,
+                                   FactorRule, LayerSpec, RangeRule, Scenario, TechSpec, WindModelParams,
+                                   load_scenario)
 
-TECHNOLOGIES = ("pv", "wind")
+TECHNOLOGIES = TECH_NAMES
+TECH_ALIASES = {"all": TECH_NAMES, "ground_pv": ("pv",), "onshore_wind": ("wind",)}
 MAX_RULES = 30_000  # waterfall steps are indexed with int16 on the overview grid
 
 
@@ -64,10 +66,11 @@ class Plan:
     derived: Mapping[str, DerivedSlope]
     tech_specs: Mapping[str, TechSpec]
     provenance: Mapping
+    not_computed: Mapping[str, str] = field(default_factory=dict)  # technology asked for → why not computed
 
     def buffer_layers(self) -> frozenset[str]:
         """Layers that buffer rules measure distances from (read with a halo around each tile)."""
-        return frozenset(r.layer for t in self.techs for r in self.tech_specs[t].rules.values()
+        return frozenset(r.layer for spec in self.tech_specs.values() for r in spec.rules.values()
                          if isinstance(r, BufferRule))
 
 
@@ -141,7 +144,9 @@ def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | 
     ----------
     scenario : str, Path, Scenario or None
         None: the China preset.
-    techs : sequence of {"pv", "wind"}
+    techs : sequence of str
+        Technologies (:data:`TECHNOLOGIES`), or ``"all"`` for every one the scenario defines. A technology
+        whose required layers are missing is left out and said in :attr:`Plan.not_computed`.
     wind : str or Path, optional
         A mean wind-speed raster (m/s) that becomes the layer ``wind_speed_ms``.
     wind_height_m : float, optional
@@ -156,10 +161,12 @@ def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | 
     SitingError
         An unknown technology, a scenario without rules for one, a missing wind file, a slope rule with a minimum.
     """
-    techs = tuple([techs] if isinstance(techs, str) else techs)
+    asked = tuple(x.strip() for x in (techs.split(",") if isinstance(techs, str) else techs) if x.strip())
+    techs = tuple(dict.fromkeys(x for t in asked for x in TECH_ALIASES.get(t, (t,))))
     bad = [t for t in techs if t not in TECHNOLOGIES]
     if bad or not techs:
-        raise SitingError(f"--tech {','.join(techs)}: use pv, wind or pv,wind")
+        raise SitingError(f"--tech {','.join(asked)}: use one or more of {', '.join(TECHNOLOGIES)} (or all)")
+    explicit = not any(t in TECH_ALIASES for t in asked)
     if isinstance(scenario, Scenario):
         user, prov = scenario, {"files": [], "resolved": json.loads(scenario.model_dump_json())}
     else:
@@ -176,17 +183,49 @@ def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | 
     if too_many:
         raise SitingError(f"scenario '{user.meta.name}': {', '.join(too_many)} has more than {MAX_RULES:,} rules")
     missing = [t for t in techs if getattr(user, t) is None]
-    if missing:
+    if missing and explicit:
         raise SitingError(f"scenario '{user.meta.name}' defines no rules for {', '.join(missing)}")
-    rules = user
+    techs = tuple(t for t in techs if getattr(user, t) is not None)  # 'all': what the scenario defines
+    not_computed = {}
+    for t in techs:
+        spec = getattr(user, t)
+        lacking = [x for x in spec.requires if x not in user.layers]
+        if lacking:
+            not_computed[t] = (f"{spec.label} not computed: no layer {', '.join(lacking)}"
+                               + (f" ({spec.requires_reason})" if spec.requires_reason else "")
+                               + f"; declare [layers.{lacking[0]}] in a scenario file to compute it.")
+    techs = tuple(t for t in techs if t not in not_computed)
+    if not techs:
+        raise SitingError("; ".join(not_computed.values()))
+    techs = tuple(t for t in TECH_NAMES if t in techs)  # land is shared in this order
+    # technologies whose land comes first are judged too (not reported), so a figure does not depend on
+    # which other technologies were asked for
+    support = tuple(t for t in TECH_NAMES if t in techs or (getattr(user, t) is not None and any(
+        t in getattr(user, x).land_after for x in techs)))
+    rules = _without_stand_ins(user, support)
     if "wind" in techs and TYPHOON_LAYER in rules.layers:
         rules = _typhoon_rule(rules)
-    rules, derived = derive_terrain(rules, techs)
-    specs = {t: getattr(rules, t) for t in techs}
+    rules, derived = derive_terrain(rules, support)
+    specs = {t: getattr(rules, t) for t in support}
     if "wind" in techs:
         density = wind_density_mw_per_km2(specs["wind"])
         if density != specs["wind"].capacity_density_mw_per_km2:
             specs["wind"] = specs["wind"].model_copy(update={"capacity_density_mw_per_km2": density})
     prov = {"name": user.meta.name, "version": user.meta.version, **prov,
-            "applied": {t: json.loads(specs[t].model_dump_json()) for t in techs}}
-    return Plan(techs=techs, scenario=user, rules=rules, derived=derived, tech_specs=specs, provenance=prov)
+            "applied": {t: json.loads(specs[t].model_dump_json()) for t in techs},
+            "not_computed": not_computed}
+    return Plan(techs=techs, scenario=user, rules=rules, derived=derived, tech_specs=specs, provenance=prov,
+                not_computed=not_computed)
+
+
+def _without_stand_ins(scen: Scenario, techs) -> Scenario:
+    """Drop the rules that stand in for a layer the scenario does declare (``only_without``)."""
+    drop = {t: [n for n, r in getattr(scen, t).rules.items() if r.only_without and r.only_without in scen.layers]
+            for t in techs}
+    if not any(drop.values()):
+        return scen
+    scen = scen.model_copy(deep=True)
+    for t, names in drop.items():
+        for n in names:
+            del getattr(scen, t).rules[n]
+    return scen

@@ -71,9 +71,31 @@ class LayerSpec(_Strict):
     rasterize: Literal["centre", "all_touched"] = "centre"
     value_column: str | None = None
     burn_value: int = Field(1, ge=1, le=65534)
+    # polygons summed onto the grid instead of burnt in (building footprints): "area_share" is the share of each
+    # cell covered by the polygons whose centroid lies in it; "class_weight_mean" is the area-weighted mean of
+    # class_weights[value] over them (e.g. the usable roof share by building type)
+    aggregate: Literal["burn", "area_share", "class_weight_mean"] = "burn"
+    class_weights: dict[int, float] = Field(default_factory=dict)
+    class_weight_default: float | None = Field(None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _aggregate_kind(self):
+        if self.aggregate != "burn" and self.kind != "continuous":
+            raise ValueError(f"aggregate = \"{self.aggregate}\" gives shares: the layer must be kind = \"continuous\"")
+        if self.aggregate == "class_weight_mean" and not self.value_column:
+            raise ValueError("aggregate = \"class_weight_mean\" needs value_column (the class of each polygon)")
+        if any(not 0.0 <= w <= 1.0 for w in self.class_weights.values()):
+            raise ValueError("class_weights must lie within 0..1")
+        return self
 
 
 RULE_CATEGORIES = ("protection", "land cover", "terrain", "resource", "setback", "patch size", "other")
+
+# Technologies, in the order land is shared: ground-mounted PV first, then agrivoltaics, then fishery PV on
+# what is left of a cell (a cell's land is split between them, never counted twice); rooftop PV sits on roofs,
+# not on land; onshore wind is assessed on its own (turbines and PV are reported separately, as the plans do).
+TECH_NAMES = ("pv", "agri_pv", "fishery_pv", "rooftop_pv", "wind")
+PV_TECHS = ("pv", "agri_pv", "fishery_pv", "rooftop_pv")
 
 
 class _RuleBase(_Strict):
@@ -86,12 +108,17 @@ class _RuleBase(_Strict):
     # a rule that stands in for this one where this one's layer is missing (e.g. land-cover cropland for the
     # basic-farmland polygons); the basis then reports the kind of constraint as covered by a proxy
     proxy: str | None = None
+    # apply this rule only where the scenario declares no layer of this name (a proxy that gives way to the
+    # real layer, e.g. urban land for roofs when building footprints are given)
+    only_without: str | None = None
 
 
 def rule_category(name: str, rule) -> str:
     """The kind of constraint a rule is: its ``category``, else inferred from its type and layer."""
     if name.startswith("nodata:"):
         return "data gap"
+    if name.startswith("used_by_"):
+        return "land sharing"
     if rule is None:
         return "other"
     if getattr(rule, "category", None):
@@ -263,8 +290,9 @@ class Range(_Strict):
 
 
 # Defaults a technology's [ranges] may give a range for (besides "weights.<rule>.<class>").
+_PV_RANGE_KEYS = ("capacity_density_mw_per_km2", "utilisation", "soiling_loss", "other_losses", "irradiance_factor")
 RANGE_KEYS = {
-    "pv": ("capacity_density_mw_per_km2", "utilisation", "soiling_loss", "other_losses", "irradiance_factor"),
+    **{t: _PV_RANGE_KEYS for t in ("pv", "agri_pv", "fishery_pv", "rooftop_pv")},
     "wind": ("capacity_density_mw_per_km2", "utilisation", "wake_loss", "availability_loss", "electrical_loss"),
 }
 
@@ -284,6 +312,14 @@ class TechSpec(_Strict):
     rules: dict[str, Rule] = Field(default_factory=dict)
     # low–high ranges of the judgement defaults, sampled by the uncertainty analysis (siting.engine.ranges)
     ranges: dict[str, Range] = Field(default_factory=dict)
+    # layers without which the technology is not computed at all (e.g. fishery PV needs aquaculture ponds),
+    # and why, in a sentence the notes show
+    requires: list[str] = Field(default_factory=list)
+    requires_reason: str = ""
+    # technologies whose usable land on a cell comes first: this one gets at most what they leave
+    land_after: list[str] = Field(default_factory=list)
+    # what a reader must know about how the figure is made (shown in the notes when it is computed)
+    note: str = ""
 
     def default_of(self, key: str) -> float:
         """The default value a range key refers to (e.g. ``utilisation``, ``weights.cropland.14``)."""
@@ -350,15 +386,26 @@ class Scenario(_Strict):
     meta: Meta
     layers: dict[str, LayerSpec]
     pv: TechSpec | None = None
+    agri_pv: TechSpec | None = None
+    fishery_pv: TechSpec | None = None
+    rooftop_pv: TechSpec | None = None
     wind: TechSpec | None = None
     extends: str | None = None
 
     @model_validator(mode="after")
     def _layers_exist(self):
-        for tech_name in ("pv", "wind"):
+        for tech_name in TECH_NAMES:
             tech = getattr(self, tech_name)
             if tech is None:
                 continue
+            bad = [x for x in tech.land_after if x not in TECH_NAMES[:TECH_NAMES.index(tech_name)]]
+            if bad:
+                raise ValueError(f"{tech_name}.land_after: {', '.join(bad)} must be technologies that come before "
+                                 f"{tech_name} in {', '.join(TECH_NAMES)}")
+            forced = [n for n, r in tech.rules.items() if isinstance(r, ForceIncludeRule)]
+            if tech.land_after and forced:
+                raise ValueError(f"{tech_name}.rules.{forced[0]}: a force_include rule could claim land that "
+                                 f"{', '.join(tech.land_after)} already uses; it is not allowed here")
             for rule_name, rule in tech.rules.items():
                 layer = getattr(rule, "layer", None)
                 if layer is not None and layer not in self.layers and not rule.optional:
@@ -377,7 +424,7 @@ class Scenario(_Strict):
 
     def technologies(self) -> list[str]:
         """Names of the technologies this scenario defines."""
-        return [t for t in ("pv", "wind") if getattr(self, t) is not None]
+        return [t for t in TECH_NAMES if getattr(self, t) is not None]
 
     def max_buffer_m(self) -> float:
         """Largest buffer distance over all rules (0 if none)."""
@@ -449,7 +496,7 @@ def _absolutise_sources(data: dict, base: Path) -> None:
         spec["source"] = str(p if p.is_absolute() else (base / p).resolve())
 
 
-_MODEL_FOR = {"layers": LayerSpec, "pv": TechSpec, "wind": TechSpec, "meta": Meta}
+_MODEL_FOR = {"layers": LayerSpec, "meta": Meta, **{t: TechSpec for t in TECH_NAMES}}
 _SUB_MODEL = {"system": PVSystemParams, "model": WindModelParams}
 _RULE_MODEL = {"classes": ClassesRule, "range": RangeRule, "buffer": BufferRule, "min_area": MinAreaRule,
                "force_include": ForceIncludeRule, "factor": FactorRule}

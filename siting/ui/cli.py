@@ -64,7 +64,7 @@ class DemProduct(str, Enum):
 
 RegionArg = Annotated[Optional[str], typer.Argument(
     help="Province, city or county: 广西, guangxi, 450000, 柳州 ...")]
-TechOpt = Annotated[str, typer.Option(help="Technologies: pv, wind or pv,wind.")]
+TechOpt = Annotated[str, typer.Option(help="Technologies: all, or some of pv (ground), agri_pv, fishery_pv, rooftop_pv, wind.")]
 ResolutionOpt = Annotated[float, typer.Option(help="Analysis grid cell size in metres (Albers equal-area).")]
 ScenarioOpt = Annotated[Optional[str], typer.Option(help="Scenario TOML file or preset name (default: china).")]
 WindOpt = Annotated[Optional[Path], typer.Option(
@@ -113,7 +113,7 @@ def _techs(tech: str) -> list[str]:
     return [t.strip() for t in tech.split(",") if t.strip()]
 
 
-def _assess(region, tech: str = "pv,wind", resolution: float = 1000.0, scenario=None, wind=None, wind_height=None,
+def _assess(region, tech: str = "all", resolution: float = 1000.0, scenario=None, wind=None, wind_height=None,
             boundaries=None, id_column=None, name_column=None, datum: str = "wgs84", allow_partial: bool = False,
             scheduler=None, workers=None, tile_cells=None, quiet: bool = False, spinner: bool = False,
             calibrate_pv=None, calibrate_kind=None):
@@ -165,7 +165,7 @@ def _print_frame(df, format: Format, table) -> None:
 @app.command()
 def report(
     region: RegionArg = None,
-    tech: TechOpt = "pv,wind",
+    tech: TechOpt = "all",
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
     data: DataOpt = None,
@@ -328,7 +328,7 @@ def allocate_cmd(
     year: Annotated[Optional[int], typer.Option(help="Use the region's wind + PV target for this year.")] = None,
     target_mw: Annotated[Optional[float], typer.Option(help="Or distribute this many MW.")] = None,
     method: Annotated[str, typer.Option(help="merit (best yield first) or proportional.")] = "merit",
-    tech: TechOpt = "pv,wind",
+    tech: TechOpt = "all",
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
     targets: TargetsOpt = None,
@@ -423,7 +423,7 @@ def validate(
 @app.command()
 def sensitivity(
     region: RegionArg = None,
-    tech: TechOpt = "pv,wind",
+    tech: TechOpt = "all",
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
     wind: WindOpt = None,
@@ -456,7 +456,7 @@ def compare_cmd(
     region: RegionArg = None,
     scenario: Annotated[list[str], typer.Option(
         "--scenario", help="Give it twice: scenario A, then scenario B (preset name or TOML file).")] = [],  # noqa: B006
-    tech: TechOpt = "pv,wind",
+    tech: TechOpt = "all",
     resolution: ResolutionOpt = 1000.0,
     year: Annotated[Optional[int], typer.Option(help="Also compare the verdicts on this year's plan targets.")] = None,
     wind: WindOpt = None,
@@ -506,7 +506,7 @@ def map_cmd(
     column: Annotated[str, typer.Option(help="Column shown by --png.")] = "capacity_pv_mwp",
     results: Annotated[Optional[Path], typer.Option(
         "--results", help="Draw from a folder siting report --out wrote, without running again.")] = None,
-    tech: TechOpt = "pv,wind",
+    tech: TechOpt = "all",
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
     data: DataOpt = None,
