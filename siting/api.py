@@ -511,12 +511,26 @@ def _notes(scenario: Scenario, techs: Sequence[str], layers: dict[str, dict], co
         notes.append("Coarse built-in data: " + ", ".join(coarse) + "." +
                      (" " + "; ".join(lacking).capitalize() + "." if lacking else "") +
                      " County figures are indicative; use real layers for planning.")
+    # one note per missing layer (or per stand-in rule), naming every rule it leaves out
+    skipped: dict[str, tuple[list[str], list[str], str | None]] = {}
     for t in techs:
         for rule, layer in skipped_rules(getattr(scenario, t), layers):
             proxy = getattr(getattr(scenario, t).rules.get(rule), "proxy", None)
-            notes.append(f"{t} rule '{rule}' not applied: layer '{layer}' is not available "
-                         f"(declare it under [layers.{layer}] in a scenario file)"
-                         + (f"; the rule '{proxy}' stands in for it." if proxy else "."))
+            rules_, layers_, _ = skipped.setdefault(f"{t}:{proxy}" if proxy else layer, ([], [], proxy))
+            rules_.append(f"{t} '{rule}'")
+            if layer not in layers_:
+                layers_.append(layer)
+    for which, missing, proxy in skipped.values():
+        names = ", ".join(f"'{x}'" for x in missing)
+        notes.append(f"rule{'s' if len(which) > 1 else ''} {', '.join(which)} not applied: layer"
+                     f"{'s' if len(missing) > 1 else ''} {names} not available (declare "
+                     f"{' and '.join(f'[layers.{x}]' for x in missing)} in a scenario file)"
+                     + (f"; the rule '{proxy}' stands in for {'them' if len(which) > 1 else 'it'}." if proxy else "."))
+    for t in techs:  # stand-in rules that apply because their layer is missing: what they are
+        for name, rule in getattr(scenario, t).rules.items():
+            if getattr(rule, "only_without", None) and rule.only_without not in layers and rule.description:
+                notes.append(f"{getattr(scenario, t).label}: '{name}' stands in for the layer "
+                             f"'{rule.only_without}': {rule.description}.")
     for name, prov in layers.items():
         if prov.get("unknown_classes"):
             spec = scenario.layers.get(name)

@@ -62,7 +62,7 @@ class Column:
         return name
 
 
-TECH_LABEL = {"pv": "PV", "agri_pv": "Agri-PV", "fishery_pv": "Fishery PV", "rooftop_pv": "Rooftop PV",
+TECH_LABEL = {"pv": "Ground PV", "agri_pv": "Agri-PV", "fishery_pv": "Fishery PV", "rooftop_pv": "Rooftop PV",
               "wind": "Wind"}
 PV_MODES = ("agri_pv", "fishery_pv", "rooftop_pv")  # PV besides ground-mounted, with columns of their own
 
@@ -98,21 +98,21 @@ REMOVED_KM2 = Column("removed_{tech}_{step}_km2", "km²", "{tech} removed by {st
                      "land the waterfall step removed (a nodata_<layer> step removes cells the layer has no data for; "
                      "negative where a forced inclusion added land)", additive=True, label_zh="{tech}因{step}排除",
                      decimals=2)
-CAPACITY_PV_MWP = Column("capacity_pv_mwp", "MWp", "PV capacity",
+CAPACITY_PV_MWP = Column("capacity_pv_mwp", "MWp", "Ground PV capacity",
                          "PV capacity, DC: usable km² × packing density × utilisation", additive=True,
-                         label_zh="光伏装机（直流）", decimals=1)
-CAPACITY_PV_MWAC = Column("capacity_pv_mwac", "MW", "PV capacity (AC)", "PV capacity, AC: MWp / DC-AC ratio",
-                          additive=True, label_zh="光伏装机（交流）", decimals=1)
+                         label_zh="地面光伏装机（直流）", decimals=1)
+CAPACITY_PV_MWAC = Column("capacity_pv_mwac", "MW", "Ground PV capacity (AC)", "PV capacity, AC: MWp / DC-AC ratio",
+                          additive=True, label_zh="地面光伏装机（交流）", decimals=1)
 CAPACITY_WIND_MW = Column("capacity_wind_mw", "MW", "Wind capacity",
                           "wind capacity: usable km² × packing density × utilisation", additive=True,
                           label_zh="风电装机", decimals=1)
-ENERGY_PV_GWH = Column("energy_pv_gwh", "GWh/yr", "PV energy", "annual AC energy of the PV capacity", additive=True,
-                       label_zh="光伏年发电量", decimals=1)
-SPECIFIC_YIELD = Column("specific_yield_kwh_per_kwp", "kWh/kWp/yr", "PV specific yield",
-                        "PV energy per kWp of the capacity that has a yield", label_zh="光伏等效利用小时数",
+ENERGY_PV_GWH = Column("energy_pv_gwh", "GWh/yr", "Ground PV energy", "annual AC energy of the PV capacity", additive=True,
+                       label_zh="地面光伏年发电量", decimals=1)
+SPECIFIC_YIELD = Column("specific_yield_kwh_per_kwp", "kWh/kWp/yr", "Ground PV specific yield",
+                        "PV energy per kWp of the capacity that has a yield", label_zh="地面光伏等效利用小时数",
                         decimals=0)
-CF_PV = Column("capacity_factor_pv", "1", "PV capacity factor", "PV capacity factor on the AC rating",
-               label_zh="光伏容量系数", decimals=4)
+CF_PV = Column("capacity_factor_pv", "1", "Ground PV capacity factor", "PV capacity factor on the AC rating",
+               label_zh="地面光伏容量系数", decimals=4)
 ENERGY_WIND_GWH = Column("energy_wind_gwh", "GWh/yr", "Wind energy", "annual net energy of the wind capacity",
                          additive=True, label_zh="风电年发电量", decimals=1)
 CF_WIND = Column("capacity_factor_wind", "1", "Wind capacity factor",
@@ -271,7 +271,7 @@ def label(name: str, with_units: bool = False) -> str:
     return f"{text} ({col.units})" if with_units and col.units not in ("", "1") else text
 
 
-TECH_LABEL_ZH = {"pv": "光伏", "agri_pv": "农光互补", "fishery_pv": "渔光互补", "rooftop_pv": "屋顶光伏",
+TECH_LABEL_ZH = {"pv": "地面光伏", "agri_pv": "农光互补", "fishery_pv": "渔光互补", "rooftop_pv": "屋顶光伏",
                  "wind": "风电"}
 
 

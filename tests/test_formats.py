@@ -69,7 +69,7 @@ def test_workbook_sheets_headers_and_values(liuzhou, tmp_path):
     ws = wb["counties 县"]
     head = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=len(HEADER_ROWS))]
     j = head[0].index("capacity_pv_mwp")
-    assert (head[1][j], head[2][j], head[3][j]) == ("PV capacity", "光伏装机（直流）", "MWp")
+    assert (head[1][j], head[2][j], head[3][j]) == ("Ground PV capacity", "地面光伏装机（直流）", "MWp")
     share = head[0].index("usable_pv_share")
     assert head[3][share] == "%"
     first = len(HEADER_ROWS) + 1

@@ -31,18 +31,39 @@ def _name(row) -> str:
     return f"{row['name_zh']} {pinyin}" if isinstance(pinyin, str) and pinyin != row["name_zh"] else str(row["name_zh"])
 
 
+ALL_PV_GWH = "energy_all_pv_gwh"  # terminal only: the energy of every PV mode together
+
+
 def _value_columns(a: Assessment) -> list[tuple[str, str, int]]:
-    """(column, header with units, digits) of the terminal table; headers from :mod:`siting.columns`."""
-    names = ["area_km2"]
-    if "pv" in a.technologies:
-        names += ["usable_pv_km2", "capacity_pv_mwp"]
-        if "energy_pv_gwh" in a.counties:
-            names += ["energy_pv_gwh", "specific_yield_kwh_per_kwp"]
-    if "wind" in a.technologies:
-        names += ["usable_wind_km2", "capacity_wind_mw"]
-        if "energy_wind_gwh" in a.counties:
-            names += ["wind_speed_hub_ms", "energy_wind_gwh"]
-    return [(n, columns.label(n, with_units=True), 1 if columns.units(n) == "m/s" else 0) for n in names]
+    """(column, header with units, digits) of the terminal table; headers from :mod:`siting.columns`.
+
+    Capacity of every technology, the PV energy of all modes together, and wind energy where computed;
+    usable land, yields and the rest are in the CSV, JSON and workbook.
+    """
+    names = ["area_km2"] + [columns.capacity_column(t) for t in a.technologies]
+    pv = [t for t in a.technologies if t != "wind"]
+    if any(columns.energy_column(t) in a.counties for t in pv):
+        names.append(ALL_PV_GWH)
+    if "wind" in a.technologies and "energy_wind_gwh" in a.counties:
+        names += ["wind_speed_hub_ms", "energy_wind_gwh"]
+
+    capacity = {columns.capacity_column(t): t for t in a.technologies}
+
+    def header(n: str) -> str:  # short: the table must fit 80 columns
+        if n == ALL_PV_GWH:
+            return "All PV (GWh/yr)"
+        if n in capacity:
+            return f"{columns.TECH_LABEL[capacity[n]]} ({columns.units(n)})"
+        return columns.label(n, with_units=True)
+
+    return [(n, header(n), 1 if columns.units(n) == "m/s" else 0) for n in names]
+
+
+def _with_all_pv(a: Assessment, df: pd.DataFrame) -> pd.DataFrame:
+    gwh = [columns.energy_column(t) for t in a.technologies if t != "wind" and columns.energy_column(t) in df]
+    if gwh:
+        df = df.assign(**{ALL_PV_GWH: df[gwh].sum(axis=1, min_count=1)})
+    return df
 
 
 def render_table(a: Assessment, console: Console, max_rows: int | None = None, sort: str = "area_km2") -> None:
@@ -61,18 +82,19 @@ def render_table(a: Assessment, console: Console, max_rows: int | None = None, s
     table.add_column("City")
     for _, label, _ in cols:
         table.add_column(label, justify="right")
-    rows = a.counties.sort_values(sort, ascending=False, na_position="last")
+    rows = _with_all_pv(a, a.counties).sort_values(sort, ascending=False, na_position="last")
     shown = rows if max_rows is None else rows.head(max_rows)
     for _, r in shown.iterrows():
         table.add_row(escape(_name(r)), escape(str(r["city_zh"] or "")), *[_fmt(r[c], d) for c, _, d in cols])
     if max_rows is not None and len(rows) > max_rows:
         table.add_row(f"… {len(rows) - max_rows} more", "", *[""] * len(cols))
-    total = a.totals.iloc[-1]
+    totals = _with_all_pv(a, a.totals)
+    total = totals.iloc[-1]
     table.add_section()
     table.add_row(f"[bold]{escape(str(total['name_zh']))}[/bold]", "", *[f"[bold]{_fmt(total[c], d)}[/bold]" for c, _, d in cols])
     console.print(table)
 
-    cities = a.totals[a.totals["level"] == "city"]
+    cities = totals[totals["level"] == "city"]
     if len(cities) > 1:
         ct = Table(title="City subtotals", header_style="bold")
         ct.add_column("City")
@@ -80,7 +102,7 @@ def render_table(a: Assessment, console: Console, max_rows: int | None = None, s
         for _, label, _ in cols:
             ct.add_column(label, justify="right")
         for _, r in cities.sort_values("area_km2", ascending=False).iterrows():
-            ct.add_row(escape(str(r["name_zh"])), str(r["n_counties"]), *[_fmt(r[c], d) for c, _, d in cols])
+            ct.add_row(escape(str(r["name_zh"])), _fmt(r["n_counties"]), *[_fmt(r[c], d) for c, _, d in cols])
         console.print(ct)
 
     for tech in a.technologies:
@@ -151,7 +173,7 @@ def render_comparison(cmp: pd.DataFrame, notes, console: Console) -> None:
         if isinstance(r.get("basis_tier"), str):
             text.append(f"    basis: {escape(r['basis_tier'])}; {escape(str(r['basis_layers']))}; binds: "
                         f"{escape(str(r['binding_constraint']))}")
-        if not isinstance(code, str):
+        if not isinstance(code, str) or r.get("scope") == "rooftop":
             text.append(f"    {escape(str(r['note']))}")
         for _, d in g.iterrows():
             text.append(f"    {escape(str(d['qualifier_zh']) if isinstance(d['qualifier_zh'], str) else '')} "
