@@ -77,6 +77,9 @@ CHOROPLETHS = [
     Layer("usable_wind_share", "BuGn", 2),
     Layer("binding_pv_category", "", categorical=True),
     Layer("binding_wind_category", "", categorical=True),
+    Layer("capacity_agri_pv_mwp", "YlGn"),
+    Layer("capacity_fishery_pv_mwp", "Blues"),
+    Layer("capacity_rooftop_pv_mwp", "OrRd"),
     Layer("target_share_mw", "RdPu"),
     Layer("capacity_mw_diff", "RdBu"),
 ]
@@ -86,6 +89,9 @@ RASTERS = [
     ("ghi_kwh_per_m2_yr", "GHI kWh/m²/yr (grid)", "inferno", None, None),
     ("pv_specific_yield_kwh_per_kwp", "PV yield kWh/kWp (grid)", "plasma", None, None),
     ("wind_speed_hub_ms", "Wind speed at hub m/s (grid)", "viridis", None, None),
+    ("agri_pv_usable_fraction", "Agri-PV usable share (grid)", "YlGn", 0.0, 1.0),
+    ("fishery_pv_usable_fraction", "Fishery PV usable share (grid)", "Blues", 0.0, 1.0),
+    ("rooftop_pv_usable_fraction", "Rooftop PV usable roof share (grid)", "OrRd", 0.0, None),
 ]
 
 
@@ -128,18 +134,24 @@ def _popup_html(row: pd.Series, a, coarse: bool) -> str:
     lines = [f"<b>{_esc(row['name_zh'])}</b> {_esc(row.get('name_pinyin'))}<br>"
              f"<small>{_esc(row.get('city_zh'))} · adcode {_esc(row['adcode'])}</small>",
              "<table class='siting-kv'>"]
-    for col, label, unit, d in (("area_km2", "Area", "km²", 0), ("capacity_pv_mwp", "PV", "MWp", 0),
-                                ("energy_pv_gwh", "PV energy", "GWh/yr", 0),
-                                ("specific_yield_kwh_per_kwp", "PV yield", "kWh/kWp", 0),
+    for col, label, unit, d in (("area_km2", "Area", "km²", 0), ("capacity_pv_mwp", "Ground PV", "MWp", 0),
+                                ("energy_pv_gwh", "Ground PV energy", "GWh/yr", 0),
+                                ("specific_yield_kwh_per_kwp", "Ground PV yield", "kWh/kWp", 0),
+                                ("capacity_agri_pv_mwp", "Agri-PV 农光", "MWp", 0),
+                                ("capacity_fishery_pv_mwp", "Fishery PV 渔光", "MWp", 0),
+                                ("capacity_rooftop_pv_mwp", "Rooftop PV 屋顶", "MWp", 0),
                                 ("capacity_wind_mw", "Wind", "MW", 0), ("energy_wind_gwh", "Wind energy", "GWh/yr", 0),
                                 ("capacity_factor_wind", "Wind CF", "", 3)):
         if col in row.index:
             lines.append(f"<tr><td>{label}</td><td style='text-align:right'>{_fmt(row[col], d)} {unit}</td></tr>")
-    for col, label, unit in (("capacity_pv_mwp", "PV P10–P90", "MWp"), ("capacity_wind_mw", "Wind P10–P90", "MW")):
+    for col, label, unit in (("capacity_pv_mwp", "Ground PV P10–P90", "MWp"), ("capacity_agri_pv_mwp", "Agri-PV P10–P90",
+                             "MWp"), ("capacity_rooftop_pv_mwp", "Rooftop PV P10–P90", "MWp"),
+                             ("capacity_wind_mw", "Wind P10–P90", "MW")):
         if f"{col}_p10" in row.index:
             lines.append(f"<tr><td>{label}</td><td style='text-align:right'>{_fmt(row[f'{col}_p10'])}–"
                          f"{_fmt(row[f'{col}_p90'])} {unit}</td></tr>")
-    for tech, label in (("pv", "PV binds"), ("wind", "Wind binds")):
+    for tech, label in (("pv", "Ground PV binds"), ("agri_pv", "Agri-PV binds"), ("fishery_pv", "Fishery PV binds"),
+                        ("wind", "Wind binds")):
         if isinstance(row.get(f"binding_{tech}"), str):
             lines.append(f"<tr><td>{label}</td><td style='text-align:right'>{_esc(row[f'binding_{tech}'])} "
                          f"({_esc(row.get(f'binding_{tech}_category'))})</td></tr>")
