@@ -301,5 +301,25 @@ def test_user_plants_file_errors_name_the_file(tmp_path):
     with pytest.raises(SitingError, match=r"p.csv: missing column\(s\) tech"):
         fleet.load_plants(bad)
     bad.write_text("lat,lon,capacity_mw,tech\n23,109,50,hydro\n", encoding="utf-8")
-    with pytest.raises(SitingError, match="tech must be pv or wind"):
+    with pytest.raises(SitingError, match="tech must be one of pv, agri_pv, fishery_pv, rooftop_pv, wind"):
         fleet.load_plants(bad)
+
+
+def test_pv_plants_count_the_land_of_every_pv_mode(tmp_path):
+    """Plants on cropland stand on land ground PV may not use, but agrivoltaics may: checked against PV land."""
+    import pyproj
+
+    a = siting.assess("柳州", tech="pv,agri_pv", resolution_m=2000, draws=0)
+    ds = a.grid
+    ground, agri = ds["pv_usable_fraction"].to_numpy(), ds["agri_pv_usable_fraction"].to_numpy()
+    only_agri = np.flatnonzero(((ground == 0) & (agri > 0)).ravel())[:40]
+    assert only_agri.size >= 10
+    rows, cols = np.unravel_index(only_agri, ground.shape)
+    lon, lat = pyproj.Transformer.from_crs(fleet.grid_crs(ds), "EPSG:4326", always_xy=True).transform(
+        ds["x"].to_numpy()[cols], ds["y"].to_numpy()[rows])
+    path = tmp_path / "pv.csv"
+    pd.DataFrame({"lat": lat, "lon": lon, "capacity_mw": 30.0, "tech": "agri_pv"}).to_csv(path, index=False)
+    r = a.validate(plants=path, tech="pv", radius_m=0)
+    assert r.share_on_usable == pytest.approx(1.0) and any("PV land = pv + agri_pv" in n for n in r.notes)
+    ground_only = siting.assess("柳州", tech="pv", resolution_m=2000, draws=0)
+    assert ground_only.validate(plants=path, tech="pv", radius_m=0).share_on_usable == pytest.approx(0.0)

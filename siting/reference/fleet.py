@@ -681,6 +681,10 @@ def _verdict(share: float, mw_checked: float, n_over: int, disc: Discrimination 
     return f"discriminates: {stats}{tail}", False
 
 
+PLANT_TECHS = ("pv", "agri_pv", "fishery_pv", "rooftop_pv", "wind")
+LAND_PV_MODES = ("pv", "agri_pv", "fishery_pv")
+
+
 def load_plants(path: str | Path) -> pd.DataFrame:
     """A user's file of existing plants (CSV, XLSX, or a point vector file) in the layout :func:`validate` uses.
 
@@ -709,9 +713,9 @@ def load_plants(path: str | Path) -> pd.DataFrame:
     if missing:
         raise SitingError(f"--plants {path}: missing column(s) {', '.join(missing)} (need lat, lon, capacity_mw, tech)")
     tech = df["tech"].astype(str).str.strip().str.lower()
-    bad = sorted(set(tech) - {"pv", "wind"})
+    bad = sorted(set(tech) - set(PLANT_TECHS))
     if bad:
-        raise SitingError(f"--plants {path}: tech must be pv or wind, found {', '.join(bad)}")
+        raise SitingError(f"--plants {path}: tech must be one of {', '.join(PLANT_TECHS)}, found {', '.join(bad)}")
     for col in ("lat", "lon", "capacity_mw"):
         df[col] = pd.to_numeric(df[col], errors="coerce")
     if df[["lat", "lon", "capacity_mw"]].isna().any().any():
@@ -754,8 +758,9 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
         (a farm covers several km²).
     plants : pandas.DataFrame, optional
         The user's own plants (:func:`load_plants`) instead of the tracker; PV plants check PV land.
-    tech : {"wind", "pv"}
-        Whose usable land is checked (PV needs ``plants``: the tracker has wind only).
+    tech : {"wind", "pv", "agri_pv", "fishery_pv"}
+        Whose usable land is checked (PV needs ``plants``: the tracker has wind only). ``pv`` checks every PV
+        plant of the file against the land of every PV mode on land (ground, agri- and fishery PV together).
 
     Returns
     -------
@@ -773,18 +778,29 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
     county text, whatever its location accuracy.
     """
     ds = assessment.grid
-    if tech not in ("wind", "pv"):
-        raise SitingError(f"validate: --tech {tech}: use wind or pv")
+    if tech not in PLANT_TECHS or tech == "rooftop_pv":
+        raise SitingError(f"validate: --tech {tech}: use wind, pv (every PV mode on land), agri_pv or fishery_pv")
     if f"{tech}_usable_fraction" not in ds:
         raise SitingError(f"validate: the assessment has no {tech} results; run siting.assess(..., tech='{tech}')")
-    if tech == "pv" and plants is None:
-        raise SitingError("validate: --tech pv needs --plants FILE (the built-in tracker holds wind farms only)")
+    if tech != "wind" and plants is None:
+        raise SitingError(f"validate: --tech {tech} needs --plants FILE (the built-in tracker holds wind farms only)")
+    if tech == "pv":
+        # a PV plant stands on land some PV mode may use: ground, agri- or fishery PV (their shares of a cell add
+        # up to at most 1), and every PV plant of the file is checked against it
+        modes = [m for m in LAND_PV_MODES if f"{m}_usable_fraction" in ds]
+        ds = ds.assign(pv_usable_fraction=sum(ds[f"{m}_usable_fraction"].fillna(0.0) for m in modes).where(
+            ds["pv_usable_fraction"].notnull()))
+        if plants is not None:
+            plants = plants.assign(tech=plants["tech"].where(~plants["tech"].isin(LAND_PV_MODES), "pv"))
+        notes_modes = [f"PV land = {' + '.join(modes)}"]
+    else:
+        notes_modes = []
     if radius_m is None or not np.isfinite(radius_m) or radius_m < 0:
         raise SitingError(f"validate: radius_m {radius_m}: use a radius of 0 m or more")
     wanted = _check_status(status)
     tracker = load_tracker() if tracker is None else tracker
     prov = _region_province(assessment)
-    notes: list[str] = []
+    notes: list[str] = list(notes_modes)
 
     if plants is not None:
         rows = _select(plants[plants["tech"] == tech], wanted, False).copy()

@@ -382,7 +382,8 @@ def validate(
     plants: Annotated[Optional[Path], typer.Option(
         help="Your own plants instead of the tracker: CSV/XLSX/points with lat, lon, capacity_mw, tech (pv|wind).")
     ] = None,
-    tech: Annotated[str, typer.Option(help="Whose usable land to check: wind, or pv (with --plants).")] = "wind",
+    tech: Annotated[str, typer.Option(help="Whose usable land to check: wind, or with --plants pv (ground, agri- and "
+                                           "fishery PV land together), agri_pv or fishery_pv.")] = "wind",
     radius: Annotated[float, typer.Option(help="Radius (m) sampled around each exact plant point.")] = 1000.0,
     format: Annotated[Format, typer.Option("--format", help="table, csv (per plant) or json.")] = Format.table,
     quiet: QuietOpt = False,
@@ -396,7 +397,8 @@ def validate(
     from siting.ui import report as rep
 
     try:
-        a = _assess(region, tech, resolution, scenario, quiet=quiet)
+        # PV plants are checked against the land of every PV mode on land
+        a = _assess(region, "pv,agri_pv,fishery_pv" if tech == "pv" else tech, resolution, scenario, quiet=quiet)
         result = a.validate(tracker, radius_m=radius, status=[s.strip() for s in status.split(",") if s.strip()],
                             plants=plants, tech=tech)
     except SitingError as exc:
