@@ -17,7 +17,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 import xarray as xr
 from affine import Affine
 
@@ -383,7 +382,7 @@ def _check_coverage(name: str, path: str, sums: tuple[float, float, float], allo
     return info
 
 
-def _check_vector_layers(plan: Plan, crs, region_geom=None) -> list[str]:
+def _check_vector_layers(plan: Plan, crs, units=None) -> list[str]:
     """Refuse, before any tile is read, vector layers that are empty or whose geometries their rules cannot use.
 
     Returns notes on polygon layers summed onto the grid (building footprints) whose polygons lie partly
@@ -401,8 +400,8 @@ def _check_vector_layers(plan: Plan, crs, region_geom=None) -> list[str]:
         if spec is None or spec.source.startswith("builtin:") or not is_vector(spec.source):
             continue
         check_vector_layer(layer, spec, crs, rules)
-        if spec.aggregate != "burn" and region_geom is not None:
-            outside = share_of_area_outside(layer, spec, crs, region_geom)
+        if spec.aggregate != "burn" and units is not None:
+            outside = share_of_area_outside(layer, spec, crs, units)
             if outside >= 0.999:
                 raise SitingError(f"layer '{layer}' ({spec.source}): none of its polygons lies in the region "
                                   "(check the file, or its CRS)")
@@ -679,7 +678,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     say("grid")
     halo_m = scen.max_buffer_m()
     grid, projected = _grid_for(units, resolution_m, halo_m)
-    vector_notes = _check_vector_layers(plan, grid.crs, shapely.union_all(list(projected)))
+    say("vector layers")
+    vector_notes = _check_vector_layers(plan, grid.crs, list(projected))
     factor = overview_factor(grid.shape)
     grid = grid.padded_to_multiple(factor)
     halo = int(np.ceil(halo_m / grid.resolution_m)) + 1 if halo_m > 0 else 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import importlib.metadata
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import rasterio
 import rasterio.warp
 import rasterio.windows
@@ -430,17 +432,23 @@ class VectorFeatures:
     tree: object                # shapely.STRtree of geoms
     n_invalid: int              # geometries repaired
     families: frozenset         # "polygon", "line", "point"
-    areas_m2: np.ndarray | None = None   # with aggregate: polygon areas (the grid CRS is equal-area)
+    areas_m2: np.ndarray | None = None   # polygons only: areas (the grid CRS is equal-area)
     cx: np.ndarray | None = None         # and their centroids
     cy: np.ndarray | None = None
+    order: np.ndarray | None = None      # polygons sorted by centroid x, for a tile's slice
+    cx_sorted: np.ndarray | None = None
     unknown_codes: tuple = ()            # class codes without a class weight (they get the default)
+    attributes: pd.DataFrame | None = None   # the file's other columns
+
+    def strtree(self):
+        if self.tree is None:
+            self.tree = shapely.STRtree(self.geoms)
+        return self.tree
 
 
-@functools.lru_cache(maxsize=8)
-def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_column: str | None, burn_value: int,
-                     name: str, kind: str, aggregate: str = "burn", weights: tuple = (),
-                     weight_default: float | None = None) -> VectorFeatures:
-    """Read a vector layer's features into the grid CRS with their class codes (and areas, for aggregation)."""
+@functools.lru_cache(maxsize=4)
+def _vector_features(path: Path, mtime_ns: int, size: int, crs: str) -> VectorFeatures:
+    """Read a vector file's features into the grid CRS, once per process and file version (whatever layers use it)."""
     import geopandas as gpd
 
     try:
@@ -449,50 +457,39 @@ def _vector_features(path: Path, mtime_ns: int, size: int, crs: str, value_colum
         raise SitingError(f"layer file {path}: cannot be read as a vector file ({reason(exc)})") from exc
     if gdf.crs is None:
         raise SitingError(f"layer file {path}: has no CRS; save it with one (EPSG:4326 for lon/lat)")
-    if aggregate == "burn" and kind != "categorical":
-        raise SitingError(f"layer '{name}' ({path}): a vector layer must be kind = \"categorical\" "
-                          "(or aggregate its polygons: aggregate = \"area_share\")")
-    if value_column and value_column not in gdf.columns:
-        raise SitingError(f"layer file {path}: no column '{value_column}'; columns are {list(gdf.columns)}")
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    if gdf.empty:
-        raise SitingError(f"layer '{name}' ({path}): holds no features (an empty layer would silently remove "
-                          "nothing); give the file with its features, or drop the layer and its rules")
     invalid = ~gdf.geometry.is_valid
     n_invalid = int(invalid.sum())
     if n_invalid:
         gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
     gdf = gdf.to_crs(crs)
-    if value_column:
-        values = gdf[value_column]
-        if values.isna().any() or not np.all(np.mod(values.to_numpy(dtype="float64"), 1) == 0):
-            raise SitingError(f"layer file {path}: column '{value_column}' must hold whole class codes")
-        values = values.astype("int64").to_numpy()
-        if values.min(initial=0) < 0 or values.max(initial=0) >= CATEGORICAL_NODATA:
-            raise SitingError(f"layer file {path}: class codes must be within 0..65534")
-    else:
-        values = np.full(len(gdf), burn_value, dtype="int64")
     geoms = gdf.geometry.to_numpy()
-    out = VectorFeatures(geoms=geoms, values=values, tree=shapely.STRtree(geoms), n_invalid=n_invalid,
-                         families=geometry_families(geoms))
-    if aggregate != "burn":
-        if out.families != frozenset({"polygon"}):
-            thin = " and ".join(sorted(out.families - {"polygon"}))
-            raise SitingError(f"layer '{name}' ({path}): holds {thin} features; aggregate = \"{aggregate}\" sums "
-                              "polygon areas (building footprints), which points and lines have none of")
-        areas = shapely.area(geoms)
-        if not (areas > 0).any():
-            raise SitingError(f"layer '{name}' ({path}): its polygons have no area")
+    out = VectorFeatures(geoms=geoms, values=None, tree=None, n_invalid=n_invalid, families=geometry_families(geoms),
+                         attributes=pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
+    if out.families == frozenset({"polygon"}):  # what aggregation needs: areas and centroids, sorted by x
         centroids = shapely.centroid(geoms)
-        out.areas_m2, out.cx, out.cy = areas, shapely.get_x(centroids), shapely.get_y(centroids)
-        if aggregate == "class_weight_mean":
-            known = dict(weights)
-            unknown = sorted(set(np.unique(values).tolist()) - set(known))
-            if unknown and weight_default is None:
-                raise SitingError(f"layer '{name}' ({path}): class codes {unknown[:10]} in '{value_column}' have no "
-                                  "class_weights and there is no class_weight_default")
-            out.unknown_codes = tuple(unknown)
+        cx, cy = shapely.get_x(centroids), shapely.get_y(centroids)
+        order = np.argsort(cx, kind="stable")
+        out.order, out.cx_sorted = order, cx[order]
+        out.areas_m2, out.cx, out.cy = shapely.area(geoms), cx, cy
     return out
+
+
+def _aggregate_checks(feats: VectorFeatures, name: str, spec, path: Path) -> VectorFeatures:
+    """Refuse an aggregated layer that is not polygons with an area, or whose classes have no weight."""
+    if feats.families != frozenset({"polygon"}):
+        thin = " and ".join(sorted(feats.families - {"polygon"}))
+        raise SitingError(f"layer '{name}' ({path}): holds {thin} features; aggregate = \"{spec.aggregate}\" sums "
+                          "polygon areas (building footprints), which points and lines have none of")
+    if not (feats.areas_m2 > 0).any():
+        raise SitingError(f"layer '{name}' ({path}): its polygons have no area")
+    unknown: list[int] = []
+    if spec.aggregate == "class_weight_mean":
+        unknown = sorted(set(np.unique(feats.values).tolist()) - set(spec.class_weights))
+        if unknown and spec.class_weight_default is None:
+            raise SitingError(f"layer '{name}' ({path}): class codes {unknown[:10]} in '{spec.value_column}' have no "
+                              "class_weights and there is no class_weight_default")
+    return dataclasses.replace(feats, unknown_codes=tuple(unknown))
 
 
 def aggregate_on_grid(features: VectorFeatures, grid: Grid, aggregate: str, weights: dict[int, float],
@@ -514,20 +511,28 @@ def aggregate_on_grid(features: VectorFeatures, grid: Grid, aggregate: str, weig
     -------
     numpy.ndarray of float32, grid shape
     """
+    west, _, east, _ = grid.bounds
+    lo, hi = np.searchsorted(features.cx_sorted, [west, east])  # the polygons of the grid's columns
+    pick = features.order[lo:hi]
+    cx, cy = features.cx[pick], features.cy[pick]
     inv = ~grid.transform
-    col = np.floor(inv.a * features.cx + inv.b * features.cy + inv.c).astype("int64")
-    row = np.floor(inv.d * features.cx + inv.e * features.cy + inv.f).astype("int64")
+    col = np.floor(inv.a * cx + inv.b * cy + inv.c).astype("int64")
+    row = np.floor(inv.d * cx + inv.e * cy + inv.f).astype("int64")
     inside = (row >= 0) & (row < grid.shape[0]) & (col >= 0) & (col < grid.shape[1])
+    pick = pick[inside]
     cell = row[inside] * grid.shape[1] + col[inside]
     n = grid.shape[0] * grid.shape[1]
-    area = np.bincount(cell, weights=features.areas_m2[inside], minlength=n)
+    area = np.bincount(cell, weights=features.areas_m2[pick], minlength=n)
     if aggregate == "area_share":
         out = np.minimum(area / (grid.resolution_m ** 2), 1.0)
     else:
-        codes = features.values[inside]
-        lut = {int(c): weights.get(int(c), weight_default or 0.0) for c in np.unique(codes)}
-        w = np.array([lut[int(c)] for c in codes], dtype="float64") if codes.size else np.zeros(0)
-        num = np.bincount(cell, weights=features.areas_m2[inside] * w, minlength=n)
+        codes = features.values[pick]
+        lut = np.full(int(codes.max(initial=0)) + 1, weight_default or 0.0, dtype="float64")
+        for c, wc in weights.items():
+            if 0 <= int(c) < lut.size:
+                lut[int(c)] = wc
+        w = lut[codes]
+        num = np.bincount(cell, weights=features.areas_m2[pick] * w, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(area > 0, num / area, 0.0)
     return out.reshape(grid.shape).astype("float32")
@@ -538,11 +543,11 @@ def geometry_families(geoms) -> frozenset[str]:
 
     Collections (e.g. what repairing an invalid polygon may give) count by their parts.
     """
-    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
-    kinds = set(shapely.get_type_id(parts).tolist())
-    while kinds & {7}:  # nested collections
+    parts = np.asarray(geoms, dtype=object)
+    kinds = set(np.unique(shapely.get_type_id(parts)).tolist())
+    while kinds & {7}:  # collections (e.g. from repairs): look at their parts
         parts = shapely.get_parts(parts)
-        kinds = set(shapely.get_type_id(parts).tolist())
+        kinds = set(np.unique(shapely.get_type_id(parts)).tolist())
     family = {0: "point", 4: "point", 1: "line", 2: "line", 5: "line", 3: "polygon", 6: "polygon"}
     return frozenset(family[k] for k in kinds if k in family)
 
@@ -584,15 +589,81 @@ def check_vector_layer(name: str, spec, crs, rules_using: dict[str, object]) -> 
 
 
 def _features_of(name: str, spec, path: Path, crs) -> VectorFeatures:
+    """The features of a vector layer as its spec reads them (class codes, aggregation checks), cached."""
+    if spec.aggregate == "burn" and spec.kind != "categorical":
+        raise SitingError(f"layer '{name}' ({path}): a vector layer must be kind = \"categorical\" "
+                          "(or aggregate its polygons: aggregate = \"area_share\")")
     st = path.stat()
-    return _vector_features(path.resolve(), st.st_mtime_ns, st.st_size, str(crs), spec.value_column,
-                            int(spec.burn_value), name, spec.kind, spec.aggregate,
-                            tuple(sorted(spec.class_weights.items())), spec.class_weight_default)
+    return _layer_features(path.resolve(), st.st_mtime_ns, st.st_size, str(crs), name, spec.value_column,
+                           int(spec.burn_value), spec.aggregate, tuple(sorted(spec.class_weights.items())),
+                           spec.class_weight_default)
 
 
-def share_of_area_outside(name: str, spec, crs, region) -> float:
-    """Share of an aggregated polygon layer's area whose centroids lie outside ``region`` (in ``crs``)."""
+@functools.lru_cache(maxsize=8)
+def _layer_features(path: Path, mtime_ns: int, size: int, crs: str, name: str, value_column, burn_value: int,
+                    aggregate: str, weights: tuple, weight_default) -> VectorFeatures:
+    feats = _vector_features(path, mtime_ns, size, crs)
+    if len(feats.geoms) == 0:
+        raise SitingError(f"layer '{name}' ({path}): holds no features (an empty layer would silently remove "
+                          "nothing); give the file with its features, or drop the layer and its rules")
+    spec = LayerSpecView(value_column, burn_value, aggregate, dict(weights), weight_default)
+    feats = dataclasses.replace(feats, values=_class_values(feats.attributes, spec, path))
+    return feats if aggregate == "burn" else _aggregate_checks(feats, name, spec, path)
+
+
+@dataclass(frozen=True)
+class LayerSpecView:
+    """What reading a vector layer needs of its spec (hashable parts, for the cache)."""
+
+    value_column: str | None
+    burn_value: int
+    aggregate: str
+    class_weights: dict
+    class_weight_default: float | None
+
+
+def _class_values(attributes: pd.DataFrame, spec, path: Path) -> np.ndarray:
+    """Each feature's class code: its ``value_column`` (whole numbers 0..65534) or the layer's ``burn_value``."""
+    column = spec.value_column
+    if not column:
+        return np.full(len(attributes), int(spec.burn_value), dtype="int64")
+    if column not in attributes.columns:
+        raise SitingError(f"layer file {path}: no column '{column}'; columns are {list(attributes.columns)}")
+    values = pd.to_numeric(attributes[column], errors="coerce")
+    if values.isna().any() or not np.all(np.mod(values.to_numpy(dtype="float64"), 1) == 0):
+        raise SitingError(f"layer file {path}: column '{column}' must hold whole class codes")
+    values = values.astype("int64").to_numpy()
+    if values.min(initial=0) < 0 or values.max(initial=0) >= CATEGORICAL_NODATA:
+        raise SitingError(f"layer file {path}: class codes must be within 0..65534")
+    return values
+
+
+def polygon_area_by_unit_and_class(name: str, spec, crs, units) -> pd.DataFrame:
+    """Polygon area (km²) of an aggregated layer by unit (the polygon holding the centroid) and class code.
+
+    Parameters
+    ----------
+    units : sequence of shapely geometries in ``crs``
+        E.g. the county polygons on the grid's equal-area CRS.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit (in order), one column per class code.
+    """
     feats = _features_of(name, spec, Path(spec.source).expanduser(), crs)
+    tree = shapely.STRtree(list(units))
+    point_idx, unit_idx = tree.query(shapely.points(feats.cx, feats.cy), predicate="within")
+    table = pd.DataFrame({"unit": unit_idx, "code": feats.values[point_idx],
+                          "km2": feats.areas_m2[point_idx] / 1e6})
+    out = table.pivot_table(index="unit", columns="code", values="km2", aggfunc="sum", fill_value=0.0)
+    return out.reindex(range(len(units)), fill_value=0.0)
+
+
+def share_of_area_outside(name: str, spec, crs, units) -> float:
+    """Share of an aggregated polygon layer's area whose centroids lie in none of ``units`` (polygons in ``crs``)."""
+    feats = _features_of(name, spec, Path(spec.source).expanduser(), crs)
+    region = shapely.union_all(list(units))
     shapely.prepare(region)
     inside = shapely.contains_xy(region, feats.cx, feats.cy)
     total = float(feats.areas_m2.sum())
@@ -612,8 +683,7 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
     if not path.exists():
         raise SitingError(f"layer file {path}: does not exist")
     feats = _features_of(name, spec, path, grid.crs)
-    geoms, values, tree, n_features, n_invalid = (feats.geoms, feats.values, feats.tree, len(feats.geoms),
-                                                  feats.n_invalid)
+    geoms, values, n_features, n_invalid = feats.geoms, feats.values, len(feats.geoms), feats.n_invalid
     none = np.zeros(grid.shape, dtype=bool)
     if spec.aggregate != "burn":
         data = aggregate_on_grid(feats, grid, spec.aggregate, spec.class_weights, spec.class_weight_default)
@@ -624,7 +694,7 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
                 "invalid_geometries_repaired": n_invalid, "unknown_classes": list(feats.unknown_codes)}
         return GridLayer(name=name, data=data, kind="continuous", nodata_mask=none, outside_mask=none,
                          resampling=prov["resampling"], provenance=prov)
-    hits = np.sort(tree.query(shapely.box(*grid.bounds)))
+    hits = np.sort(feats.strtree().query(shapely.box(*grid.bounds)))
     shapes = [(geoms[k], int(values[k])) for k in hits]
     data = (features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint16",
                                all_touched=spec.rasterize == "all_touched") if shapes

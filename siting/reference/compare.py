@@ -276,6 +276,7 @@ def rooftop_rows(a, targets: pd.DataFrame, year: int | None = None) -> pd.DataFr
         return pd.DataFrame()
     table = a.table().drop_duplicates("adcode").set_index("adcode")
     col = capacity_column("rooftop_pv")
+    by_type, weights = _roofs_by_type(a)
     have = col in table.columns
     names = region_index().drop_duplicates("adcode").set_index("adcode")["name_zh"]
     rows = []
@@ -297,6 +298,15 @@ def rooftop_rows(a, targets: pd.DataFrame, year: int | None = None) -> pd.DataFr
                              + computed)
             row["note"] = (f"target: {r['value']} {r['unit']} coverage ({r['metric']}); a share of roofs, not a "
                            "capacity")
+            if by_type is not None:
+                km2 = by_type[_members(a, code)].sum()
+                public, factory = float(km2.get(1, 0.0) + km2.get(2, 0.0)), float(km2.get(3, 0.0))
+                usable = sum(float(km2.get(c, 0.0)) * weights.get(c, 0.0) for c in (1, 2, 3))
+                density = a.plan.tech_specs["rooftop_pv"].capacity_density_mw_per_km2
+                row["note"] += (f"; today's public-institution roofs (types 1-2) {public:,.2f} km² and factory roofs "
+                                f"(type 3) {factory:,.2f} km² hold {usable * density:,.0f} MWp at the 84号 usable "
+                                f"shares; {r['value']} % of them is {(public + factory) * float(r['value']) / 100:,.2f} "
+                                "km² of roof")
         else:
             codes = [c for c in re.findall(r"\b\d{6}\b", str(r["metric"])) if c != code]
             listed = []
@@ -311,3 +321,20 @@ def rooftop_rows(a, targets: pd.DataFrame, year: int | None = None) -> pd.DataFr
             row["verdict"] = "listed"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _roofs_by_type(a) -> tuple[pd.DataFrame | None, dict[int, float]]:
+    """Roof area (km²) per county and building type, when the run read typed building footprints."""
+    from siting.geo.grid import CHINA_ALBERS
+    from siting.io.layers import polygon_area_by_unit_and_class
+
+    if a.plan is None or "rooftop_pv" not in a.technologies:
+        return None, {}
+    typed = [(n, sp) for n, sp in a.plan.rules.layers.items() if sp.aggregate == "class_weight_mean"]
+    if not typed:
+        return None, {}
+    name, spec = typed[0]
+    crs = a.provenance["grid"].get("crs", CHINA_ALBERS)
+    units = a.counties.to_crs(crs).geometry.to_numpy()
+    table = polygon_area_by_unit_and_class(name, spec, crs, units)
+    return table.set_axis(np.arange(len(a.counties))), dict(spec.class_weights)
