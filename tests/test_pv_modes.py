@@ -270,3 +270,23 @@ def test_rooftop_rows_of_the_plans(guangxi):
     assert roof.loc[8, "achievable_mw"] == pytest.approx(guangxi.totals.iloc[-1].capacity_rooftop_pv_mwp)
     pilots = roof.loc[393]
     assert pilots.verdict == "listed" and "横州市 450127" in pilots.note and "兴宁区 450102" in pilots.note
+
+
+def test_coverage_target_gets_todays_public_and_factory_roofs(tmp_path):
+    import pyproj
+
+    from siting.geo.grid import CHINA_ALBERS
+
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", CHINA_ALBERS, always_xy=True).transform(108.35, 22.82)  # 南宁
+    geoms = ([shapely.box(x + i * 200, y, x + i * 200 + 50, y + 50) for i in range(20)]             # government
+             + [shapely.box(x + i * 300, y + 1000, x + i * 300 + 100, y + 1100) for i in range(30)])  # factories
+    path = tmp_path / "b.gpkg"
+    gpd.GeoDataFrame({"type": [1] * 20 + [3] * 30}, geometry=geoms, crs=CHINA_ALBERS).to_file(path)
+    scen = tmp_path / "b.toml"
+    scen.write_text('extends = "china"\n[meta]\nname = "b"\n' + "\n".join(ROOFTOP.split("[rooftop_pv]")[0].format(
+        buildings=path, default="class_weight_default = 0.25").splitlines()), encoding="utf-8")
+    a = siting.assess("广西", resolution_m=4000.0, scenario=scen, tech="rooftop_pv")
+    row = a.compare_targets(2030).set_index("row_id").loc[8]
+    assert "public-institution roofs (types 1-2) 0.05 km²" in row.note and "factory roofs (type 3) 0.30 km²" in row.note
+    assert f"{(0.05 * 0.5 + 0.3 * 0.3) * 137.5:,.0f} MWp at the 84号 usable shares" in row.note
+    assert a.totals.iloc[-1].capacity_rooftop_pv_mwp == pytest.approx((0.05 * 0.5 + 0.3 * 0.3) * 137.5, rel=1e-3)
