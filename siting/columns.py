@@ -123,7 +123,7 @@ TARGET_SHARE = Column("target_share_mw", "MW", "Share of the plan target",
                       "distributed among counties in proportion to their computed capacity (siting allocate "
                       "--method proportional)", label_zh="规划目标分解", decimals=1)
 CAPACITY_DIFF = Column("capacity_mw_diff", "MW", "Capacity B − A",
-                       "siting compare: PV MWp + wind MW under scenario B minus under scenario A",
+                       "siting compare: MWp of every PV mode + wind MW under scenario B minus under scenario A",
                        label_zh="装机差（B − A）", decimals=1)
 BINDING = Column("binding_{tech}", "", "{tech}: rule removing most land",
                  "the waterfall step that removed the most land (nodata_<layer>: cells the layer has no data for)",

@@ -207,3 +207,15 @@ def test_island_counties_are_covered_and_no_county_lies_below_the_sea():
     # 0.05°, so they have none), every other county has one
     assert set(c.index[c.elevation_m.isna()]) == {"460301", "460302"}
     assert (c.elevation_m.dropna() > -3).all()  # the lowest coastal step of the data is -2 m
+
+
+def test_allocation_blocks_hold_each_technologys_own_capacity(guangxi):
+    from siting.columns import capacity_column
+    from siting.reference.allocate import supply_blocks
+
+    blocks = supply_blocks(guangxi.counties, guangxi.technologies)
+    assert set(blocks.tech) == {"pv", "agri_pv", "rooftop_pv", "wind"}
+    for t, g in blocks.groupby("tech"):
+        assert g.capacity_mw.sum() == pytest.approx(guangxi.counties[capacity_column(t)].sum())
+    yields = blocks.groupby("tech").yield_mwh_per_mw.median()
+    assert yields["rooftop_pv"] < yields["pv"] and yields["agri_pv"] == pytest.approx(yields["pv"], rel=0.01)

@@ -141,7 +141,9 @@ def test_bad_allocation_inputs():
 def test_allocate_guangxi_2030(guangxi, tmp_path):
     res = guangxi.allocate(year=2030, method="proportional")
     assert res.target_total_mw == 70_000 and res.allocated_mw == pytest.approx(70_000 - res.existing_mw)
-    caps = guangxi.counties.set_index("adcode")[["capacity_pv_mwp", "capacity_wind_mw"]].sum(axis=1)
+    from siting.columns import capacity_column
+
+    caps = guangxi.counties.set_index("adcode")[[capacity_column(t) for t in guangxi.technologies]].sum(axis=1)
     got = res.counties.set_index("adcode").allocated_mw
     assert (got <= caps.loc[got.index] + 1e-6).all()
     from siting.reference.allocate import plot_supply_curve

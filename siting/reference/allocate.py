@@ -89,16 +89,18 @@ class Allocation:
 def supply_blocks(counties: pd.DataFrame, techs=("pv", "wind")) -> pd.DataFrame:
     """Capacity and yield blocks per county and technology from a county table.
 
-    PV capacity is MWp and its yield the specific yield (kWh/kWp = MWh/MWp);
+    PV capacity (every PV mode) is MWp and its yield the specific yield (kWh/kWp = MWh/MWp);
     wind yield is capacity factor × 8,760 h where a wind resource was given.
     """
+    from siting.columns import capacity_column, pv_columns
+
     rows = []
     for tech in techs:
-        cap_col = "capacity_pv_mwp" if tech == "pv" else "capacity_wind_mw"
+        cap_col = capacity_column(tech)
         if cap_col not in counties:
             continue
-        if tech == "pv":
-            yld = counties.get("specific_yield_kwh_per_kwp", pd.Series(np.nan, index=counties.index))
+        if tech != "wind":
+            yld = counties.get(pv_columns(tech)["yield"], pd.Series(np.nan, index=counties.index))
         else:
             yld = counties.get("capacity_factor_wind", pd.Series(np.nan, index=counties.index)) * 8760.0
         rows.append(pd.DataFrame({"adcode": counties["adcode"].to_numpy(), "name_zh": counties["name_zh"].to_numpy(),
@@ -182,7 +184,8 @@ def plot_supply_curve(curve: pd.DataFrame, target_mw: float | None, path, title:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
-    colours = {"pv": "#e69f00", "wind": "#0072b2"}
+    colours = {"pv": "#e69f00", "agri_pv": "#009e73", "fishery_pv": "#56b4e9", "rooftop_pv": "#d55e00",
+               "wind": "#0072b2"}
     left = 0.0
     for _, b in curve.iterrows():
         ax.bar(left / 1000.0, b.yield_mwh_per_mw, width=b.capacity_mw / 1000.0, align="edge",

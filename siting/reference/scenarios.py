@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from siting.columns import USABLE_KM2, capacity_column, energy_column
 from siting.errors import SitingError
+from siting.rules.scenario import TECH_NAMES
 
-COMPARED = ("usable_pv_km2", "usable_wind_km2", "capacity_pv_mwp", "capacity_wind_mw", "energy_pv_gwh",
-            "energy_wind_gwh", "capacity_pv_mwp_p50", "capacity_wind_mw_p50")
-LABELS = ("binding_pv", "binding_wind")
+CAPACITIES = tuple(capacity_column(t) for t in TECH_NAMES)
+COMPARED = (tuple(USABLE_KM2(t) for t in TECH_NAMES) + CAPACITIES + tuple(energy_column(t) for t in TECH_NAMES)
+            + tuple(f"{c}_p50" for c in CAPACITIES))
+LABELS = tuple(f"binding_{t}" for t in TECH_NAMES)
 
 
 @dataclass
@@ -22,7 +25,7 @@ class ScenarioDiff:
     ----------
     counties : DataFrame
         Per county: ``<column>_a``, ``<column>_b`` and ``<column>_diff`` for land, capacity and energy, the
-        binding rule in each, and ``capacity_mw_diff`` (PV MWp + wind MW).
+        binding rule in each, and ``capacity_mw_diff`` (MWp of every PV mode + wind MW).
     targets : DataFrame or None
         Per target: the verdict and the computed MW in each scenario, and whether the verdict changed.
     notes : list of str
@@ -48,7 +51,7 @@ def county_diff(a_counties: pd.DataFrame, b_counties: pd.DataFrame) -> pd.DataFr
     for c in LABELS:
         if c in left and c in right:
             out[f"{c}_a"], out[f"{c}_b"] = left[c], right[c]
-    cap = [c for c in ("capacity_pv_mwp", "capacity_wind_mw") if f"{c}_diff" in out]
+    cap = [c for c in CAPACITIES if f"{c}_diff" in out]
     out["capacity_mw_diff"] = out[[f"{c}_diff" for c in cap]].sum(axis=1) if cap else np.nan
     return out.reset_index()
 
