@@ -21,6 +21,7 @@ import xarray as xr
 from affine import Affine
 
 from siting.io import regions as region_mod
+from siting.columns import capacity_column, energy_column
 from siting.engine.table import county_table, step_column, subtotals
 from siting.io.atomic import write_folder
 from siting.rules.eligibility import skipped_rules
@@ -774,8 +775,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
             else:
                 notes.append(f"{t} rule '{s}' removed no land anywhere: no feature it keeps its distance from "
                              f"(layer '{r.layer}', {what}) lies in or near the region.")
-    for t, col in (("pv", "energy_pv_gwh"), ("wind", "energy_wind_gwh")):
-        cap = table.get("capacity_pv_mwp" if t == "pv" else "capacity_wind_mw")
+    for t in techs:
+        col, cap = energy_column(t), table.get(capacity_column(t))
         if col in table and cap is not None:
             lacking = table[col].isna() & (cap > 0)
             if lacking.any():
@@ -854,12 +855,17 @@ def _calibrate_pv(table: gpd.GeoDataFrame, ds: xr.Dataset, reference, kind) -> d
 
     from siting.reference.calibration import calibrate
 
+    from siting.columns import pv_columns
+    from siting.rules.scenario import PV_TECHS
+
     cal, kind = calibrate(SimpleNamespace(grid=ds), reference, kind)
-    for col in ("energy_pv_gwh", "specific_yield_kwh_per_kwp", "capacity_factor_pv"):
-        if col in table:
-            table[col] = table[col] * cal.factor
-    if "pv_specific_yield_kwh_per_kwp" in ds:
-        ds["pv_specific_yield_kwh_per_kwp"] = ds["pv_specific_yield_kwh_per_kwp"] * cal.factor
+    for t in PV_TECHS:  # the correction is of the irradiance: every PV mode shares it
+        names = pv_columns(t)
+        for col in (names["gwh"], names["yield"], names["cf"]):
+            if col in table:
+                table[col] = table[col] * cal.factor
+        if f"{t}_specific_yield_kwh_per_kwp" in ds:
+            ds[f"{t}_specific_yield_kwh_per_kwp"] = ds[f"{t}_specific_yield_kwh_per_kwp"] * cal.factor
     return {"reference": str(reference), "kind": kind, "fit": cal.to_dict()}
 
 

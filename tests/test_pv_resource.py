@@ -75,8 +75,10 @@ def test_calibration_against_points_scales_the_yield(liuzhou_pv, tmp_path):
     lon, lat = pyproj.Transformer.from_crs(grid_crs(ds), "EPSG:4326", always_xy=True).transform(x, y)
     model = ds["pv_specific_yield_kwh_per_kwp"].to_numpy()[rr[pick], cc[pick]]
     pd.DataFrame({"lat": lat, "lon": lon, "PVOUT_kwh_per_kwp": 0.8 * model}).to_csv(tmp_path / "gsa.csv", index=False)
-    b = siting.assess("柳州", tech="pv", resolution_m=2000, pv_calibration=tmp_path / "gsa.csv")
+    b = siting.assess("柳州", tech="pv,rooftop_pv", resolution_m=2000, pv_calibration=tmp_path / "gsa.csv")
     fit = b.provenance["pv_calibration"]["fit"]
+    roof = siting.assess("柳州", tech="rooftop_pv", resolution_m=2000).counties  # the irradiance is corrected once
+    np.testing.assert_allclose(b.counties["energy_rooftop_pv_gwh"], 0.8 * roof["energy_rooftop_pv_gwh"], rtol=1e-4)
     assert fit["factor"] == pytest.approx(0.8, rel=1e-4) and fit["n"] == 40
     np.testing.assert_allclose(b.counties["specific_yield_kwh_per_kwp"], 0.8 * a.counties["specific_yield_kwh_per_kwp"],
                                rtol=1e-4)
