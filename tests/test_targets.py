@@ -76,7 +76,8 @@ def test_report_year_on_guangxi(guangxi):
     cmp = guangxi.compare_targets(2030)
     gx = cmp[(cmp.adcode == "450000") & (cmp.scope == "wind+pv")]
     assert len(gx) == 2 and (gx.target_mw == 70_000).all()
-    computed = ["capacity_pv_mwp", "capacity_agri_pv_mwp", "capacity_rooftop_pv_mwp", "capacity_wind_mw"]
+    computed = ["capacity_pv_mwp", "capacity_agri_pv_mwp", "capacity_rooftop_pv_mwp", "capacity_wind_mw",
+                "capacity_offshore_mw"]
     assert np.allclose(gx.achievable_mw, guangxi.totals.iloc[-1][computed].sum())  # every component computed
 
 

@@ -67,7 +67,8 @@ def test_builtin_guangxi_says_land_only_not_can_be_met(guangxi, tmp_path):
     assert set(cmp["verdict"].dropna()) == {"not_decidable"}
     assert (cmp["basis_tier"] == LAND_ONLY).all()
     assert cmp["basis_layers"].str.contains("wind: protection missing").all()
-    assert cmp["basis_missing_components"].str.contains("offshore_wind").all()
+    assert cmp["basis_missing_components"].str.contains("fishery_pv").all()  # no pond layer in the built-in data
+    assert cmp["basis_components"].str.contains("offshore_wind").all()
     assert cmp["achievable_mw_p10"].lt(cmp["achievable_mw_p90"]).all()
     assert cmp["binding_constraint"].str.startswith("land").all()
     assert cmp["meets"].isna().all()

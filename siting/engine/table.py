@@ -35,7 +35,7 @@ def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd
         if tech.dc_ac_ratio:
             out[names["mwac"]] = mw / tech.dc_ac_ratio
         return out
-    return {C.CAPACITY_WIND_MW.name: mw}
+    return {C.capacity_column(tech_name): mw}
 
 
 def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float,
@@ -86,7 +86,7 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
             # a county with capacity but no resource value anywhere has no energy figure: not computed, not 0
             energy_gwh = np.where((mw_known > 0) | (ukm2 <= 0), energy_gwh, np.nan)
             cols = (pv_energy_columns(energy_gwh, mw_known, spec, t) if t in PV_TECHS
-                    else wind_energy_columns(energy_gwh, mw_known))
+                    else wind_energy_columns(energy_gwh, mw_known, t))
             for col, vals in cols.items():
                 table[col] = vals
     add_binding(table, techs, steps)
@@ -126,7 +126,8 @@ def pv_energy_columns(energy_gwh: np.ndarray, mwp_with_yield: np.ndarray, tech: 
     return {names["gwh"]: energy_gwh, names["yield"]: specific, names["cf"]: cf}
 
 
-def wind_energy_columns(energy_gwh: np.ndarray, mw_with_cf: np.ndarray) -> dict[str, np.ndarray]:
+def wind_energy_columns(energy_gwh: np.ndarray, mw_with_cf: np.ndarray, tech_name: str = "wind"
+                        ) -> dict[str, np.ndarray]:
     """Annual wind energy per county and its capacity factor.
 
     energy (GWh/yr) = Σ MW × net capacity factor × 8,760 h / 1000, over cells
@@ -135,7 +136,7 @@ def wind_energy_columns(energy_gwh: np.ndarray, mw_with_cf: np.ndarray) -> dict[
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         cf = np.where(mw_with_cf > 0, energy_gwh / (mw_with_cf * 8.76), np.nan)
-    return {C.ENERGY_WIND_GWH.name: energy_gwh, C.CF_WIND.name: cf}
+    return {C.energy_column(tech_name): energy_gwh, f"capacity_factor_{tech_name}": cf}
 
 
 def _additive(columns) -> list[str]:
@@ -181,7 +182,9 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
         for c in df.columns:
             if c.startswith("usable_") and c.endswith("_share"):
                 km2 = row[c.replace("_share", "_km2")]
-                row[c] = km2 / row["grid_area_km2"] if row["grid_area_km2"] > 0 else np.nan
+                whole = row.get("sea_area_km2", row["grid_area_km2"]) if c == "usable_offshore_share" else \
+                    row["grid_area_km2"]
+                row[c] = km2 / whole if whole > 0 else np.nan
         return row
 
     level = getattr(region, "level", None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+import shapely.geometry
 
 OTHER = "-"  # label of coast that is not the run's
 
@@ -27,7 +28,8 @@ def coast_points(land: shapely.Geometry, spacing_m: float) -> np.ndarray:
 
 
 def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geometry, bands_m: tuple[float, ...],
-              spacing_m: float = 1000.0, touch_m: float = 2000.0) -> list[tuple[str, int, shapely.Geometry]]:
+              spacing_m: float = 1000.0, touch_m: float = 2000.0, min_sea_m2: float = 500e6
+              ) -> list[tuple[str, int, shapely.Geometry]]:
     """The sea off each unit, by band of distance from the shore.
 
     Parameters
@@ -46,6 +48,8 @@ def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geome
     touch_m : float, default 2000
         A coast point belongs to the unit within this distance (the run's outline and the land polygons
         are not drawn from the same source).
+    min_sea_m2 : float, default 500 km²
+        Water bodies smaller than this (lakes; gaps between neighbouring countries' outlines) are not sea.
 
     Returns
     -------
@@ -54,10 +58,16 @@ def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geome
     """
     extent = float(bands_m[-1])
     region = shapely.union_all(units)
-    window = shapely.box(*region.buffer(extent + spacing_m).bounds)
+    w, s_, e, n = region.bounds
+    reach = extent + spacing_m
+    window = shapely.box(w - reach, s_ - reach, e + reach, n + reach)
     # the shore at a tenth of the coast-point spacing is enough for bands of kilometres (and buffers fast)
-    land = shapely.make_valid(shapely.intersection(land, window.buffer(extent)).simplify(spacing_m / 10.0))
+    big = shapely.box(w - reach - extent, s_ - reach - extent, e + reach + extent, n + reach + extent)
+    land = shapely.make_valid(shapely.intersection(land, big).simplify(spacing_m / 10.0))
     sea = shapely.difference(window, land)
+    # open water only: lakes, and the slivers between two countries' outlines along a land border, are not sea
+    parts = shapely.get_parts(sea)
+    sea = shapely.union_all(parts[shapely.area(parts) >= min_sea_m2])
     if sea.is_empty:
         return []
     points = coast_points(land, spacing_m)
@@ -74,7 +84,7 @@ def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geome
         first = np.unique(p_idx[order], return_index=True)[1]
         p_first, u_first, d_first = p_idx[order][first], u_idx[order][first], dist[order][first]
         # a point nearer to land that is not the run's (beyond the slivers between outlines) is that land's coast
-        other = shapely.difference(land, region.buffer(touch_m))
+        other = shapely.difference(land, shapely.buffer(region.simplify(spacing_m / 10.0), touch_m, quad_segs=4))
         d_other = shapely.distance(points[p_first], other) if not other.is_empty else np.full(p_first.size, np.inf)
         mine = d_first < d_other
         label[p_first[mine]] = u_first[mine]
@@ -84,13 +94,39 @@ def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geome
     c_idx, pt_idx = shapely.STRtree(points).query(cells, predicate="contains")
     owner = np.full(cells.size, -1, dtype="int64")
     owner[c_idx] = label[pt_idx]
-    shore = [shapely.buffer(land, b) if b > 0 else land for b in bands_m]
+    within = _within_distance(land, window, bands_m[1:], spacing_m)
     out = []
     for u in np.unique(owner[owner >= 0]):
         area = shapely.intersection(shapely.union_all(cells[owner == u]), sea)
         for k in range(len(bands_m) - 1):
-            band = shapely.intersection(area, shapely.difference(shore[k + 1], shore[k]))
+            band = shapely.intersection(area, within[k] if k == 0 else shapely.difference(within[k], within[k - 1]))
             band = shapely.make_valid(band)
             if not band.is_empty and band.area > 0:
                 out.append((ids[int(u)], k, band))
+    return out
+
+
+def _within_distance(land: shapely.Geometry, window: shapely.Geometry, limits_m, cell_m: float) -> list:
+    """Polygons of the points of ``window`` nearer to ``land`` than each limit, on a grid of ``cell_m``.
+
+    A distance transform of the rasterised land is far faster than buffering a coastline by 100 km, and a
+    band limit is needed to a cell, not to a metre. Land cells themselves are within every limit.
+    """
+    from affine import Affine
+    from rasterio import features
+    from scipy.ndimage import distance_transform_edt
+
+    w, s, e, n = window.bounds
+    width, height = int(np.ceil((e - w) / cell_m)), int(np.ceil((n - s) / cell_m))
+    transform = Affine(cell_m, 0.0, w, 0.0, -cell_m, n)
+    is_land = features.rasterize([(land, 1)], out_shape=(height, width), transform=transform, fill=0,
+                                 dtype="uint8").astype(bool)
+    # from a sea cell's centre to the edge of the nearest land cell (not to its centre): half a cell less
+    distance = np.where(is_land, 0.0, (distance_transform_edt(~is_land) - 0.5) * cell_m)
+    out = []
+    for limit in limits_m:
+        mask = (distance < limit).astype("uint8")
+        polys = [shapely.geometry.shape(g) for g, v in features.shapes(mask, mask=mask.astype(bool),
+                                                                        transform=transform) if v == 1]
+        out.append(shapely.union_all(polys) if polys else shapely.Polygon())
     return out

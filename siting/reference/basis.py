@@ -36,10 +36,10 @@ COMPONENT_LABEL = {"ground_pv": "ground-mounted PV", "agri_pv": "agrivoltaics (�
                    "fishery_pv": "fishery PV (渔光互补)", "rooftop_pv": "rooftop/distributed PV",
                    "onshore_wind": "onshore wind", "offshore_wind": "offshore wind"}
 TECH_COMPONENT = {"pv": "ground_pv", "agri_pv": "agri_pv", "fishery_pv": "fishery_pv", "rooftop_pv": "rooftop_pv",
-                  "wind": "onshore_wind"}
+                  "wind": "onshore_wind", "offshore": "offshore_wind"}
 # the technologies a target's scope may count
-SCOPE_TECHS = {"pv": ("pv", "agri_pv", "fishery_pv", "rooftop_pv"), "wind": ("wind",),
-               "wind+pv": ("pv", "agri_pv", "fishery_pv", "rooftop_pv", "wind")}
+SCOPE_TECHS = {"pv": ("pv", "agri_pv", "fishery_pv", "rooftop_pv"), "wind": ("wind", "offshore"),
+               "wind+pv": ("pv", "agri_pv", "fishery_pv", "rooftop_pv", "wind", "offshore")}
 LAYER_KINDS = ("protection", "land cover", "terrain", "resource", "cost", "grid")
 LAND_ONLY, TECHNICAL = "land-only upper bound", "technical potential"
 P_CAN, P_CANNOT = 0.9, 0.1
@@ -122,7 +122,8 @@ def tech_bases(a) -> dict[str, TechBasis]:
                 status[kind] = state
         energy = energy_column(t)
         if energy in a.counties and a.counties[energy].notna().any():
-            resource_layer = ("wind_speed_ms",) if t == "wind" else ("pvout_kwh_per_kwp", "ghi_kwh_per_m2_yr")
+            resource_layer = (("wind_speed_ms",) if t in ("wind", "offshore") else
+                              ("pvout_kwh_per_kwp", "ghi_kwh_per_m2_yr"))
             coarse = any(inputs.get(n, {}).get("coarse") for n in resource_layer if n in inputs)
             res = "coarse" if coarse else "applied"
             status["resource"] = "missing" if status.get("resource") == "missing" else res

@@ -241,7 +241,7 @@ def compare(table: pd.DataFrame, targets: pd.DataFrame, existing_mw: dict[str, d
                 achievable = float(sum(r[capacity_column(x)] for x in techs))
                 row["note"] = ("computed = " + " + ".join(COMPONENT_LABEL[TECH_COMPONENT[x]] for x in techs) +
                                (f"; the target also counts {', '.join(missing)}, not computed" if missing else ""))
-                kinds = sorted({"pv" if x != "wind" else "wind" for x in techs}, reverse=True)
+                kinds = sorted({"wind" if x in ("wind", "offshore") else "pv" for x in techs}, reverse=True)
                 ex = existing_mw.get(code, {})
                 unknown = [x for x in kinds if x not in ex]
                 existing = float(sum(ex[x] for x in kinds)) if not unknown else np.nan
@@ -257,11 +257,12 @@ def compare(table: pd.DataFrame, targets: pd.DataFrame, existing_mw: dict[str, d
                         row["note"] += " (existing unknown: taken as 0)"
                 else:
                     room = achievable
-                pv_techs = [x for x in techs if x != "wind"]
+                pv_techs = [x for x in techs if x not in ("wind", "offshore")]
+                wind_techs = [x for x in techs if x in ("wind", "offshore")]
                 if pv_techs:
                     row["achievable_pv_mw"] = float(sum(r[capacity_column(x)] for x in pv_techs))
-                if "wind" in techs:
-                    row["achievable_wind_mw"] = float(r[capacity_column("wind")])
+                if wind_techs:
+                    row["achievable_wind_mw"] = float(sum(r[capacity_column(x)] for x in wind_techs))
                 row.update(achievable_mw=achievable, existing_mw=existing, headroom_mw=room - target,
                            ratio=room / target if target > 0 else np.nan)
                 meets = t["qualifier"].met(room, target)

@@ -94,7 +94,7 @@ RULE_CATEGORIES = ("protection", "land cover", "terrain", "resource", "setback",
 # Technologies, in the order land is shared: ground-mounted PV first, then agrivoltaics, then fishery PV on
 # what is left of a cell (a cell's land is split between them, never counted twice); rooftop PV sits on roofs,
 # not on land; onshore wind is assessed on its own (turbines and PV are reported separately, as the plans do).
-TECH_NAMES = ("pv", "agri_pv", "fishery_pv", "rooftop_pv", "wind")
+TECH_NAMES = ("pv", "agri_pv", "fishery_pv", "rooftop_pv", "wind", "offshore")
 PV_TECHS = ("pv", "agri_pv", "fishery_pv", "rooftop_pv")
 
 
@@ -294,6 +294,7 @@ _PV_RANGE_KEYS = ("capacity_density_mw_per_km2", "utilisation", "soiling_loss", 
 RANGE_KEYS = {
     **{t: _PV_RANGE_KEYS for t in ("pv", "agri_pv", "fishery_pv", "rooftop_pv")},
     "wind": ("capacity_density_mw_per_km2", "utilisation", "wake_loss", "availability_loss", "electrical_loss"),
+    "offshore": ("capacity_density_mw_per_km2", "utilisation", "wake_loss", "availability_loss", "electrical_loss"),
 }
 
 
@@ -320,6 +321,20 @@ class TechSpec(_Strict):
     land_after: list[str] = Field(default_factory=list)
     # what a reader must know about how the figure is made (shown in the notes when it is computed)
     note: str = ""
+    # offshore: the sea off the coast, in bands of distance from the shore (m; the last limit is how far the
+    # sea areas reach) with a name each; the layer 'sea_band' then holds band k + 1 on each sea cell
+    sea_bands_m: list[float] | None = None
+    sea_band_names: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _bands(self):
+        if self.sea_bands_m is not None:
+            b = self.sea_bands_m
+            if len(b) < 2 or b[0] != 0.0 or any(y <= x for x, y in zip(b, b[1:])) or b[-1] > 400_000.0:
+                raise ValueError("sea_bands_m: ascending limits from 0 to at most 400,000 m, e.g. [0, 10000, 100000]")
+            if self.sea_band_names is not None and len(self.sea_band_names) != len(b) - 1:
+                raise ValueError(f"sea_band_names: one name per band ({len(b) - 1})")
+        return self
 
     def default_of(self, key: str) -> float:
         """The default value a range key refers to (e.g. ``utilisation``, ``weights.cropland.14``)."""
@@ -390,6 +405,7 @@ class Scenario(_Strict):
     fishery_pv: TechSpec | None = None
     rooftop_pv: TechSpec | None = None
     wind: TechSpec | None = None
+    offshore: TechSpec | None = None
     extends: str | None = None
 
     @model_validator(mode="after")

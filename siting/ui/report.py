@@ -111,11 +111,12 @@ def render_table(a: Assessment, console: Console, max_rows: int | None = None, s
         wf.add_column("Removed km²", justify="right")
         wf.add_column("Remaining km²", justify="right")
         wf.add_column("Share of area", justify="right")
-        remaining = total["grid_area_km2"]
-        wf.add_row("total area", "", _fmt(remaining), "100.0%")
+        whole = total.get("sea_area_km2", total["grid_area_km2"]) if tech == "offshore" else total["grid_area_km2"]
+        remaining = whole
+        wf.add_row("total sea area" if tech == "offshore" else "total area", "", _fmt(remaining), "100.0%")
         for step, col in a.provenance["steps"][tech].items():
             remaining -= total[col]
-            wf.add_row(escape(step), _fmt(total[col]), _fmt(remaining), f"{remaining / total['grid_area_km2']:.1%}")
+            wf.add_row(escape(step), _fmt(total[col]), _fmt(remaining), f"{remaining / whole:.1%}" if whole > 0 else "–")
         console.print(wf)
 
 

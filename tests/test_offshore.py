@@ -1,0 +1,69 @@
+"""Offshore wind on the sea areas of the coastal counties: bands, rules, areas, notes and the plans' targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+import siting
+from siting import SitingError
+
+
+def test_guangxi_offshore_on_the_builtin_data(guangxi):
+    c = guangxi.counties.set_index("adcode")
+    assert "offshore" in guangxi.technologies
+    coastal = c[c.sea_area_km2 > 0]
+    assert set(coastal.city_zh) <= {"北海市", "钦州市", "防城港市"} and len(coastal) >= 6
+    bands = coastal[["sea_inshore_0_10km_km2", "sea_provincial_10km_12nm_km2", "sea_far_12nm_100km_km2"]].sum(axis=1)
+    assert np.allclose(bands, coastal.sea_area_km2, rtol=0.02)  # polygons and the grid agree
+    # nothing within 10 km of the shore (国能新能〔2016〕394号)
+    assert np.allclose(coastal.removed_offshore_inshore_km2, coastal.sea_inshore_0_10km_km2, rtol=0.05, atol=5)
+    assert c.capacity_offshore_mw.sum() == pytest.approx(c.usable_offshore_km2.sum() * 5.0 * 0.3)
+    assert (c.loc[c.sea_area_km2 == 0, "capacity_offshore_mw"] == 0).all()
+    wf = guangxi.waterfall()
+    one = wf[(wf.tech == "offshore") & (wf.adcode == coastal.index[0])]
+    assert one.iloc[0].remaining_km2 == pytest.approx(coastal.iloc[0].sea_area_km2)
+    assert one.iloc[-1].remaining_km2 == pytest.approx(coastal.iloc[0].usable_offshore_km2, abs=1e-6)
+    assert any("rule offshore 'depth' not applied" in n for n in guangxi.notes)
+    assert any(n.startswith("Offshore wind (海上风电): MW only") for n in guangxi.notes)
+    t = guangxi.totals.iloc[-1]
+    assert t.capacity_offshore_mw_p10 < t.capacity_offshore_mw < t.capacity_offshore_mw_p90
+
+
+def test_inland_regions_have_no_offshore():
+    a = siting.assess("柳州", resolution_m=4000.0)
+    assert "offshore" not in a.technologies and "capacity_offshore_mw" not in a.counties
+    assert any(n.startswith("Offshore wind not computed: no county of the region has a coast") for n in a.notes)
+    with pytest.raises(SitingError, match="--tech offshore: no county of the region has a coast"):
+        siting.assess("柳州", resolution_m=4000.0, tech="offshore")
+
+
+def test_a_depth_layer_limits_offshore_to_fixed_bottom_water(tmp_path):
+    # water 0 m deep at 21.6° N, 100 m at 20.6° N: the 60 m limit falls at 21.0° N
+    west, north, res = 107.5, 22.0, 0.01
+    lat = north - (np.arange(200) + 0.5) * res
+    depth = np.clip((21.6 - lat) * 100.0, 0.0, None)[:, None] * np.ones((1, 300))
+    path = tmp_path / "depth.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=300, height=200, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(res, 0, west, 0, -res, north)) as dst:
+        dst.write(depth.astype("float32"), 1)
+    scen = tmp_path / "depth.toml"
+    scen.write_text(f'extends = "china"\n[meta]\nname = "depth"\n[layers.water_depth_m]\nsource = "{path}"\n'
+                    'kind = "continuous"\nunits = "m (positive down)"\n', encoding="utf-8")
+    plain = siting.assess("北海", resolution_m=2000.0, tech="offshore")
+    deep = siting.assess("北海", resolution_m=2000.0, tech="offshore", scenario=scen)
+    assert deep.counties.removed_offshore_depth_km2.sum() > 100
+    assert deep.counties.capacity_offshore_mw.sum() < plain.counties.capacity_offshore_mw.sum()
+    assert not any("'depth'" in n and "not applied" in n for n in deep.notes)
+
+
+@pytest.mark.slow
+def test_guangdong_targets_count_offshore():
+    a = siting.assess("广东", resolution_m=4000.0, tech="pv,wind,offshore")
+    assert a.counties.capacity_offshore_mw.sum() > 10_000
+    cmp = a.compare_targets(2030)
+    rows = cmp[(cmp.adcode == "440000") & (cmp.scope == "wind+pv")]
+    assert len(rows) and rows.basis_components.str.contains("offshore_wind").all()
+    assert (rows.achievable_wind_mw >= a.totals.iloc[-1].capacity_offshore_mw).all()
