@@ -927,6 +927,16 @@ def _offshore(plan: Plan, units: gpd.GeoDataFrame, resolution_m: float, allow_pa
                    workers=workers, tile_cells=tile_cells, draws=0, _on_sea=True)
     keep_notes = [x for x in a.notes if ("offshore" in x.lower() or "water_depth" in x or "marine" in x
                                          or "shipping" in x) and "outside China" not in x]
+    model = spec.model or WindModelParams()
+    if "energy_offshore_gwh" in a.counties:
+        keep_notes.append(f"Offshore wind energy from the wind layer at {model.hub_height_m:g} m (power-law shear "
+                          f"{model.shear_exponent:g}), turbine {model.turbine}, losses: wake {model.wake_loss:.0%}, "
+                          f"availability {model.availability_loss:.0%}, electrical {model.electrical_loss:.0%}.")
+    else:
+        keep_notes.append("Offshore wind energy (GWh/yr) not computed: no wind layer over the sea (the built-in data "
+                          "has none). Offshore MW is area-based only. Give --wind FILE --wind-height 100 (the Global "
+                          "Wind Atlas covers the sea).")
+    keep_notes.append("Existing and planned offshore farms (the wind tracker's offshore phases) are not counted yet.")
     return _Offshore(a, keep_notes, sea_km2, prov)
 
 

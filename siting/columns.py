@@ -152,6 +152,9 @@ CAPACITY_OFFSHORE_MW = Column("capacity_offshore_mw", "MW", "Offshore wind capac
 ENERGY_OFFSHORE_GWH = Column("energy_offshore_gwh", "GWh/yr", "Offshore wind energy",
                              "annual net energy of the offshore wind capacity", additive=True,
                              label_zh="海上风电年发电量", decimals=1)
+CF_OFFSHORE = Column("capacity_factor_offshore", "1", "Offshore wind capacity factor",
+                     "net capacity factor of the offshore capacity (after wake, availability and electrical losses)",
+                     label_zh="海上风电容量系数", decimals=4)
 SEA_AREA_KM2 = Column("sea_area_km2", "km²", "Sea area",
                       "sea within the offshore extent whose nearest coast is the county's (siting.geo.sea)",
                       additive=True, label_zh="所辖海域面积", decimals=2)
@@ -230,7 +233,7 @@ COLUMNS: tuple[Column, ...] = (
     ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_ZH, PROVINCE_ADCODE, PROVINCE_ZH, LEVEL, N_COUNTIES,
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
-    ENERGY_WIND_GWH, CF_WIND, CAPACITY_OFFSHORE_MW, ENERGY_OFFSHORE_GWH, SEA_AREA_KM2, SEA_BAND_KM2,
+    ENERGY_WIND_GWH, CF_WIND, CAPACITY_OFFSHORE_MW, ENERGY_OFFSHORE_GWH, CF_OFFSHORE, SEA_AREA_KM2, SEA_BAND_KM2,
     MODE_MWP, MODE_MWAC, MODE_GWH, MODE_YIELD, MODE_CF, BINDING, BINDING_2, BINDING_CATEGORY,
     TARGET_SHARE, CAPACITY_DIFF, *PERCENTILE_COLUMNS,
     *WATERFALL_COLUMNS, *TARGET_COLUMNS,

@@ -27,7 +27,7 @@ def test_guangxi_offshore_on_the_builtin_data(guangxi):
     assert one.iloc[0].remaining_km2 == pytest.approx(coastal.iloc[0].sea_area_km2)
     assert one.iloc[-1].remaining_km2 == pytest.approx(coastal.iloc[0].usable_offshore_km2, abs=1e-6)
     assert any("rule offshore 'depth' not applied" in n for n in guangxi.notes)
-    assert any(n.startswith("Offshore wind (海上风电): MW only") for n in guangxi.notes)
+    assert any(n.startswith("Offshore wind energy (GWh/yr) not computed") for n in guangxi.notes)
     t = guangxi.totals.iloc[-1]
     assert t.capacity_offshore_mw_p10 < t.capacity_offshore_mw < t.capacity_offshore_mw_p90
 
@@ -67,3 +67,21 @@ def test_guangdong_targets_count_offshore():
     rows = cmp[(cmp.adcode == "440000") & (cmp.scope == "wind+pv")]
     assert len(rows) and rows.basis_components.str.contains("offshore_wind").all()
     assert (rows.achievable_wind_mw >= a.totals.iloc[-1].capacity_offshore_mw).all()
+
+
+def test_offshore_energy_from_a_wind_layer(tmp_path):
+    path = tmp_path / "wind100.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=400, height=300, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(0.01, 0, 107.0, 0, -0.01, 22.8)) as dst:
+        dst.write(np.full((300, 400), 8.0, dtype="float32"), 1)
+    a = siting.assess("北海", resolution_m=2000.0, tech="offshore,wind", wind=path, wind_height_m=100.0)
+    c = a.counties[a.counties.capacity_offshore_mw > 0]
+    assert c.energy_offshore_gwh.notna().all() and (c.energy_offshore_gwh > 0).all()
+    assert ((c.capacity_factor_offshore > 0.25) & (c.capacity_factor_offshore < 0.6)).all()
+    # the same wind at the same height: the sea's lower shear gives a little less at 120 m hub height than onshore
+    onshore = a.counties[a.counties.capacity_wind_mw > 0].capacity_factor_wind
+    assert c.capacity_factor_offshore.mean() < onshore.mean() + 0.05
+    assert any(n.startswith("Offshore wind energy from the wind layer at 120 m") for n in a.notes)
+    plain = siting.assess("北海", resolution_m=2000.0, tech="offshore")
+    assert "energy_offshore_gwh" not in plain.counties
+    assert any(n.startswith("Offshore wind energy (GWh/yr) not computed") for n in plain.notes)

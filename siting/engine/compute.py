@@ -406,9 +406,11 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
         with clock("slope from DEM"):
             for name, lay in derived_slope_layers(ctx.derived, core).items():
                 layers[name] = _with_halo(lay, h)
-    if WIND_LAYER in layers and "wind" in ctx.techs:
+    turbines = _turbine_tech(ctx)  # onshore wind on land, offshore wind on the sea run
+    if WIND_LAYER in layers and turbines is not None:
         layers[HUB_LAYER] = hub_speed_layer(layers[WIND_LAYER], scen.layers[WIND_LAYER].height_m,
-                                            scen.wind.model or WindModelParams(), layers.get("land_cover"), in_region)
+                                            ctx.plan.tech_specs[turbines].model or WindModelParams(),
+                                            layers.get("land_cover"), in_region)
     coverage, classes, samples = {}, {}, {}
     total = float(frac.sum())
     lc, lc_spec = layers.get("land_cover"), ctx.scenario.layers.get("land_cover")
@@ -480,11 +482,16 @@ def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dic
                            known=(ctx.pv_known or {}).get(key))
 
 
-def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner) -> np.ndarray | None:
+def _turbine_tech(ctx: RunContext) -> str | None:
+    """The wind technology of a run: ``wind`` (on land) or ``offshore`` (the sea run), None without one."""
+    return next((t for t in ("wind", "offshore") if t in ctx.techs), None)
+
+
+def _wind_cf_tile(ctx: RunContext, usable: np.ndarray, layers: dict, inner, tech: str = "wind") -> np.ndarray | None:
     if HUB_LAYER not in layers:
         return None
     scen = ctx.scenario
-    model = scen.wind.model or WindModelParams()
+    model = ctx.plan.tech_specs[tech].model or WindModelParams()
     k_layer = layers[WEIBULL_K_LAYER].data[inner] if WEIBULL_K_LAYER in layers else None
     elev = layers["elevation_m"].data[inner] if "elevation_m" in layers else None
     a_hub = None
@@ -543,9 +550,9 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         for k, name in enumerate(tail.forced):
             removed_sums[name] = zsum(tail.removed_by_forced(k))
     # Energy per MW of capacity on each cell: kWh/kWp (= MWh/MW) for PV, 8,760 h x net CF for wind.
-    if t == "wind":
+    if t in ("wind", "offshore"):
         with clock("wind capacity factor"):
-            cf = _wind_cf_tile(ctx, keep_u, layers, inner)
+            cf = _wind_cf_tile(ctx, keep_u, layers, inner, t)
         mwh_per_mw = None if cf is None else cf * 8760.0
         energy_map = None if cf is None else block_nanmean(cf, f)
     else:

@@ -186,5 +186,5 @@ def _finish_overview(ctx, tech, steps: list[str], overview: dict) -> None:
     which[overview["region_fraction"] <= 0] = -1
     overview[f"{tech}_main_exclusion"] = which
     if f"{tech}_energy_map" in overview:
-        name = f"{tech}_specific_yield_kwh_per_kwp" if tech != "wind" else "wind_capacity_factor"
+        name = f"{tech}_capacity_factor" if tech in ("wind", "offshore") else f"{tech}_specific_yield_kwh_per_kwp"
         overview[name] = overview.pop(f"{tech}_energy_map")
