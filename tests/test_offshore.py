@@ -67,6 +67,17 @@ def test_guangdong_targets_count_offshore():
     rows = cmp[(cmp.adcode == "440000") & (cmp.scope == "wind+pv")]
     assert len(rows) and rows.basis_components.str.contains("offshore_wind").all()
     assert (rows.achievable_wind_mw >= a.totals.iloc[-1].capacity_offshore_mw).all()
+    # the tracker's offshore farms of Guangdong: about 8.4 GW operating and 8.2 GW under construction (May 2023)
+    from siting.reference.compare import existing_capacity
+
+    built = existing_capacity(a, statuses=("operating", "construction"))
+    assert built.mw["440000"]["offshore"] == pytest.approx(16_660, rel=0.01)
+    assert built.mw["440000"]["offshore"] > existing_capacity(a).mw["440000"]["offshore"] > 5_000
+    assert any(n.startswith("existing offshore wind: operating/construction offshore phases") for n in built.notes)
+    full, _ = __import__("siting.reference.compare", fromlist=["x"]).target_comparison(
+        a, 2030, existing_statuses=("operating", "construction"))
+    row = full[(full.adcode == "440000") & (full.scope == "wind+pv")].iloc[0]
+    assert "offshore:" in row.existing_vintage
 
 
 def test_offshore_energy_from_a_wind_layer(tmp_path):

@@ -65,8 +65,8 @@ def load_existing_file(path) -> pd.DataFrame:
         raise SitingError(f"--existing {path}: missing column(s) {', '.join(missing)} "
                           "(need adcode, tech, capacity_mw, as_of)")
     df["tech"] = df["tech"].astype(str).str.strip().str.lower()
-    if not df["tech"].isin(["pv", "wind"]).all():
-        raise SitingError(f"--existing {path}: tech must be pv or wind")
+    if not df["tech"].isin(["pv", "wind", "offshore"]).all():
+        raise SitingError(f"--existing {path}: tech must be pv, wind or offshore")
     df["capacity_mw"] = pd.to_numeric(df["capacity_mw"], errors="coerce")
     dates = pd.to_datetime(df["as_of"].astype(str), errors="coerce")
     if df["capacity_mw"].isna().any() or dates.isna().any():
@@ -112,6 +112,17 @@ def existing_capacity(a, tracker_path=None, statuses=("operating",), user_file=N
     ex.notes.append(f"existing wind: {'/'.join(statuses)} onshore phases of the Global Wind Power Tracker (Global "
                     f"Energy Monitor, May 2023, CC BY 4.0); {unmatched:,.0f} MW could not be placed in a county and "
                     "count at province level only")
+    if "offshore" in a.technologies:
+        sea = county_fleet(load_tracker(tracker_path), prov_code, statuses, offshore_only=True)
+        for _, r in sea[sea.adcode.notna()].iterrows():
+            ex.set(r.adcode, "offshore", float(r.existing_wind_mw), vintage)
+            if r.adcode in counties.index and counties.loc[r.adcode, "city_adcode"]:
+                ex.add(counties.loc[r.adcode, "city_adcode"], "offshore", float(r.existing_wind_mw), vintage)
+        ex.set(prov_code, "offshore", float(sea.existing_wind_mw.sum()), vintage)
+        ex.notes.append(f"existing offshore wind: {'/'.join(statuses)} offshore phases of the Global Wind Power "
+                        f"Tracker ({float(sea.existing_wind_mw.sum()):,.0f} MW in the province; "
+                        f"{float(sea.loc[sea.adcode.isna(), 'existing_wind_mw'].sum()):,.0f} MW not placed in a "
+                        "county count at province level only)")
     if pv is not None:
         ex.notes.append("existing PV (end of 2020) and wind (May 2023) are of different dates; give --existing FILE "
                         "for current figures")
@@ -119,6 +130,11 @@ def existing_capacity(a, tracker_path=None, statuses=("operating",), user_file=N
         user = load_existing_file(user_file) if not isinstance(user_file, pd.DataFrame) else user_file
         for _, r in user.iterrows():
             ex.set(str(r["adcode"]), r["tech"], float(r["capacity_mw"]), f"{r['as_of']} ({r['source']})")
+        gives = set(zip(user["adcode"].astype(str), user["tech"]))
+        for code, tech_ in gives:  # a file's wind figure is all wind unless it gives offshore apart
+            if tech_ == "wind" and (code, "offshore") not in gives:
+                ex.mw.get(code, {}).pop("offshore", None)
+                ex.vintage.get(code, {}).pop("offshore", None)
         ex.notes.append(f"existing capacity of {len(user)} jurisdiction/technology pairs from {user['source'].iloc[0]} "
                         "replaces the built-in figures for them")
     return ex
@@ -139,7 +155,8 @@ def target_comparison(a, year: int | None = None, targets_path=None, tracker_pat
     roof = rooftop_rows(a, load_targets(targets_path), year)
     if not roof.empty:
         result = roof if result.empty else pd.concat([result, roof], ignore_index=True)
-        scope_techs = {"pv": ["pv"], "wind": ["wind"], "wind+pv": ["pv", "wind"]}  # existing: PV as one figure
+        # existing: PV as one figure; onshore and offshore wind apart
+        scope_techs = {"pv": ["pv"], "wind": ["wind", "offshore"], "wind+pv": ["pv", "wind", "offshore"]}
         result["existing_vintage"] = [ex.vintage_text(c, scope_techs.get(s, [])) or None
                                       for c, s in zip(result["adcode"], result["scope"])]
     if result.empty:

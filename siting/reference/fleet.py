@@ -425,7 +425,7 @@ def _select(rows: pd.DataFrame, status: tuple[str, ...], onshore_only: bool) -> 
 
 
 def county_fleet(tracker: pd.DataFrame, province_adcode: str | int, status: tuple[str, ...] = ("operating",),
-                 onshore_only: bool = True) -> pd.DataFrame:
+                 onshore_only: bool = True, offshore_only: bool = False) -> pd.DataFrame:
     """Existing wind capacity per county of a province (matched by text).
 
     Parameters
@@ -437,6 +437,9 @@ def county_fleet(tracker: pd.DataFrame, province_adcode: str | int, status: tupl
         GEM statuses to count.
     onshore_only : bool, default True
         Drop offshore phases.
+    offshore_only : bool, default False
+        Keep offshore phases only (hard-mount, floating or mount unknown); their county text names the coastal
+        county or city they are reported under.
 
     Returns
     -------
@@ -449,7 +452,9 @@ def county_fleet(tracker: pd.DataFrame, province_adcode: str | int, status: tupl
         total for the selection.
     """
     wanted = _check_status(status)
-    matched = _select(match_counties(tracker, province_adcode), wanted, onshore_only)
+    matched = _select(match_counties(tracker, province_adcode), wanted, onshore_only and not offshore_only)
+    if offshore_only:
+        matched = matched[(matched["installation_type"] != "onshore").fillna(False).to_numpy(bool)]
     placed = matched[matched["county_adcode"].notna()]
     per = (placed.groupby("county_adcode")
            .agg(name_zh=("county_zh", "first"), existing_wind_mw=("capacity_mw", "sum"),

@@ -241,7 +241,7 @@ def compare(table: pd.DataFrame, targets: pd.DataFrame, existing_mw: dict[str, d
                 achievable = float(sum(r[capacity_column(x)] for x in techs))
                 row["note"] = ("computed = " + " + ".join(COMPONENT_LABEL[TECH_COMPONENT[x]] for x in techs) +
                                (f"; the target also counts {', '.join(missing)}, not computed" if missing else ""))
-                kinds = sorted({"wind" if x in ("wind", "offshore") else "pv" for x in techs}, reverse=True)
+                kinds = sorted({x if x in ("wind", "offshore") else "pv" for x in techs}, reverse=True)
                 ex = existing_mw.get(code, {})
                 unknown = [x for x in kinds if x not in ex]
                 existing = float(sum(ex[x] for x in kinds)) if not unknown else np.nan
