@@ -67,6 +67,10 @@ def test_guangdong_targets_count_offshore():
     rows = cmp[(cmp.adcode == "440000") & (cmp.scope == "wind+pv")]
     assert len(rows) and rows.basis_components.str.contains("offshore_wind").all()
     assert (rows.achievable_wind_mw >= a.totals.iloc[-1].capacity_offshore_mw).all()
+    bases = cmp[cmp.scope == "offshore base"]  # "two 10-GW-class bases": listed beside the computed offshore MW
+    assert len(bases) == 2 and (bases.verdict == "listed").all() and bases.target_mw.isna().all()
+    assert np.allclose(bases.achievable_mw, a.totals.iloc[-1].capacity_offshore_mw)
+    assert bases.status.str.contains("size class (10,000 MW each)", regex=False).all()
     # the tracker's offshore farms of Guangdong: about 8.4 GW operating and 8.2 GW under construction (May 2023)
     from siting.reference.compare import existing_capacity
 

@@ -152,9 +152,10 @@ def target_comparison(a, year: int | None = None, targets_path=None, tracker_pat
     result = compare(table, targets, existing)
     if not result.empty:
         result = with_verdicts(a, result, targets, existing)
-    roof = rooftop_rows(a, load_targets(targets_path), year)
-    if not roof.empty:
-        result = roof if result.empty else pd.concat([result, roof], ignore_index=True)
+    listed = [x for x in (rooftop_rows(a, load_targets(targets_path), year),
+                          offshore_base_rows(a, load_targets(targets_path), year)) if not x.empty]
+    for extra in listed:
+        result = extra if result.empty else pd.concat([result, extra], ignore_index=True)
         # existing: PV as one figure; onshore and offshore wind apart
         scope_techs = {"pv": ["pv"], "wind": ["wind", "offshore"], "wind+pv": ["pv", "wind", "offshore"]}
         result["existing_vintage"] = [ex.vintage_text(c, scope_techs.get(s, [])) or None
@@ -355,3 +356,38 @@ def _roofs_by_type(a) -> tuple[pd.DataFrame | None, dict[int, float]]:
     units = a.counties.to_crs(crs).geometry.to_numpy()
     table = polygon_area_by_unit_and_class(name, spec, crs, units)
     return table.set_axis(np.arange(len(a.counties))), dict(spec.class_weights)
+
+
+def offshore_base_rows(a, targets: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """The plans' offshore wind bases (size classes such as "two 10-GW-class bases") beside the offshore
+    capacity computed for the jurisdiction. A base's size class is not a capacity target of the jurisdiction:
+    the rows are listed, not judged."""
+    from siting.columns import capacity_column
+
+    t = targets_for(a.region, targets, None, capacity_only=False)
+    t = t[(t.category == "base_size_class") & (t.metric.str.lower().str.contains("offshore")
+                                               | t.quote_zh.astype(str).str.contains("海上"))]
+    if year is not None:
+        t = t[t.target_year.isna() | (t.target_year <= year)]
+    if t.empty:
+        return pd.DataFrame()
+    table = a.table().drop_duplicates("adcode").set_index("adcode")
+    col = capacity_column("offshore")
+    rows = []
+    for _, r in t.iterrows():
+        code = r["adcode"]
+        mw = float(table.loc[code, col]) if col in table.columns and code in table.index else np.nan
+        computed = (f"offshore wind computed for {r['jurisdiction_zh']}: {mw:,.0f} MW" if np.isfinite(mw) else
+                    "offshore wind was not computed (use --tech offshore)")
+        rows.append({"row_id": r["row_id"], "adcode": code, "jurisdiction_zh": r["jurisdiction_zh"],
+                     "target_year": r["target_year"], "metric": r["metric"], "scope": "offshore base",
+                     "target_type": r["target_type"], "target_mw": np.nan, "qualifier_zh": r["qualifier_zh"],
+                     "qualifier": r["qualifier"].label, "achievable_mw": mw, "achievable_pv_mw": np.nan,
+                     "achievable_wind_mw": mw, "existing_mw": np.nan, "headroom_mw": np.nan, "ratio": np.nan,
+                     "meets": None, "source_document": r["source_document"], "quote_zh": r["quote_zh"],
+                     "verdict": "listed", "target_components": "offshore_wind",
+                     "basis_components": "offshore_wind" if np.isfinite(mw) else "",
+                     "basis_missing_components": "" if np.isfinite(mw) else "offshore_wind",
+                     "status": f"listed: offshore base size class ({r['value_mw']:,.0f} MW each); {computed}",
+                     "note": f"{r['metric']}: the size class of a base, not a capacity target of the jurisdiction"})
+    return pd.DataFrame(rows)

@@ -174,7 +174,7 @@ def render_comparison(cmp: pd.DataFrame, notes, console: Console) -> None:
         if isinstance(r.get("basis_tier"), str):
             text.append(f"    basis: {escape(r['basis_tier'])}; {escape(str(r['basis_layers']))}; binds: "
                         f"{escape(str(r['binding_constraint']))}")
-        if not isinstance(code, str) or r.get("scope") == "rooftop":
+        if not isinstance(code, str) or r.get("scope") in ("rooftop", "offshore base"):
             text.append(f"    {escape(str(r['note']))}")
         for _, d in g.iterrows():
             text.append(f"    {escape(str(d['qualifier_zh']) if isinstance(d['qualifier_zh'], str) else '')} "
