@@ -1056,8 +1056,20 @@ def _pkg_version(name: str) -> str:
         return "not installed"
 
 
+DEPTH_LAYER = "water_depth_m"  # offshore: metres of water, positive down
+
+
 def _check_units(name: str, path: str, values: np.ndarray, spec) -> None:
     """Refuse continuous layers whose values (a sample from every tile) are far outside the plausible range."""
+    if name == DEPTH_LAYER and values.size:  # sampled over the sea areas of the offshore run
+        finite = values[np.isfinite(values)]
+        if finite.size and float(np.median(finite)) < 0:
+            raise SitingError(f"layer '{name}' ({path}): negative over the sea (median {np.median(finite):g} m): it "
+                              "holds elevations; give depths in metres, positive down (for ETOPO or GEBCO "
+                              "elevations add scale = -1 to the layer)")
+        if finite.size and float(np.mean(finite == 0)) > 0.9:
+            raise SitingError(f"layer '{name}' ({path}): 0 m on {np.mean(finite == 0):.0%} of the sea cells: a land "
+                              "elevation model without bathymetry? Give water depths (ETOPO 2022, GEBCO)")
     if spec.kind != "continuous" or (spec.valid_min is None and spec.valid_max is None) or values.size == 0:
         return
     lo, hi = float(np.percentile(values, 1)), float(np.percentile(values, 99))

@@ -40,6 +40,20 @@ def test_inland_regions_have_no_offshore():
         siting.assess("柳州", resolution_m=4000.0, tech="offshore")
 
 
+@pytest.mark.parametrize("kind, message", [("elevation", "negative over the sea"), ("land", "a land elevation model")])
+def test_a_depth_layer_that_is_not_depth_is_refused(tmp_path, kind, message):
+    values = np.full((200, 300), -30.0 if kind == "elevation" else 0.0, dtype="float32")
+    path = tmp_path / f"{kind}.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=300, height=200, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(0.01, 0, 107.5, 0, -0.01, 22.0)) as dst:
+        dst.write(values, 1)
+    scen = tmp_path / f"{kind}.toml"
+    scen.write_text(f'extends = "china"\n[meta]\nname = "{kind}"\n[layers.water_depth_m]\nsource = "{path}"\n'
+                    'kind = "continuous"\nunits = "m"\n', encoding="utf-8")
+    with pytest.raises(SitingError, match=message):
+        siting.assess("北海", resolution_m=2000.0, tech="offshore", scenario=scen)
+
+
 def test_a_depth_layer_limits_offshore_to_fixed_bottom_water(tmp_path):
     # water 0 m deep at 21.6° N, 100 m at 20.6° N: the 60 m limit falls at 21.0° N
     west, north, res = 107.5, 22.0, 0.01
