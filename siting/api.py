@@ -21,7 +21,7 @@ import xarray as xr
 from affine import Affine
 
 from siting.io import regions as region_mod
-from siting.columns import capacity_column, energy_column
+from siting.columns import capacity_column, energy_column, whole_area
 from siting.engine.table import county_table, step_column, subtotals
 from siting.io.atomic import write_folder
 from siting.rules.eligibility import skipped_rules
@@ -102,7 +102,7 @@ class Assessment:
         for tech in self.technologies:
             steps = self.provenance["steps"][tech]
             for _, c in self.counties.iterrows():
-                remaining = c.get("sea_area_km2", c["grid_area_km2"]) if tech == "offshore" else c["grid_area_km2"]
+                remaining = whole_area(c, tech)
                 rows.append({"adcode": c["adcode"], "name_zh": c["name_zh"], "tech": tech, "step": "total area",
                              "removed_km2": 0.0, "remaining_km2": remaining})
                 for step, col in steps.items():
@@ -396,13 +396,19 @@ def _check_vector_layers(plan: Plan, crs, units=None) -> list[str]:
             if layer is not None:
                 users.setdefault(layer, {})[f"{t}.{rule_name}"] = rule
     notes = []
+    region = None  # the region's outline, unioned once for every layer summed onto the grid
     for layer, rules in users.items():
         spec = plan.rules.layers.get(layer)
         if spec is None or spec.source.startswith("builtin:") or not is_vector(spec.source):
             continue
         check_vector_layer(layer, spec, crs, rules)
         if spec.aggregate != "burn" and units is not None:
-            outside = share_of_area_outside(layer, spec, crs, units)
+            if region is None:
+                import shapely
+
+                region = shapely.union_all(list(units))
+                shapely.prepare(region)
+            outside = share_of_area_outside(layer, spec, crs, region)
             if outside >= 0.999:
                 raise SitingError(f"layer '{layer}' ({spec.source}): none of its polygons lies in the region "
                                   "(check the file, or its CRS)")

@@ -242,6 +242,15 @@ ID_COLUMNS = [c.name for c in (ADCODE, NAME_ZH, NAME_PINYIN, CITY_ADCODE, CITY_Z
 MEAN_COLUMNS = (GHI.name, ELEVATION.name, WIND_SPEED_HUB.name)
 
 
+def whole_area(row, tech: str) -> float:
+    """The area a technology's waterfall and usable share start from in a table row: the county's sea
+    (``sea_area_km2``) for offshore wind, its land on the grid (``grid_area_km2``) otherwise. The sea run's own
+    rows have no ``sea_area_km2``: their grid area is sea."""
+    if tech == "offshore" and SEA_AREA_KM2.name in row:
+        return row[SEA_AREA_KM2.name]
+    return row[GRID_AREA_KM2.name]
+
+
 def capacity_column(tech: str) -> str:
     """The capacity column of a technology: ``capacity_pv_mwp``, ``capacity_agri_pv_mwp``, ``capacity_wind_mw``."""
     return {"wind": CAPACITY_WIND_MW.name, "offshore": CAPACITY_OFFSHORE_MW.name, "pv": CAPACITY_PV_MWP.name}.get(

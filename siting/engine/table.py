@@ -182,8 +182,7 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
         for c in df.columns:
             if c.startswith("usable_") and c.endswith("_share"):
                 km2 = row[c.replace("_share", "_km2")]
-                whole = row.get("sea_area_km2", row["grid_area_km2"]) if c == "usable_offshore_share" else \
-                    row["grid_area_km2"]
+                whole = C.whole_area(row, C.lookup(c)[1].get("tech", ""))
                 row[c] = km2 / whole if whole > 0 else np.nan
         return row
 

@@ -660,11 +660,9 @@ def polygon_area_by_unit_and_class(name: str, spec, crs, units) -> pd.DataFrame:
     return out.reindex(range(len(units)), fill_value=0.0)
 
 
-def share_of_area_outside(name: str, spec, crs, units) -> float:
-    """Share of an aggregated polygon layer's area whose centroids lie in none of ``units`` (polygons in ``crs``)."""
+def share_of_area_outside(name: str, spec, crs, region: shapely.Geometry) -> float:
+    """Share of an aggregated polygon layer's area whose centroids lie outside ``region`` (prepared, in ``crs``)."""
     feats = _features_of(name, spec, Path(spec.source).expanduser(), crs)
-    region = shapely.union_all(list(units))
-    shapely.prepare(region)
     inside = shapely.contains_xy(region, feats.cx, feats.cy)
     total = float(feats.areas_m2.sum())
     return float(feats.areas_m2[~inside].sum()) / total if total > 0 else 1.0

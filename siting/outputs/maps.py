@@ -161,7 +161,7 @@ def _popup_html(row: pd.Series, a, coarse: bool) -> str:
     lines.append("</table>")
     for tech in a.technologies:
         steps = a.provenance["steps"][tech]
-        total = row.get("sea_area_km2", row["grid_area_km2"]) if tech == "offshore" else row["grid_area_km2"]
+        total = columns.whole_area(row, tech)
         lines.append(f"<div class='siting-wf'><b>{_esc(getattr(a.scenario, tech).label)}: exclusions</b><table>")
         remaining = total
         for step, col in steps.items():

@@ -145,15 +145,16 @@ def target_comparison(a, year: int | None = None, targets_path=None, tracker_pat
     """Targets of the assessed region (and its cities/counties) beside achievable and existing capacity."""
     if a.region is None:
         raise SitingError("target comparison needs a built-in region (targets are keyed by adcode)")
-    targets = targets_for(a.region, load_targets(targets_path), year)
+    table_of_targets = load_targets(targets_path)
+    targets = targets_for(a.region, table_of_targets, year)
     ex = existing_capacity(a, tracker_path, existing_statuses, existing_file)
     existing, notes = ex.mw, list(ex.notes)
     table = a.table()
     result = compare(table, targets, existing)
     if not result.empty:
         result = with_verdicts(a, result, targets, existing)
-    listed = [x for x in (rooftop_rows(a, load_targets(targets_path), year),
-                          offshore_base_rows(a, load_targets(targets_path), year)) if not x.empty]
+    listed = [x for x in (rooftop_rows(a, table_of_targets, year), offshore_base_rows(a, table_of_targets, year))
+              if not x.empty]
     for extra in listed:
         result = extra if result.empty else pd.concat([result, extra], ignore_index=True)
         # existing: PV as one figure; onshore and offshore wind apart
@@ -274,6 +275,14 @@ def component_names(codes: str) -> str:
 ROOFTOP_CATEGORIES = ("rooftop_pv", "county_pilot")
 
 
+def _standing(a, targets: pd.DataFrame, year: int | None, keep) -> pd.DataFrame:
+    """Rows of the region's targets table that ``keep`` selects (any category), without those of a year after
+    ``year``: targets with no year stand."""
+    t = targets_for(a.region, targets, None, capacity_only=False)
+    t = t[keep(t)]
+    return t if year is None else t[t.target_year.isna() | (t.target_year <= year)]
+
+
 def rooftop_rows(a, targets: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     """The plans' rooftop targets of the region: coverage shares and whole-county (整县) pilots, with what was computed.
 
@@ -286,10 +295,7 @@ def rooftop_rows(a, targets: pd.DataFrame, year: int | None = None) -> pd.DataFr
     from siting.columns import capacity_column
     from siting.io.regions import ADCODE_IN_DATA, region_index
 
-    t = targets_for(a.region, targets, None, capacity_only=False)
-    t = t[t.category.isin(ROOFTOP_CATEGORIES)]
-    if year is not None:
-        t = t[t.target_year.isna() | (t.target_year <= year)]
+    t = _standing(a, targets, year, lambda t: t.category.isin(ROOFTOP_CATEGORIES))
     if t.empty:
         return pd.DataFrame()
     table = a.table().drop_duplicates("adcode").set_index("adcode")
@@ -364,11 +370,8 @@ def offshore_base_rows(a, targets: pd.DataFrame, year: int | None = None) -> pd.
     the rows are listed, not judged."""
     from siting.columns import capacity_column
 
-    t = targets_for(a.region, targets, None, capacity_only=False)
-    t = t[(t.category == "base_size_class") & (t.metric.str.lower().str.contains("offshore")
-                                               | t.quote_zh.astype(str).str.contains("海上"))]
-    if year is not None:
-        t = t[t.target_year.isna() | (t.target_year <= year)]
+    t = _standing(a, targets, year, lambda t: (t.category == "base_size_class") & (
+        t.metric.str.lower().str.contains("offshore") | t.quote_zh.astype(str).str.contains("海上")))
     if t.empty:
         return pd.DataFrame()
     table = a.table().drop_duplicates("adcode").set_index("adcode")

@@ -111,7 +111,7 @@ def render_table(a: Assessment, console: Console, max_rows: int | None = None, s
         wf.add_column("Removed km²", justify="right")
         wf.add_column("Remaining km²", justify="right")
         wf.add_column("Share of area", justify="right")
-        whole = total.get("sea_area_km2", total["grid_area_km2"]) if tech == "offshore" else total["grid_area_km2"]
+        whole = columns.whole_area(total, tech)
         remaining = whole
         wf.add_row("total sea area" if tech == "offshore" else "total area", "", _fmt(remaining), "100.0%")
         for step, col in a.provenance["steps"][tech].items():
