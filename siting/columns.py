@@ -160,6 +160,12 @@ SEA_AREA_KM2 = Column("sea_area_km2", "km²", "Sea area",
                       additive=True, label_zh="所辖海域面积", decimals=2)
 SEA_BAND_KM2 = Column("sea_{step}_km2", "km²", "Sea, {step}", "the county's sea in one band of distance from the shore",
                       additive=True, label_zh="海域（{step}）", decimals=2)
+FOUNDATION_KM2 = Column("usable_{tech}_{step}_km2", "km²", "{tech} usable, {step} foundations",
+                        "usable sea whose water depth suits one foundation type (fixed-bottom, floating; "
+                        "[offshore.foundations])", additive=True, label_zh="{tech}可用海域（{step}基础）", decimals=2)
+FOUNDATION_MW = Column("capacity_{tech}_{step}_mw", "MW", "{tech} capacity, {step} foundations",
+                       "capacity on the usable sea of one foundation type, at that type's packing density",
+                       additive=True, label_zh="{tech}装机（{step}基础）", decimals=1)
 _RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH, MODE_MWP, MODE_GWH,
            CAPACITY_OFFSHORE_MW, ENERGY_OFFSHORE_GWH)
 PERCENTILE_COLUMNS = tuple(
@@ -234,6 +240,7 @@ COLUMNS: tuple[Column, ...] = (
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
     ENERGY_WIND_GWH, CF_WIND, CAPACITY_OFFSHORE_MW, ENERGY_OFFSHORE_GWH, CF_OFFSHORE, SEA_AREA_KM2, SEA_BAND_KM2,
+    FOUNDATION_KM2, FOUNDATION_MW,
     MODE_MWP, MODE_MWAC, MODE_GWH, MODE_YIELD, MODE_CF, BINDING, BINDING_2, BINDING_CATEGORY,
     TARGET_SHARE, CAPACITY_DIFF, *PERCENTILE_COLUMNS,
     *WATERFALL_COLUMNS, *TARGET_COLUMNS,

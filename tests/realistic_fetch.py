@@ -2,7 +2,8 @@
 
 Copernicus DEM 1°x1° float32 tiles (no nodata, sea = 0), ESA WorldCover 3°x3° uint8 tiles with its class codes
 and nodata 0, the Global Wind Atlas country GeoTIFF (float32, 100 m speeds), the Global Solar Atlas zip with
-daily-total GHI and PVOUT GeoTIFFs in a folder, and the Zenodo nature-reserves zip holding a shapefile. Only
+daily-total GHI and PVOUT GeoTIFFs in a folder, the Zenodo nature-reserves zip holding a shapefile, and ETOPO
+2022 15°x15° elevation tiles (negative at sea). Only
 the resolution is coarser than the real files'.
 """
 
@@ -82,6 +83,14 @@ def gsa_zip(bbox, res: float = 0.01) -> bytes:
     return buf.getvalue()
 
 
+def etopo_tile(north: int, west: int, res: float = 1 / 40) -> bytes:
+    """An ETOPO 2022 15°x15° tile (float32 elevation, m): land rises north of 21.9° N (north of every bay of
+    the Beibu Gulf), the sea floor falls 50 m per degree south of it (60 m deep at 20.7° N)."""
+    n = int(round(15 / res))
+    _, y = _grid(west, north, n, res)
+    return _tif(((y - 21.9) * 50.0).astype("float32"), west, north, res, nodata=-99999.0)
+
+
 def reserves_zip(bbox) -> bytes:
     import geopandas as gpd
     import shapely
@@ -100,7 +109,7 @@ def reserves_zip(bbox) -> bytes:
         return buf.getvalue()
 
 
-def files_for(bbox, datasets: str = "dem,wind,solar,landcover,reserves") -> dict[str, bytes]:
+def files_for(bbox, datasets: str = "dem,wind,solar,landcover,reserves,bathymetry") -> dict[str, bytes]:
     """Server content (by cache path) for every file :func:`siting.io.fetch.plan` asks for a bbox."""
     out = {}
     for ds, item in F.plan(bbox, datasets):
@@ -119,4 +128,8 @@ def files_for(bbox, datasets: str = "dem,wind,solar,landcover,reserves") -> dict
             out[item.path] = gsa_zip(bbox)
         elif ds.name == "reserves":
             out[item.path] = reserves_zip(bbox)
+        elif ds.name == "bathymetry":
+            code = name.split("_")[4]  # N30E105: the north-west corner
+            north, west = int(code[1:3]) * (1 if code[0] == "N" else -1), int(code[4:7]) * (1 if code[3] == "E" else -1)
+            out[item.path] = etopo_tile(north, west)
     return out

@@ -122,6 +122,17 @@ def test_single_file_urls_and_options():
     }
 
 
+def test_etopo_tiles_are_named_by_their_north_west_corner():
+    names = [Path(i.path).name for _, i in F.plan((109.6, 20.2, 117.3, 25.5), "bathymetry")]  # Guangdong
+    assert names == ["ETOPO_2022_v1_15s_N30E105_surface.tif"]  # 15-30° N, 105-120° E, with 1° of sea around
+    names = [Path(i.path).name for _, i in F.plan((110.0, 15.5, 111.0, 16.5), "bathymetry")]  # the sea reach
+    assert names == ["ETOPO_2022_v1_15s_N15E105_surface.tif", "ETOPO_2022_v1_15s_N30E105_surface.tif"]
+    assert F.etopo_tile_name(-15, -75) == "ETOPO_2022_v1_15s_N00W075_surface.tif"
+    url = F.plan((109.6, 20.2, 117.3, 25.5), "bathymetry")[0][1].url
+    assert url == ("https://www.ngdc.noaa.gov/mgg/global/relief/ETOPO2022/data/15s/15s_surface_elev_gtif/"
+                   "ETOPO_2022_v1_15s_N30E105_surface.tif")
+
+
 def test_rebase_url_keeps_layout():
     url = "https://zenodo.org/records/1/files/a.zip?download=1"
     assert F.rebase_url(url, "http://127.0.0.1:9/") == "http://127.0.0.1:9/zenodo.org/records/1/files/a.zip?download=1"

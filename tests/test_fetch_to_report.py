@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -22,7 +23,7 @@ REGION = "450202"  # 城中区, 柳州
 def mirror():
     bbox = tuple(float(v) for v in counties(resolve(REGION)).total_bounds)
     content = files_for(bbox)
-    by_path = {item.path: server_path(item.url) for _, item in F.plan(bbox, "dem,wind,solar,landcover,reserves")}
+    by_path = {item.path: server_path(item.url) for _, item in F.plan(bbox, "dem,wind,solar,landcover,reserves,bathymetry")}
     server = start_server(ServerState(files={by_path[p]: data for p, data in content.items()}))
     try:
         yield server
@@ -91,6 +92,35 @@ def test_partial_fetch_then_more_keeps_a_hand_edited_scenario(mirror, tmp_path):
     new = tmp_path / "chengzhong_450202.new.toml"
     assert new.exists() and "pvout_kwh_per_kwp" in new.read_text(encoding="utf-8")
     assert r.stdout.strip() == str(new)
+
+
+def test_fetched_bathymetry_gives_depths_and_foundation_types(tmp_path):
+    coast = "450502"  # 海城区, 北海 (with Weizhou island): its sea reaches past the 60 m depth line of the fixture
+    bbox = tuple(float(v) for v in counties(resolve(coast)).total_bounds)
+    plan = F.plan(bbox, "bathymetry")
+    assert [Path(item.path).name for _, item in plan] == ["ETOPO_2022_v1_15s_N30E105_surface.tif"]
+    content = files_for(bbox, "bathymetry")
+    server = start_server(ServerState(files={server_path(item.url): content[item.path] for _, item in plan}))
+    try:
+        r = CliRunner().invoke(app, ["fetch", coast, "--datasets", "bathymetry", "--cache", str(tmp_path),
+                                     "--base-url", server.base_url, "-q", "--timeout", "5"])
+    finally:
+        server.close()
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "haicheng_450502.toml").read_text(encoding="utf-8")
+    assert "[layers.water_depth_m]" in text and "scale = -1.0" in text and "etopo2022/" in text
+    r = CliRunner().invoke(app, ["report", coast, "--data", str(tmp_path), "--tech", "offshore", "--resolution",
+                                 "2000", "--format", "json", "-q"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    row = doc["rows"][0]
+    # the fixture's sea floor is 60 m deep at 20.7° N: fixed-bottom sea north of it, floating south of it
+    assert row["usable_offshore_fixed_km2"] > 50 and row["usable_offshore_floating_km2"] > 50
+    assert row["usable_offshore_fixed_km2"] + row["usable_offshore_floating_km2"] == pytest.approx(
+        row["usable_offshore_km2"], rel=1e-6)
+    assert any(n.startswith("Offshore foundations by water depth: fixed (0-60 m of water)") for n in doc["notes"])
+    assert not any("'depth'" in n and "not applied" in n for n in doc["notes"])
+    assert any(f["dataset"] == "bathymetry" for f in doc["provenance"]["fetched_files"])
 
 
 def test_a_mirror_with_nothing_is_an_error(tmp_path):

@@ -24,3 +24,4 @@ def test_notebook_executes(tmp_path):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = "".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("text", "")) for o in outputs)
     assert "GWp" in text and "广西壮族自治区" in text and "leaflet" in text.lower()
+    assert "Offshore foundation type (fixed-bottom or floating) not computed" in text and "sea_far_12nm_100km_km2" in text

@@ -54,8 +54,8 @@ def test_a_depth_layer_that_is_not_depth_is_refused(tmp_path, kind, message):
         siting.assess("北海", resolution_m=2000.0, tech="offshore", scenario=scen)
 
 
-def test_a_depth_layer_limits_offshore_to_fixed_bottom_water(tmp_path):
-    # water 0 m deep at 21.6° N, 100 m at 20.6° N: the 60 m limit falls at 21.0° N
+def test_depth_splits_the_sea_into_fixed_bottom_and_floating_foundations(tmp_path):
+    # water 0 m deep at 21.6° N, 100 m at 20.6° N: fixed-bottom (to 60 m) north of 21.0° N, floating south of it
     west, north, res = 107.5, 22.0, 0.01
     lat = north - (np.arange(200) + 0.5) * res
     depth = np.clip((21.6 - lat) * 100.0, 0.0, None)[:, None] * np.ones((1, 300))
@@ -63,14 +63,50 @@ def test_a_depth_layer_limits_offshore_to_fixed_bottom_water(tmp_path):
     with rasterio.open(path, "w", driver="GTiff", width=300, height=200, count=1, dtype="float32", crs="EPSG:4326",
                        transform=Affine(res, 0, west, 0, -res, north)) as dst:
         dst.write(depth.astype("float32"), 1)
+    layer = (f'extends = "china"\n[meta]\nname = "depth"\n[layers.water_depth_m]\nsource = "{path}"\n'
+             'kind = "continuous"\nunits = "m (positive down)"\n')
     scen = tmp_path / "depth.toml"
-    scen.write_text(f'extends = "china"\n[meta]\nname = "depth"\n[layers.water_depth_m]\nsource = "{path}"\n'
-                    'kind = "continuous"\nunits = "m (positive down)"\n', encoding="utf-8")
-    plain = siting.assess("北海", resolution_m=2000.0, tech="offshore")
-    deep = siting.assess("北海", resolution_m=2000.0, tech="offshore", scenario=scen)
-    assert deep.counties.removed_offshore_depth_km2.sum() > 100
-    assert deep.counties.capacity_offshore_mw.sum() < plain.counties.capacity_offshore_mw.sum()
+    scen.write_text(layer, encoding="utf-8")
+    fixed_only = tmp_path / "fixed.toml"  # the depth rule at the fixed-bottom limit: no floating farms
+    fixed_only.write_text(layer + "[offshore.rules.depth]\nmax = 60.0\n", encoding="utf-8")
+    plain = siting.assess("北海", resolution_m=2000.0, tech="offshore", draws=200)
+    deep = siting.assess("北海", resolution_m=2000.0, tech="offshore", scenario=scen, draws=200)
+    shallow = siting.assess("北海", resolution_m=2000.0, tech="offshore", scenario=fixed_only, draws=0)
+    c = deep.counties
+    spec = deep.plan.tech_specs["offshore"]
+    fixed, floating = spec.foundations["fixed"], spec.foundations["floating"]
+    # every usable sea cell has a depth, so a foundation type, and each type its own density
+    assert np.allclose(c.usable_offshore_fixed_km2 + c.usable_offshore_floating_km2, c.usable_offshore_km2)
+    assert c.usable_offshore_floating_km2.sum() > 100 and c.usable_offshore_fixed_km2.sum() > 100
+    assert np.allclose(c.capacity_offshore_floating_mw,
+                       c.usable_offshore_floating_km2 * floating.capacity_density_mw_per_km2 * spec.utilisation)
+    assert np.allclose(c.capacity_offshore_fixed_mw + c.capacity_offshore_floating_mw, c.capacity_offshore_mw)
+    # floating sea packs less than the default density the run without depths uses everywhere
+    assert c.capacity_offshore_mw.sum() < plain.counties.capacity_offshore_mw.sum()
+    assert np.allclose(c.usable_offshore_km2, plain.counties.usable_offshore_km2)  # no water is deeper than 1,000 m
+    # capping the depth at 60 m removes the floating sea (within the patch-size rule's edge effects)
+    s = shallow.counties
+    assert s.removed_offshore_depth_km2.sum() == pytest.approx(c.usable_offshore_floating_km2.sum(), rel=0.05)
+    assert np.allclose(s.capacity_offshore_mw, s.capacity_offshore_fixed_mw)
+    assert (s.capacity_offshore_mw <= c.capacity_offshore_mw + 1e-6).all()  # a stricter rule never adds capacity
     assert not any("'depth'" in n and "not applied" in n for n in deep.notes)
+    # the uncertainty draws know the two densities: the P50 is near the default, the P10-P90 brackets it
+    assert (c.capacity_offshore_mw_p10 <= c.capacity_offshore_mw_p90).all()
+    tot = deep.totals.iloc[-1]
+    assert tot.capacity_offshore_mw_p10 < tot.capacity_offshore_mw < tot.capacity_offshore_mw_p90
+    keys = {x["name"] for x in deep.provenance["uncertainty"]["assumptions"]}
+    assert "offshore.foundations.floating.capacity_density_mw_per_km2" in keys
+    assert not any("foundations" in x["name"] for x in plain.provenance["uncertainty"]["assumptions"])
+    # the map draws the sea grid: usable share, depth, foundation type and distance band
+    from siting.outputs.maps import make_map, map_html
+
+    page = map_html(make_map(deep))
+    for name in ("Offshore usable share (sea grid)", "Water depth m (sea grid)",
+                 "Foundation type (sea grid): 1 fixed 0-60 m, 2 floating 60-1000 m",
+                 "Distance-to-shore band (sea grid): 1 inshore_0_10km", "Offshore wind capacity, floating foundations"):
+        assert name in page, name
+    assert "Foundation type" not in map_html(make_map(plain)) and "Offshore usable share (sea grid)" in map_html(
+        make_map(plain))
 
 
 @pytest.mark.slow
@@ -107,10 +143,35 @@ def test_offshore_energy_from_a_wind_layer(tmp_path):
     c = a.counties[a.counties.capacity_offshore_mw > 0]
     assert c.energy_offshore_gwh.notna().all() and (c.energy_offshore_gwh > 0).all()
     assert ((c.capacity_factor_offshore > 0.25) & (c.capacity_factor_offshore < 0.6)).all()
-    # the same wind at the same height: the sea's lower shear gives a little less at 120 m hub height than onshore
+    # the same wind at the same height: the sea's lower shear gives a little less at the 150 m hub than onshore
     onshore = a.counties[a.counties.capacity_wind_mw > 0].capacity_factor_wind
     assert c.capacity_factor_offshore.mean() < onshore.mean() + 0.05
-    assert any(n.startswith("Offshore wind energy from the wind layer at 120 m") for n in a.notes)
+    assert any(n.startswith("Offshore wind energy from the wind layer at 150 m") for n in a.notes)
     plain = siting.assess("北海", resolution_m=2000.0, tech="offshore")
     assert "energy_offshore_gwh" not in plain.counties
     assert any(n.startswith("Offshore wind energy (GWh/yr) not computed") for n in plain.notes)
+
+
+@pytest.mark.slow
+def test_validate_offshore_places_the_tracker_farms_of_guangdong_on_its_sea(tmp_path):
+    a = siting.assess("广东", resolution_m=4000.0, tech="offshore", draws=0)
+    r = a.validate(status=("operating", "construction", "pre-construction"), tech="offshore")
+    # every offshore phase with an exact point lies in Guangdong's sea areas, nearly all on usable sea
+    assert r.mw_checked > 10_000 and r.mw_outside_region == 0
+    assert r.share_on_usable > 0.85
+    assert r.discrimination is not None and 0 < r.discrimination.null_share < 1
+    farms = r.per_farm[r.per_farm.checked]
+    assert (farms.distance_to_usable_km[farms.on_usable] <= 4.0 * 1.5).all()  # within a cell and a half
+    assert (farms.distance_to_usable_km[~farms.on_usable] > 0).all()
+    assert set(farms.grid_county_adcode) <= set(a.counties.adcode)
+    assert any(n.startswith("Fleet:") and "offshore;" in n for n in r.notes)
+    assert any("off usable sea: the nearest usable cell is" in n for n in r.notes) or farms.on_usable.all()
+    # the sea grid is saved with the results and read back
+    a.save(tmp_path / "out")
+    back, _ = siting.load_results(tmp_path / "out")
+    assert "offshore_usable_fraction" in back.sea_grid
+    assert back.validate(tech="offshore").mw_checked == pytest.approx(
+        a.validate(tech="offshore").mw_checked)
+    inland = siting.assess("450202", resolution_m=2000.0, tech="wind", draws=0)  # 城中区, 柳州: no sea
+    with pytest.raises(siting.SitingError, match="no offshore results"):
+        inland.validate(tech="offshore")

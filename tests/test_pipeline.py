@@ -133,8 +133,8 @@ def test_a_stricter_scenario_never_adds_capacity(guangxi):
 def test_save_writes_all_files_atomically(guangxi, tmp_path, monkeypatch):
     out = tmp_path / "out"
     files = guangxi.save(out)
-    assert sorted(p.name for p in files) == ["counties.csv", "counties.gpkg", "grid.nc", "provenance.json",
-                                             "report.xlsx", "summary.csv", "waterfall.csv"]
+    assert sorted(p.name for p in files) == ["counties.csv", "counties.gpkg", "grid.nc", "grid_sea.nc",
+                                             "provenance.json", "report.xlsx", "summary.csv", "waterfall.csv"]
     df = pd.read_csv(out / "counties.csv", dtype={"adcode": str})
     assert len(df) == 111
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))

@@ -23,6 +23,9 @@ def test_preset_loads_and_every_rule_and_parameter_has_a_source():
             assert rule.source, f"{tech}.rules.{name} has no source"
     for name, layer in scen.layers.items():
         assert layer.citation and layer.licence and layer.resolution, name
+    for name, f in scen.offshore.foundations.items():  # each foundation type's depth limit and density
+        assert f.max_depth_source and f.capacity_density_source, name
+        assert f"foundations.{name}.capacity_density_mw_per_km2" in scen.offshore.ranges, name
 
 
 def test_preset_follows_the_national_rules():
@@ -70,6 +73,10 @@ def test_with_overrides():
          ["distance_m", "greater than or equal to 0"]),
         ('extends = "china"\n[pv.rules.x]\ntype = "classes"\nlayer = "land_cover"\nexlude = [1]\n',
          ["unknown key 'pv.rules.x.exlude'", "exclude"]),
+        ('extends = "china"\n[offshore.foundations.fixed]\nmax_depth_m = 2000\ncapacity_density_mw_per_km2 = 5\n',
+         ["shallow to deep"]),
+        ('extends = "china"\n[offshore.ranges]\n"foundations.fixed.density" = { low = 1, high = 2 }\n',
+         ["foundations.<name>.capacity_density_mw_per_km2"]),
         ("this is = not toml [", ["not valid TOML"]),
         ('extends = "nowhere.toml"\n', ["nowhere.toml", "does not exist"]),
     ],

@@ -233,10 +233,13 @@ def test_spacing_density():
 
 
 def test_packaged_turbines_present():
-    assert 6 <= len(TURBINES) <= 10
+    assert 9 <= len(TURBINES) <= 14
     # the low-wind, large-rotor class: 3-5 MW, rotor 140-170 m
     low_wind = [t for t in TURBINES if 3000 <= t.rated_power_kw <= 5000 and 140 <= t.rotor_diameter_m <= 170]
     assert len(low_wind) >= 3
+    # offshore classes of 8 to 16 MW with rotors of 160-260 m
+    offshore = [t for t in TURBINES if 8000 <= t.rated_power_kw <= 16000 and 160 <= t.rotor_diameter_m <= 260]
+    assert {round(t.rated_power_kw / 1000) for t in offshore} >= {8, 12, 15}
     assert turbines.turbines_dir().is_dir()
 
 

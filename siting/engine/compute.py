@@ -35,7 +35,7 @@ from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from siting.rules.plan import DerivedSlope, Plan
 from siting.rules.scenario import TECH_NAMES, MinAreaRule, Scenario, WindModelParams
 from siting.engine.layout import Tile
-from siting.engine.sums import CountySums, TechSums
+from siting.engine.sums import CountySums, TechSums, foundation_key
 from siting.rules.patches import PatchEdges
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
                        net_capacity_factor_grid)
@@ -568,6 +568,16 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
             lay = arrays.get(spec.rules[rule_name].layer)
             if lay is not None:
                 on_class[key] = lay.data[inner] == int(cls)
+    # offshore: usable sea (and its energy) on the cells of each foundation type, which has its own density
+    depth = arrays.get(spec.foundation_layer) if spec.foundations else None
+    if depth is not None:
+        d = depth.data[inner]
+        for name, lo, hi, _ in spec.foundation_bands():
+            ind = (d > lo) & (d <= hi) if lo > 0 else (d <= hi)
+            on_class[foundation_key(name)] = ind
+            if m is not None:
+                on_class[foundation_key(name, "energy")] = ind * m
+                on_class[foundation_key(name, "has")] = ind & has
     tech_sums = TechSums(usable=zsum(final), removed=removed_sums,
                          usable_by_weight={k: zsum(final * ind) for k, ind in on_class.items()},
                          energy_mwh_per_mw=None if m is None else zsum(final * m),

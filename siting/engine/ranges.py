@@ -31,6 +31,8 @@ def assumptions_of(plan: Plan) -> tuple[list[Assumption], list[str]]:
             if problem and key.startswith("weights.") and "no partial weight" in problem and int(
                     key.split(".")[2]) not in getattr(spec.rules.get(key.split(".")[1]), "weights", {}):
                 continue  # the class is not in this scenario's legend at all (another land-cover product)
+            if key.startswith("foundations.") and spec.foundation_layer not in plan.rules.layers:
+                continue  # no depth layer: no cell has a foundation type (the notes say depth is not applied)
             if problem:
                 notes.append(f"{t} range {key} not used: {problem}; give [{t}.ranges] {key} = {{ low = .., "
                              "high = .. }} to sample it")
@@ -114,7 +116,9 @@ def range_model(table, sums: CountySums, cell_area_km2: float, plan: Plan) -> Ra
             usable_km2=np.asarray(table[C.USABLE_KM2(t)], dtype="float64"),
             usable_by_weight_km2={k: v * cell_area_km2 for k, v in ts.usable_by_weight.items()},
             energy_gwh=np.asarray(table[energy], dtype="float64") if energy in table else None,
-            density_mw_per_km2=spec.capacity_density_mw_per_km2, utilisation=spec.utilisation)
+            density_mw_per_km2=spec.capacity_density_mw_per_km2, utilisation=spec.utilisation,
+            foundation_density_mw_per_km2={name: d for name, _, _, d in spec.foundation_bands()
+                                           if f"foundation.{name}" in ts.usable_by_weight})
     return RangeModel(adcodes=np.asarray(table["adcode"]), assumptions=assumptions, inputs=inputs, notes=notes)
 
 

@@ -29,7 +29,9 @@ class TechSums:
         Σ usable share over cells that have an energy figure.
     usable_by_weight : dict of str to numpy.ndarray
         ``weights.<rule>.<class>`` → Σ usable share on the cells of that class (for the classes whose
-        partial weight has a range: what a draw of that weight scales).
+        partial weight has a range: what a draw of that weight scales). Offshore also
+        ``foundation.<name>`` → Σ usable share on the cells of a foundation type, with ``.energy``
+        (× MWh per MW) and ``.has`` (where energy is known) (see :func:`foundation_key`).
     """
 
     usable: np.ndarray
@@ -37,6 +39,12 @@ class TechSums:
     energy_mwh_per_mw: np.ndarray | None = None
     usable_with_energy: np.ndarray | None = None
     usable_by_weight: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def foundation_key(name: str, what: str = "") -> str:
+    """Key of the sums on one foundation type's cells: ``foundation.<name>`` (usable share), with ``what``
+    ``energy`` (usable share × MWh per MW) or ``has`` (usable share with an energy figure)."""
+    return f"foundation.{name}" + (f".{what}" if what else "")
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pandas as pd
 
 from siting import columns as C
 from siting.columns import ID_COLUMNS, MEAN_COLUMNS
-from siting.engine.sums import CountySums
+from siting.engine.sums import CountySums, TechSums, foundation_key
 from siting.rules.scenario import PV_TECHS, TECH_NAMES, TechSpec, rule_category
 
 
@@ -23,10 +23,36 @@ def step_column(tech: str, step: str) -> str:
     return C.REMOVED_KM2(tech, step)
 
 
+def at_default_density(tech: TechSpec, ts: TechSums, total: np.ndarray, what: str = "") -> np.ndarray:
+    """A sum over usable cells, each cell weighted by its packing density relative to the technology's.
+
+    Offshore cells of a foundation type (:attr:`TechSpec.foundations`) have that type's density; every
+    other cell (and every cell of the other technologies) the technology's ``capacity_density_mw_per_km2``.
+    So ``result × capacity_density_mw_per_km2`` is Σ cell × its own density.
+
+    Parameters
+    ----------
+    tech : TechSpec
+    ts : TechSums
+        The technology's sums (with the ``foundation.<name>`` sums when a depth layer was read).
+    total : numpy.ndarray
+        The sum over all usable cells (usable share, × MWh per MW, or with an energy figure).
+    what : {"", "energy", "has"}
+        Which sum ``total`` is (see :func:`siting.engine.sums.foundation_key`).
+    """
+    out = np.asarray(total, dtype="float64").copy()
+    for name, _, _, density in tech.foundation_bands():
+        part = ts.usable_by_weight.get(foundation_key(name, what))
+        if part is not None:
+            out += part * (density / tech.capacity_density_mw_per_km2 - 1.0)
+    return out
+
+
 def capacity_columns(tech_name: str, tech: TechSpec, usable_km2: np.ndarray | pd.Series) -> dict[str, np.ndarray]:
     """Capacity from usable land: km² × packing density (MW/km²) × utilisation.
 
-    PV capacity is DC (MWp) from the density; AC (MW) divides by the DC/AC ratio.
+    PV capacity is DC (MWp) from the density; AC (MW) divides by the DC/AC ratio. For offshore wind with
+    foundation types give ``usable_km2`` at the default density (:func:`at_default_density`).
     """
     mw = np.asarray(usable_km2, dtype="float64") * tech.capacity_density_mw_per_km2 * tech.utilisation
     if tech_name in PV_TECHS:
@@ -77,12 +103,13 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
                                                 np.nan)
         for step in steps.get(t, []):
             table[step_column(t, step)] = ts.removed.get(step, zero) * cell_area_km2
-        for col, vals in capacity_columns(t, spec, ukm2).items():
+        for col, vals in capacity_columns(t, spec, at_default_density(spec, ts, ts.usable) * cell_area_km2).items():
             table[col] = vals
+        table = foundation_columns(table, t, spec, ts, cell_area_km2)
         if ts.energy_mwh_per_mw is not None:
             mw_per_share = cell_area_km2 * spec.capacity_density_mw_per_km2 * spec.utilisation
-            energy_gwh = ts.energy_mwh_per_mw * mw_per_share / 1000.0
-            mw_known = ts.usable_with_energy * mw_per_share
+            energy_gwh = at_default_density(spec, ts, ts.energy_mwh_per_mw, "energy") * mw_per_share / 1000.0
+            mw_known = at_default_density(spec, ts, ts.usable_with_energy, "has") * mw_per_share
             # a county with capacity but no resource value anywhere has no energy figure: not computed, not 0
             energy_gwh = np.where((mw_known > 0) | (ukm2 <= 0), energy_gwh, np.nan)
             cols = (pv_energy_columns(energy_gwh, mw_known, spec, t) if t in PV_TECHS
@@ -92,6 +119,19 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
     add_binding(table, techs, steps)
     cols = [c for c in table.columns if c != "geometry"] + ["geometry"]
     return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=units.crs)
+
+
+def foundation_columns(table: pd.DataFrame, tech_name: str, spec: TechSpec, ts: TechSums,
+                       cell_area_km2: float) -> pd.DataFrame:
+    """Usable sea and capacity per foundation type (offshore with a depth layer; nothing otherwise)."""
+    for name, _, _, density in spec.foundation_bands():
+        part = ts.usable_by_weight.get(foundation_key(name))
+        if part is None:
+            continue
+        km2 = part * cell_area_km2
+        table[C.FOUNDATION_KM2(tech_name, name)] = km2
+        table[C.FOUNDATION_MW(tech_name, name)] = km2 * density * spec.utilisation
+    return table
 
 
 def add_binding(table: pd.DataFrame, techs: dict[str, TechSpec], steps: dict[str, list[str]]) -> None:

@@ -79,6 +79,11 @@ SOLAR_URL = (f"{GSA_BASE_URL}/download/China/"
 SOLAR_MEMBERS = ("GHI.tif", "PVOUT.tif")
 WORLDCOVER_BASE_URL = "https://esa-worldcover.s3.eu-central-1.amazonaws.com"
 WORLDCOVER_TILE_DEG = 3
+ETOPO_BASE_URL = "https://www.ngdc.noaa.gov"
+ETOPO_FOLDER = "/mgg/global/relief/ETOPO2022/data/15s/15s_surface_elev_gtif"
+ETOPO_TILE_DEG = 15
+ETOPO_LICENCE = ("public domain (U.S. Government work); cite: NOAA National Centers for Environmental Information "
+                 "2022, ETOPO 2022 15 Arc-Second Global Relief Model, doi:10.25921/fd45-gt74")
 ZENODO_BASE_URL = "https://zenodo.org"
 RESERVES_RECORD = "14875797"
 RESERVES_FILENAME = "China_Nature_Reserves.zip"
@@ -143,6 +148,9 @@ class FetchOptions:
         GeoTIFFs extracted from the solar zip (matched by file name).
     reserves_filename : str
         File name in Zenodo record 14875797.
+    sea_reach_deg : float
+        Bathymetry: how far beyond the region's bounding box to fetch, in degrees (the sea areas of
+        offshore wind reach 100 km from the shore, about 0.9° of latitude).
     """
 
     dem: str = "glo90"
@@ -152,6 +160,7 @@ class FetchOptions:
     solar_url: str = SOLAR_URL
     solar_members: tuple[str, ...] = SOLAR_MEMBERS
     reserves_filename: str = RESERVES_FILENAME
+    sea_reach_deg: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,12 @@ def worldcover_tile_name(lat: int, lon: int) -> str:
     return f"ESA_WorldCover_10m_2021_v200_{_hemi(lat, 'N', 'S', 2)}{_hemi(lon, 'E', 'W', 3)}_Map.tif"
 
 
+def etopo_tile_name(lat: int, lon: int) -> str:
+    """ETOPO 2022 15 arc-second tile for a south-west corner at multiples of 15°; the name gives its
+    north-west corner, e.g. ``ETOPO_2022_v1_15s_N30E105_surface.tif`` for 15-30° N, 105-120° E."""
+    return f"ETOPO_2022_v1_15s_{_hemi(lat + ETOPO_TILE_DEG, 'N', 'S', 2)}{_hemi(lon, 'E', 'W', 3)}_surface.tif"
+
+
 def _dem_variant(dem: str) -> DemVariant:
     try:
         return DEM_VARIANTS[dem]
@@ -274,6 +289,21 @@ def _landcover_urls(bbox: BBox, options: FetchOptions) -> list[Download]:
     return out
 
 
+def sea_bbox(bbox: BBox, reach_deg: float) -> BBox:
+    """A bounding box widened by ``reach_deg`` on every side (clipped to the globe)."""
+    west, south, east, north = _check_bbox(bbox)
+    return (max(-180.0, west - reach_deg), max(-90.0, south - reach_deg), min(180.0, east + reach_deg),
+            min(90.0, north + reach_deg))
+
+
+def _bathymetry_urls(bbox: BBox, options: FetchOptions) -> list[Download]:
+    out = []
+    for lat, lon in tile_corners(sea_bbox(bbox, options.sea_reach_deg), ETOPO_TILE_DEG):
+        name = etopo_tile_name(lat, lon)
+        out.append(Download(f"{ETOPO_BASE_URL}{ETOPO_FOLDER}/{name}", f"etopo2022/{name}"))
+    return out
+
+
 def _reserves_urls(bbox: BBox, options: FetchOptions) -> list[Download]:
     name = options.reserves_filename
     quoted = urllib.parse.quote(name)
@@ -295,6 +325,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             "CC BY 4.0 (© ESA WorldCover project 2021; contains modified Copernicus Sentinel data (2021) "
             "processed by the ESA WorldCover consortium)",
             "10 m (1/12000°), 3°×3° tiles", WORLDCOVER_BASE_URL, _landcover_urls, tiled=True),
+    Dataset("bathymetry", "ETOPO 2022 15 arc-second relief (sea-floor depth and land heights), 15°×15° GeoTIFF "
+            "tiles covering the region and the sea off it", ETOPO_LICENCE, "15 arc-second (~450 m), 15°×15° tiles",
+            ETOPO_BASE_URL, _bathymetry_urls, tiled=True),
     Dataset("reserves", f"China nature-reserve polygons (Zenodo record {RESERVES_RECORD})",
             f"as stated on Zenodo record {RESERVES_RECORD}; check it before redistributing",
             "vector polygons", ZENODO_BASE_URL, _reserves_urls),

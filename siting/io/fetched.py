@@ -14,6 +14,10 @@ solar           ``ghi_kwh_per_m2_yr``, ``pvout_kwh_per_kwp``  Global Solar Atlas
                                                             by 365.25 to annual
 reserves        ``protected``                               the nature-reserve polygons from the Zenodo zip,
                                                             rasterised (1 = reserve)
+bathymetry      ``water_depth_m``                           the VRT mosaic of ETOPO 2022 15 arc-second tiles,
+                                                            scale -1 (elevation below sea level → depth,
+                                                            positive down): the offshore depth rule and
+                                                            foundation types
 ==============  ==========================================  =====================================================
 
 Only what is in the folder is declared, so a partial fetch gives a partial scenario (the report then says
@@ -198,6 +202,16 @@ def scenario_text(folder: Path, region, bbox, options: FetchOptions | None = Non
               description="China nature reserves (polygons)", licence=reserves[0].licence)
     else:
         missing.append("reserves")
+    sea = _present(folder, manifest, bbox, "bathymetry", options)
+    if sea:
+        mosaic = _mosaic(folder, sea, stem)
+        layer("water_depth_m", mosaic, "# ETOPO 2022 15 arc-second relief tiles, mosaicked; elevation x -1 = water "
+              "depth (positive down, negative on land):\n" + _comment(sea), kind="continuous",
+              units="m (positive down)", scale=-1.0, coarse=False,
+              description="water depth from ETOPO 2022 (15 arc-second surface elevation, sign reversed)",
+              licence=sea[0].licence, valid_min=-9000.0, valid_max=11000.0)
+    else:
+        missing.append("bathymetry")
     head = [f'extends = "{"worldcover" if land else "china"}"', "", "[meta]",
             f"name = {_toml_str(stem + '-fetched')}",
             f"description = {_toml_str('open data fetched by siting fetch for ' + region.label)}", ""]

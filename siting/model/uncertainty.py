@@ -67,8 +67,14 @@ class TechInputs:
         ``weights.<rule>.<class>`` → usable land on the cells of that class.
     energy_gwh : numpy.ndarray or None
         Annual energy at the defaults (None where energy was not computed).
+        Offshore also ``foundation.<name>`` → usable sea on the cells of a foundation type.
+    energy_gwh : numpy.ndarray or None
+        Annual energy at the defaults (None where energy was not computed).
     density_mw_per_km2, utilisation : float
         The defaults.
+    foundation_density_mw_per_km2 : dict of str to float
+        Offshore: the default packing density of each foundation type (its cells do not use
+        ``density_mw_per_km2``).
     """
 
     usable_km2: np.ndarray
@@ -76,6 +82,21 @@ class TechInputs:
     energy_gwh: np.ndarray | None = None
     density_mw_per_km2: float = 1.0
     utilisation: float = 1.0
+    foundation_density_mw_per_km2: dict[str, float] = field(default_factory=dict)
+
+    def capacity_mw(self, usable_km2: np.ndarray, density: np.ndarray, utilisation: np.ndarray,
+                    foundation_density: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """MW of every county in every draw: usable km² × density × utilisation, each foundation type's
+        sea at its own density (arrays of draws, shape (n_draws,), or scalars)."""
+        density = np.atleast_1d(density)[:, None]
+        util = np.atleast_1d(utilisation)[:, None]
+        mw = usable_km2 * density * util
+        for name, default in self.foundation_density_mw_per_km2.items():
+            on = self.usable_by_weight_km2.get(f"foundation.{name}")
+            if on is not None:
+                d_f = np.atleast_1d((foundation_density or {}).get(name, default))[:, None]
+                mw = mw + on[None, :] * (d_f - density) * util
+        return mw
 
 
 def triangular_draws(assumptions: list[Assumption], n_draws: int, seed: int = 0) -> np.ndarray:
@@ -129,10 +150,15 @@ def tech_draws(tech: str, inputs: TechInputs, assumptions: list[Assumption], dra
             usable = usable + (values[key] / defaults[key] - 1.0)[:, None] * on_class[None, :]
     density = values.get("capacity_density_mw_per_km2", np.full(n, inputs.density_mw_per_km2))
     util = values.get("utilisation", np.full(n, inputs.utilisation))
-    mw = usable * (density * util)[:, None]
+    found = {name: values[f"foundations.{name}.capacity_density_mw_per_km2"]
+             for name in inputs.foundation_density_mw_per_km2
+             if f"foundations.{name}.capacity_density_mw_per_km2" in values}
+    mw = inputs.capacity_mw(usable, density, util, found)
     if inputs.energy_gwh is None:
         return mw, None
-    mw0 = inputs.usable_km2 * inputs.density_mw_per_km2 * inputs.utilisation
+    # energy per MW of each county stays that of the defaults (its sites' capacity factor)
+    mw0 = inputs.capacity_mw(inputs.usable_km2, np.array([inputs.density_mw_per_km2]),
+                             np.array([inputs.utilisation]))[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         per_mw = np.where(mw0 > 0, inputs.energy_gwh / mw0, 0.0)
     if pv_family:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+import xarray as xr
 
 from siting import columns
 from siting.io.atomic import atomic_path
@@ -81,6 +82,10 @@ CHOROPLETHS = [
     Layer("capacity_fishery_pv_mwp", "Blues"),
     Layer("capacity_rooftop_pv_mwp", "OrRd"),
     Layer("capacity_offshore_mw", "Blues"),
+    Layer("capacity_offshore_fixed_mw", "PuBu"),
+    Layer("capacity_offshore_floating_mw", "BuPu"),
+    Layer("energy_offshore_gwh", "GnBu"),
+    Layer("binding_offshore_category", "", categorical=True),
     Layer("target_share_mw", "RdPu"),
     Layer("capacity_mw_diff", "RdBu"),
 ]
@@ -94,6 +99,44 @@ RASTERS = [
     ("fishery_pv_usable_fraction", "Fishery PV usable share (grid)", "Blues", 0.0, 1.0),
     ("rooftop_pv_usable_fraction", "Rooftop PV usable roof share (grid)", "OrRd", 0.0, None),
 ]
+# offshore wind: rasters of the sea areas' grid (Assessment.sea_grid)
+SEA_RASTERS = [
+    ("offshore_usable_fraction", "Offshore usable share (sea grid)", "Blues", 0.0, 1.0),
+    ("water_depth_m", "Water depth m (sea grid)", "YlGnBu", 0.0, None),
+    ("foundation", "Foundation type (sea grid)", "Set2", None, None),
+    ("sea_band", "Distance-to-shore band (sea grid)", "Purples", None, None),
+]
+
+
+def sea_layers(a) -> list[tuple]:
+    """The sea grid's variables to draw, with a foundation-type class (1 = the shallowest type ...) made from the
+    water depth, and legends that name the bands and foundation types: ``(DataArray, label, cmap, vmin, vmax)``."""
+    ds = a.sea_grid
+    if "region_fraction" not in ds:
+        return []
+    spec = a.plan.tech_specs.get("offshore") if a.plan is not None else None
+    if spec is None and getattr(a.scenario, "offshore", None) is not None:
+        spec = a.scenario.offshore
+    out = []
+    for var, label, cmap, vmin, vmax in SEA_RASTERS:
+        da = None
+        if var == "foundation" and "water_depth_m" in ds and spec is not None and spec.foundations:
+            depth, cls = ds["water_depth_m"], xr.zeros_like(ds["water_depth_m"])
+            names = []
+            for k, (name, lo, hi, _) in enumerate(spec.foundation_bands(), start=1):
+                cls = xr.where((depth <= hi) & ((depth > lo) if lo > 0 else True), k, cls)
+                names.append(f"{k} {name} {lo:g}-{hi:g} m")
+            da, label, vmin, vmax = cls.where(cls > 0), f"{label}: {', '.join(names)}", 1, len(names)
+        elif var == "sea_band" and var in ds:
+            names = (spec.sea_band_names if spec is not None else None) or []
+            da = ds[var].where(ds[var] > 0)
+            label = f"{label}: " + ", ".join(f"{k} {n}" for k, n in enumerate(names, start=1)) if names else label
+            vmin, vmax = 1, max(1, len(names))
+        elif var in ds:
+            da = ds[var]
+        if da is not None:
+            out.append((da.where(ds["region_fraction"] > 0), label, cmap, vmin, vmax))
+    return out
 
 
 def quantile_breaks(values: np.ndarray, n_classes: int = 5) -> list[float]:
@@ -336,10 +379,9 @@ def make_map(a, comparison: pd.DataFrame | None = None, simplify_tolerance_deg: 
         cities_fc = json.loads(cities.to_json())
 
     rasters = []
-    for var, label, cmap, vmin, vmax in RASTERS:
-        if var not in a.grid:
-            continue
-        da = a.grid[var].where(a.grid["region_fraction"] > 0)
+    drawn = [(a.grid[var].where(a.grid["region_fraction"] > 0), label, cmap, vmin, vmax)
+             for var, label, cmap, vmin, vmax in RASTERS if var in a.grid] + sea_layers(a)
+    for da, label, cmap, vmin, vmax in drawn:
         da.attrs["crs"] = a.provenance["grid"]["crs"]
         made = _raster_png(da, cmap, vmin, vmax)
         if made is not None:

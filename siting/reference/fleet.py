@@ -417,10 +417,13 @@ def _check_status(status: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
     return wanted
 
 
-def _select(rows: pd.DataFrame, status: tuple[str, ...], onshore_only: bool) -> pd.DataFrame:
+def _select(rows: pd.DataFrame, status: tuple[str, ...], onshore_only: bool, offshore_only: bool = False
+            ) -> pd.DataFrame:
     keep = rows["status"].isin(status).fillna(False)
     if onshore_only:
         keep &= (rows["installation_type"] == "onshore").fillna(False)
+    if offshore_only:
+        keep &= (rows["installation_type"] != "onshore").fillna(True)
     return rows[keep.to_numpy(bool)]
 
 
@@ -643,6 +646,23 @@ def sample_farms(ds, rows: pd.DataFrame, adcodes: np.ndarray, radius_m: float, t
     return pd.DataFrame(out, index=rows.index)
 
 
+def distance_to_usable_km(ds, tech: str, lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
+    """Distance (km) from each point to the nearest grid cell with usable share > 0 (NaN off the grid or when no
+    cell is usable), by a Euclidean distance transform of the grid."""
+    from scipy.ndimage import distance_transform_edt
+
+    _, _, row, col = grid_indices(ds, lon_deg, lat_deg)
+    usable = np.nan_to_num(ds[f"{tech}_usable_fraction"].to_numpy()) > 0
+    out = np.full(row.shape, np.nan)
+    if not usable.any():
+        return out
+    cell_m = float(ds.attrs.get("resolution_m") or abs(float(ds["x"][1] - ds["x"][0])))
+    dist = distance_transform_edt(~usable) * cell_m / 1000.0
+    ok = row >= 0
+    out[ok] = dist[row[ok], col[ok]]
+    return out
+
+
 def _region_province(assessment) -> str | None:
     from siting.io.regions import region_index
 
@@ -656,30 +676,31 @@ def _region_province(assessment) -> str | None:
     return None if hit.empty else hit.iloc[0]
 
 
-def _counties_over(assessment, fleet: pd.DataFrame) -> pd.DataFrame:
-    cols = ["adcode", "name_zh", "existing_wind_mw", "capacity_wind_mw", "excess_mw"]
-    if "capacity_wind_mw" not in assessment.counties.columns:
+def _counties_over(assessment, fleet: pd.DataFrame, tech: str = "wind") -> pd.DataFrame:
+    cap = f"capacity_{tech}_mw"  # capacity_wind_mw, or capacity_offshore_mw
+    cols = ["adcode", "name_zh", "existing_wind_mw", cap, "excess_mw"]
+    if cap not in assessment.counties.columns:
         return pd.DataFrame(columns=cols)
-    table = pd.DataFrame(assessment.counties[["adcode", "name_zh", "capacity_wind_mw"]])
+    table = pd.DataFrame(assessment.counties[["adcode", "name_zh", cap]])
     merged = fleet[fleet["level"] == "county"][["adcode", "existing_wind_mw"]].merge(table, on="adcode")
-    merged["excess_mw"] = merged["existing_wind_mw"] - merged["capacity_wind_mw"]
+    merged["excess_mw"] = merged["existing_wind_mw"] - merged[cap]
     over = merged[merged["excess_mw"] > 0].sort_values("excess_mw", ascending=False)
     return over[cols].reset_index(drop=True)
 
 
-def _verdict(share: float, mw_checked: float, n_over: int, disc: Discrimination | None, what: str
-             ) -> tuple[str, bool]:
+def _verdict(share: float, mw_checked: float, n_over: int, disc: Discrimination | None, what: str,
+             ground: str = "land") -> tuple[str, bool]:
     if mw_checked <= 0 or not np.isfinite(share) or disc is None:
         return (f"not checked: no {what} with an exact location lies in the assessed area", False)
     tail = f"; {n_over} counties already host more wind than the scenario allows" if n_over else ""
-    stats = (f"{share:.0%} of the checked capacity ({mw_checked:,.0f} MW) stands on land this scenario calls "
+    stats = (f"{share:.0%} of the checked capacity ({mw_checked:,.0f} MW) stands on {ground} this scenario calls "
              f"usable, and {disc.null_share:.1%} of the region does (lift {disc.lift:.2f}, "
              f"{disc.lift_interval[0]:.2f}-{disc.lift_interval[1]:.2f}; ROC AUC {disc.auc:.2f}, "
              f"{disc.auc_interval[0]:.2f}-{disc.auc_interval[1]:.2f})")
     if disc.verdict == "worse than chance":
         return f"FLAGGED, worse than chance: {stats}; the scenario excludes where {what} were built{tail}", True
     if share < 0.5:
-        return (f"FLAGGED: {stats}; the scenario excludes the land under most existing {what}{tail}", True)
+        return (f"FLAGGED: {stats}; the scenario excludes the {ground} under most existing {what}{tail}", True)
     if disc.verdict == "no discriminating power":
         return (f"no discriminating power: {stats}; a random point does as well, so this check cannot support "
                 f"the scenario{tail}", False)
@@ -783,11 +804,23 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
     county text, whatever its location accuracy.
     """
     ds = assessment.grid
-    if tech not in PLANT_TECHS or tech == "rooftop_pv":
-        raise SitingError(f"validate: --tech {tech}: use wind, pv (every PV mode on land), agri_pv or fishery_pv")
+    adcodes = assessment.counties["adcode"].to_numpy()
+    sea = tech == "offshore"
+    if sea:  # offshore farms are checked against the usable sea of the sea run's grid
+        ds = assessment.sea_grid
+        if f"{tech}_usable_fraction" not in ds:
+            raise SitingError("validate: the assessment has no offshore results (no coast in the region, or run "
+                              "siting.assess(..., tech='offshore'))")
+        adcodes = np.array(str(ds.attrs["unit_adcodes"]).split(","), dtype=object)
+    elif tech not in PLANT_TECHS or tech == "rooftop_pv":
+        raise SitingError(f"validate: --tech {tech}: use wind, offshore, pv (every PV mode on land), agri_pv or "
+                          "fishery_pv")
     if f"{tech}_usable_fraction" not in ds:
         raise SitingError(f"validate: the assessment has no {tech} results; run siting.assess(..., tech='{tech}')")
-    if tech != "wind" and plants is None:
+    if sea and plants is not None:
+        raise SitingError("validate: --tech offshore checks the wind tracker's offshore phases; --plants holds "
+                          "PV or onshore wind plants")
+    if tech not in ("wind", "offshore") and plants is None:
         raise SitingError(f"validate: --tech {tech} needs --plants FILE (the built-in tracker holds wind farms only)")
     if tech == "pv":
         # a PV plant stands on land some PV mode may use: ground, agri- or fishery PV (their shares of a cell add
@@ -816,17 +849,16 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
                      + (f"; left out {left['capacity_mw'].sum():,.0f} MW of other statuses" if len(left) else ""))
         prov = None
     elif prov is not None:
-        rows = _select(match_counties(tracker, prov), wanted, True).copy()
-        fleet = county_fleet(tracker, prov, wanted, True)
+        rows = _select(match_counties(tracker, prov), wanted, not sea, sea).copy()
+        fleet = county_fleet(tracker, prov, wanted, onshore_only=not sea, offshore_only=sea)
     else:
-        rows = _select(tracker, wanted, True).copy()
+        rows = _select(tracker, wanted, not sea, sea).copy()
         rows["county_adcode"], rows["match"], rows["placeholder"] = None, "unmatched", placeholder_mask(tracker)[
             rows.index].to_numpy()
         fleet = None
         notes.append("User boundaries: phases are selected by their exact point only; the county comparison by "
                      "text is not possible.")
 
-    adcodes = assessment.counties["adcode"].to_numpy()
     sampled = sample_farms(ds, rows, adcodes, radius_m, tech)
     if prov is not None and assessment.region.level != "province":
         # A city or county: keep the phases placed in it by text or by an exact point inside it.
@@ -852,7 +884,8 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
         "lon_deg": rows["lon_deg"].to_numpy(float), "county_adcode": rows["county_adcode"].to_numpy(),
         "grid_county_adcode": grid_county, "checked": checked, "skip_reason": reason,
         "usable_point": point, "usable_mean": mean, "usable_max": vmax, "n_cells": sampled["n_cells"].to_numpy(),
-        "on_usable": on_usable,
+        "on_usable": on_usable, "distance_to_usable_km": np.where(in_region, distance_to_usable_km(
+            ds, tech, rows["lon_deg"].to_numpy(float), rows["lat_deg"].to_numpy(float)), np.nan),
     })
     mw_checked = float(cap[checked].sum())
     share = float(cap[on_usable].sum() / mw_checked) if mw_checked > 0 else float("nan")
@@ -863,31 +896,40 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
 
     if fleet is not None and assessment.region is not None and assessment.region.level != "province":
         fleet = fleet[fleet["adcode"].isin(set(adcodes)) | fleet["adcode"].isna()]
-    counties_over = _counties_over(assessment, fleet) if fleet is not None else \
-        pd.DataFrame(columns=["adcode", "name_zh", "existing_wind_mw", "capacity_wind_mw", "excess_mw"])
+    counties_over = _counties_over(assessment, fleet, "offshore" if sea else "wind") if fleet is not None else \
+        pd.DataFrame(columns=["adcode", "name_zh", "existing_wind_mw", f"capacity_{'offshore' if sea else 'wind'}_mw",
+                              "excess_mw"])
     disc = _discrimination(ds, tech, radius_m, np.nan_to_num(mean[checked]), cap[checked])
-    what = "wind farms" if tech == "wind" else "PV plants"
-    verdict, flagged = _verdict(share, mw_checked, len(counties_over), disc, what)
+    what = {"wind": "wind farms", "offshore": "offshore wind farms"}.get(tech, "PV plants")
+    verdict, flagged = _verdict(share, mw_checked, len(counties_over), disc, what, "sea" if sea else "land")
 
     if plants is None:
         notes.insert(0, f"Fleet: {tracker.attrs.get('source', 'user tracker')}; status {', '.join(wanted)}, "
-                        f"onshore; {n} phases, {cap.sum():,.0f} MW in the selection.")
+                        f"{'offshore' if sea else 'onshore'}; {n} phases, {cap.sum():,.0f} MW in the selection.")
         if prov is not None:
             region_rows = match_counties(tracker, prov)
             other = region_rows[~region_rows["status"].isin(wanted)]
-            offshore = region_rows[region_rows["status"].isin(wanted) & (region_rows["installation_type"] != "onshore")]
+            onshore = (region_rows["installation_type"] == "onshore").to_numpy(bool)
+            offshore = region_rows[region_rows["status"].isin(wanted).to_numpy(bool) & (onshore if sea else ~onshore)]
             if len(other):
                 by = other.groupby("status")["capacity_mw"].sum()
                 notes.append("Left out by status: " + ", ".join(f"{s} {v:,.0f} MW" for s, v in by.items()
                                                                  if v > 0) + " (choose with --status).")
             if len(offshore):
-                notes.append(f"Left out: {offshore['capacity_mw'].sum():,.0f} MW offshore (onshore land is checked).")
+                notes.append(f"Left out: {offshore['capacity_mw'].sum():,.0f} MW "
+                             + ("onshore (the sea is checked)." if sea else "offshore (onshore land is checked)."))
     for status_name in wanted:
         sel = checked & (per_farm["status"].to_numpy() == status_name)
         if sel.any():
             notes.append(f"{status_name}: {cap[sel].sum():,.0f} MW checked, "
-                         f"{cap[sel & on_usable].sum() / cap[sel].sum():.0%} on usable land.")
-    notes.append(f"Rule: an exact-location phase is on usable land when the mean wind usable fraction within "
+                         f"{cap[sel & on_usable].sum() / cap[sel].sum():.0%} on usable {'sea' if sea else 'land'}.")
+    far = checked & ~on_usable
+    if far.any():
+        d = per_farm["distance_to_usable_km"].to_numpy(float)[far]
+        notes.append(f"{cap[far].sum():,.0f} MW checked off usable {'sea' if sea else 'land'}: the nearest usable "
+                     f"cell is {np.nanmedian(d):.1f} km away (median; up to {np.nanmax(d):.1f} km).")
+    notes.append(f"Rule: an exact-location phase is on usable {'sea' if sea else 'land'} when the mean {tech} usable "
+                 f"fraction within "
                  f"{radius_m:,.0f} m of its point is > 0 ({share_point:.0%} by MW if only the cell under the "
                  f"point counts)." if mw_checked > 0 else "No exact-location phase could be sampled.")
     notes.append(f"Skipped {mw_approx:,.0f} MW ({int((~exact).sum())} phases) with an approximate location or on a "
@@ -902,7 +944,9 @@ def validate(assessment, tracker: pd.DataFrame | None = None, status: tuple[str,
         rest = float(fleet.loc[fleet["adcode"].isna(), "existing_wind_mw"].sum())
         notes.append(f"County comparison: {rest:,.0f} MW could not be placed in a county by its text and is "
                      f"left at province level.")
-    notes.append("Existing capacity covers only GEM phases of at least 10 MW; capacity_wind_mw is land-based.")
+    notes.append("Existing capacity covers only GEM phases of at least 10 MW; "
+                 + ("capacity_offshore_mw is the sea areas' (siting.geo.sea)." if sea else
+                    "capacity_wind_mw is land-based."))
     return ValidationResult(share_on_usable=share, share_on_usable_point=share_point, mw_checked=mw_checked,
                             mw_skipped_approximate=mw_approx, mw_outside_region=mw_outside, radius_m=float(radius_m),
                             per_farm=per_farm, counties_over=counties_over, verdict=verdict, flagged=flagged,

@@ -275,6 +275,20 @@ class WindModelParams(_Strict):
     source: str = ""
 
 
+class Foundation(_Strict):
+    """Offshore: a foundation type for the cells whose water depth lies in its band, with its own density.
+
+    The bands follow each other in the order of ``max_depth_m``: a foundation covers depths above the previous
+    one's limit up to its own (the first from 0 m).
+    """
+
+    label: str = ""
+    max_depth_m: float = Field(gt=0.0, le=11_000.0)
+    max_depth_source: str = ""
+    capacity_density_mw_per_km2: float = Field(gt=0.0, le=500.0)
+    capacity_density_source: str = ""
+
+
 class Range(_Strict):
     """The low–high range of a default that is a judgement; the default itself is the most likely value."""
 
@@ -325,6 +339,28 @@ class TechSpec(_Strict):
     # sea areas reach) with a name each; the layer 'sea_band' then holds band k + 1 on each sea cell
     sea_bands_m: list[float] | None = None
     sea_band_names: list[str] | None = None
+    # offshore: foundation types by water depth (layer ``foundation_layer``), each with its packing density;
+    # cells with no depth value keep ``capacity_density_mw_per_km2``
+    foundations: dict[str, Foundation] = Field(default_factory=dict)
+    foundation_layer: str = "water_depth_m"
+
+    @model_validator(mode="after")
+    def _foundations(self):
+        limits = [f.max_depth_m for f in self.foundations.values()]
+        if any(b <= a for a, b in zip(limits, limits[1:])):
+            raise ValueError("foundations: list them from shallow to deep (max_depth_m ascending)")
+        bad = [n for n in self.foundations if not n.isidentifier()]
+        if bad:
+            raise ValueError(f"foundations: names must be plain words (letters, digits, _): {', '.join(bad)}")
+        return self
+
+    def foundation_bands(self) -> list[tuple[str, float, float, float]]:
+        """``(name, min_depth_m, max_depth_m, MW/km²)`` of each foundation, shallow first."""
+        out, lo = [], 0.0
+        for name, f in self.foundations.items():
+            out.append((name, lo, f.max_depth_m, f.capacity_density_mw_per_km2))
+            lo = f.max_depth_m
+        return out
 
     @model_validator(mode="after")
     def _bands(self):
@@ -341,6 +377,8 @@ class TechSpec(_Strict):
         if key.startswith("weights."):
             _, rule, cls = key.split(".", 2)
             return float(self.rules[rule].weights[int(cls)])
+        if key.startswith("foundations."):
+            return float(self.foundations[key.split(".")[1]].capacity_density_mw_per_km2)
         if key == "irradiance_factor":
             return 1.0
         if hasattr(self, key):
@@ -361,9 +399,13 @@ class TechSpec(_Strict):
                 parts = key.split(".")
                 if len(parts) != 3 or not parts[2].lstrip("-").isdigit():
                     raise ValueError(f"ranges.{key}: use weights.<classes rule>.<class>")
+            elif key.startswith("foundations."):
+                parts = key.split(".")
+                if len(parts) != 3 or parts[2] != "capacity_density_mw_per_km2":
+                    raise ValueError(f"ranges.{key}: use foundations.<name>.capacity_density_mw_per_km2")
             elif key not in known:
-                raise ValueError(f"ranges.{key}: unknown; use one of {', '.join(sorted(known))} or "
-                                 "weights.<rule>.<class>")
+                raise ValueError(f"ranges.{key}: unknown; use one of {', '.join(sorted(known))}, "
+                                 "weights.<rule>.<class> or foundations.<name>.capacity_density_mw_per_km2")
         return self
 
     def range_problem(self, key: str) -> str | None:
@@ -382,6 +424,8 @@ class TechSpec(_Strict):
             if w is None or not 0.0 < w < 1.0:
                 return f"rule '{rule}' gives class {cls} no partial weight"
             value = w
+        elif key.startswith("foundations.") and key.split(".")[1] not in self.foundations:
+            return f"no foundation '{key.split('.')[1]}'"
         else:
             value = self.default_of(key)
         if not rng.low <= value <= rng.high:

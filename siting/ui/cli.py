@@ -266,7 +266,7 @@ def regions(
 def fetch_cmd(
     region: Annotated[str, typer.Argument(help="Province, city or county: its bounding box is downloaded.")],
     datasets: Annotated[str, typer.Option(
-        help="Comma-separated: dem, wind, solar, landcover, reserves.")] = "dem,wind,solar,landcover,reserves",
+        help="Comma-separated: dem, wind, solar, landcover, reserves, bathymetry.")] = "dem,wind,solar,landcover,reserves,bathymetry",
     cache: Annotated[Optional[Path], typer.Option(
         help="Cache folder (default $SITING_CACHE/rasters, else ./rasters).")] = None,
     base_url: Annotated[Optional[str], typer.Option(
@@ -382,8 +382,9 @@ def validate(
     plants: Annotated[Optional[Path], typer.Option(
         help="Your own plants instead of the tracker: CSV/XLSX/points with lat, lon, capacity_mw, tech (pv|wind).")
     ] = None,
-    tech: Annotated[str, typer.Option(help="Whose usable land to check: wind, or with --plants pv (ground, agri- and "
-                                           "fishery PV land together), agri_pv or fishery_pv.")] = "wind",
+    tech: Annotated[str, typer.Option(help="Whose usable land to check: wind, offshore (the tracker's offshore phases "
+                                           "on the usable sea), or with --plants pv (ground, agri- and fishery PV "
+                                           "land together), agri_pv or fishery_pv.")] = "wind",
     radius: Annotated[float, typer.Option(help="Radius (m) sampled around each exact plant point.")] = 1000.0,
     format: Annotated[Format, typer.Option("--format", help="table, csv (per plant) or json.")] = Format.table,
     quiet: QuietOpt = False,

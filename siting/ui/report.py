@@ -276,14 +276,16 @@ def render_validation(result, a: Assessment, console: Console) -> None:
     """Print a fleet validation: the verdict, the numbers behind it, counties over capacity."""
     d = result.discrimination
     style = "red" if result.flagged else ("green" if d is not None and d.verdict == "discriminates" else "yellow")
-    what = "wind farms" if result.tech == "wind" else "PV plants"
+    what = {"wind": "wind farms", "offshore": "offshore wind farms"}.get(result.tech, "PV plants")
+    ground = "sea" if result.tech == "offshore" else "land"
+    cap = "capacity_offshore_mw" if result.tech == "offshore" else "capacity_wind_mw"
     console.print(Panel(escape(result.verdict), border_style=style, padding=(0, 1),
                         title=f"Scenario {escape(a.scenario.meta.name)} against existing {what}"))
     if d is not None:
         t = Table(header_style="bold", title="Plants against chance")
         for col in ("", "value", "95 % interval", "chance"):
             t.add_column(col, justify="left" if not col else "right")
-        t.add_row("capacity on usable land", f"{d.share_on_usable:.1%}", "", f"{d.null_share:.1%} of the region")
+        t.add_row(f"capacity on usable {ground}", f"{d.share_on_usable:.1%}", "", f"{d.null_share:.1%} of the region")
         t.add_row("lift", f"{d.lift:.2f}", f"{d.lift_interval[0]:.2f}–{d.lift_interval[1]:.2f}", "1")
         t.add_row("ROC AUC", f"{d.auc:.2f}", f"{d.auc_interval[0]:.2f}–{d.auc_interval[1]:.2f}", "0.5")
         console.print(t)
@@ -291,12 +293,13 @@ def render_validation(result, a: Assessment, console: Console) -> None:
                   f"skipped {result.mw_skipped_approximate:,.0f} MW with approximate locations; "
                   f"{result.mw_outside_region:,.0f} MW outside the area", highlight=False)
     if len(result.counties_over):
-        t = Table(title="Counties where existing wind exceeds the scenario's achievable capacity", header_style="bold")
+        t = Table(title=f"Counties where existing {what} exceed the scenario's achievable capacity",
+                  header_style="bold")
         for col in ("County", "Existing MW", "Achievable MW", "Excess MW"):
             t.add_column(col, justify="left" if col == "County" else "right")
         for _, r in result.counties_over.iterrows():
-            t.add_row(escape(str(r["name_zh"])), _fmt(r["existing_wind_mw"]), _fmt(r["capacity_wind_mw"]),
-                      _fmt(r.get("excess_mw", r["existing_wind_mw"] - r["capacity_wind_mw"])))
+            t.add_row(escape(str(r["name_zh"])), _fmt(r["existing_wind_mw"]), _fmt(r[cap]),
+                      _fmt(r.get("excess_mw", r["existing_wind_mw"] - r[cap])))
         console.print(t)
     for n in result.notes:
         console.print(f"• {escape(n)}", highlight=False)
