@@ -175,3 +175,14 @@ def test_validate_offshore_places_the_tracker_farms_of_guangdong_on_its_sea(tmp_
     inland = siting.assess("450202", resolution_m=2000.0, tech="wind", draws=0)  # 城中区, 柳州: no sea
     with pytest.raises(siting.SitingError, match="no offshore results"):
         inland.validate(tech="offshore")
+
+
+def test_offshore_results_do_not_depend_on_the_tile_size():
+    one = siting.assess("北海", resolution_m=2000.0, tech="offshore", draws=0)
+    many = siting.assess("北海", resolution_m=2000.0, tech="offshore", draws=0, tile_cells=7)
+    cols = [c for c in one.counties if c.startswith(("sea_", "usable_offshore", "removed_offshore", "capacity_offshore"))]
+    assert cols and np.allclose(one.counties[cols].to_numpy(float), many.counties[cols].to_numpy(float), atol=1e-6)
+    # the sea areas add up: usable + every step's removal = the county's sea on the grid
+    c = one.counties
+    removed = c[[x for x in c if x.startswith("removed_offshore_")]].sum(axis=1)
+    assert np.allclose(c.usable_offshore_km2 + removed, c.sea_area_km2, rtol=1e-9, atol=1e-6)
