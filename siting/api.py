@@ -6,6 +6,7 @@ work with in Python; the CLI is a thin wrapper around it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.metadata
 import json
@@ -76,6 +77,9 @@ class Assessment:
     sea_grid : xarray.Dataset
         Offshore wind: the grid of the sea areas (usable share, water depth, distance band), whose
         ``county_index`` points into the attribute ``unit_adcodes`` (comma-separated); empty without offshore.
+    supply : pandas.DataFrame or None
+        With ``[economics]`` and costs: the supply curve's blocks, per county, technology and LCOE class
+        (:func:`siting.engine.table.supply_blocks_table`); None without economics.
     """
 
     counties: gpd.GeoDataFrame
@@ -88,6 +92,7 @@ class Assessment:
     plan: Plan | None = None
     ranges: RangeModel | None = None
     sea_grid: xr.Dataset = field(default_factory=xr.Dataset)
+    supply: pd.DataFrame | None = None
 
     @property
     def technologies(self) -> list[str]:
@@ -186,7 +191,14 @@ class Assessment:
                     notes.append(f"existing capacity ({existing:,.0f} MW) already reaches the target "
                                  f"({total:,.0f} MW): nothing to distribute")
                     target_mw = 0.0
-        result = allocate(self.counties, float(target_mw), method, self.technologies)
+        if method == "cost":
+            from siting.outputs.figures import plot_cost_curve
+            from siting.reference.allocate import allocate_by_cost
+
+            result = allocate_by_cost(self.counties, self.supply, float(target_mw))
+            result.plot = plot_cost_curve
+        else:
+            result = allocate(self.counties, float(target_mw), method, self.technologies)
         result.notes = notes + result.notes
         result.sources, result.source = sources, (sources[0] if sources else None)
         result.target_total_mw, result.existing_mw, result.existing_vintage = total, existing, vintage
@@ -601,7 +613,9 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
            wind_height_m: float | None = None, progress: Callable[[str], None] | None = None,
            scheduler=None, workers: int | None = None, tile_cells: int | None = None,
            draws: int = DEFAULT_DRAWS, seed: int = 0, pv_calibration: str | Path | None = None,
-           pv_calibration_kind: str | None = None, _on_sea: bool = False) -> Assessment:
+           pv_calibration_kind: str | None = None, grid_lines: str | Path | None = None,
+           grid_voltage_column: str | None = None, tariff: float | None = None, hosting: str | Path | None = None,
+           _on_sea: bool = False) -> Assessment:
     """Assess usable land and capacity for every county of a region.
 
     Parameters
@@ -651,6 +665,16 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     tile_cells : int, optional
         Tile side in cells (default 512, less on small grids so that there are
         about 16 tiles); memory grows with its square. Results do not depend on it.
+    grid_lines : str or Path, optional
+        Grid lines and substations (a vector file, e.g. OpenStreetMap power lines): the distance to them and the
+        line to them are costed in the LCOE (:mod:`siting.io.griddist`).
+    grid_voltage_column : str, optional
+        The column of ``grid_lines`` with each line's voltage (volts or kV).
+    tariff : float, optional
+        CNY/kWh to compare LCOE with, instead of each province's coal-fired benchmark tariff.
+    hosting : str or Path, optional
+        The grid's hosting capacity (CSV: ``adcode`` or ``name_zh``, or ``lat``/``lon`` of substations, and
+        ``hosting_mw``): achievable = min(economic potential, hosting capacity) per county.
 
     Returns
     -------
@@ -661,10 +685,13 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         raise SitingError(f"--resolution {resolution_m}: use a cell size between 10 and 50,000 m")
 
     say("scenario")
-    full_plan = make_plan(scenario, tech, wind=wind, wind_height_m=wind_height_m)
+    full_plan = make_plan(scenario, tech, wind=wind, wind_height_m=wind_height_m, grid=grid_lines,
+                          grid_voltage_column=grid_voltage_column, tariff_cny_per_kwh=tariff)
     # offshore wind runs on the sea off the counties (siting.geo.sea), the rest on their land; the sea run
     # itself (_on_sea) assesses its units like any other
     plan = _reading_only_what_runs(full_plan if _on_sea else _without(full_plan, "offshore"))
+    if plan.rules.economics is not None and not plan.rules.economics.enabled:
+        plan = dataclasses.replace(plan, rules=plan.rules.model_copy(update={"economics": None}))
     scen, techs = plan.rules, list(plan.techs)
 
     say("boundaries")
@@ -703,6 +730,17 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     bounds_ll = tuple(units.total_bounds)
     pad = max(0.1, halo_m / 90_000.0)
     bounds_ll = (bounds_ll[0] - pad, bounds_ll[1] - pad, bounds_ll[2] + pad, bounds_ll[3] + pad)
+    econ_prov: dict = {}
+    costed = scen.economics is not None and any(full_plan.tech_specs[t].cost is not None for t in full_plan.techs)
+    if costed and any(plan.tech_specs[t].cost is not None for t in techs):  # land technologies with costs
+        from siting.io.griddist import grid_layers
+
+        say("grid connection")
+        extra, econ_prov = grid_layers(scen, grid, bounds_ll)
+        scen = scen.model_copy(update={"layers": {**{k: v for k, v in scen.layers.items()
+                                                      if k != scen.economics.grid_layer}, **extra}})
+        plan = dataclasses.replace(plan, rules=scen)
+    tariffs = _tariffs(units, scen.economics) if costed else None
     derived = plan.derived
     pv_elevation = pv_known = None
     designs = pv_systems(plan)
@@ -710,7 +748,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         say("pv resource cells")
         pv_elevation, pv_known = _pv_resource(scen, projected, resolution_m, bounds_ll, dict(designs.values()))
     ctx = RunContext(grid=grid, factor=factor, halo=halo, plan=plan, geoms=list(projected),
-                     pv_elevation=pv_elevation, pv_known=pv_known)
+                     pv_elevation=pv_elevation, pv_known=pv_known,
+                     tariff_by_county=None if tariffs is None else tariffs.to_numpy(dtype="float64"))
     if tile_cells is not None and tile_cells < 4:
         raise SitingError(f"--tile-cells {tile_cells}: use at least 4 cells per tile side")
     tiles = tile_layout(grid.shape, tile_cells or tile_side(grid.shape, DEFAULT_TILE_CELLS), factor)
@@ -770,6 +809,21 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
             techs_spec["offshore"] = full_plan.tech_specs["offshore"]
             steps["offshore"] = offshore.assessment.provenance["steps"]["offshore"]
             comb.steps["offshore"] = list(steps["offshore"])
+    supply = None
+    econ_notes: list[str] = []
+    if costed:
+        from siting.engine.table import supply_blocks_table
+
+        supply = supply_blocks_table(units, comb.sums, grid.cell_area_km2, {t: plan.tech_specs[t] for t in techs
+                                                                            if t in plan.techs},
+                                     scen.economics.lcoe_bins_cny_per_kwh)
+        if offshore is not None and offshore.assessment is not None and offshore.assessment.supply is not None \
+                and len(offshore.assessment.supply):
+            supply = pd.concat([supply, offshore.assessment.supply], ignore_index=True)
+        if not econ_prov and offshore is not None and offshore.assessment is not None:
+            econ_prov = {k: v for k, v in offshore.assessment.provenance.get("economics", {}).items()
+                         if k not in ("tariffs", "hosting")}  # an offshore-only run: the sea run read the grid
+        table, econ_notes = _economics(table, techs_spec, scen.economics, tariffs, econ_prov, hosting)
     totals = subtotals(table, techs_spec, comb.steps, reg)
     ranges = range_model(table, comb.sums, grid.cell_area_km2, plan)
     if offshore is not None and offshore.assessment is not None:
@@ -786,6 +840,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     notes = (list(plan.not_computed.values()) + [f"{techs_spec[t].label}: {techs_spec[t].note}" for t in land_techs
                                                   if techs_spec[t].note] + vector_notes
              + (offshore.notes if offshore is not None else [])
+             + econ_notes
              + _notes(scen, land_techs, layer_prov, coverage_info, pv_yield)
              + _class_notes(scen, land_techs, comb.classes))
     if boundary_prov.get("share_outside_china"):
@@ -860,13 +915,19 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                                                   "offshore": offshore.notes[0]}
     if offshore is not None:
         provenance["sea"] = offshore.provenance
+    if costed:
+        provenance["economics"] = {**econ_prov, "tariffs": "siting/data/tariffs/coal_benchmark_tariff.csv"
+                                   if scen.economics.tariff_cny_per_kwh is None else
+                                   {"tariff_cny_per_kwh": scen.economics.tariff_cny_per_kwh,
+                                    "source": scen.economics.tariff_source},
+                                   "hosting": None if hosting is None else str(hosting)}
     sea_grid = xr.Dataset()
     if offshore is not None and offshore.assessment is not None:
         sea = offshore.assessment
         sea_grid = sea.grid.assign_attrs(unit_adcodes=",".join(sea.counties["adcode"].astype(str)))
     return Assessment(counties=table, totals=totals, grid=ds, scenario=full_plan.scenario,
                       plan=full_plan if "offshore" in techs else plan, provenance=provenance, notes=notes, region=reg,
-                      ranges=ranges, sea_grid=sea_grid)
+                      ranges=ranges, sea_grid=sea_grid, supply=supply)
 
 
 # layers a run reads for the resource and land of every technology, whichever rules name them
@@ -952,7 +1013,9 @@ def _offshore(plan: Plan, units: gpd.GeoDataFrame, resolution_m: float, allow_pa
     per_county["name_zh"] = per_county.adcode.map(names_zh)
     rules = plan.rules.model_copy(deep=True)
     keep = {getattr(r, "layer", None) for r in spec.rules.values()} | {
-        x for x in rules.layers if x.startswith("wind_speed") or x.startswith("weibull")}
+        x for x in rules.layers if x.startswith("wind_speed") or x.startswith("weibull")} | (
+        {spec.foundation_layer} if spec.foundations else set()) | (
+        {rules.economics.grid_layer} if rules.economics is not None else set())
     with tempfile.TemporaryDirectory(prefix="siting-sea-") as tmp:
         units_path, bands_path = Path(tmp) / "sea_units.gpkg", Path(tmp) / "sea_bands.gpkg"
         per_county.to_file(units_path)
@@ -979,6 +1042,116 @@ def _offshore(plan: Plan, units: gpd.GeoDataFrame, resolution_m: float, allow_pa
                           "Wind Atlas covers the sea).")
     keep_notes.append(_foundation_note(spec, a.counties))
     return _Offshore(a, keep_notes, sea_km2, prov)
+
+
+def _tariffs(units: pd.DataFrame, econ) -> pd.Series:
+    """The tariff (CNY/kWh) of each unit: the user's, or its province's coal-fired benchmark (NaN: none)."""
+    if econ.tariff_cny_per_kwh is not None:
+        return pd.Series(econ.tariff_cny_per_kwh, index=units.index, dtype="float64")
+    from siting.io.packagedata import coal_benchmark_tariffs
+
+    table = coal_benchmark_tariffs().set_index("province_adcode")["tariff_cny_per_kwh"]
+    # the sea run's units (county codes) and user units with six-digit codes: the code's first two digits
+    code = units["adcode"].astype(str)
+    prov = code.where(~code.str.fullmatch(r"\d{6}"), code.str[:2] + "0000")
+    if "province_adcode" in units:
+        known = units["province_adcode"].notna()
+        prov = prov.where(~known, units["province_adcode"].astype(str))
+    return prov.map(table).astype("float64")
+
+
+def _read_hosting(path, table: pd.DataFrame) -> pd.Series:
+    """Hosting capacity (MW) per county of the table from the grid company's CSV (NaN: not given)."""
+    try:
+        df = pd.read_csv(path, dtype={"adcode": str})
+    except FileNotFoundError:
+        raise SitingError(f"--hosting {path}: file does not exist") from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure is one line
+        raise SitingError(f"--hosting {path}: cannot be read as CSV ({exc})") from None
+    if "hosting_mw" not in df:
+        hint = [c for c in df.columns if "kw" in c.lower() or "gw" in c.lower()]
+        raise SitingError(f"--hosting {path}: needs a column hosting_mw (MW)"
+                          + (f"; found {hint[0]}: convert it to MW" if hint else f"; columns: {', '.join(df.columns)}"))
+    mw = pd.to_numeric(df["hosting_mw"], errors="coerce")
+    if mw.isna().any() or (mw < 0).any():
+        raise SitingError(f"--hosting {path}: hosting_mw must be numbers of 0 or more (row {int(mw.isna().idxmax()) + 2 if mw.isna().any() else int((mw < 0).idxmax()) + 2})")
+    if {"lat", "lon"} <= set(df.columns):  # substations: summed by the county they stand in
+        pts = gpd.GeoDataFrame({"mw": mw.to_numpy()}, geometry=gpd.points_from_xy(df["lon"], df["lat"]),
+                               crs="EPSG:4326")
+        hit = gpd.sjoin(pts, gpd.GeoDataFrame(table[["adcode", "geometry"]], crs=table.crs), predicate="within")
+        if hit.empty:
+            raise SitingError(f"--hosting {path}: no substation lies in the region")
+        return table["adcode"].map(hit.groupby("adcode")["mw"].sum())
+    key = "adcode" if "adcode" in df else "name_zh" if "name_zh" in df else None
+    if key is None:
+        raise SitingError(f"--hosting {path}: needs a column adcode or name_zh (or lat and lon of substations)")
+    by = pd.Series(mw.to_numpy(), index=df[key].astype(str)).groupby(level=0).sum()
+    unknown = sorted(set(by.index) - set(table[key].astype(str)))
+    if len(unknown) == len(by):
+        raise SitingError(f"--hosting {path}: no {key} of the file is a county of the region (e.g. {unknown[0]})")
+    return table[key].astype(str).map(by)
+
+
+def _economics(table: gpd.GeoDataFrame, specs: dict, econ, tariffs: pd.Series, prov: dict, hosting
+               ) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Tariff, economic potential, hosting capacity, achievable capacity and what binds, per county."""
+    from siting.columns import (ACHIEVABLE, BINDING_LIMIT, ECONOMIC_MAX, ECONOMIC_MIN, ECONOMIC_MW,
+                                ECONOMIC_TOTAL, HOSTING, TARIFF, pv_columns)
+    from siting.rules.scenario import PV_TECHS
+
+    out = table.copy()
+    geometry = out.pop("geometry")
+    notes = []
+    out[TARIFF.name] = tariffs.to_numpy()
+    missing = out[TARIFF.name].isna()
+    costed = [t for t in specs if ECONOMIC_MW(t) in out]
+    for t in costed:
+        for col in (ECONOMIC_MW(t), ECONOMIC_MIN(t), ECONOMIC_MAX(t)):
+            out.loc[missing, col] = np.nan  # no tariff: not computed, not 0
+    for t in specs:
+        if t not in costed and specs[t].cost is not None:
+            notes.append(f"{t}: LCOE and economic potential not computed: no "
+                         + ("wind resource layer (give --wind)" if t in ("wind", "offshore") else "yield")
+                         + "; its capacity stays in the technical figure only.")
+    if missing.any():
+        notes.append(f"Economic potential not computed for {int(missing.sum())} unit(s) without a tariff "
+                     f"({', '.join(out.loc[missing, 'name_zh'].astype(str).head(3))}); give --tariff CNY/kWh.")
+    if not prov:
+        notes.append(f"Grid connection not costed: no layer '{econ.grid_layer}' (the built-in data has none; give "
+                     "--grid FILE of power lines): LCOE leaves out the line to the grid, so it is a lower bound and "
+                     "the economic potential an upper bound.")
+    else:
+        notes.append(f"Grid connection costed from {prov['path']}: straight-line distance x {econ.route_factor:g} "
+                     "route factor x CNY/kW/km by voltage class"
+                     + (f" (column '{econ.voltage_column}')" if econ.voltage_column else
+                        f" (no voltage column: {econ.unknown_voltage_cny_per_kw_km:g} CNY/kW/km for every line)") + ".")
+    if costed:
+        def technical(t):
+            cols = pv_columns(t) if t in PV_TECHS else None
+            if cols is not None:
+                return out.get(cols.get("mwac"), out[cols["mwp"]])
+            return out[capacity_column(t)]
+
+        econ_total = sum(out[ECONOMIC_MW(t)] for t in costed)
+        tech_total = sum(technical(t) for t in costed)
+        out[ECONOMIC_TOTAL.name] = econ_total
+        host = _read_hosting(hosting, pd.concat([out, geometry], axis=1).pipe(gpd.GeoDataFrame, crs=table.crs)) \
+            if hosting is not None else pd.Series(np.nan, index=out.index)
+        if hosting is not None:
+            out[HOSTING.name] = host.to_numpy(dtype="float64")
+        has_host = host.notna().to_numpy()
+        out[ACHIEVABLE.name] = np.where(has_host, np.minimum(econ_total, host), econ_total)
+        limit = np.where(has_host & (host.to_numpy(dtype="float64") < econ_total), "hosting capacity",
+                         np.where(econ_total < tech_total - 1e-6, "cost (grid parity)", "land and rules"))
+        out[BINDING_LIMIT.name] = np.where(econ_total.isna(), None, limit)
+        if hosting is not None and (~has_host).any():
+            notes.append(f"Hosting capacity not given for {int((~has_host).sum())} county(ies): their achievable "
+                         "capacity is the economic potential alone.")
+        notes.append(f"Economic potential: capacity whose LCOE ≤ the tariff, for {', '.join(costed)} (PV in AC MW); "
+                     "economic_<tech>_mw_min and _max repeat it with every cost at the unfavourable and favourable end "
+                     "of its range.")
+    out["geometry"] = geometry
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=table.crs), notes
 
 
 def _foundation_note(spec, sea_table: pd.DataFrame) -> str:

@@ -166,6 +166,38 @@ FOUNDATION_KM2 = Column("usable_{tech}_{step}_km2", "km²", "{tech} usable, {ste
 FOUNDATION_MW = Column("capacity_{tech}_{step}_mw", "MW", "{tech} capacity, {step} foundations",
                        "capacity on the usable sea of one foundation type, at that type's packing density",
                        additive=True, label_zh="{tech}装机（{step}基础）", decimals=1)
+LCOE = Column("lcoe_{tech}_cny_per_kwh", "CNY/kWh", "{tech} LCOE",
+              "levelised cost of energy of the usable land with a yield, energy-weighted (capex with the line to the "
+              "grid where a grid layer is given, fixed O&M, discount rate, lifetime, degradation: [economics] and "
+              "[<tech>.cost])", label_zh="{tech}平准化度电成本", decimals=3)
+GRID_KM = Column("grid_distance_{tech}_km", "km", "{tech} distance to grid",
+                 "mean straight-line distance from the usable land to the nearest grid line of the grid layer",
+                 label_zh="{tech}距电网距离", decimals=1)
+ECONOMIC_MW = Column("economic_{tech}_mw", "MW", "{tech} economic potential",
+                     "capacity on the usable land whose LCOE is at or below the tariff (grid parity; PV in AC MW)",
+                     additive=True, label_zh="{tech}经济可开发容量", decimals=1)
+ECONOMIC_MIN = Column("economic_{tech}_mw_min", "MW", "{tech} economic potential, high costs",
+                      "economic potential with every cost at the unfavourable end of its range (high capex and O&M, "
+                      "short life, high discount rate)", additive=True, label_zh="{tech}经济可开发容量（高成本）",
+                      decimals=1)
+ECONOMIC_MAX = Column("economic_{tech}_mw_max", "MW", "{tech} economic potential, low costs",
+                      "economic potential with every cost at the favourable end of its range", additive=True,
+                      label_zh="{tech}经济可开发容量（低成本）", decimals=1)
+TARIFF = Column("tariff_cny_per_kwh", "CNY/kWh", "Tariff",
+                "the tariff LCOE is compared with: the province's coal-fired benchmark tariff (燃煤发电基准价), or "
+                "the user's", label_zh="燃煤发电基准价", decimals=4)
+ECONOMIC_TOTAL = Column("economic_mw", "MW", "Economic potential",
+                        "economic potential of every technology with costs and a yield (PV in AC MW)", additive=True,
+                        label_zh="经济可开发容量", decimals=1)
+HOSTING = Column("hosting_capacity_mw", "MW", "Grid hosting capacity",
+                 "the grid company's hosting capacity for new generation (可开放容量 / 消纳能力) from --hosting",
+                 additive=True, label_zh="电网可开放容量", decimals=1)
+ACHIEVABLE = Column("economic_achievable_mw", "MW", "Achievable (cost and grid)",
+                    "the smaller of the economic potential and the grid's hosting capacity (economic potential alone "
+                    "without a hosting file)", additive=True, label_zh="经济及电网可实现容量", decimals=1)
+BINDING_LIMIT = Column("binding_limit", "", "What limits it",
+                       "what makes economic_achievable_mw smaller than the technical capacity: hosting capacity, cost (grid "
+                       "parity), or land and rules (all usable land pays)", label_zh="限制因素")
 _RANGED = (CAPACITY_PV_MWP, ENERGY_PV_GWH, CAPACITY_WIND_MW, ENERGY_WIND_GWH, MODE_MWP, MODE_GWH,
            CAPACITY_OFFSHORE_MW, ENERGY_OFFSHORE_GWH)
 PERCENTILE_COLUMNS = tuple(
@@ -240,7 +272,8 @@ COLUMNS: tuple[Column, ...] = (
     AREA_KM2, GRID_AREA_KM2, GHI, ELEVATION, WIND_SPEED_HUB, USABLE_KM2, USABLE_SHARE, REMOVED_KM2,
     CAPACITY_PV_MWP, CAPACITY_PV_MWAC, CAPACITY_WIND_MW, ENERGY_PV_GWH, SPECIFIC_YIELD, CF_PV,
     ENERGY_WIND_GWH, CF_WIND, CAPACITY_OFFSHORE_MW, ENERGY_OFFSHORE_GWH, CF_OFFSHORE, SEA_AREA_KM2, SEA_BAND_KM2,
-    FOUNDATION_KM2, FOUNDATION_MW,
+    FOUNDATION_KM2, FOUNDATION_MW, LCOE, GRID_KM, ECONOMIC_MW, ECONOMIC_MIN, ECONOMIC_MAX, TARIFF, ECONOMIC_TOTAL,
+    HOSTING, ACHIEVABLE, BINDING_LIMIT,
     MODE_MWP, MODE_MWAC, MODE_GWH, MODE_YIELD, MODE_CF, BINDING, BINDING_2, BINDING_CATEGORY,
     TARGET_SHARE, CAPACITY_DIFF, *PERCENTILE_COLUMNS,
     *WATERFALL_COLUMNS, *TARGET_COLUMNS,

@@ -25,3 +25,4 @@ def test_notebook_executes(tmp_path):
     text = "".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("text", "")) for o in outputs)
     assert "GWp" in text and "广西壮族自治区" in text and "leaflet" in text.lower()
     assert "Offshore foundation type (fixed-bottom or floating) not computed" in text and "sea_far_12nm_100km_km2" in text
+    assert "economic_achievable_mw" in text and "the last block taken costs" in text

@@ -8,6 +8,8 @@ import rasterio
 from affine import Affine
 
 import siting
+
+from .conftest import SHARED
 from siting import SitingError
 
 
@@ -147,6 +149,16 @@ def test_offshore_energy_from_a_wind_layer(tmp_path):
     onshore = a.counties[a.counties.capacity_wind_mw > 0].capacity_factor_wind
     assert c.capacity_factor_offshore.mean() < onshore.mean() + 0.05
     assert any(n.startswith("Offshore wind energy from the wind layer at 150 m") for n in a.notes)
+    # priced too: the export cable from each sea cell to the nearest line on land, against Guangxi's tariff
+    lines = SHARED / "data" / "grid" / "guangxi_power_lines_osm_boli9301.gpkg"
+    priced = siting.assess("北海", resolution_m=2000.0, tech="offshore", wind=path, wind_height_m=100.0, draws=0,
+                           grid_lines=lines)
+    p = priced.counties[priced.counties.capacity_offshore_mw > 0]
+    assert (p.grid_distance_offshore_km > 5).all() and p.lcoe_offshore_cny_per_kwh.between(0.2, 0.8).all()
+    assert (p.economic_offshore_mw <= p.capacity_offshore_mw + 1e-6).all() and (p.tariff_cny_per_kwh == 0.4207).all()
+    assert any(n.startswith("Grid connection costed from") for n in priced.notes)
+    assert priced.supply.tech.eq("offshore").all() and priced.supply.capacity_mw.sum() == pytest.approx(
+        p.capacity_offshore_mw.sum(), rel=1e-6)
     plain = siting.assess("北海", resolution_m=2000.0, tech="offshore")
     assert "energy_offshore_gwh" not in plain.counties
     assert any(n.startswith("Offshore wind energy (GWh/yr) not computed") for n in plain.notes)

@@ -26,7 +26,8 @@ def test_write_folder_is_all_or_nothing(tmp_path):
 def test_allocation_save_writes_tables_and_figures(tmp_path, guangxi):
     result = guangxi.allocate(target_mw=20_000, method="proportional")
     files = result.save(tmp_path / "alloc", title="test")
-    assert [f.name for f in files] == ["allocation.csv", "supply_curve.csv", "supply_curve.png", "supply_curve.svg"]
+    assert [f.name for f in files] == ["allocation.csv", "allocation.xlsx", "supply_curve.csv", "supply_curve.png",
+                                      "supply_curve.svg"]
     assert all(f.stat().st_size > 0 for f in files)
 
 

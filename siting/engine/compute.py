@@ -35,7 +35,7 @@ from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from siting.rules.plan import DerivedSlope, Plan
 from siting.rules.scenario import TECH_NAMES, MinAreaRule, Scenario, WindModelParams
 from siting.engine.layout import Tile
-from siting.engine.sums import CountySums, TechSums, foundation_key
+from siting.engine.sums import CountySums, TechSums, cost_class, economic_key, foundation_key
 from siting.rules.patches import PatchEdges
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
                        net_capacity_factor_grid)
@@ -78,6 +78,8 @@ class RunContext:
     pv_known : dict or None
         Per plant design (the key of :func:`siting.energy.pvgrid.pv_systems`): yields simulated once for the
         whole run (each resource cell at its own irradiance).
+    tariff_by_county : numpy.ndarray or None
+        The tariff LCOE is compared with, CNY/kWh per county index (NaN where there is none).
     """
 
     grid: Grid
@@ -87,6 +89,7 @@ class RunContext:
     geoms: list
     pv_elevation: dict[int, float] | None = None
     pv_known: dict[str, dict[int, float]] | None = None
+    tariff_by_county: np.ndarray | None = None  # CNY/kWh per county index (NaN: none), for grid parity
 
     @property
     def scenario(self) -> Scenario:
@@ -132,7 +135,7 @@ class Outcomes:
     drop: np.ndarray
 
     def pick(self, kept: np.ndarray) -> np.ndarray:
-        return np.where(kept, self.keep, self.drop)
+        return np.where(kept if self.keep.ndim == 1 else kept[:, None], self.keep, self.drop)
 
 
 @dataclass
@@ -385,6 +388,8 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
     def zsum(values: np.ndarray) -> np.ndarray:
         return cov.zonal_sum(values)[zones]
 
+    zsum.zones = zones  # the tile's counties, for sums by class
+
     sums = CountySums(area=zsum(np.ones(core.shape, dtype="float32")))
     overview = {"county_index": block_centre(cov.majority_zone(), f), "region_fraction": (
         block_sum(frac, f) / (f * f)).astype("float32")}
@@ -578,22 +583,123 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
             if m is not None:
                 on_class[foundation_key(name, "energy")] = ind * m
                 on_class[foundation_key(name, "has")] = ind & has
+    binned = None
+    if m is not None and spec.cost is not None and ctx.scenario.economics is not None:
+        with clock(f"lcoe {t}"):
+            binned = economic_indicators(ctx, spec, arrays, inner, m, has, cov, on_class, keep_u > 0)
     tech_sums = TechSums(usable=zsum(final), removed=removed_sums,
                          usable_by_weight={k: zsum(final * ind) for k, ind in on_class.items()},
                          energy_mwh_per_mw=None if m is None else zsum(final * m),
                          usable_with_energy=None if m is None else zsum(final * has))
+    if binned is not None:
+        with clock(f"lcoe {t}"):
+            for suffix, q in binned.values.items():
+                tech_sums.usable_by_weight[binned.key(suffix)] = cov.zonal_sum_by_class(
+                    final * q, binned.cls, binned.n, binned.mixed_cls)[zsum.zones]
 
     tables = None
     if not decided.all():  # patches on the tile's border that only the whole grid can judge
         tables = _tail_tables(tail.labels, ~decided, cov, f, pre, keep_u, tail.drop_usable, tail.keep_forced,
-                              tail.drop_forced, tail.forced, m, has, on_class)
+                              tail.drop_forced, tail.forced, m, has, on_class, binned)
     return TechOut(steps=steps, best=best, which=which, min_area=min_area_ov,
                    usable=block_sum(final, f).astype("float32"), edges=tail.edges, tables=tables,
                    energy_map=energy_map), tech_sums, keep_u
 
 
+@dataclass
+class Binned:
+    """Quantities summed per county and cost class in one pass: ``cls`` holds each cell's class (-1: none; see
+    :func:`siting.engine.sums.cost_class`), ``values`` the per-cell quantity of each key suffix ("" usable share,
+    "energy", "cost", "grid_km", "grid_known"); the sums, arrays of shape (counties, classes), go to
+    ``economic_key("classes", suffix)``."""
+
+    cls: np.ndarray
+    n: int
+    values: dict[str, np.ndarray]
+    mixed_cls: np.ndarray | None = None  # per (cell, county) pair of the coverage's mixed cells
+
+    def key(self, suffix: str) -> str:
+        return economic_key("classes", *([suffix] if suffix else []))
+
+
+def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarray, has: np.ndarray, cov,
+                        on_class: dict, candidate: np.ndarray) -> Binned:
+    """Each cell's cost class (LCOE class and grid parity at the mid, low and high costs) and the quantities whose
+    sums per county and class give the LCOE, the economic potential, the supply curve and the distance to the
+    grid (:func:`siting.engine.sums.cost_class`).
+
+    LCOE is evaluated only on ``candidate`` cells (those with usable land in either outcome of the tail rules);
+    the others contribute nothing to any sum. The usable share, energy and cost are weighted by the cell's packing
+    density relative to the technology's (offshore foundation types), so that a sum × the technology's density ×
+    utilisation is MW.
+    """
+    from siting.io.griddist import CONNECTION_LAYER, DISTANCE_LAYER
+    from siting.model.cost import lcoe_cny_per_kwh
+
+    econ, cost = ctx.scenario.economics, spec.cost
+    shape = m.shape
+    idx = np.flatnonzero(candidate & has)
+    weight = np.ones(idx.size, dtype="float64")
+    for name, _, _, density in spec.foundation_bands():
+        ind = on_class.get(foundation_key(name))
+        if ind is not None:
+            weight[ind.reshape(-1)[idx]] = density / spec.capacity_density_mw_per_km2
+    mm = m.reshape(-1)[idx].astype("float64")
+    dist = arrays.get(DISTANCE_LAYER)
+    km = None if dist is None else dist.data[inner].reshape(-1)[idx].astype("float64")
+    conn = np.zeros(idx.size)
+    if cost.connection and km is not None:
+        conn = (km * econ.route_factor * cost.connection_cny_per_kw_km if cost.connection_cny_per_kw_km is not None
+                else arrays[CONNECTION_LAYER].data[inner].reshape(-1)[idx].astype("float64"))
+    tariffs = ctx.tariff_by_county if ctx.tariff_by_county is not None else np.full(len(ctx.geoms), np.nan)
+    rates = {"mid": econ.discount_rate}
+    if econ.discount_rate_range is not None:
+        rates.update(low=econ.discount_rate_range.low, high=econ.discount_rate_range.high)
+    ok = np.isfinite(conn)
+    lcoe_at = {}
+    for end in ("mid", "low", "high"):
+        c = cost if end == "mid" else cost.at(end)
+        lcoe_at[end] = np.where(ok, lcoe_cny_per_kwh(c.capex_cny_per_kw + conn, c.fixed_om_cny_per_kw_yr, mm,
+                                                     rates.get(end, rates["mid"]), c.lifetime_yr,
+                                                     c.degradation_per_yr), np.nan)
+    finite = np.isfinite(lcoe_at["mid"])
+    lcoe_mid = np.where(finite, lcoe_at["mid"], 0.0)
+    lcoe_bin = np.where(finite, np.digitize(lcoe_mid, econ.lcoe_bins_cny_per_kwh), -1)
+
+    def classes(pos: np.ndarray, zone: np.ndarray) -> np.ndarray:
+        """Cost class of cells ``idx[pos]`` counted in county ``zone`` (grid parity against its tariff)."""
+        t = np.where(zone >= 0, tariffs[np.maximum(zone, 0)], np.nan)
+        pays = [lcoe_at[e][pos] <= t for e in ("mid", "low", "high")]
+        return np.where(finite[pos], cost_class(lcoe_bin[pos], *pays), -1)
+
+    n_bins = len(econ.lcoe_bins_cny_per_kwh) + 1
+    cls = np.full(shape, -1, dtype="int16")
+    cls.reshape(-1)[idx] = classes(np.arange(idx.size), cov.zone.reshape(-1)[idx])  # wholly inside one county
+    mixed_cls = None
+    if cov.mixed_cell.size:  # a cell shared by counties of two provinces: each share against its own tariff
+        where = np.full(m.size, -1, dtype="int64")
+        where[idx] = np.arange(idx.size)
+        pos = where[cov.mixed_cell]
+        mixed_cls = np.full(cov.mixed_cell.size, -1, dtype="int64")
+        hit = pos >= 0
+        mixed_cls[hit] = classes(pos[hit], cov.mixed_zone[hit].astype("int64"))
+
+    def full(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(shape, dtype="float64")
+        out.reshape(-1)[idx] = values
+        return out
+
+    w_energy = weight * mm
+    values = {"": full(weight), "energy": full(w_energy), "cost": full(w_energy * lcoe_mid)}
+    if km is not None:
+        known = np.isfinite(km)
+        values["grid_km"] = full(np.where(known, km, 0.0))
+        values["grid_known"] = full(known.astype("float64"))
+    return Binned(cls=cls, n=n_bins * 8, values=values, mixed_cls=mixed_cls)
+
+
 def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has,
-                 on_class) -> TailTables:
+                 on_class, binned: Binned | None = None) -> TailTables:
     """Sums by (label, county) and (label, overview cell) over the cells of patches not judged in the tile."""
     lab = labels.reshape(-1)
     nz = int(cov.n_zones)
@@ -618,6 +724,21 @@ def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, fo
     def both(keep: np.ndarray, drop: np.ndarray) -> Outcomes:
         return Outcomes(keep=by_county(keep), drop=by_county(drop))
 
+    by_weight = {k: both(keep_u * ind, drop_u * ind) for k, ind in on_class.items()}
+    if binned is not None:  # all classes in one pass over the undecided cells (mixed cells: per county)
+        cls = binned.cls.reshape(-1)[cells].astype("int64")
+        if binned.mixed_cls is not None and cov.mixed_cell.size:
+            n_inside = int(sel.sum())
+            cls[n_inside:] = binned.mixed_cls[selm]
+        ok = cls >= 0
+        for suffix, q in binned.values.items():
+            qv = q.reshape(-1)[cells]
+            sums = {}
+            for outcome, u in (("keep", keep_u), ("drop", drop_u)):
+                w = ww * u.reshape(-1)[cells].astype("float64") * qv
+                sums[outcome] = np.bincount(cinv[ok] * binned.n + cls[ok], weights=w[ok],
+                                            minlength=ckeys.size * binned.n).astype("float64").reshape(ckeys.size, binned.n)
+            by_weight[binned.key(suffix)] = Outcomes(keep=sums["keep"], drop=sums["drop"])
     ow = labels.shape[1] // f
     ucells = np.flatnonzero(flat_unsure)
     rr, cc = np.divmod(ucells, labels.shape[1])
@@ -633,7 +754,7 @@ def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, fo
         energy=None if m is None else both(keep_u * m, drop_u * m),
         with_energy=None if m is None else both(keep_u * has, drop_u * has),
         forced={name: both(keep_d[k], drop_d[k]) for k, name in enumerate(force_names)},
-        by_weight={k: both(keep_u * ind, drop_u * ind) for k, ind in on_class.items()},
+        by_weight=by_weight,
         overview_keys=okeys, overview_pre=by_cell(pre),
         overview_usable=Outcomes(keep=by_cell(keep_u), drop=by_cell(drop_u)))
 

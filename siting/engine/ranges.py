@@ -114,7 +114,8 @@ def range_model(table, sums: CountySums, cell_area_km2: float, plan: Plan) -> Ra
         energy = C.energy_column(t)
         inputs[t] = TechInputs(
             usable_km2=np.asarray(table[C.USABLE_KM2(t)], dtype="float64"),
-            usable_by_weight_km2={k: v * cell_area_km2 for k, v in ts.usable_by_weight.items()},
+            usable_by_weight_km2={k: v * cell_area_km2 for k, v in ts.usable_by_weight.items()
+                                  if not k.startswith("econ.")},
             energy_gwh=np.asarray(table[energy], dtype="float64") if energy in table else None,
             density_mw_per_km2=spec.capacity_density_mw_per_km2, utilisation=spec.utilisation,
             foundation_density_mw_per_km2={name: d for name, _, _, d in spec.foundation_bands()

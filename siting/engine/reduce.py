@@ -134,8 +134,9 @@ def _resolve_tail(ctx, tech, present, sums, overview, n_zones, oshape) -> None:
         sums.tech[tech] = ts
 
         def add(values: np.ndarray, target: dict | None = None, key: str = "") -> np.ndarray:
-            acc = np.zeros(n_zones, dtype="float64") if target is None else target.setdefault(
-                key, np.zeros(n_zones, dtype="float64"))
+            shape = (n_zones,) + np.shape(values)[1:]  # sums per class are 2-D
+            acc = np.zeros(shape, dtype="float64") if target is None else target.setdefault(
+                key, np.zeros(shape, dtype="float64"))
             np.add.at(acc, zone, values)
             return acc
 

@@ -47,6 +47,28 @@ def foundation_key(name: str, what: str = "") -> str:
     return f"foundation.{name}" + (f".{what}" if what else "")
 
 
+def economic_key(what: str, *parts) -> str:
+    """Key of the economic sums of a technology (with ``[economics]`` and costs): ``econ.classes`` (usable share),
+    ``econ.classes.energy`` (× MWh per MW), ``econ.classes.cost`` (× MWh per MW × LCOE), ``econ.classes.grid_km``
+    and ``econ.classes.grid_known`` (× distance to the grid, and where it is known), each an array of shape
+    (counties, cost classes) (:func:`cost_class`). Usable shares are weighted by each cell's packing density
+    relative to the technology's."""
+    return ".".join(["econ", what, *(str(p) for p in parts)])
+
+
+def cost_class(lcoe_bin, pays_mid, pays_low, pays_high):
+    """A cell's cost class: its LCOE class (bin) and whether it pays (LCOE ≤ tariff) at the mid, low and high
+    costs, as ``bin × 8 + 4 pays_mid + 2 pays_low + pays_high``."""
+    return (np.asarray(lcoe_bin, dtype="int64") * 8 + 4 * np.asarray(pays_mid, dtype="int64")
+            + 2 * np.asarray(pays_low, dtype="int64") + np.asarray(pays_high, dtype="int64"))
+
+
+def class_parts(n_classes: int) -> dict[str, np.ndarray]:
+    """For the ``n_classes`` cost classes: their LCOE bin and the three parity flags (boolean masks)."""
+    c = np.arange(n_classes)
+    return {"bin": c // 8, "mid": (c // 4) % 2 == 1, "low": (c // 2) % 2 == 1, "high": c % 2 == 1}
+
+
 @dataclass
 class CountySums:
     """Sums per county (one entry per county index in ``zones`` for a tile, per county for the run).
@@ -78,7 +100,7 @@ class CountySums:
             if values is None:
                 return
             if key not in target or target[key] is None:
-                target[key] = np.zeros(n, dtype="float64")
+                target[key] = np.zeros((n,) + np.shape(values)[1:], dtype="float64")  # per class: 2-D
             np.add.at(target[key], index, values)
 
         np.add.at(self.area, index, other.area)

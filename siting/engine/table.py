@@ -13,7 +13,7 @@ import pandas as pd
 
 from siting import columns as C
 from siting.columns import ID_COLUMNS, MEAN_COLUMNS
-from siting.engine.sums import CountySums, TechSums, foundation_key
+from siting.engine.sums import CountySums, TechSums, class_parts, economic_key, foundation_key
 from siting.rules.scenario import PV_TECHS, TECH_NAMES, TechSpec, rule_category
 
 
@@ -116,9 +116,68 @@ def county_table(units: gpd.GeoDataFrame, sums: CountySums, cell_area_km2: float
                     else wind_energy_columns(energy_gwh, mw_known, t))
             for col, vals in cols.items():
                 table[col] = vals
+        for col, vals in economic_columns(t, spec, ts, cell_area_km2).items():
+            table[col] = vals
     add_binding(table, techs, steps)
     cols = [c for c in table.columns if c != "geometry"] + ["geometry"]
     return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=units.crs)
+
+
+def economic_columns(tech_name: str, spec: TechSpec, ts: TechSums, cell_area_km2: float) -> dict[str, np.ndarray]:
+    """LCOE, distance to the grid and economic potential (at the mid, high and low costs) of a technology
+    whose cells had costs and a yield (nothing otherwise), from its sums per cost class."""
+    w = ts.usable_by_weight
+    usable = w.get(economic_key("classes"))
+    if usable is None:
+        return {}
+    parts = class_parts(usable.shape[1])
+    ac = (spec.dc_ac_ratio or 1.0) if tech_name in PV_TECHS else 1.0
+    mw_per_share = cell_area_km2 * spec.capacity_density_mw_per_km2 * spec.utilisation / ac
+    out = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        energy = w[economic_key("classes", "energy")].sum(axis=1)
+        out[C.LCOE(tech_name)] = np.where(energy > 0, w[economic_key("classes", "cost")].sum(axis=1) / energy, np.nan)
+        if economic_key("classes", "grid_km") in w:
+            known = w[economic_key("classes", "grid_known")].sum(axis=1)
+            out[C.GRID_KM(tech_name)] = np.where(known > 0, w[economic_key("classes", "grid_km")].sum(axis=1) / known,
+                                                 np.nan)
+    out[C.ECONOMIC_MW(tech_name)] = usable[:, parts["mid"]].sum(axis=1) * mw_per_share
+    out[C.ECONOMIC_MIN(tech_name)] = usable[:, parts["high"]].sum(axis=1) * mw_per_share
+    out[C.ECONOMIC_MAX(tech_name)] = usable[:, parts["low"]].sum(axis=1) * mw_per_share
+    return out
+
+
+def supply_blocks_table(units: pd.DataFrame, sums: CountySums, cell_area_km2: float, techs: dict[str, TechSpec],
+                        edges: list[float]) -> pd.DataFrame:
+    """The supply curve's blocks: per county, technology and LCOE class, the capacity (MW; PV in AC), its annual
+    energy (GWh), its energy-weighted LCOE and the class's bounds (CNY/kWh). Classes with no capacity are left
+    out."""
+    rows = []
+    lo_edges = [0.0] + list(edges)
+    hi_edges = list(edges) + [np.inf]
+    for t, spec in techs.items():
+        w = sums.tech_or_empty(t).usable_by_weight
+        usable = w.get(economic_key("classes"))
+        if usable is None:
+            continue
+        bins = class_parts(usable.shape[1])["bin"]
+        ac = (spec.dc_ac_ratio or 1.0) if t in PV_TECHS else 1.0
+        mw_per_share = cell_area_km2 * spec.capacity_density_mw_per_km2 * spec.utilisation
+        for k in range(len(edges) + 1):
+            pick = bins == k
+            mw = usable[:, pick].sum(axis=1) * mw_per_share
+            mwh = w[economic_key("classes", "energy")][:, pick].sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lcoe = np.where(mwh > 0, w[economic_key("classes", "cost")][:, pick].sum(axis=1) / mwh, np.nan)
+            rows.append(pd.DataFrame({"adcode": units["adcode"].to_numpy(), "name_zh": units["name_zh"].to_numpy(),
+                                      "tech": t, "lcoe_class": k, "lcoe_low_cny_per_kwh": lo_edges[k],
+                                      "lcoe_high_cny_per_kwh": hi_edges[k], "lcoe_cny_per_kwh": lcoe,
+                                      "capacity_mw": mw / ac, "energy_gwh": mwh * mw_per_share / 1000.0}))
+    if not rows:
+        return pd.DataFrame(columns=["adcode", "name_zh", "tech", "lcoe_class", "lcoe_low_cny_per_kwh",
+                                     "lcoe_high_cny_per_kwh", "lcoe_cny_per_kwh", "capacity_mw", "energy_gwh"])
+    out = pd.concat(rows, ignore_index=True)
+    return out[out.capacity_mw > 1e-9].reset_index(drop=True)
 
 
 def foundation_columns(table: pd.DataFrame, tech_name: str, spec: TechSpec, ts: TechSums,
@@ -219,6 +278,12 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
                     row[n["cf"]] = row[n["gwh"]] * 1000.0 / (row[n["mwac"]] * 8760.0)
         if "energy_wind_gwh" in row and row.get("capacity_wind_mw", 0) > 0:
             row["capacity_factor_wind"] = row["energy_wind_gwh"] / (row["capacity_wind_mw"] * 8.76)
+        for tech in TECH_NAMES:  # LCOE weighted by energy, distance to the grid by usable area
+            for col, weight in ((C.LCOE(tech), C.energy_column(tech)), (C.GRID_KM(tech), C.USABLE_KM2(tech))):
+                if col in group and weight in group:
+                    v, wt = group[col].to_numpy(dtype="float64"), group[weight].to_numpy(dtype="float64")
+                    ok = np.isfinite(v) & np.isfinite(wt) & (wt > 0)
+                    row[col] = float(np.average(v[ok], weights=wt[ok])) if ok.any() else np.nan
         for c in df.columns:
             if c.startswith("usable_") and c.endswith("_share"):
                 km2 = row[c.replace("_share", "_km2")]

@@ -212,6 +212,28 @@ class Coverage:
             out += np.bincount(self.mixed_zone, weights=self.mixed_frac * vm, minlength=self.n_zones)
         return out
 
+    def zonal_sum_by_class(self, values: np.ndarray, cls: np.ndarray, n_classes: int,
+                           mixed_cls: np.ndarray | None = None) -> np.ndarray:
+        """Σ fraction × value per county and class, shape (n_zones, n_classes), in one pass; cells whose class
+        is negative are left out (NaN values count as 0). ``mixed_cls`` gives the class of each (cell, county)
+        pair of the mixed cells when it depends on the county (default: the cell's)."""
+        v, c = np.asarray(values).reshape(-1), np.asarray(cls).reshape(-1)
+        cells, zones = self._inside()
+        out = _class_sums(zones, c[cells], np.nan_to_num(v[cells].astype("float64"), nan=0.0), self.n_zones,
+                          n_classes)
+        if self.mixed_cell.size:
+            vm = np.nan_to_num(v[self.mixed_cell].astype("float64"), nan=0.0)
+            cm = c[self.mixed_cell] if mixed_cls is None else mixed_cls
+            out += _class_sums(self.mixed_zone, cm, self.mixed_frac * vm, self.n_zones, n_classes)
+        return out
+
+
+def _class_sums(zones: np.ndarray, cls: np.ndarray, weights: np.ndarray, n_zones: int, n_classes: int) -> np.ndarray:
+    ok = cls >= 0
+    key = zones[ok].astype("int64") * n_classes + cls[ok]
+    return np.bincount(key, weights=weights[ok], minlength=n_zones * n_classes).astype("float64").reshape(
+        n_zones, n_classes)
+
 
 def supersample_factor(resolution_m: float, target_m: float = 250.0, max_factor: int = 8) -> int:
     """Supersampling factor so that sub-cells are about ``target_m`` wide (1..max_factor)."""

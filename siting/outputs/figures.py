@@ -75,3 +75,56 @@ def save_figure(fig, path: str | Path) -> Path:
         fig.savefig(tmp)
     plt.close(fig)
     return path
+
+
+TECH_COLOURS = {"pv": "#e69f00", "agri_pv": "#009e73", "fishery_pv": "#56b4e9", "rooftop_pv": "#d55e00",
+                "wind": "#0072b2", "offshore": "#332288"}
+TECH_ZH = {"pv": "地面光伏", "agri_pv": "农光互补", "fishery_pv": "渔光互补", "rooftop_pv": "屋顶光伏", "wind": "陆上风电",
+           "offshore": "海上风电"}
+
+
+def plot_cost_curve(allocation, path: str | Path, title: str = "") -> Path:
+    """The LCOE supply curve (CNY/kWh against cumulative GW) with the target to build, the existing capacity and
+    the tariff marked; labels in Chinese and English (pinyin-free English only when no Chinese font is installed).
+
+    Parameters
+    ----------
+    allocation : siting.reference.allocate.Allocation
+        A ``cost`` allocation (its ``curve`` holds the blocks cheapest first).
+    path : str or Path
+        .png, .svg or .pdf.
+    title : str
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    zh = cjk_font() is not None
+    curve = allocation.curve
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=120)
+    left = 0.0
+    for b in curve.itertuples():
+        ax.bar(left / 1000.0, b.lcoe_cny_per_kwh, width=b.capacity_mw / 1000.0, align="edge",
+               color=TECH_COLOURS.get(b.tech, "grey"), edgecolor="none")
+        left += b.capacity_mw
+    if allocation.target_mw:
+        x = allocation.target_mw / 1000.0
+        ax.axvline(x, color="black", linestyle="--", linewidth=1)
+        label = f"target to build {x:,.1f} GW" + (f"\n待建目标" if zh else "")
+        if allocation.existing_mw:
+            label += (f"\n(plan {allocation.target_total_mw / 1000:,.1f} GW − existing {allocation.existing_mw / 1000:,.1f} GW)"
+                      + ("\n规划目标减已建" if zh else ""))
+        ax.annotate(label, (x, 0.02), xycoords=("data", "axes fraction"), ha="left", va="bottom", fontsize=8)
+    tariffs = sorted(set(curve["tariff_cny_per_kwh"].dropna().round(4))) if "tariff_cny_per_kwh" in curve else []
+    for v in tariffs[:3]:
+        ax.axhline(v, color="#444444", linestyle=":", linewidth=1)
+        ax.annotate(("燃煤基准价 " if zh else "") + f"coal benchmark {v:.4f}", (0.99, v), xycoords=("axes fraction", "data"),
+                    ha="right", va="bottom", fontsize=8)
+    techs = [t for t in TECH_COLOURS if t in set(curve.tech)]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=TECH_COLOURS[t]) for t in techs]
+    ax.legend(handles, [f"{t} {TECH_ZH[t]}" if zh else t for t in techs], loc="upper left", fontsize=8)
+    ax.set_xlabel("累计容量 cumulative capacity (GW)" if zh else "cumulative capacity (GW)")
+    ax.set_ylabel("平准化度电成本 LCOE (元/kWh, CNY/kWh)" if zh else "LCOE (CNY/kWh)")
+    ax.set_title(title, fontsize=10)
+    return save_figure(fig, path)

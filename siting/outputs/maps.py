@@ -65,7 +65,9 @@ class Layer:
 
 # colours of the kinds of constraint (binding layers), fixed so that maps can be compared
 CATEGORY_COLOURS = {"protection": "#1b9e77", "land cover": "#d95f02", "terrain": "#7570b3", "resource": "#e7298a",
-                    "setback": "#66a61e", "patch size": "#e6ab02", "data gap": "#a6761d", "other": "#666666"}
+                    "setback": "#66a61e", "patch size": "#e6ab02", "data gap": "#a6761d", "other": "#666666",
+                    # what limits the achievable capacity (binding_limit)
+                    "hosting capacity": "#e41a1c", "cost (grid parity)": "#ff7f00", "land and rules": "#4daf4a"}
 
 
 CHOROPLETHS = [
@@ -86,6 +88,14 @@ CHOROPLETHS = [
     Layer("capacity_offshore_floating_mw", "BuPu"),
     Layer("energy_offshore_gwh", "GnBu"),
     Layer("binding_offshore_category", "", categorical=True),
+    Layer("lcoe_pv_cny_per_kwh", "RdYlGn_r", 3),
+    Layer("lcoe_wind_cny_per_kwh", "RdYlGn_r", 3),
+    Layer("lcoe_offshore_cny_per_kwh", "RdYlGn_r", 3),
+    Layer("grid_distance_pv_km", "magma_r", 1),
+    Layer("grid_distance_wind_km", "magma_r", 1),
+    Layer("economic_mw", "YlGn"),
+    Layer("economic_achievable_mw", "Greens"),
+    Layer("binding_limit", "", categorical=True),
     Layer("target_share_mw", "RdPu"),
     Layer("capacity_mw_diff", "RdBu"),
 ]
@@ -98,6 +108,7 @@ RASTERS = [
     ("agri_pv_usable_fraction", "Agri-PV usable share (grid)", "YlGn", 0.0, 1.0),
     ("fishery_pv_usable_fraction", "Fishery PV usable share (grid)", "Blues", 0.0, 1.0),
     ("rooftop_pv_usable_fraction", "Rooftop PV usable roof share (grid)", "OrRd", 0.0, None),
+    ("grid_distance_km", "Distance to the grid km (grid)", "magma_r", 0.0, None),
 ]
 # offshore wind: rasters of the sea areas' grid (Assessment.sea_grid)
 SEA_RASTERS = [

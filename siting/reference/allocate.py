@@ -7,6 +7,10 @@ and, where known, its annual energy yield per MW (MWh/MW/yr, i.e. kWh/kW).
   (the last block partly). Blocks without a yield (e.g. wind when no wind
   resource layer was given) cannot be ranked; they are left out and the
   result says so.
+- ``cost``: the supply curve's blocks (per county, technology and LCOE class, with ``[economics]`` and costs:
+  :attr:`siting.Assessment.supply`) are taken cheapest first; a county never receives more than its
+  achievable capacity (economic potential, capped by the grid's hosting capacity where given). PV and wind
+  compete on LCOE where both have a yield.
 - ``proportional``: every block gets the same share of its capacity,
   target / total achievable (all of it if the target exceeds the total).
 
@@ -25,7 +29,7 @@ import pandas as pd
 from siting.errors import SitingError
 from siting.io.atomic import write_folder
 
-METHODS = ("merit", "proportional")
+METHODS = ("merit", "cost", "proportional")
 
 
 @dataclass
@@ -70,19 +74,36 @@ class Allocation:
     existing_mw: float | None = None
     existing_vintage: str | None = None
     sources: list[dict] = field(default_factory=list)
+    # draws the supply curve: plot(allocation, path, title); None: yield against cumulative GW
+    plot: object = None
 
     def save(self, out_dir, title: str = "") -> list:
-        """Write ``allocation.csv``, ``supply_curve.csv`` and the supply curve as PNG and SVG into ``out_dir``.
+        """Write ``allocation.csv`` and ``allocation.xlsx``, ``supply_curve.csv`` and the supply curve as PNG and
+        SVG into ``out_dir``.
 
         All files or none (see :func:`siting.io.atomic.write_folder`). Returns the paths written.
         """
         curve = self.curve if self.curve is not None else pd.DataFrame(
             columns=["tech", "capacity_mw", "yield_mwh_per_mw"])
+
+        def figure(p):
+            if self.plot is not None:
+                self.plot(self, p, title)
+            else:
+                plot_supply_curve(curve, self.target_mw, p, title=title)
+
+        def workbook(p):
+            with pd.ExcelWriter(p, engine="openpyxl") as xl:
+                self.counties.to_excel(xl, sheet_name="allocation", index=False)
+                curve.to_excel(xl, sheet_name="supply_curve", index=False)
+                pd.DataFrame({"note": self.notes or [""]}).to_excel(xl, sheet_name="notes", index=False)
+
         return write_folder(out_dir, {
             "allocation.csv": lambda p: self.counties.to_csv(p, index=False),
+            "allocation.xlsx": workbook,
             "supply_curve.csv": lambda p: curve.to_csv(p, index=False),
-            "supply_curve.png": lambda p: plot_supply_curve(curve, self.target_mw, p, title=title),
-            "supply_curve.svg": lambda p: plot_supply_curve(curve, self.target_mw, p, title=title),
+            "supply_curve.png": figure,
+            "supply_curve.svg": figure,
         })
 
 
@@ -122,6 +143,70 @@ def supply_curve(blocks: pd.DataFrame) -> pd.DataFrame:
     return ranked
 
 
+def cost_curve(supply: pd.DataFrame) -> pd.DataFrame:
+    """The supply blocks cheapest first with cumulative capacity (MW) and energy (GWh/yr): a supply curve that
+    never falls (LCOE is non-decreasing along it)."""
+    supply = supply.astype({"lcoe_cny_per_kwh": "float64", "capacity_mw": "float64", "energy_gwh": "float64"})
+    ranked = supply[np.isfinite(supply.lcoe_cny_per_kwh) & (supply.capacity_mw > 0)].sort_values(
+        ["lcoe_cny_per_kwh", "capacity_mw", "adcode", "tech"], ascending=[True, False, True, True],
+        kind="mergesort").reset_index(drop=True)
+    ranked["cumulative_mw"] = ranked.capacity_mw.cumsum()
+    ranked["cumulative_energy_gwh"] = ranked.energy_gwh.cumsum()
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    return ranked
+
+
+def allocate_by_cost(counties: pd.DataFrame, supply: pd.DataFrame, target_mw: float) -> Allocation:
+    """Distribute ``target_mw`` cheapest block first, no county above its achievable capacity.
+
+    Parameters
+    ----------
+    counties : DataFrame
+        The county table with ``economic_achievable_mw`` (economic potential, capped by hosting capacity).
+    supply : DataFrame
+        :attr:`siting.Assessment.supply`.
+    target_mw : float
+
+    Returns
+    -------
+    Allocation
+    """
+    if supply is None or "economic_achievable_mw" not in counties:
+        raise SitingError("--method cost needs LCOE per block: a scenario with [economics] and costs (the china "
+                          "preset has them) and a yield for PV or a wind resource layer")
+    curve = cost_curve(supply)
+    room = dict(zip(counties["adcode"].astype(str), counties["economic_achievable_mw"].fillna(0.0).to_numpy(float)))
+    tariff = dict(zip(counties["adcode"].astype(str), counties.get("tariff_cny_per_kwh", pd.Series(
+        np.nan, index=counties.index)).to_numpy(float)))
+    left = float(target_mw)
+    alloc = np.zeros(len(curve))
+    for i, (code, cap) in enumerate(zip(curve["adcode"].astype(str), curve["capacity_mw"].to_numpy(float))):
+        if left <= 0:
+            break
+        take = max(0.0, min(cap, room.get(code, 0.0), left))
+        alloc[i] = take
+        room[code] = room.get(code, 0.0) - take
+        left -= take
+    curve["allocated_mw"] = alloc
+    curve["tariff_cny_per_kwh"] = curve["adcode"].astype(str).map(tariff)
+    notes = []
+    allocated = float(alloc.sum())
+    shortfall = max(0.0, float(target_mw) - allocated)
+    if shortfall > 1e-6:
+        notes.append(f"the achievable capacity ({allocated:,.0f} MW: economic potential, capped by hosting capacity "
+                     f"where given) falls short of the target by {shortfall:,.0f} MW")
+    if len(curve) and alloc.any():
+        last = curve[alloc > 0].iloc[-1]
+        notes.append(f"the last block taken costs {last.lcoe_cny_per_kwh:.3f} CNY/kWh ({last.tech}, {last.name_zh})")
+    wide = curve.pivot_table(index=["adcode", "name_zh"], columns="tech", values="allocated_mw", aggfunc="sum",
+                             fill_value=0.0)
+    wide.columns = [f"allocated_{t}_mw" for t in wide.columns]
+    wide["allocated_mw"] = wide.sum(axis=1)
+    wide = wide.reset_index().sort_values("allocated_mw", ascending=False).reset_index(drop=True)
+    return Allocation(target_mw=float(target_mw), method="cost", blocks=curve, counties=wide, allocated_mw=allocated,
+                      shortfall_mw=shortfall, notes=notes, curve=curve)
+
+
 def allocate(counties: pd.DataFrame, target_mw: float, method: str = "merit", techs=("pv", "wind")) -> Allocation:
     """Distribute ``target_mw`` among counties.
 
@@ -140,7 +225,9 @@ def allocate(counties: pd.DataFrame, target_mw: float, method: str = "merit", te
     Allocation
     """
     if method not in METHODS:
-        raise SitingError(f"--method {method}: use merit or proportional")
+        raise SitingError(f"--method {method}: use merit, cost or proportional")
+    if method == "cost":
+        raise SitingError("--method cost: use allocate_by_cost (it needs the assessment's supply blocks)")
     if not np.isfinite(target_mw) or target_mw < 0:
         raise SitingError(f"target {target_mw} MW: must be a number of 0 or more")
     blocks = supply_blocks(counties, techs)

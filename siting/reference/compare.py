@@ -222,7 +222,7 @@ def with_verdicts(a, result: pd.DataFrame, targets: pd.DataFrame, existing: dict
     quals = dict(zip(targets["row_id"], targets["qualifier"]))
     new_cols = {k: [] for k in ("verdict", "probability", "achievable_mw_p10", "achievable_mw_p50",
                                 "achievable_mw_p90", "basis_tier", "basis_components", "basis_missing_components",
-                                "basis_layers", "binding_constraint", "target_components")}
+                                "basis_layers", "binding_constraint", "target_components", "economic_mw")}
     statuses, meets = [], []
     for _, r in result.iterrows():
         comps = target_components(r["scope"], r["metric"]) if isinstance(r["scope"], str) else ()
@@ -250,6 +250,10 @@ def with_verdicts(a, result: pd.DataFrame, targets: pd.DataFrame, existing: dict
         room = r["achievable_mw"] - (r["existing_mw"] if r["target_type"] == "increment"
                                      and np.isfinite(r["existing_mw"]) else 0.0)
         v = verdict(comps, {t: bases[t] for t in techs}, ok, room, vals["achievable_mw_p90"], float(r["target_mw"]))
+        # the economic potential of the scope: only when every computed component has one (PV in AC MW)
+        econ = [f"economic_{x}_mw" for x in techs]
+        if r["adcode"] in table.index and all(c in table.columns for c in econ):
+            vals["economic_mw"] = float(table.loc[r["adcode"], econ].sum(min_count=len(econ)))
         vals.update(verdict=v.code, probability=v.probability, basis_tier=v.tier,
                     basis_components="+".join(v.components), basis_missing_components="+".join(v.missing_components),
                     basis_layers=layers_text({t: bases[t] for t in techs}),

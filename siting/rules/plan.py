@@ -137,7 +137,8 @@ def derive_terrain(scen: Scenario, techs) -> tuple[Scenario, dict[str, DerivedSl
 
 
 def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | None = None,
-              wind_height_m: float | None = None) -> Plan:
+              wind_height_m: float | None = None, grid: str | Path | None = None,
+              grid_voltage_column: str | None = None, tariff_cny_per_kwh: float | None = None) -> Plan:
     """Resolve a scenario (preset name, TOML path or Scenario) into the plan of one run.
 
     Parameters
@@ -151,6 +152,12 @@ def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | 
         A mean wind-speed raster (m/s) that becomes the layer ``wind_speed_ms``.
     wind_height_m : float, optional
         Height above ground of its speeds.
+    grid : str or Path, optional
+        A vector file of grid lines (or substations) that becomes the economics' grid layer.
+    grid_voltage_column : str, optional
+        Its column of voltages (volts or kV).
+    tariff_cny_per_kwh : float, optional
+        A tariff for every unit instead of the provinces' coal benchmark tariffs.
 
     Returns
     -------
@@ -179,6 +186,11 @@ def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | 
         user.layers[WIND_LAYER] = LayerSpec(source=str(path), kind="continuous", units="m/s",
                                             height_m=wind_height_m, description="mean wind speed (user file)")
         prov = {**prov, "wind_layer": {"path": str(path), "height_m": wind_height_m}}
+    if grid is not None or grid_voltage_column is not None or tariff_cny_per_kwh is not None:
+        user = _with_economics(user, grid, grid_voltage_column, tariff_cny_per_kwh)
+        prov = {**prov, "economics_options": {"grid": None if grid is None else str(Path(grid).resolve()),
+                                              "grid_voltage_column": grid_voltage_column,
+                                              "tariff_cny_per_kwh": tariff_cny_per_kwh}}
     too_many = [t for t in techs if getattr(user, t) is not None and len(getattr(user, t).rules) > MAX_RULES]
     if too_many:
         raise SitingError(f"scenario '{user.meta.name}': {', '.join(too_many)} has more than {MAX_RULES:,} rules")
@@ -216,6 +228,32 @@ def make_plan(scenario: str | Path | Scenario | None, techs, wind: str | Path | 
             "not_computed": not_computed}
     return Plan(techs=techs, scenario=user, rules=rules, derived=derived, tech_specs=specs, provenance=prov,
                 not_computed=not_computed)
+
+
+def _with_economics(user: Scenario, grid, voltage_column, tariff) -> Scenario:
+    """The scenario with a grid-lines file, its voltage column or a tariff from the command line."""
+    if user.economics is None:
+        raise SitingError(f"scenario '{user.meta.name}' has no [economics]: --grid and --tariff need one (the china "
+                          "preset has it)")
+    user = user.model_copy(deep=True)
+    econ = user.economics
+    if grid is not None:
+        path = Path(grid).expanduser().resolve()
+        if not path.exists():
+            raise SitingError(f"--grid {grid}: file does not exist")
+        user.layers[econ.grid_layer] = LayerSpec(source=str(path), kind="categorical", units="grid line",
+                                                 description="grid lines and substations (user file)")
+    update = {}
+    if voltage_column is not None:
+        update["voltage_column"] = voltage_column
+    if tariff is not None:
+        if not 0.0 < float(tariff) <= 2.0:
+            raise SitingError(f"--tariff {tariff}: give CNY per kWh between 0 and 2 (e.g. 0.4207); "
+                              f"{float(tariff):g} looks like CNY/MWh or fen/kWh" if float(tariff) > 2 else
+                              f"--tariff {tariff}: give CNY per kWh, more than 0")
+        update.update(tariff_cny_per_kwh=float(tariff), tariff_source="--tariff on the command line")
+    user.economics = econ.model_copy(update=update)
+    return user
 
 
 def _without_stand_ins(scen: Scenario, techs) -> Scenario:

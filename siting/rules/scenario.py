@@ -289,6 +289,120 @@ class Foundation(_Strict):
     capacity_density_source: str = ""
 
 
+class TechCost(_Strict):
+    """What a technology's plants cost (real CNY of the year of the sources), for its LCOE.
+
+    ``ranges`` gives the low–high range of ``capex_cny_per_kw``, ``fixed_om_cny_per_kw_yr`` and ``lifetime_yr``:
+    the economic potential is also computed with every cost at its favourable and at its unfavourable end.
+    """
+
+    capex_cny_per_kw: float = Field(gt=0.0, le=100_000.0)
+    capex_source: str = ""
+    fixed_om_cny_per_kw_yr: float = Field(ge=0.0, le=5_000.0)
+    fixed_om_source: str = ""
+    lifetime_yr: int = Field(ge=5, le=60)
+    lifetime_source: str = ""
+    degradation_per_yr: float = Field(0.0, ge=0.0, lt=0.05)
+    degradation_source: str = ""
+    # False: the plant connects where it stands (rooftop PV on the building's own supply); no line is costed
+    connection: bool = True
+    # CNY/kW per km of line to the grid for this technology instead of the voltage classes (offshore export cable)
+    connection_cny_per_kw_km: float | None = Field(None, ge=0.0, le=1_000.0)
+    connection_source: str = ""
+    ranges: dict[str, "Range"] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _units(self):
+        if self.capex_cny_per_kw < 100.0:
+            raise ValueError(f"capex_cny_per_kw = {self.capex_cny_per_kw:g} looks like CNY/W (or a share); give CNY "
+                             f"per kW, e.g. {self.capex_cny_per_kw * 1000:g}")
+        if self.fixed_om_cny_per_kw_yr and self.fixed_om_cny_per_kw_yr < 0.5:
+            raise ValueError(f"fixed_om_cny_per_kw_yr = {self.fixed_om_cny_per_kw_yr:g} looks like CNY/W/yr; give CNY "
+                             f"per kW and year, e.g. {self.fixed_om_cny_per_kw_yr * 1000:g}")
+        bad = [k for k in self.ranges if k not in ("capex_cny_per_kw", "fixed_om_cny_per_kw_yr", "lifetime_yr")]
+        if bad:
+            raise ValueError(f"ranges.{bad[0]}: use capex_cny_per_kw, fixed_om_cny_per_kw_yr or lifetime_yr")
+        for k, r in self.ranges.items():
+            if not r.low <= getattr(self, k) <= r.high:
+                raise ValueError(f"ranges.{k}: the default {getattr(self, k):g} lies outside {r.low:g}..{r.high:g}")
+        return self
+
+    def at(self, end: str) -> "TechCost":
+        """The costs with every ranged value at the ``"low"`` (favourable) or ``"high"`` (unfavourable) end:
+        low capex and O&M with a long life, or the reverse."""
+        if end not in ("low", "high"):
+            raise ValueError(end)
+        upd = {}
+        for k, r in self.ranges.items():
+            favourable = r.high if k == "lifetime_yr" else r.low
+            unfavourable = r.low if k == "lifetime_yr" else r.high
+            upd[k] = favourable if end == "low" else unfavourable
+        if "lifetime_yr" in upd:
+            upd["lifetime_yr"] = int(round(upd["lifetime_yr"]))
+        return self.model_copy(update=upd)
+
+
+class VoltageClass(_Strict):
+    """Grid lines up to ``max_kv`` and the cost of a plant's line to them (CNY per kW of plant per km)."""
+
+    max_kv: float = Field(gt=0.0, le=2_000.0)
+    cny_per_kw_km: float = Field(ge=0.0, le=1_000.0)
+    source: str = ""
+
+
+class Economics(_Strict):
+    """Scenario-wide economics: discount rate, grid connection, the tariff LCOE is compared with."""
+
+    # false: no LCOE, economic potential or supply curve (the run as without [economics])
+    enabled: bool = True
+    discount_rate: float = Field(ge=0.0, lt=0.3)
+    discount_rate_source: str = ""
+    discount_rate_range: "Range | None" = None
+    # the layer of grid lines (and substations) plants connect to; without it no connection is costed
+    grid_layer: str = "grid_lines"
+    voltage_column: str | None = None
+    # straight-line distance to route length
+    route_factor: float = Field(1.0, ge=1.0, le=3.0)
+    route_factor_source: str = ""
+    voltage_classes: dict[str, VoltageClass] = Field(default_factory=dict)
+    unknown_voltage_cny_per_kw_km: float = Field(ge=0.0, le=1_000.0)
+    unknown_voltage_source: str = ""
+    # how far beyond the grid's edge lines are looked for (km); distances up to this are exact
+    search_km: float = Field(50.0, gt=0.0, le=500.0)
+    # cell size of the distance transform (m; the analysis grid's when that is coarser): distances are within
+    # half a cell's diagonal of the truth
+    distance_resolution_m: float = Field(500.0, gt=0.0, le=10_000.0)
+    distance_resolution_source: str = ""
+    # a tariff (CNY/kWh) for every unit instead of the provinces' coal benchmark tariffs
+    tariff_cny_per_kwh: float | None = Field(None, gt=0.0, le=5.0)
+    tariff_source: str = ""
+    # edges (CNY/kWh) of the LCOE classes of the supply curve
+    lcoe_bins_cny_per_kwh: list[float] = Field(default_factory=lambda: [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45,
+                                                                        0.5, 0.6, 0.8])
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.tariff_cny_per_kwh is not None and self.tariff_cny_per_kwh > 2.0:
+            raise ValueError(f"tariff_cny_per_kwh = {self.tariff_cny_per_kwh:g} looks like CNY/MWh or fen/kWh; give "
+                             "CNY per kWh, e.g. 0.4207")
+        b = self.lcoe_bins_cny_per_kwh
+        if not b or any(y <= x for x, y in zip(b, b[1:])) or b[0] <= 0:
+            raise ValueError("lcoe_bins_cny_per_kwh: ascending positive edges, e.g. [0.2, 0.3, 0.4]")
+        kv = [c.max_kv for c in self.voltage_classes.values()]
+        if any(y <= x for x, y in zip(kv, kv[1:])):
+            raise ValueError("voltage_classes: list them from low to high voltage (max_kv ascending)")
+        return self
+
+    def voltage_class(self, kv: float | None) -> str | None:
+        """The class of a line of ``kv`` kilovolts (None: unknown voltage, or above every class)."""
+        if kv is None:
+            return None
+        for name, c in self.voltage_classes.items():
+            if kv <= c.max_kv:
+                return name
+        return None
+
+
 class Range(_Strict):
     """The low–high range of a default that is a judgement; the default itself is the most likely value."""
 
@@ -339,6 +453,8 @@ class TechSpec(_Strict):
     # sea areas reach) with a name each; the layer 'sea_band' then holds band k + 1 on each sea cell
     sea_bands_m: list[float] | None = None
     sea_band_names: list[str] | None = None
+    # what its plants cost, for the LCOE and the economic potential (with [economics])
+    cost: TechCost | None = None
     # offshore: foundation types by water depth (layer ``foundation_layer``), each with its packing density;
     # cells with no depth value keep ``capacity_density_mw_per_km2``
     foundations: dict[str, Foundation] = Field(default_factory=dict)
@@ -450,6 +566,7 @@ class Scenario(_Strict):
     rooftop_pv: TechSpec | None = None
     wind: TechSpec | None = None
     offshore: TechSpec | None = None
+    economics: Economics | None = None
     extends: str | None = None
 
     @model_validator(mode="after")

@@ -70,6 +70,14 @@ ScenarioOpt = Annotated[Optional[str], typer.Option(help="Scenario TOML file or 
 WindOpt = Annotated[Optional[Path], typer.Option(
     help="Mean wind-speed raster in m/s (e.g. Global Wind Atlas 100 m).")]
 WindHeightOpt = Annotated[Optional[float], typer.Option(help="Height in m of the --wind speeds (100 for GWA).")]
+GridOpt = Annotated[Optional[Path], typer.Option(
+    "--grid", help="Grid lines and substations (vector file, e.g. OSM power lines): the line to the grid is costed.")]
+GridVoltageOpt = Annotated[Optional[str], typer.Option(
+    "--grid-voltage-column", help="Column of --grid with each line's voltage (volts or kV).")]
+TariffOpt = Annotated[Optional[float], typer.Option(
+    "--tariff", help="CNY/kWh to compare LCOE with, instead of the province's coal benchmark tariff (燃煤发电基准价).")]
+HostingOpt = Annotated[Optional[Path], typer.Option(
+    "--hosting", help="Grid hosting capacity CSV (adcode or name_zh, or lat/lon of substations; hosting_mw).")]
 BoundariesOpt = Annotated[Optional[Path], typer.Option(
     help="Your own boundaries (any vector file) instead of the built-in counties.")]
 IdColumnOpt = Annotated[Optional[str], typer.Option(help="Unique id column of --boundaries.")]
@@ -116,7 +124,7 @@ def _techs(tech: str) -> list[str]:
 def _assess(region, tech: str = "all", resolution: float = 1000.0, scenario=None, wind=None, wind_height=None,
             boundaries=None, id_column=None, name_column=None, datum: str = "wgs84", allow_partial: bool = False,
             scheduler=None, workers=None, tile_cells=None, quiet: bool = False, spinner: bool = False,
-            calibrate_pv=None, calibrate_kind=None):
+            calibrate_pv=None, calibrate_kind=None, grid=None, grid_voltage_column=None, tariff=None, hosting=None):
     """The one place where options become a :func:`siting.assess` call."""
     from siting.api import assess
 
@@ -126,6 +134,7 @@ def _assess(region, tech: str = "all", resolution: float = 1000.0, scenario=None
                       id_column=id_column, name_column=name_column, datum=datum, allow_partial=allow_partial,
                       wind=wind, wind_height_m=wind_height, scheduler=scheduler, workers=workers,
                       tile_cells=tile_cells, pv_calibration=calibrate_pv, pv_calibration_kind=calibrate_kind,
+                      grid_lines=grid, grid_voltage_column=grid_voltage_column, tariff=tariff, hosting=hosting,
                       progress=(lambda m: status.update(f"[bold]{m}")) if spin else _progress(quiet))
 
 
@@ -191,6 +200,10 @@ def report(
     existing_status: ExistingStatusOpt = "operating",
     calibrate_pv: CalibrateOpt = None,
     calibrate_kind: CalibrateKindOpt = None,
+    grid: GridOpt = None,
+    grid_voltage_column: GridVoltageOpt = None,
+    tariff: TariffOpt = None,
+    hosting: HostingOpt = None,
     quiet: QuietOpt = False,
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
@@ -206,7 +219,8 @@ def report(
         scenario = _data_scenario(data, region, scenario)
         a = _assess(region, tech, resolution, scenario, wind, wind_height, boundaries, id_column, name_column, datum,
                     allow_partial, scheduler, workers, tile_cells, quiet, spinner=format == ReportFormat.table,
-                    calibrate_pv=calibrate_pv, calibrate_kind=calibrate_kind)
+                    calibrate_pv=calibrate_pv, calibrate_kind=calibrate_kind, grid=grid,
+                    grid_voltage_column=grid_voltage_column, tariff=tariff, hosting=hosting)
         comparison, cmp_notes = (None, [])
         if year is not None or targets is not None:
             from siting.reference.compare import target_comparison
@@ -327,7 +341,8 @@ def allocate_cmd(
     region: Annotated[str, typer.Argument(help="Province or city.")],
     year: Annotated[Optional[int], typer.Option(help="Use the region's wind + PV target for this year.")] = None,
     target_mw: Annotated[Optional[float], typer.Option(help="Or distribute this many MW.")] = None,
-    method: Annotated[str, typer.Option(help="merit (best yield first) or proportional.")] = "merit",
+    method: Annotated[str, typer.Option(help="merit (best yield first), cost (lowest LCOE first, never above a "
+                                             "county's achievable capacity) or proportional.")] = "merit",
     tech: TechOpt = "all",
     resolution: ResolutionOpt = 1000.0,
     scenario: ScenarioOpt = None,
@@ -336,18 +351,24 @@ def allocate_cmd(
     existing_status: ExistingStatusOpt = "operating",
     wind: WindOpt = None,
     wind_height: WindHeightOpt = None,
+    grid: GridOpt = None,
+    grid_voltage_column: GridVoltageOpt = None,
+    tariff: TariffOpt = None,
+    hosting: HostingOpt = None,
     out: Annotated[Optional[Path], typer.Option(
-        help="Write allocation.csv, supply_curve.csv/.png/.svg here.")] = None,
+        help="Write allocation.csv/.xlsx, supply_curve.csv/.png/.svg here.")] = None,
     format: FormatOpt = Format.table,
     quiet: QuietOpt = False,
 ) -> None:
-    """Distribute the provincial target among counties (merit order or proportional) with a supply curve."""
+    """Distribute the provincial target among counties (merit order, lowest cost first, or proportional) with a
+    supply curve."""
     from siting.ui import report as rep
 
     try:
         if (year is None) == (target_mw is None):
             raise SitingError("give either --year (use the plan's target) or --target-mw")
-        a = _assess(region, tech, resolution, scenario, wind, wind_height, quiet=quiet)
+        a = _assess(region, tech, resolution, scenario, wind, wind_height, quiet=quiet, grid=grid,
+                    grid_voltage_column=grid_voltage_column, tariff=tariff, hosting=hosting)
         result = a.allocate(target_mw=target_mw, year=year, method=method, targets=targets,
                             existing_statuses=_list(existing_status), existing_file=existing)
         if out is not None:

@@ -46,6 +46,8 @@ def _value_columns(a: Assessment) -> list[tuple[str, str, int]]:
         names.append(ALL_PV_GWH)
     if "wind" in a.technologies and "energy_wind_gwh" in a.counties:
         names += ["wind_speed_hub_ms", "energy_wind_gwh"]
+    if "economic_achievable_mw" in a.counties:  # with [economics]: what pays and what the grid takes
+        names += ["economic_achievable_mw"]
 
     capacity = {columns.capacity_column(t): t for t in a.technologies}
 
@@ -54,6 +56,8 @@ def _value_columns(a: Assessment) -> list[tuple[str, str, int]]:
             return "All PV (GWh/yr)"
         if n in capacity:
             return f"{columns.TECH_LABEL[capacity[n]]} ({columns.units(n)})"
+        if n == "economic_achievable_mw":
+            return "Achievable (MW)"
         return columns.label(n, with_units=True)
 
     return [(n, header(n), 1 if columns.units(n) == "m/s" else 0) for n in names]
@@ -174,6 +178,8 @@ def render_comparison(cmp: pd.DataFrame, notes, console: Console) -> None:
         if isinstance(r.get("basis_tier"), str):
             text.append(f"    basis: {escape(r['basis_tier'])}; {escape(str(r['basis_layers']))}; binds: "
                         f"{escape(str(r['binding_constraint']))}")
+        if pd.notna(r.get("economic_mw")):
+            text.append(f"    economic potential (LCOE ≤ tariff) of the computed components: {_fmt(r['economic_mw'])} MW")
         if not isinstance(code, str) or r.get("scope") in ("rooftop", "offshore base"):
             text.append(f"    {escape(str(r['note']))}")
         for _, d in g.iterrows():
