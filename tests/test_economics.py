@@ -71,6 +71,22 @@ def test_connection_cost_and_voltage_text():
 # ----------------------------------------------------------------------------- the grid
 
 
+@pytest.fixture(scope="module")
+def liuzhou_grid():
+    return siting.assess("柳州", resolution_m=2000.0, draws=0, tech="pv", grid_lines=LINES)
+
+
+@settings(max_examples=4, deadline=None)
+@given(tile_cells=st.integers(4, 40))
+def test_grid_distance_and_economics_equal_the_whole_grid_whatever_the_tiles(liuzhou_grid, tile_cells):
+    a = liuzhou_grid
+    b = siting.assess("柳州", resolution_m=2000.0, draws=0, tech="pv", grid_lines=LINES, tile_cells=tile_cells)
+    region = a.grid["region_fraction"].to_numpy() > 0
+    assert np.array_equal(a.grid["grid_distance_km"].to_numpy()[region], b.grid["grid_distance_km"].to_numpy()[region])
+    cols = ["grid_distance_pv_km", "lcoe_pv_cny_per_kwh", "economic_pv_mw"]
+    assert np.allclose(a.counties[cols].to_numpy(float), b.counties[cols].to_numpy(float), equal_nan=True, rtol=1e-9)
+
+
 def test_grid_distance_is_the_true_distance_to_the_lines_and_tile_independent(tmp_path):
     a = siting.assess("柳州", resolution_m=2000.0, draws=0, tech="pv", grid_lines=LINES)
     b = siting.assess("柳州", resolution_m=2000.0, draws=0, tech="pv", grid_lines=LINES, tile_cells=5)
@@ -182,6 +198,20 @@ def test_hosting_capacity_binds_and_allocation_by_cost(tmp_path):
     assert {p.name for p in files} >= {"allocation.csv", "allocation.xlsx", "supply_curve.png", "supply_curve.svg"}
     assert "平准化度电成本" in (tmp_path / "alloc" / "supply_curve.svg").read_text(encoding="utf-8") or \
         "LCOE" in (tmp_path / "alloc" / "supply_curve.svg").read_text(encoding="utf-8")
+
+
+def test_hosting_capacity_of_substations_is_summed_by_the_county_they_stand_in(tmp_path):
+    from siting.io.regions import counties, resolve
+
+    units = counties(resolve("柳州"))
+    inner = units.to_crs(3857).geometry.representative_point().to_crs(4326)  # a point inside each county
+    pts = pd.DataFrame({"name": ["A", "B", "C"], "lat": [inner.iloc[0].y, inner.iloc[0].y, inner.iloc[1].y],
+                        "lon": [inner.iloc[0].x, inner.iloc[0].x, inner.iloc[1].x], "hosting_mw": [10.0, 20.0, 5.0]})
+    pts.to_csv(tmp_path / "subs.csv", index=False)
+    a = siting.assess("柳州", resolution_m=4000.0, draws=0, tech="pv", hosting=tmp_path / "subs.csv")
+    host = a.counties.set_index("adcode").hosting_capacity_mw
+    assert host.loc[units.adcode.iloc[0]] == pytest.approx(30.0) and host.loc[units.adcode.iloc[1]] == pytest.approx(5.0)
+    assert host.drop([units.adcode.iloc[0], units.adcode.iloc[1]]).isna().all()
 
 
 @pytest.mark.parametrize("text, message", [
