@@ -69,6 +69,7 @@ def main() -> None:
     )
     print(header)
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    tables = []
     for name in args.turbines.split(","):
         curve = turbines.load_turbine(name).power_curve
         bends = int(wind._breakpoints(curve).moment_mask.sum())
@@ -92,6 +93,25 @@ def main() -> None:
             f"| {name} | {curve.speed_ms.size} | {bends} | {vec_s:.2f} | {vec_rate:,.0f} | {quad_s_per_cell * 1e3:.1f} ms | "
             f"{quad_rate:,.0f} | {vec_rate / quad_rate:,.0f} | {peak_bytes / 1e6:.0f} | {diff:.1e} |"
         )
+        # the look-up table (siting.model.wind.capacity_factor_table) against the exact vectorised integral
+        wind.capacity_factor_table.cache_clear()
+        start = time.perf_counter()
+        wind.capacity_factor_table(curve)
+        build_s = time.perf_counter() - start
+        table_times = []
+        for _ in range(max(args.repeat, 3)):
+            start = time.perf_counter()
+            fast = wind.capacity_factor(mean_ms, k, curve, rho, method="table")
+            table_times.append(time.perf_counter() - start)
+        big = cf >= 0.01
+        rel = float(np.max(np.abs(fast[big] - cf[big]) / cf[big])) if big.any() else float("nan")
+        tables.append(f"| {name} | {build_s:.2f} | {min(table_times):.3f} | {args.cells / min(table_times):,.0f} | "
+                      f"{vec_s / min(table_times):,.0f} | {rel:.1e} | {float(np.max(np.abs(fast - cf))):.1e} |")
+    print("\nlook-up table against the exact integral (same cells):")
+    print("| turbine | table build s | look-up s | cells/s | speed-up | max rel diff (CF >= 1 %) | max abs diff |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for line in tables:
+        print(line)
     print(f"max RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

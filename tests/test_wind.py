@@ -344,3 +344,24 @@ def test_check_weibull_k():
         wind.check_weibull_k(np.array([1.5, 0.0]), "k.tif")
     with pytest.raises(SitingError, match="scaled"):
         wind.check_weibull_k(np.array([150.0, 210.0]), "k.tif")
+
+
+@pytest.mark.parametrize("turbine", TURBINES, ids=TURBINE_IDS)
+def test_the_capacity_factor_table_matches_the_exact_integral(turbine):
+    rng = np.random.default_rng(1)
+    n = 20_000
+    mean = rng.uniform(2.0, 15.0, n)
+    k = rng.uniform(1.05, 4.4, n)
+    rho = rng.uniform(1.0, 1.25, n)
+    exact = wind.capacity_factor(mean, k, turbine.power_curve, rho)
+    fast = wind.capacity_factor(mean, k, turbine.power_curve, rho, method="table")
+    big = exact >= 0.01
+    assert np.max(np.abs(fast[big] - exact[big]) / exact[big]) < 5e-4  # 0.05 %
+    assert np.max(np.abs(fast - exact)) < 5e-5
+    # from the Weibull scale too, and cells outside the table (k < 1, very high winds, NaN) fall back to exact
+    a = mean / special.gamma(1 + 1 / k)
+    assert np.allclose(wind.capacity_factor(None, k, turbine.power_curve, rho, weibull_scale_ms=a, method="table"),
+                       exact, rtol=5e-4, atol=5e-5)
+    odd_mean, odd_k = np.array([45.0, 7.0, np.nan, 0.2]), np.array([2.0, 0.8, 2.0, 2.0])
+    assert np.allclose(wind.capacity_factor(odd_mean, odd_k, turbine.power_curve, method="table"),
+                       wind.capacity_factor(odd_mean, odd_k, turbine.power_curve), equal_nan=True, rtol=1e-12)

@@ -108,11 +108,11 @@ def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibu
         if use_a.any():
             gross[use_a] = capacity_factor(None, k[use_a], turbine.power_curve,
                                            air_density_kg_m3=None if rho is None else rho[use_a],
-                                           weibull_scale_ms=a_ms[use_a])
+                                           weibull_scale_ms=a_ms[use_a], method="table")
         if (~use_a).any():
             gross[~use_a] = capacity_factor(speed[~use_a], k[~use_a], turbine.power_curve,
-                                            air_density_kg_m3=None if rho is None else rho[~use_a])
+                                            air_density_kg_m3=None if rho is None else rho[~use_a], method="table")
     else:
-        gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho)
+        gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho, method="table")
     out[cells] = net_capacity_factor(gross, model.wake_loss, model.availability_loss, model.electrical_loss)
     return out

@@ -56,6 +56,7 @@ A :class:`Turbine` holds a power curve and its metadata. The library of power cu
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -602,6 +603,57 @@ def _expected_power_kw(scale_ms: np.ndarray, k: np.ndarray, bp: _Breakpoints) ->
     return expected
 
 
+@dataclass(frozen=True, eq=False)
+class CapacityFactorTable:
+    """The exact gross capacity factor of one power curve tabulated over the log of the density-adjusted mean
+    speed and the Weibull k, for look-up by bilinear interpolation of log CF (:func:`capacity_factor_table`)."""
+
+    power_curve: PowerCurve
+    log_mean_start: float
+    log_mean_step: float
+    k_start: float
+    k_step: float
+    log_cf: np.ndarray  # (n_k, n_mean)
+
+    def lookup(self, mean_eff_ms: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """CF at density-adjusted mean speeds and k (1-D float arrays); NaN outside the table."""
+        n_k, n_m = self.log_cf.shape
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fm = (np.log(mean_eff_ms) - self.log_mean_start) / self.log_mean_step
+            fk = (k - self.k_start) / self.k_step
+            inside = (fm >= 0) & (fm < n_m - 1) & (fk >= 0) & (fk < n_k - 1)
+        fm, fk = np.where(inside, fm, 0.0), np.where(inside, fk, 0.0)
+        im, ik = fm.astype(np.int64), fk.astype(np.int64)
+        wm, wk = fm - im, fk - ik
+        flat = self.log_cf.reshape(-1)
+        base = ik * n_m + im
+        v = ((flat[base] * (1.0 - wm) + flat[base + 1] * wm) * (1.0 - wk)
+             + (flat[base + n_m] * (1.0 - wm) + flat[base + n_m + 1] * wm) * wk)
+        return np.where(inside, np.exp(v), np.nan)
+
+
+TABLE_MEAN_MS = (0.5, 40.0)  # density-adjusted mean speeds the table covers, m/s (log-spaced, 600 points)
+TABLE_K = (1.0, 4.5, 0.025)  # Weibull k: first, last, step
+
+
+@functools.lru_cache(maxsize=32)
+def capacity_factor_table(power_curve: PowerCurve, n_mean: int = 600) -> CapacityFactorTable:
+    """Tabulate the exact capacity factor of a power curve for fast look-up (computed once per curve and process).
+
+    Mean speeds 0.5–40 m/s on a log axis (600 points), k 1.0–4.5 in steps of 0.025: bilinear interpolation of
+    log CF on it stays within 0.05 % of the exact integral where CF ≥ 1 % and within 5e-5 below, for the
+    turbines of the library (``tests/test_wind.py``).
+    """
+    log_mean = np.linspace(np.log(TABLE_MEAN_MS[0]), np.log(TABLE_MEAN_MS[1]), n_mean)
+    k = np.arange(TABLE_K[0], TABLE_K[1] + TABLE_K[2] / 2, TABLE_K[2])
+    mm, kk = np.meshgrid(np.exp(log_mean), k)
+    scale = mm.ravel() / special.gamma(1.0 + 1.0 / kk.ravel())
+    cf = _expected_power_kw(scale, kk.ravel(), _breakpoints(power_curve)) / power_curve.rated_power_kw
+    log_cf = np.log(np.maximum(cf, 1e-300)).reshape(mm.shape)
+    return CapacityFactorTable(power_curve, float(log_mean[0]), float(log_mean[1] - log_mean[0]), TABLE_K[0],
+                               TABLE_K[2], log_cf)
+
+
 def capacity_factor(
     mean_speed_hub_ms: Any,
     weibull_k: Any,
@@ -609,6 +661,7 @@ def capacity_factor(
     air_density_kg_m3: Any = None,
     weibull_scale_ms: Any = None,
     block_cells: int = DEFAULT_BLOCK_CELLS,
+    method: str = "exact",
 ) -> np.ndarray:
     """Gross capacity factor of a turbine for Weibull-distributed hub-height wind.
 
@@ -631,6 +684,9 @@ def capacity_factor(
         Weibull scale A at hub height, m/s, instead of the mean.
     block_cells : int
         Cells per block; memory is about ``block_cells * n_breakpoints * 24`` bytes.
+    method : {"exact", "table"}
+        ``table`` looks the capacity factor up in :func:`capacity_factor_table` (tens of millions of cells per
+        second, within 0.05 % of the exact value where CF ≥ 1 %); cells outside the table are computed exactly.
 
     Returns
     -------
@@ -658,6 +714,18 @@ def capacity_factor(
     speed, k, rho = np.broadcast_arrays(speed, k, rho)
     shape = speed.shape
     speed, k, rho = speed.ravel(), k.ravel(), rho.ravel()
+    if method == "table":
+        density = np.cbrt(rho / STANDARD_AIR_DENSITY_KG_M3)
+        mean_eff = speed * density if weibull_scale_ms is None else speed * special.gamma(1.0 + 1.0 / k) * density
+        cf = capacity_factor_table(power_curve).lookup(mean_eff, k)
+        off = np.isnan(cf) & np.isfinite(mean_eff) & np.isfinite(k)  # outside the table: the exact integral
+        if off.any():
+            cf[off] = capacity_factor(speed[off], k[off], power_curve, rho[off], block_cells=block_cells) \
+                if weibull_scale_ms is None else capacity_factor(None, k[off], power_curve, rho[off],
+                                                                 weibull_scale_ms=speed[off], block_cells=block_cells)
+        return cf.reshape(shape)
+    if method != "exact":
+        raise SitingError(f"capacity_factor: method {method!r}: use exact or table")
     bp = _breakpoints(power_curve)
     out = np.empty(speed.size)
     block = max(int(block_cells), 1)
