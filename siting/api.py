@@ -1121,6 +1121,9 @@ def _economics(table: gpd.GeoDataFrame, specs: dict, econ, tariffs: pd.Series, p
                      "--grid FILE of power lines): LCOE leaves out the line to the grid, so it is a lower bound and "
                      "the economic potential an upper bound.")
     else:
+        if econ.max_distance_km is not None:
+            notes.append(f"Land farther than {econ.max_distance_km:g} km from the grid is not counted in the economic "
+                         "potential ([economics] max_distance_km).")
         notes.append(f"Grid connection costed from {prov['path']}: straight-line distance x {econ.route_factor:g} "
                      "route factor x CNY/kW/km by voltage class"
                      + (f" (column '{econ.voltage_column}')" if econ.voltage_column else

@@ -118,6 +118,18 @@ def test_without_a_grid_layer_the_connection_is_not_computed_not_zero():
     assert (with_grid.counties.economic_pv_mw <= a.counties.economic_pv_mw + 1e-6).all()
 
 
+def test_a_maximum_distance_to_the_grid_keeps_far_land_out_of_the_economic_potential(tmp_path, liuzhou_grid):
+    s = tmp_path / "near.toml"
+    s.write_text('extends = "china"\n[meta]\nname = "near"\n[economics]\nmax_distance_km = 3.0\n', encoding="utf-8")
+    near = siting.assess("柳州", resolution_m=2000.0, draws=0, tech="pv", grid_lines=LINES, scenario=s)
+    a, b = liuzhou_grid.counties, near.counties
+    assert (b.economic_pv_mw <= a.economic_pv_mw + 1e-9).all() and b.economic_pv_mw.sum() < a.economic_pv_mw.sum()
+    assert np.allclose(b.capacity_pv_mwac, a.capacity_pv_mwac)  # the technical potential is untouched
+    far = b.grid_distance_pv_km > 10  # counties whose usable land is mostly far from the lines lose the most
+    assert (b.economic_pv_mw[far] / b.capacity_pv_mwac[far] < 0.5).all()
+    assert any("farther than 3 km from the grid" in n for n in near.notes)
+
+
 def test_voltage_classes_and_their_errors(tmp_path):
     lines = gpd.read_file(LINES)
     lines["voltage"] = np.where(np.arange(len(lines)) % 2 == 0, "220000", "110 kV")

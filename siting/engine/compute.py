@@ -656,6 +656,8 @@ def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarra
     if econ.discount_rate_range is not None:
         rates.update(low=econ.discount_rate_range.low, high=econ.discount_rate_range.high)
     ok = np.isfinite(conn)
+    if econ.max_distance_km is not None and km is not None:  # too far from the grid to connect: not economic
+        ok &= np.nan_to_num(km, nan=np.inf) <= econ.max_distance_km
     lcoe_at = {}
     for end in ("mid", "low", "high"):
         c = cost if end == "mid" else cost.at(end)

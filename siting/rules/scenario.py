@@ -367,6 +367,9 @@ class Economics(_Strict):
     voltage_classes: dict[str, VoltageClass] = Field(default_factory=dict)
     unknown_voltage_cny_per_kw_km: float = Field(ge=0.0, le=1_000.0)
     unknown_voltage_source: str = ""
+    # optional rule: land farther than this from the grid (km) is not counted in the economic potential
+    max_distance_km: float | None = Field(None, gt=0.0, le=1_000.0)
+    max_distance_source: str = ""
     # how far beyond the grid's edge lines are looked for (km); distances up to this are exact
     search_km: float = Field(50.0, gt=0.0, le=500.0)
     # cell size of the distance transform (m; the analysis grid's when that is coarser): distances are within
