@@ -385,10 +385,11 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
 
     zones = present_codes(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
 
-    def zsum(values: np.ndarray) -> np.ndarray:
-        return cov.zonal_sum(values)[zones]
-
-    zsum.zones = zones  # the tile's counties, for sums by class
+    def zsum(values: np.ndarray, by: "Binned | None" = None) -> np.ndarray:
+        """Σ fraction × value per county of the tile; with ``by``, per county and class (2-D)."""
+        if by is None:
+            return cov.zonal_sum(values)[zones]
+        return cov.zonal_sum_by_class(values, by.cls, by.n, by.mixed_cls)[zones]
 
     sums = CountySums(area=zsum(np.ones(core.shape, dtype="float32")))
     overview = {"county_index": block_centre(cov.majority_zone(), f), "region_fraction": (
@@ -594,8 +595,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
     if binned is not None:
         with clock(f"lcoe {t}"):
             for suffix, q in binned.values.items():
-                tech_sums.usable_by_weight[binned.key(suffix)] = cov.zonal_sum_by_class(
-                    final * q, binned.cls, binned.n, binned.mixed_cls)[zsum.zones]
+                tech_sums.usable_by_weight[binned.key(suffix)] = zsum(final * q, by=binned)
 
     tables = None
     if not decided.all():  # patches on the tile's border that only the whole grid can judge
