@@ -22,6 +22,7 @@ import xarray as xr
 from affine import Affine
 
 from siting.io import regions as region_mod
+from siting.reference import economics as economics_mod
 from siting.columns import FOUNDATION_KM2, capacity_column, energy_column, whole_area
 from siting.engine.table import county_table, step_column, subtotals
 from siting.io.atomic import write_folder
@@ -740,7 +741,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         scen = scen.model_copy(update={"layers": {**{k: v for k, v in scen.layers.items()
                                                       if k != scen.economics.grid_layer}, **extra}})
         plan = dataclasses.replace(plan, rules=scen)
-    tariffs = _tariffs(units, scen.economics) if costed else None
+    tariffs = economics_mod.tariffs_for(units, scen.economics) if costed else None
     derived = plan.derived
     pv_elevation = pv_known = None
     designs = pv_systems(plan)
@@ -823,7 +824,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         if not econ_prov and offshore is not None and offshore.assessment is not None:
             econ_prov = {k: v for k, v in offshore.assessment.provenance.get("economics", {}).items()
                          if k not in ("tariffs", "hosting")}  # an offshore-only run: the sea run read the grid
-        table, econ_notes = _economics(table, techs_spec, scen.economics, tariffs, econ_prov, hosting)
+        table, econ_notes = economics_mod.economic_table(table, techs_spec, scen.economics, tariffs, econ_prov,
+                                                               hosting)
     totals = subtotals(table, techs_spec, comb.steps, reg)
     ranges = range_model(table, comb.sums, grid.cell_area_km2, plan)
     if offshore is not None and offshore.assessment is not None:
@@ -937,8 +939,6 @@ RESOURCE_LAYERS = frozenset({WIND_LAYER, HUB_LAYER, WEIBULL_K_LAYER, "weibull_a_
 
 def _without(plan: Plan, tech: str) -> Plan:
     """The plan without one technology (its rules judged elsewhere)."""
-    import dataclasses
-
     if tech not in plan.tech_specs:
         return plan
     return dataclasses.replace(plan, techs=tuple(t for t in plan.techs if t != tech),
@@ -948,8 +948,6 @@ def _without(plan: Plan, tech: str) -> Plan:
 def _reading_only_what_runs(plan: Plan) -> Plan:
     """The plan without the layers that only technologies outside the run name (e.g. the water depth of
     offshore wind in a land run): they are not read."""
-    import dataclasses
-
     def layers_of(spec) -> set[str]:
         return {getattr(r, "layer", None) for r in spec.rules.values()} | (
             {spec.foundation_layer} if spec.foundations else set())
@@ -1042,119 +1040,6 @@ def _offshore(plan: Plan, units: gpd.GeoDataFrame, resolution_m: float, allow_pa
                           "Wind Atlas covers the sea).")
     keep_notes.append(_foundation_note(spec, a.counties))
     return _Offshore(a, keep_notes, sea_km2, prov)
-
-
-def _tariffs(units: pd.DataFrame, econ) -> pd.Series:
-    """The tariff (CNY/kWh) of each unit: the user's, or its province's coal-fired benchmark (NaN: none)."""
-    if econ.tariff_cny_per_kwh is not None:
-        return pd.Series(econ.tariff_cny_per_kwh, index=units.index, dtype="float64")
-    from siting.io.packagedata import coal_benchmark_tariffs
-
-    table = coal_benchmark_tariffs().set_index("province_adcode")["tariff_cny_per_kwh"]
-    # the sea run's units (county codes) and user units with six-digit codes: the code's first two digits
-    code = units["adcode"].astype(str)
-    prov = code.where(~code.str.fullmatch(r"\d{6}"), code.str[:2] + "0000")
-    if "province_adcode" in units:
-        known = units["province_adcode"].notna()
-        prov = prov.where(~known, units["province_adcode"].astype(str))
-    return prov.map(table).astype("float64")
-
-
-def _read_hosting(path, table: pd.DataFrame) -> pd.Series:
-    """Hosting capacity (MW) per county of the table from the grid company's CSV (NaN: not given)."""
-    try:
-        df = pd.read_csv(path, dtype={"adcode": str})
-    except FileNotFoundError:
-        raise SitingError(f"--hosting {path}: file does not exist") from None
-    except Exception as exc:  # noqa: BLE001 - any reader failure is one line
-        raise SitingError(f"--hosting {path}: cannot be read as CSV ({exc})") from None
-    if "hosting_mw" not in df:
-        hint = [c for c in df.columns if "kw" in c.lower() or "gw" in c.lower()]
-        raise SitingError(f"--hosting {path}: needs a column hosting_mw (MW)"
-                          + (f"; found {hint[0]}: convert it to MW" if hint else f"; columns: {', '.join(df.columns)}"))
-    mw = pd.to_numeric(df["hosting_mw"], errors="coerce")
-    if mw.isna().any() or (mw < 0).any():
-        raise SitingError(f"--hosting {path}: hosting_mw must be numbers of 0 or more (row {int(mw.isna().idxmax()) + 2 if mw.isna().any() else int((mw < 0).idxmax()) + 2})")
-    if {"lat", "lon"} <= set(df.columns):  # substations: summed by the county they stand in
-        pts = gpd.GeoDataFrame({"mw": mw.to_numpy()}, geometry=gpd.points_from_xy(df["lon"], df["lat"]),
-                               crs="EPSG:4326")
-        hit = gpd.sjoin(pts, gpd.GeoDataFrame(table[["adcode", "geometry"]], crs=table.crs), predicate="within")
-        if hit.empty:
-            raise SitingError(f"--hosting {path}: no substation lies in the region")
-        return table["adcode"].map(hit.groupby("adcode")["mw"].sum())
-    key = "adcode" if "adcode" in df else "name_zh" if "name_zh" in df else None
-    if key is None:
-        raise SitingError(f"--hosting {path}: needs a column adcode or name_zh (or lat and lon of substations)")
-    by = pd.Series(mw.to_numpy(), index=df[key].astype(str)).groupby(level=0).sum()
-    unknown = sorted(set(by.index) - set(table[key].astype(str)))
-    if len(unknown) == len(by):
-        raise SitingError(f"--hosting {path}: no {key} of the file is a county of the region (e.g. {unknown[0]})")
-    return table[key].astype(str).map(by)
-
-
-def _economics(table: gpd.GeoDataFrame, specs: dict, econ, tariffs: pd.Series, prov: dict, hosting
-               ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Tariff, economic potential, hosting capacity, achievable capacity and what binds, per county."""
-    from siting.columns import (ACHIEVABLE, BINDING_LIMIT, ECONOMIC_MAX, ECONOMIC_MIN, ECONOMIC_MW,
-                                ECONOMIC_TOTAL, HOSTING, TARIFF, pv_columns)
-    from siting.rules.scenario import PV_TECHS
-
-    out = table.copy()
-    geometry = out.pop("geometry")
-    notes = []
-    out[TARIFF.name] = tariffs.to_numpy()
-    missing = out[TARIFF.name].isna()
-    costed = [t for t in specs if ECONOMIC_MW(t) in out]
-    for t in costed:
-        for col in (ECONOMIC_MW(t), ECONOMIC_MIN(t), ECONOMIC_MAX(t)):
-            out.loc[missing, col] = np.nan  # no tariff: not computed, not 0
-    for t in specs:
-        if t not in costed and specs[t].cost is not None:
-            notes.append(f"{t}: LCOE and economic potential not computed: no "
-                         + ("wind resource layer (give --wind)" if t in ("wind", "offshore") else "yield")
-                         + "; its capacity stays in the technical figure only.")
-    if missing.any():
-        notes.append(f"Economic potential not computed for {int(missing.sum())} unit(s) without a tariff "
-                     f"({', '.join(out.loc[missing, 'name_zh'].astype(str).head(3))}); give --tariff CNY/kWh.")
-    if not prov:
-        notes.append(f"Grid connection not costed: no layer '{econ.grid_layer}' (the built-in data has none; give "
-                     "--grid FILE of power lines): LCOE leaves out the line to the grid, so it is a lower bound and "
-                     "the economic potential an upper bound.")
-    else:
-        if econ.max_distance_km is not None:
-            notes.append(f"Land farther than {econ.max_distance_km:g} km from the grid is not counted in the economic "
-                         "potential ([economics] max_distance_km).")
-        notes.append(f"Grid connection costed from {prov['path']}: straight-line distance x {econ.route_factor:g} "
-                     "route factor x CNY/kW/km by voltage class"
-                     + (f" (column '{econ.voltage_column}')" if econ.voltage_column else
-                        f" (no voltage column: {econ.unknown_voltage_cny_per_kw_km:g} CNY/kW/km for every line)") + ".")
-    if costed:
-        def technical(t):
-            cols = pv_columns(t) if t in PV_TECHS else None
-            if cols is not None:
-                return out.get(cols.get("mwac"), out[cols["mwp"]])
-            return out[capacity_column(t)]
-
-        econ_total = sum(out[ECONOMIC_MW(t)] for t in costed)
-        tech_total = sum(technical(t) for t in costed)
-        out[ECONOMIC_TOTAL.name] = econ_total
-        host = _read_hosting(hosting, pd.concat([out, geometry], axis=1).pipe(gpd.GeoDataFrame, crs=table.crs)) \
-            if hosting is not None else pd.Series(np.nan, index=out.index)
-        if hosting is not None:
-            out[HOSTING.name] = host.to_numpy(dtype="float64")
-        has_host = host.notna().to_numpy()
-        out[ACHIEVABLE.name] = np.where(has_host, np.minimum(econ_total, host), econ_total)
-        limit = np.where(has_host & (host.to_numpy(dtype="float64") < econ_total), "hosting capacity",
-                         np.where(econ_total < tech_total - 1e-6, "cost (grid parity)", "land and rules"))
-        out[BINDING_LIMIT.name] = np.where(econ_total.isna(), None, limit)
-        if hosting is not None and (~has_host).any():
-            notes.append(f"Hosting capacity not given for {int((~has_host).sum())} county(ies): their achievable "
-                         "capacity is the economic potential alone.")
-        notes.append(f"Economic potential: capacity whose LCOE ≤ the tariff, for {', '.join(costed)} (PV in AC MW); "
-                     "economic_<tech>_mw_min and _max repeat it with every cost at the unfavourable and favourable end "
-                     "of its range.")
-    out["geometry"] = geometry
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=table.crs), notes
 
 
 def _foundation_note(spec, sea_table: pd.DataFrame) -> str:
