@@ -160,3 +160,43 @@ units = "m/s"
 height_m = 100.0
 ''', encoding="utf-8")
     return scen
+
+
+def write_real_size_like(folder: Path, bounds_ll: tuple[float, float, float, float]) -> tuple[Path, Path]:
+    """:func:`write_every_layer` at about 300 m (slope from the DEM at that resolution), with a Weibull k layer,
+    a 500 m buffer around protected areas for wind and a network of power lines with voltages.
+
+    Returns the scenario and the lines (a GeoPackage in lon/lat with a ``voltage`` column).
+    """
+    res_deg = 0.0027
+    scen = write_every_layer(folder, bounds_ll, res_deg=res_deg, seed=3)
+    rng = np.random.default_rng(11)
+    with rasterio.open(folder / "wind.tif") as src:
+        shape, west, north = src.shape, src.transform.c, src.transform.f
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+    k = (2.0 + 0.4 * np.sin(xx / 57.0) * np.cos(yy / 43.0)).astype("float32")
+    _geotiff(folder / "weibull_k.tif", k, west, north, res_deg)
+    w, s, e, n = bounds_ll
+    lines = []
+    for _ in range(12):
+        x = np.sort(rng.uniform(w, e, 6))
+        y = rng.uniform(s, n) + np.cumsum(rng.normal(0, 0.05, 6))
+        lines.append(shapely.LineString(np.column_stack([x, y])))
+    volts = rng.choice(["500000", "220000", "110000;35000", "35 kV", ""], len(lines))
+    lines_path = folder / "lines.gpkg"
+    gpd.GeoDataFrame({"voltage": volts}, geometry=lines, crs="EPSG:4326").to_file(lines_path)
+    with open(scen, "a", encoding="utf-8") as f:
+        f.write('''
+[layers.weibull_k]
+source = "weibull_k.tif"
+kind = "continuous"
+units = "1"
+
+[wind.rules.protected_buffer]
+type = "buffer"
+layer = "protected"
+classes = [1]
+distance_m = 500.0
+source = "test"
+''')
+    return scen, lines_path

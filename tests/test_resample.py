@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pyproj
 import rasterio.warp
@@ -100,3 +102,73 @@ def test_changed_file_is_reopened(tmp_path):
         dst.write(np.full((4, 5), 7, dtype="uint8"), 1)
     again = shared_dataset(str(path))
     assert again is not first and again.read(1).max() == 7
+
+
+# ----------------------------------------------------------------------------- mode and average (coarser grids)
+
+
+def test_average_and_mode_of_aligned_pixels_by_hand():
+    """A projected source of 250 m pixels on a 1 km grid: each cell is exactly 4 × 4 pixels."""
+    g = make_grid((0.0, 0.0, 3000.0, 2000.0), 1000.0)
+    tr = Affine(250.0, 0, 0.0, 0, -250.0, 2000.0)
+    rng = np.random.default_rng(3)
+    vals = rng.random((8, 12)).astype("float32")
+    vals[0, 0] = np.nan  # left out of its cell's mean
+    vals[4:8, 8:12] = np.nan  # a cell without data
+    avg = resample.aggregate(vals, tr, CHINA_ALBERS, g, "average", np.float32(np.nan))
+    blocks = vals.reshape(2, 4, 3, 4).swapaxes(1, 2).reshape(2, 3, 16).astype("float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the cell without data
+        expected = np.nanmean(blocks, axis=2)
+    np.testing.assert_allclose(avg, expected, rtol=1e-6)
+    assert np.isnan(avg[1, 2])
+    cls = np.full((8, 12), 5, dtype="uint16")
+    cls[0:4, 0:4][:3, :] = 7  # 12 of 16 pixels
+    cls[0:4, 4:8][:2, :] = 9  # 8 against 8: the tie goes to the smaller class (5)
+    cls[4:8, 0:4] = 65535  # no data
+    mode = resample.aggregate(cls, tr, CHINA_ALBERS, g, "mode", 65535)
+    assert mode.tolist() == [[7, 5, 5], [65535, 5, 5]]
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), r0=st.integers(0, 60), c0=st.integers(0, 60), h=st.integers(1, 60),
+       w=st.integers(1, 60), res=st.sampled_from([300.0, 1000.0, 2500.0]))
+def test_mode_and_average_are_the_same_in_any_window(seed, r0, c0, h, w, res):
+    """Whatever window of the grid (a tile) and of the source file (the read around it) a cell is computed in."""
+    g = _grid(108.0, 23.0, res, n=int(120_000 / res))
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, 6, (1400, 1400)).astype("uint16")
+    cont = rng.random((1400, 1400)).astype("float32")
+    tr = Affine(0.001, 0, 107.9, 0, -0.001, 24.25)
+    r0, c0 = min(r0, g.height - 1), min(c0, g.width - 1)
+    h, w = min(h, g.height - r0), min(w, g.width - c0)
+    sub = g.window(r0, c0, h, w)
+    # the tile reads a window of the file around it, as siting.io.layers does
+    west, south, east, north = rasterio.warp.transform_bounds(g.crs, WGS84, *sub.bounds, densify_pts=21)
+    cs, ce = int((west - 107.9) / 0.001) - 3, int((east - 107.9) / 0.001) + 4
+    rs, re_ = int((24.25 - north) / 0.001) - 3, int((24.25 - south) / 0.001) + 4
+    cs, rs = max(cs, 0), max(rs, 0)
+    win_tr = tr * Affine.translation(cs, rs)
+    for how, arr, fill in (("mode", src, 65535), ("average", cont, np.float32(np.nan))):
+        whole = resample.aggregate(arr, tr, WGS84, g, how, fill)
+        part = resample.aggregate(arr[rs:re_, cs:ce], win_tr, WGS84, sub, how, fill, offset=(rs, cs))
+        np.testing.assert_array_equal(part, whole[r0:r0 + h, c0:c0 + w])
+
+
+def test_average_and_mode_agree_with_gdal_on_the_whole():
+    g = _grid(110.0, 25.0, 1000.0, n=60)
+    rng = np.random.default_rng(5)
+    tr = Affine(0.001, 0, 109.9, 0, -0.001, 25.7)
+    yy, xx = np.mgrid[0:800, 0:800]
+    smooth = (np.sin(xx / 40.0) + np.cos(yy / 55.0)).astype("float32")
+    ours = resample.aggregate(smooth, tr, WGS84, g, "average", np.float32(np.nan))
+    gdal = np.zeros(g.shape, dtype="float32")
+    rasterio.warp.reproject(smooth, gdal, src_transform=tr, src_crs=WGS84, dst_transform=g.transform, dst_crs=g.crs,
+                            resampling=Resampling.average)
+    assert np.abs(ours - gdal).max() < 0.03  # a 1 km cell holds ~90 pixels; edge pixels are weighted differently
+    patches = np.kron(rng.integers(0, 4, (40, 40)), np.ones((20, 20), dtype="int64")).astype("uint16")
+    ours = resample.aggregate(patches, tr, WGS84, g, "mode", 65535)
+    gdal = np.zeros(g.shape, dtype="uint16")
+    rasterio.warp.reproject(patches, gdal, src_transform=tr, src_crs=WGS84, dst_transform=g.transform, dst_crs=g.crs,
+                            resampling=Resampling.mode)
+    assert (ours == gdal).mean() > 0.9

@@ -8,8 +8,15 @@ grid of that resolution, nodes at most 800 m apart) and interpolated
 bilinearly in between, so a cell's source position depends only on the cell.
 The interpolation error is below a thousandth of a cell (tested across China).
 
-Aggregating methods (mode, average: grid cells much larger than source
-pixels) are left to GDAL, whose window dependence there is negligible.
+Aggregating methods (mode, average: grid cells larger than source pixels)
+work the other way round: every source pixel's centre is carried to the grid
+(exact every 8 pixels on a lattice anchored at the file's pixel (0, 0),
+bilinear in between, as for the slope of a DEM) and falls in exactly one cell,
+which takes the mean or the most frequent class of its pixels. A cell's value
+then depends only on the pixels whose centres it contains, whatever tile it is
+computed in; GDAL's warper, whose source windows and approximate transformer
+follow the output window, gave different values for up to 0.1 % of the cells
+(mode) and nearly every cell in the last digits (average) between tilings.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from affine import Affine
 
 from siting.geo.grid import Grid, transformer
 
-LATTICE_STEP = 8        # cells between exact nodes, at most...
+LATTICE_STEP = 8        # cells (or source pixels) between exact nodes, at most...
 LATTICE_SPAN_M = 800.0  # ...and at most this many metres apart (coarse grids transform every cell)
 
 
@@ -157,3 +164,161 @@ def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.n
         out = num / den
     out[~inside | (den <= 0)] = np.nan
     return out
+
+
+def lattice_transform(to_grid, transform: Affine, rows: slice, cols: slice,
+                      step: int = LATTICE_STEP) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel centres of a raster window in another CRS, exact on a lattice and bilinear in between.
+
+    The transformation is evaluated exactly every ``step`` pixels, on a lattice
+    anchored at the raster's pixel (0, 0), and interpolated bilinearly between
+    lattice nodes. Because the lattice does not move with the window, a pixel
+    gets the same coordinates whatever window it is read in. Over 8 pixels of a
+    DEM the projection is so nearly linear that the interpolation error is about
+    a centimetre (tested), and it is several times faster than transforming every pixel.
+
+    Parameters
+    ----------
+    to_grid : pyproj.Transformer
+        From the raster's CRS to the target CRS.
+    transform : affine.Affine
+        The whole raster's transform (north-up); ``rows`` and ``cols`` are pixels of the whole raster.
+
+    Returns
+    -------
+    x, y : numpy.ndarray of float64, shape (rows, cols)
+    """
+    r_nodes = np.arange((rows.start // step) * step, rows.stop + step, step)
+    c_nodes = np.arange((cols.start // step) * step, cols.stop + step, step)
+    xn = transform.c + (c_nodes + 0.5) * transform.a
+    yn = transform.f + (r_nodes + 0.5) * transform.e
+    gx_n, gy_n = to_grid.transform(*np.meshgrid(xn, yn))
+    r = np.arange(rows.start, rows.stop) - r_nodes[0]
+    c = np.arange(cols.start, cols.stop) - c_nodes[0]
+    ri, ci = r // step, c // step
+    rf = ((r % step) / step)[:, None]
+    cf = ((c % step) / step)[None, :]
+    out = [interpolate_lattice(np.asarray(g), ri, rf, ci, cf) for g in (gx_n, gy_n)]
+    return out[0], out[1]
+
+
+MODE_TABLE_CELLS = 32_000_000  # above cells × classes, the mode is found by sorting instead of a count table
+
+
+def aggregate(array: np.ndarray, transform: Affine, crs: str, grid: Grid, how: str, fill,
+              offset: tuple[int, int] = (0, 0), block_rows: int = 512) -> np.ndarray:
+    """Mean (``how="average"``) or most frequent value (``how="mode"``) of the source pixels whose centres lie
+    in each cell, the same in every tile.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        A window of a north-up source raster; NaN (float) or ``fill`` (integer classes) is no data and left out.
+    transform : affine.Affine
+        The window's transform.
+    crs : str
+        The source's CRS.
+    grid : Grid
+    how : {"average", "mode"}
+    fill
+        Value of cells without a valid pixel (NaN, or the class no-data code).
+    offset : (int, int)
+        Row and column of the window's first pixel in the whole file: pixel centres are carried to the grid on a
+        lattice anchored at the file's pixel (0, 0), so that they do not depend on the window.
+    block_rows : int, default 512
+        Source rows handled at a time (memory).
+
+    Returns
+    -------
+    numpy.ndarray of ``grid.shape``
+        float32 for ``average``, ``array``'s dtype for ``mode`` (ties go to the smallest class). A cell that
+        contains no pixel centre at all (a grid about as fine as the source) takes the pixel under its centre.
+    """
+    if how not in ("average", "mode"):
+        raise ValueError(f"how must be 'average' or 'mode', not {how!r}")
+    h, w = array.shape
+    r_off, c_off = offset
+    whole = transform * Affine.translation(-c_off, -r_off)  # the file's transform (pixel (0, 0) of the file)
+    to_grid = transformer(crs, grid.crs)
+    g_left, g_top, res = grid.transform.c, grid.transform.f, grid.resolution_m
+    n = grid.width * grid.height
+    rows = _source_rows_cols(transform, crs, grid, h, w)
+    if how == "mode":
+        valid_all = array != fill
+        codes = np.unique(array[valid_all]) if valid_all.any() else np.zeros(0, dtype=array.dtype)
+        k = max(1, codes.size)
+        table = n * k <= MODE_TABLE_CELLS
+        counts = np.zeros(n * k, dtype="int64") if table else None
+        keys_seen: list[np.ndarray] = []
+    else:
+        total = np.zeros(n, dtype="float64")
+        count = np.zeros(n, dtype="int64")
+    (r0, r1), (c0, c1) = rows
+    for b0 in range(r0, r1, block_rows):
+        b1 = min(b0 + block_rows, r1)
+        gx, gy = lattice_transform(to_grid, whole, slice(b0 + r_off, b1 + r_off), slice(c0 + c_off, c1 + c_off))
+        with np.errstate(invalid="ignore"):
+            gcol = np.floor((gx - g_left) / res)
+            grow = np.floor((g_top - gy) / res)
+            ok = (gcol >= 0) & (gcol < grid.width) & (grow >= 0) & (grow < grid.height)
+        vals = array[b0:b1, c0:c1]
+        ok &= (vals != fill) if how == "mode" else np.isfinite(vals)
+        idx = grow[ok].astype("int64") * grid.width + gcol[ok].astype("int64")
+        v = vals[ok]
+        if how == "average":
+            total += np.bincount(idx, weights=v.astype("float64"), minlength=n)
+            count += np.bincount(idx, minlength=n)
+            continue
+        key = idx * k + np.searchsorted(codes, v)
+        if table:
+            counts += np.bincount(key, minlength=n * k)
+        else:
+            keys_seen.append(key)
+    if how == "average":
+        out = np.full(n, np.nan, dtype="float64")
+        np.divide(total, count, out=out, where=count > 0)
+        out = out.astype("float32")
+        empty = count == 0
+    else:
+        out = np.full(n, fill, dtype=array.dtype)
+        if table:
+            per = counts.reshape(n, k)
+            best = per.argmax(axis=1)
+            has = per[np.arange(n), best] > 0
+            out[has] = codes[best[has]]
+        elif keys_seen:
+            uniq, cnt = np.unique(np.concatenate(keys_seen), return_counts=True)
+            cell, cls = np.divmod(uniq, k)
+            order = np.lexsort((cls, -cnt, cell))  # per cell: most pixels first, then the smallest class
+            first = np.unique(cell[order], return_index=True)[1]
+            pick = order[first]
+            out[cell[pick]] = codes[cls[pick]]
+            has = np.zeros(n, dtype=bool)
+            has[cell[pick]] = True
+        else:
+            has = np.zeros(n, dtype=bool)
+        empty = ~has
+    out = out.reshape(grid.shape)
+    empty = empty.reshape(grid.shape)
+    if empty.any():  # cells with no pixel centre inside: the pixel under the centre (cells on no data stay fill)
+        under = nearest(array, transform, crs, grid, fill)
+        out[empty] = under[empty]
+    return out
+
+
+def _source_rows_cols(transform: Affine, crs: str, grid: Grid, h: int, w: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Rows and columns of the source window whose pixel centres can fall in the grid (with a pixel's margin)."""
+    from rasterio.warp import transform_bounds
+
+    try:
+        left, bottom, right, top = transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
+    except Exception:
+        return (0, h), (0, w)
+    if not np.all(np.isfinite([left, bottom, right, top])):
+        return (0, h), (0, w)
+    inv = ~transform
+    c_a, r_a = inv * (left, top)
+    c_b, r_b = inv * (right, bottom)
+    c0, c1 = int(np.floor(min(c_a, c_b))) - 1, int(np.ceil(max(c_a, c_b))) + 1
+    r0, r1 = int(np.floor(min(r_a, r_b))) - 1, int(np.ceil(max(r_a, r_b))) + 1
+    return (max(0, r0), min(h, max(0, r1))), (max(0, c0), min(w, max(0, c1)))

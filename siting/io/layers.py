@@ -57,6 +57,7 @@ class SourceRaster:
     resolution: str
     checksum_sha256: str
     extra: dict = field(default_factory=dict)
+    offset: tuple[int, int] = (0, 0)  # row and column of the window's first pixel in the whole file
 
 
 @dataclass
@@ -145,7 +146,8 @@ def read_modis_igbp(bounds_ll) -> SourceRaster:
         win = rasterio.windows.Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
         arr = src.read(1, window=win)
         return SourceRaster(arr, _sliced(src.transform, rows, cols), WGS84, src.nodata, str(path),
-                            "0.05° (~5.5 km)", file_sha256(path), {"clip": "70-140E, 0-57N of the global product"})
+                            "0.05° (~5.5 km)", file_sha256(path), {"clip": "70-140E, 0-57N of the global product"},
+                            offset=(rows.start, cols.start))
 
 
 def read_pvlib_altitude(bounds_ll) -> SourceRaster:
@@ -167,7 +169,7 @@ def read_pvlib_altitude(bounds_ll) -> SourceRaster:
     alt[sea] = 0.0
     return SourceRaster(alt, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "1/12° (~9 km), 28 m steps",
                         file_sha256(path), {"package": f"pvlib {importlib.metadata.version('pvlib')}",
-                                            "sea_cells_at_0_m": int(sea.sum())})
+                                            "sea_cells_at_0_m": int(sea.sum())}, offset=(rows.start, cols.start))
 
 
 @functools.lru_cache(maxsize=1)
@@ -255,7 +257,8 @@ def read_merra2_ghi(bounds_ll) -> SourceRaster:
     return SourceRaster(annual.astype("float32"), Affine(res, 0.0, west, 0.0, -res, north), WGS84, np.nan, str(path),
                         "3° (~300 km) MERRA-2, clearness index interpolated to 0.05°", file_sha256(path),
                         {"package": f"gsee-climate-data {importlib.metadata.version('gsee-climate-data')}",
-                         "method": "monthly clearness index interpolated bilinearly between 3° cell centres"})
+                         "method": "monthly clearness index interpolated bilinearly between 3° cell centres"},
+                        offset=(int(round(-north / res)), int(round(west / res))))  # pixels from (0° E, 0° N)
 
 
 # Bump when a built-in reader derives its layer differently (the layer cache keys on it).
@@ -317,7 +320,8 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
             nd = np.nan
             extra["file_scale_offset"] = [file_scale, file_offset]
         checksum = file_sha256(path) if path.exists() else _subdataset_sha256(gdal_name)
-        return SourceRaster(arr, src.window_transform(win), src_crs, nd, gdal_name, res, checksum, extra)
+        return SourceRaster(arr, src.window_transform(win), src_crs, nd, gdal_name, res, checksum, extra,
+                            offset=(int(win.row_off), int(win.col_off)))
 
 
 def _subdataset_sha256(gdal_name: str) -> str:
@@ -358,9 +362,9 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     kind : {"categorical", "continuous"}
     resampling : {"auto", "nearest", "mode", "bilinear", "average"}
         ``auto`` picks nearest/bilinear when a grid cell is at most 1.5 source
-        pixels wide and mode/average when it is coarser. Nearest and bilinear
-        are done by :mod:`siting.geo.resample` (the same values in every tile);
-        mode and average by GDAL.
+        pixels wide and mode/average when it is coarser. All four are done by
+        :mod:`siting.geo.resample` for north-up sources (the same values in
+        every tile); GDAL's warper only for rotated ones.
 
     Returns
     -------
@@ -392,6 +396,9 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
                 arr[src.array == src.nodata] = CATEGORICAL_NODATA
         if lattice and resampling == "nearest":
             return resample.nearest(arr, src.transform, _crs_text(src.crs), grid, CATEGORICAL_NODATA), resampling
+        if lattice and resampling == "mode":
+            return resample.aggregate(arr, src.transform, _crs_text(src.crs), grid, "mode", CATEGORICAL_NODATA,
+                                      offset=src.offset), resampling
         dst = np.full(grid.shape, CATEGORICAL_NODATA, dtype="uint16")
         rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs,
                                 src_nodata=CATEGORICAL_NODATA, dst_transform=grid.transform, dst_crs=grid.crs,
@@ -404,6 +411,9 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
             return resample.nearest(arr, src.transform, _crs_text(src.crs), grid, np.float32(np.nan)), resampling
         if lattice and resampling == "bilinear":
             return resample.bilinear(arr, src.transform, _crs_text(src.crs), grid), resampling
+        if lattice and resampling == "average":
+            return resample.aggregate(arr, src.transform, _crs_text(src.crs), grid, "average", np.float32(np.nan),
+                                      offset=src.offset), resampling
         dst = np.full(grid.shape, np.nan, dtype="float32")
         rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
                                 dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan,
