@@ -30,7 +30,7 @@ from siting.columns import ELEVATION, MEAN_COLUMNS
 from siting.energy.pvgrid import pv_systems
 from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, tail_rules, used_by_step
 from siting.errors import NoOverlapError
-from siting.geo.grid import Grid, county_coverage
+from siting.geo.grid import ClassIndex, Grid, county_coverage
 from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from siting.rules.plan import DerivedSlope, Plan
 from siting.rules.scenario import TECH_NAMES, MinAreaRule, Scenario, WindModelParams
@@ -385,11 +385,12 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
 
     zones = present_codes(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
 
-    def zsum(values: np.ndarray, by: "Binned | None" = None) -> np.ndarray:
-        """Σ fraction × value per county of the tile; with ``by``, per county and class (2-D)."""
+    def zsum(values: np.ndarray, by: "Binned | None" = None, times: np.ndarray | None = None) -> np.ndarray:
+        """Σ fraction × value per county of the tile; with ``by``, per county and class (2-D) of value × ``times``
+        (the product taken on the classed cells only)."""
         if by is None:
             return cov.zonal_sum(values)[zones]
-        return cov.zonal_sum_by_class(values, by.cls, by.n, by.mixed_cls)[zones]
+        return cov.sum_by_class(by.index(cov), values, *([] if times is None else [times]))[zones]
 
     sums = CountySums(area=zsum(np.ones(core.shape, dtype="float32")))
     overview = {"county_index": block_centre(cov.majority_zone(), f), "region_fraction": (
@@ -595,7 +596,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
     if binned is not None:
         with clock(f"lcoe {t}"):
             for suffix, q in binned.values.items():
-                tech_sums.usable_by_weight[binned.key(suffix)] = zsum(final * q, by=binned)
+                tech_sums.usable_by_weight[binned.key(suffix)] = zsum(final, by=binned, times=q)
 
     tables = None
     if not decided.all():  # patches on the tile's border that only the whole grid can judge
@@ -617,9 +618,16 @@ class Binned:
     n: int
     values: dict[str, np.ndarray]
     mixed_cls: np.ndarray | None = None  # per (cell, county) pair of the coverage's mixed cells
+    _index: ClassIndex | None = None
 
     def key(self, suffix: str) -> str:
         return economic_key("classes", *([suffix] if suffix else []))
+
+    def index(self, cov) -> ClassIndex:
+        """The classed cells and their (county, class) keys on the tile's coverage, found once for every sum."""
+        if self._index is None:
+            self._index = cov.class_index(self.cls, self.n, self.mixed_cls)
+        return self._index
 
 
 def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarray, has: np.ndarray, cov,

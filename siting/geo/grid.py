@@ -203,13 +203,11 @@ class Coverage:
         """
         v = np.asarray(values).reshape(-1)
         cells, zones = self._inside()
-        vi = v[cells]  # gather only the cells inside a county
-        if vi.dtype.kind == "f":
-            vi = np.nan_to_num(vi, nan=0.0, copy=False)
-        out = np.bincount(zones, weights=vi, minlength=self.n_zones).astype("float64")
+        vi = v if cells.size == v.size else v[cells]  # gather only the cells inside a county
+        out = _finite_bincount(zones, vi, self.n_zones)
         if self.mixed_cell.size:
-            vm = np.nan_to_num(v[self.mixed_cell].astype("float64"), nan=0.0)
-            out += np.bincount(self.mixed_zone, weights=self.mixed_frac * vm, minlength=self.n_zones)
+            vm = v[self.mixed_cell].astype("float64")
+            out += _finite_bincount(self.mixed_zone, self.mixed_frac * vm, self.n_zones)
         return out
 
     def zonal_sum_by_class(self, values: np.ndarray, cls: np.ndarray, n_classes: int,
@@ -217,22 +215,68 @@ class Coverage:
         """Σ fraction × value per county and class, shape (n_zones, n_classes), in one pass; cells whose class
         is negative are left out (NaN values count as 0). ``mixed_cls`` gives the class of each (cell, county)
         pair of the mixed cells when it depends on the county (default: the cell's)."""
-        v, c = np.asarray(values).reshape(-1), np.asarray(cls).reshape(-1)
-        cells, zones = self._inside()
-        out = _class_sums(zones, c[cells], np.nan_to_num(v[cells].astype("float64"), nan=0.0), self.n_zones,
-                          n_classes)
+        return self.sum_by_class(self.class_index(cls, n_classes, mixed_cls), values)
+
+    def class_index(self, cls: np.ndarray, n_classes: int, mixed_cls: np.ndarray | None = None) -> "ClassIndex":
+        """The cells with a class (``cls >= 0``) and their (county, class) keys, found once for several sums."""
+        c = np.asarray(cls).reshape(-1)
+        cells = np.flatnonzero(c >= 0)
+        zone = self.zone.reshape(-1)[cells]
+        inside = zone >= 0
+        cells = cells[inside]
+        keys = zone[inside].astype("int64") * n_classes + c[cells]
         if self.mixed_cell.size:
-            vm = np.nan_to_num(v[self.mixed_cell].astype("float64"), nan=0.0)
-            cm = c[self.mixed_cell] if mixed_cls is None else mixed_cls
-            out += _class_sums(self.mixed_zone, cm, self.mixed_frac * vm, self.n_zones, n_classes)
-        return out
+            cm = c[self.mixed_cell] if mixed_cls is None else np.asarray(mixed_cls)
+            pos = np.flatnonzero(cm >= 0)
+            mkeys = self.mixed_zone[pos].astype("int64") * n_classes + cm[pos]
+        else:
+            pos, mkeys = np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+        return ClassIndex(cells=cells, keys=keys, mixed_pos=pos, mixed_keys=mkeys, n_zones=self.n_zones,
+                          n_classes=n_classes)
+
+    def sum_by_class(self, index: "ClassIndex", *factors: np.ndarray) -> np.ndarray:
+        """Σ fraction × (product of ``factors``) per county and class over ``index``'s cells (NaN counts as 0)."""
+        size = index.n_zones * index.n_classes
+
+        def product(at: np.ndarray) -> np.ndarray:
+            out = np.asarray(factors[0]).reshape(-1)[at].astype("float64")
+            for f in factors[1:]:
+                out *= np.asarray(f).reshape(-1)[at]
+            return np.nan_to_num(out, nan=0.0, copy=False)
+
+        out = np.bincount(index.keys, weights=product(index.cells), minlength=size).astype("float64")
+        if index.mixed_pos.size:
+            w = self.mixed_frac[index.mixed_pos] * product(self.mixed_cell[index.mixed_pos])
+            out += np.bincount(index.mixed_keys, weights=w, minlength=size)
+        return out.reshape(index.n_zones, index.n_classes)
 
 
-def _class_sums(zones: np.ndarray, cls: np.ndarray, weights: np.ndarray, n_zones: int, n_classes: int) -> np.ndarray:
-    ok = cls >= 0
-    key = zones[ok].astype("int64") * n_classes + cls[ok]
-    return np.bincount(key, weights=weights[ok], minlength=n_zones * n_classes).astype("float64").reshape(
-        n_zones, n_classes)
+@dataclass
+class ClassIndex:
+    """The cells of a tile that have a class, with their (county, class) keys (see :meth:`Coverage.class_index`).
+
+    ``cells`` are flat indices of wholly-inside cells, ``keys`` their ``county * n_classes + class``;
+    ``mixed_pos`` are positions in the coverage's mixed (cell, county) pairs, ``mixed_keys`` theirs.
+    """
+
+    cells: np.ndarray
+    keys: np.ndarray
+    mixed_pos: np.ndarray
+    mixed_keys: np.ndarray
+    n_zones: int
+    n_classes: int
+
+
+def _finite_bincount(zones: np.ndarray, weights: np.ndarray, n_zones: int) -> np.ndarray:
+    """Σ weights per zone with NaN counted as 0 (and ±inf as ±the largest float, as :func:`numpy.nan_to_num`).
+
+    The plain sum is taken first and the weights cleaned only when it is not finite: the same figures as cleaning
+    first, without a pass over the (mostly finite) values.
+    """
+    out = np.bincount(zones, weights=weights, minlength=n_zones).astype("float64")
+    if weights.dtype.kind == "f" and not np.isfinite(out).all():
+        out = np.bincount(zones, weights=np.nan_to_num(weights, nan=0.0), minlength=n_zones).astype("float64")
+    return out
 
 
 def supersample_factor(resolution_m: float, target_m: float = 250.0, max_factor: int = 8) -> int:
