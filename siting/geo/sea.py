@@ -57,8 +57,7 @@ def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geome
         Non-empty polygons; every sea point within the last limit of a unit's coast lies in exactly one.
     """
     extent = float(bands_m[-1])
-    region = shapely.union_all(units)
-    w, s_, e, n = region.bounds
+    w, s_, e, n = shapely.total_bounds(np.asarray(units, dtype=object))
     reach = extent + spacing_m
     window = shapely.box(w - reach, s_ - reach, e + reach, n + reach)
     # the shore at a tenth of the coast-point spacing is enough for bands of kilometres (and buffers fast)
@@ -67,7 +66,7 @@ def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geome
     sea = shapely.difference(window, land)
     # open water only: lakes, and the slivers between two countries' outlines along a land border, are not sea
     parts = shapely.get_parts(sea)
-    sea = shapely.union_all(parts[shapely.area(parts) >= min_sea_m2])
+    sea = shapely.multipolygons(parts[shapely.area(parts) >= min_sea_m2])  # disjoint parts of one geometry
     if sea.is_empty:
         return []
     points = coast_points(land, spacing_m)
@@ -83,10 +82,17 @@ def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geome
         order = np.lexsort((dist, p_idx))
         first = np.unique(p_idx[order], return_index=True)[1]
         p_first, u_first, d_first = p_idx[order][first], u_idx[order][first], dist[order][first]
-        # a point nearer to land that is not the run's (beyond the slivers between outlines) is that land's coast
+        # a point nearer to land that is not the run's (beyond the slivers between outlines) is that land's coast;
+        # "not nearer to it than to the unit" is asked of the prepared geometry (a full distance to a continent's
+        # outline per point took minutes for China's coast)
+        # (the run's land near the coast is that of the units within touch_m of a coast point: only they are unioned)
+        region = shapely.union_all(np.asarray(units, dtype=object)[np.unique(u_idx)])
         other = shapely.difference(land, shapely.buffer(region.simplify(spacing_m / 10.0), touch_m, quad_segs=4))
-        d_other = shapely.distance(points[p_first], other) if not other.is_empty else np.full(p_first.size, np.inf)
-        mine = d_first < d_other
+        if other.is_empty:
+            mine = np.ones(p_first.size, dtype=bool)
+        else:
+            shapely.prepare(other)
+            mine = ~shapely.dwithin(other, points[p_first], d_first)
         label[p_first[mine]] = u_first[mine]
     if not (label >= 0).any():
         return []
@@ -94,23 +100,35 @@ def sea_zones(units: list[shapely.Geometry], ids: list[str], land: shapely.Geome
     c_idx, pt_idx = shapely.STRtree(points).query(cells, predicate="contains")
     owner = np.full(cells.size, -1, dtype="int64")
     owner[c_idx] = label[pt_idx]
-    within = _within_distance(land, window, bands_m[1:], spacing_m)
+    rings = _distance_bands(land, window, bands_m, spacing_m)
     out = []
     for u in np.unique(owner[owner >= 0]):
-        area = shapely.intersection(shapely.union_all(cells[owner == u]), sea)
+        # the Voronoi cells of a unit's coast points tile its sea side by side (a coverage); the sea and the bands
+        # are cut to the unit's box first, so that each unit pays for its own stretch of coast, not the country's
+        area = shapely.make_valid(shapely.coverage_union_all(cells[owner == u]))
+        area = shapely.intersection(area, _near(sea, area))
         for k in range(len(bands_m) - 1):
-            band = shapely.intersection(area, within[k] if k == 0 else shapely.difference(within[k], within[k - 1]))
-            band = shapely.make_valid(band)
+            band = shapely.make_valid(shapely.intersection(area, _near(rings[k], area)))
             if not band.is_empty and band.area > 0:
                 out.append((ids[int(u)], k, band))
     return out
 
 
-def _within_distance(land: shapely.Geometry, window: shapely.Geometry, limits_m, cell_m: float) -> list:
-    """Polygons of the points of ``window`` nearer to ``land`` than each limit, on a grid of ``cell_m``.
+def _near(big: shapely.Geometry, small: shapely.Geometry) -> shapely.Geometry:
+    """``big`` cut to a box a little larger than ``small``'s (valid, and the same where ``small`` is)."""
+    if small.is_empty:
+        return small
+    w, s, e, n = small.bounds
+    pad = 1.0 + 1e-6 * max(e - w, n - s)
+    return shapely.make_valid(shapely.clip_by_rect(big, w - pad, s - pad, e + pad, n + pad))
 
-    A distance transform of the rasterised land is far faster than buffering a coastline by 100 km, and a
-    band limit is needed to a cell, not to a metre. Land cells themselves are within every limit.
+
+def _distance_bands(land: shapely.Geometry, window: shapely.Geometry, bands_m, cell_m: float) -> list:
+    """Polygons of the points of ``window`` in each band of distance from ``land``, on a grid of ``cell_m``.
+
+    Band k holds the cells whose distance is at least ``bands_m[k]`` and below ``bands_m[k + 1]``; land cells
+    themselves are at distance 0 (in the first band). A distance transform of the rasterised land is far faster
+    than buffering a coastline by 100 km, and a band limit is needed to a cell, not to a metre.
     """
     from affine import Affine
     from rasterio import features
@@ -124,9 +142,13 @@ def _within_distance(land: shapely.Geometry, window: shapely.Geometry, limits_m,
     # from a sea cell's centre to the edge of the nearest land cell (not to its centre): half a cell less
     distance = np.where(is_land, 0.0, (distance_transform_edt(~is_land) - 0.5) * cell_m)
     out = []
-    for limit in limits_m:
-        mask = (distance < limit).astype("uint8")
-        polys = [shapely.geometry.shape(g) for g, v in features.shapes(mask, mask=mask.astype(bool),
-                                                                        transform=transform) if v == 1]
-        out.append(shapely.union_all(polys) if polys else shapely.Polygon())
+    for k in range(len(bands_m) - 1):
+        inside = distance < bands_m[k + 1]
+        if k:
+            inside &= distance >= bands_m[k]
+        mask = inside.astype("uint8")
+        # the polygons of one mask's connected regions touch at most at corners: a valid multipolygon as they are
+        polys = [shapely.geometry.shape(g) for g, v in features.shapes(mask, mask=inside, transform=transform)
+                 if v == 1]
+        out.append(shapely.multipolygons(polys) if polys else shapely.Polygon())
     return out
