@@ -280,6 +280,7 @@ def make_fetched_layout(folder: Path, paths: dict[str, Path]) -> Path:
 CHILD = r"""
 import json, sys, time
 import siting
+print("siting from", siting.__file__, file=sys.stderr)
 t0 = time.perf_counter(); marks = []
 scheduler = sys.argv[3] if sys.argv[3] != "-" else None
 client = cluster = None
@@ -318,17 +319,25 @@ print(json.dumps({"hwm_mb": hwm, "worker_hwm_mb": worker_hwm, "marks": marks, "c
 CACHE_DIR = Path(tempfile.mkdtemp(prefix="siting-bench-cache-"))  # empty at start: the first cached run fills it
 
 
-def run_child(resolution_m: float, scenario: Path, scheduler: str = "-", cache: bool = False) -> dict:
-    """One run in a child process; the layer cache is off unless ``cache`` (then it is read and filled)."""
+def run_child(resolution_m: float, scenario: Path, scheduler: str = "-", cache: bool = False,
+              code: Path | None = None) -> dict:
+    """One run in a child process; the layer cache is off unless ``cache`` (then it is read and filled).
+
+    ``code``: a checkout of another revision of siting to run instead of this one (put first on the path).
+    """
     t0 = time.perf_counter()
     env = dict(os.environ)  # this script does not import siting, so this is the user's environment
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code)] + [p for p in [env.get("PYTHONPATH")] if p])
     if cache:
         env["SITING_CACHE"] = str(CACHE_DIR)
         env.pop("SITING_NO_CACHE", None)
     else:
         env["SITING_NO_CACHE"] = "1"
+    # with -c the working directory comes first on the path: run another revision from its own folder
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(resolution_m), str(scenario), scheduler],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=None if code is None else str(code))
     _, status, _ = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     out, err = proc.stdout.read(), proc.stderr.read()
@@ -359,6 +368,9 @@ def main() -> None:
                     help="lay the inputs out as siting fetch leaves them and run the scenario it writes")
     ap.add_argument("--wind", action="store_true",
                     help="also run the last resolution with a GWA-like 250 m wind speed and Weibull k layer")
+    ap.add_argument("--against", metavar="REV",
+                    help="first run the last resolution (with the wind layer if --wind) with this git revision of "
+                         "siting, as the reference of the ratios, and check that the county figures are the same")
     ap.add_argument("--buildings", type=int, default=0,
                     help="also run the last resolution with this many synthetic building footprints (rooftop PV)")
     args = ap.parse_args()
@@ -370,7 +382,24 @@ def main() -> None:
     print(f"scenario: {scenario}")
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     resolutions = [float(r) for r in args.resolutions.split(",")]
-    results = [run_child(r, scenario) for r in resolutions]
+    results = []
+    if args.against:
+        old = Path(tempfile.mkdtemp(prefix="siting-against-")) / "tree"
+        subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "worktree", "add", "--detach", "-f",
+                        str(old), args.against], check=True, capture_output=True)
+        try:
+            scen_ref = scenario
+            if args.wind:
+                speed, k = make_wind(folder)
+                scen_ref = write_wind_scenario(folder, scenario, speed, k)
+            ref = run_child(resolutions[-1], scen_ref, code=old)
+            ref["label"] = f"at {args.against}"[:14]
+            ref["wind_layer"] = args.wind
+            results.append(ref)
+        finally:
+            subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "worktree", "remove", "--force",
+                            str(old)], capture_output=True)
+    results += [run_child(r, scenario) for r in resolutions]
     if args.localcluster:
         results.append(run_child(resolutions[-1], scenario, "localcluster"))
     if args.cached:
@@ -392,14 +421,24 @@ def main() -> None:
           f"{'time x':>7} {'mem x':>6} {'PV GWp':>8} {'wind GW':>8} {'roof GWp':>8}")
     for r in results:
         cells = r["cells"][0] * r["cells"][1]
-        run = ("2-worker cluster" if r["scheduler"] == "localcluster" else "cached" if r["cache"] else
+        run = (r["label"] if r.get("label") else "2-worker cluster" if r["scheduler"] == "localcluster"
+               else "cached" if r["cache"] else
                f"{r['buildings'] / 1e6:g} M roofs" if r.get("buildings") else "wind layer" if r.get("wind_layer")
                else "threads")
         print(f"{r['resolution_m']:>12g} {run:>14} {cells:>12,} {r['tiles']:>5} {r['wall_s']:>8.1f} "
               f"{r['peak_rss_mb']:>12,.0f} {r['wall_s'] / ref['wall_s']:>7.2f} {r['peak_rss_mb'] / ref['peak_rss_mb']:>6.2f} "
               f"{r['pv_gw']:>8,.1f} {r['wind_gw']:>8,.1f} {r['rooftop_gw']:>8,.1f}")
+    if args.against:  # the same scenario with both revisions: the same figures expected
+        now = [r for r in results if bool(r.get("wind_layer")) == args.wind and not r.get("label")
+               and r["resolution_m"] == resolutions[-1] and r["scheduler"] == "-" and not r["cache"]][-1]
+        ref = results[0]
+        worst = max(max(abs(a - b) / max(abs(b), 1e-9) for a, b in zip(now[k], ref[k]))
+                    for k in ("usable_pv_km2", "usable_wind_km2"))
+        print(f"against {args.against}: time ratio {now['wall_s'] / ref['wall_s']:.2f}, memory ratio "
+              f"{now['peak_rss_mb'] / ref['peak_rss_mb']:.2f}, largest relative difference of a county's usable "
+              f"PV or wind km² {worst:.1e}")
     last = [r for r in results if r["resolution_m"] == resolutions[-1] and not r.get("wind_layer")
-            and not r.get("buildings")]  # runs with more data are not expected to give the same figures
+            and not r.get("buildings") and not r.get("label")]  # runs with more data need not give the same
     if len(last) > 1:
         base = last[0]
         for r in last[1:]:

@@ -368,3 +368,55 @@ def test_other_bad_inputs(tmp_path):
                        Affine(100.0, 0, LEFT, 0, -100.0, TOP), ALBERS, nodata=-1.0)
     with pytest.raises(SitingError, match=r"allnodata\.tif.*no valid elevations"):
         slope_pass_fraction(nodata, grid, 15.0)
+
+
+# ----------------------------------------------------------------------------- the DEM work follows the region
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 1000), block=st.integers(24, 90), blob=st.floats(0.02, 0.6))
+def test_only_the_wanted_cells_are_computed_and_they_are_exact(tmp_path_factory, seed, block, blob):
+    """A lon/lat DEM on an Albers grid: the shares of the wanted cells are exactly those computed for every cell,
+    whatever the block size; blocks with no pixel in a wanted cell are skipped."""
+    from siting.io.dem import slope_pass_counts_multi
+
+    folder = tmp_path_factory.mktemp("region")
+    rng = np.random.default_rng(seed)
+    tr = Affine(0.001, 0.0, 105.0, 0.0, -0.001, 30.0)
+    z = np.cumsum(np.cumsum(rng.normal(0, 3, (300, 300)), axis=0), axis=1)
+    path = write_dem(folder / "ll.tif", z, tr, "EPSG:4326")
+    to_albers = pyproj.Transformer.from_crs("EPSG:4326", ALBERS, always_xy=True)
+    xs, ys = to_albers.transform([105.0, 105.3, 105.0, 105.3], [29.7, 29.7, 30.0, 30.0])
+    grid = make_grid((min(xs), min(ys), max(xs), max(ys)), 700.0, crs=ALBERS)
+    yy, xx = np.mgrid[0:grid.height, 0:grid.width]
+    r2 = (blob * grid.width) ** 2  # two blobs in opposite corners: their bounding box is the whole grid
+    cells = ((xx - grid.width * 0.2) ** 2 + (yy - grid.height * 0.2) ** 2 < r2) | (
+        (xx - grid.width * 0.8) ** 2 + (yy - grid.height * 0.8) ** 2 < r2)
+    if not cells.any():
+        cells[grid.height // 2, grid.width // 2] = True
+    rules = [(15.0, None), (8.0, functools.partial(aspect_factor, factor=0.0))]
+    full_p, full_t = slope_pass_counts_multi(path, grid, rules, window_rows=block, window_cols=block)
+    stats: dict = {}
+    part_p, part_t = slope_pass_counts_multi(path, grid, rules, window_rows=block, window_cols=block, cells=cells,
+                                             stats=stats)
+    # pixel areas (a lon/lat DEM) summed in another order when blocks are skipped: float64 noise at most
+    np.testing.assert_allclose(part_t[cells], full_t[cells], rtol=1e-12)
+    for a, b in zip(part_p, full_p):
+        np.testing.assert_allclose(a[cells], b[cells], rtol=1e-12)
+    assert stats["pixels"] <= z.size
+    if cells.mean() < 0.1 and block <= 40:
+        assert stats["blocks_skipped"] > 0 and stats["pixels"] < 0.7 * z.size
+
+
+def test_slope_following_the_region_gives_the_same_county_figures_at_any_tile_size(tmp_path):
+    """Small tiles along a county's outline skip most of their DEM; the county figures stay those of large tiles."""
+    import siting
+    from siting.io.regions import counties, resolve
+
+    from . import synthetic
+
+    scen = synthetic.write_every_layer(tmp_path, tuple(counties(resolve("450202")).total_bounds), res_deg=0.002)
+    a = siting.assess("450202", resolution_m=500.0, scenario=scen, tech="pv", draws=0, tile_cells=16)
+    b = siting.assess("450202", resolution_m=500.0, scenario=scen, tech="pv", draws=0, tile_cells=400)
+    assert a.counties.usable_pv_km2.tolist() == b.counties.usable_pv_km2.tolist()
+    assert a.counties.removed_pv_slope_km2.tolist() == b.counties.removed_pv_slope_km2.tolist()

@@ -269,24 +269,34 @@ def _aspect_filter(rule):
                                                         factor=north)
 
 
-def _slope_key(dem: str, rule, grid: Grid) -> str:
+def _slope_key(dem: str, rule, grid: Grid, cells: np.ndarray | None = None) -> str:
+    import hashlib
+
     from siting.io import layercache
     from siting.io.layers import source_id
 
+    which = None if cells is None else hashlib.sha256(np.packbits(cells)).hexdigest()  # the cells it is exact on
     return layercache.key("slope_pass_share", {"dem": source_id(dem), "max": rule.max,
-                                               "north": [rule.north_facing_factor, rule.north_facing_min_slope_deg]},
-                          grid)
+                                               "north": [rule.north_facing_factor, rule.north_facing_min_slope_deg],
+                                               **({"cells": which} if which else {})}, grid)
 
 
-def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid) -> dict[str, GridLayer]:
-    """The slope pass-share layers on ``grid``: from the layer cache, or computed with one pass per DEM."""
+def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid, cells: np.ndarray | None = None
+                         ) -> dict[str, GridLayer]:
+    """The slope pass-share layers on ``grid``: from the layer cache, or computed with one pass per DEM.
+
+    With ``cells`` (the tile's cells in the region) the DEM work follows the region: only the DEM window under
+    the box of those cells is read, blocks of it that fall wholly outside them are skipped, and the other cells
+    are NaN. Each wanted cell still counts every DEM pixel whose centre it holds (a pixel's slope and cell do not
+    depend on the block), so its pass share is exact.
+    """
     from siting.io import layercache
     from siting.io.dem import dem_slope_layers
 
     out: dict[str, GridLayer] = {}
     todo: dict[str, list[tuple[str, str]]] = {}
     for name, d in derived.items():
-        k = _slope_key(d.dem, d.rule, grid)
+        k = _slope_key(d.dem, d.rule, grid, cells)
         hit = layercache.load(k)
         if hit is not None:
             out[name] = _share_layer(name, hit[0]["data"], {**hit[1], "cache": "hit"})
@@ -295,7 +305,7 @@ def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid) -> dict[s
     for dem, items in todo.items():
         rules = [(derived[n].rule.max, _aspect_filter(derived[n].rule)) for n, _ in items]
         try:
-            results = dem_slope_layers(dem, grid, rules)
+            results = dem_slope_layers(dem, grid, rules, cells=cells)
         except NoOverlapError:  # the DEM has nothing on this tile
             results = [(np.full(grid.shape, np.nan, dtype="float32"), {"path": dem})] * len(items)
         for (name, k), (frac, prov) in zip(items, results):
@@ -411,7 +421,7 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
                 layers[name] = _with_halo(_load_or_empty(name, spec, core, core_ll), h)
     if ctx.derived:
         with clock("slope from DEM"):
-            for name, lay in derived_slope_layers(ctx.derived, core).items():
+            for name, lay in derived_slope_layers(ctx.derived, core, in_core).items():
                 layers[name] = _with_halo(lay, h)
     turbines = _turbine_tech(ctx)  # onshore wind on land, offshore wind on the sea run
     if WIND_LAYER in layers and turbines is not None:

@@ -113,14 +113,16 @@ def _check_tiling(src, window_rows: int, window_cols: int | None, overlap: int, 
 
 
 def _iter_tiles(src, rows: slice, cols: slice, window_rows: int, window_cols: int | None, overlap: int,
-                band: int, cell_size_x_m: np.ndarray, cell_size_y_m: np.ndarray, with_aspect: bool = True
-                ) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray | None]]:
+                band: int, cell_size_x_m: np.ndarray, cell_size_y_m: np.ndarray, with_aspect: bool = True,
+                keep=None) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray | None]]:
     step_cols = max(1, cols.stop - cols.start) if window_cols is None else int(window_cols)
     for r0 in range(rows.start, rows.stop, window_rows):
         r1 = min(r0 + window_rows, rows.stop)
         rr0, rr1 = max(0, r0 - overlap), min(src.height, r1 + overlap)
         for c0 in range(cols.start, cols.stop, step_cols):
             c1 = min(c0 + step_cols, cols.stop)
+            if keep is not None and not keep(slice(r0, r1), slice(c0, c1)):
+                continue  # no pixel of this block falls in a cell that is asked for
             cc0, cc1 = max(0, c0 - overlap), min(src.width, c1 + overlap)
             z = _read_elevation(src, band, Window.from_slices((rr0, rr1), (cc0, cc1)))
             dx, dy = cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1]
@@ -257,12 +259,21 @@ def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, wi
 
 
 def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
-                            window_cols: int | None = 2048, band: int = 1) -> tuple[list[np.ndarray], np.ndarray]:
+                            window_cols: int | None = 2048, band: int = 1, cells: np.ndarray | None = None,
+                            stats: dict | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """:func:`slope_pass_counts` for several rules at once, computing the slope of each DEM pixel once.
 
     Parameters
     ----------
     rules : sequence of (max_slope_deg, aspect_filter or None)
+    cells : numpy.ndarray of bool, optional
+        The cells whose shares are wanted (e.g. those in the region), ``grid.shape``. DEM blocks of
+        ``window_rows`` × ``window_cols`` pixels none of whose pixels can fall in one of them are neither read
+        nor processed; the others are processed whole, so the wanted cells get exactly the counts they get
+        without ``cells`` (a pixel's slope and cell do not depend on the block it is computed in), and other
+        cells may get partial counts or none.
+    stats : dict, optional
+        Filled with ``pixels`` (DEM pixels processed) and ``blocks`` / ``blocks_skipped``.
 
     Returns
     -------
@@ -278,7 +289,19 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
     with_aspect = any(f is not None for _, f in rules)
     with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
         _check_tiling(src, window_rows, window_cols, 1, band)
-        region = _dem_window_for_grid(src, grid, path)
+        keep = None
+        if cells is None:
+            region = _dem_window_for_grid(src, grid, path)
+        else:
+            cells = np.asarray(cells, dtype=bool)
+            if cells.shape != grid.shape:
+                raise ValueError(f"cells has shape {cells.shape}, the grid {grid.shape}")
+            if not cells.any():
+                raise NoOverlapError(f"DEM file {path}: no cell of the grid is asked for")
+            rr, cc = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
+            region = _dem_window_for_grid(src, grid.window(int(rr[0]), int(cc[0]), int(rr[-1] - rr[0] + 1),
+                                                           int(cc[-1] - cc[0] + 1)), path)
+            keep = _block_filter(src, grid, cells)
         rows, cols = _region_slices(src, region)
         cell_size_x_m, cell_size_y_m = _row_cell_sizes_m(src)
         geographic = bool(src.crs.is_geographic)
@@ -290,8 +313,18 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         total = np.zeros(n_cells, dtype="float64")
         same = _same_crs(src.crs.to_wkt(), grid.crs)
         to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
+        counted = {"pixels": 0, "blocks": 0, "blocks_skipped": 0}
+        if keep is not None:
+            inner_keep = keep
+
+            def keep(rs: slice, cs: slice) -> bool:
+                ok = inner_keep(rs, cs)
+                counted["blocks" if ok else "blocks_skipped"] += 1
+                return ok
         for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
-                                                        cell_size_x_m, cell_size_y_m, with_aspect=with_aspect):
+                                                        cell_size_x_m, cell_size_y_m, with_aspect=with_aspect,
+                                                        keep=keep):
+            counted["pixels"] += slope_deg.size
             x = tr.c + (np.arange(cs.start, cs.stop, dtype="float64") + 0.5) * tr.a
             y = tr.f + (np.arange(rs.start, rs.stop, dtype="float64") + 0.5) * tr.e
             if same:  # separable: one grid column per DEM column, one grid row per DEM row
@@ -329,9 +362,46 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                 if area is not None:
                     weight *= area
                 _accumulate(passed[k], idx, weight)
+    if stats is not None:
+        stats.update(counted)
     if not total.any():
         raise NoOverlapError(f"DEM file {path}: has no valid elevations inside the analysis grid")
     return [p.reshape(grid.shape) for p in passed], total.reshape(grid.shape)
+
+
+def _block_filter(src, grid: Grid, cells: np.ndarray):
+    """``keep(rows, cols)``: whether a block of DEM pixels can hold a pixel centre in one of ``cells``.
+
+    The block's outline (every 32 pixels along its edges) is carried to the grid and the cells within its
+    bounding box, widened by one cell, are looked up: a superset of the cells its pixels fall in, as the
+    transformation is smooth over a block (it never drops a block that holds a wanted pixel).
+    """
+    same = _same_crs(src.crs.to_wkt(), grid.crs)
+    to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
+    tr = src.transform
+    g_left, g_top, res = grid.transform.c, grid.transform.f, grid.resolution_m
+    summed = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), dtype="int64")  # summed-area table of the cells
+    summed[1:, 1:] = cells.astype("int64").cumsum(0).cumsum(1)
+
+    def keep(rows: slice, cols: slice) -> bool:
+        rr = np.unique(np.r_[np.arange(rows.start, rows.stop, 32), rows.stop]).astype("float64")
+        cc = np.unique(np.r_[np.arange(cols.start, cols.stop, 32), cols.stop]).astype("float64")
+        edge_r = np.r_[rr, rr, np.full(cc.size, rr[0]), np.full(cc.size, rr[-1])]
+        edge_c = np.r_[np.full(rr.size, cc[0]), np.full(rr.size, cc[-1]), cc, cc]
+        x, y = tr.c + edge_c * tr.a, tr.f + edge_r * tr.e  # pixel corners along the outline
+        if to_grid is not None:
+            x, y = to_grid.transform(x, y)
+            if not (np.isfinite(x).all() and np.isfinite(y).all()):
+                return True
+        c0 = max(0, int(np.floor((np.min(x) - g_left) / res)) - 1)
+        c1 = min(grid.width, int(np.floor((np.max(x) - g_left) / res)) + 2)
+        r0 = max(0, int(np.floor((g_top - np.max(y)) / res)) - 1)
+        r1 = min(grid.height, int(np.floor((g_top - np.min(y)) / res)) + 2)
+        if c1 <= c0 or r1 <= r0:
+            return False
+        return bool(summed[r1, c1] - summed[r0, c1] - summed[r1, c0] + summed[r0, c0] > 0)
+
+    return keep
 
 
 def slope_pass_fraction(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
@@ -409,15 +479,21 @@ def _resolution_text(src) -> str:
 
 
 def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
-                     window_cols: int | None = 2048, band: int = 1) -> list[tuple[np.ndarray, dict]]:
-    """:func:`dem_slope_layer` for several (max_slope_deg, aspect_filter) rules, reading the DEM once."""
+                     window_cols: int | None = 2048, band: int = 1, cells: np.ndarray | None = None
+                     ) -> list[tuple[np.ndarray, dict]]:
+    """:func:`dem_slope_layer` for several (max_slope_deg, aspect_filter) rules, reading the DEM once; with
+    ``cells``, only the DEM blocks that fall in those cells are processed (:func:`slope_pass_counts_multi`)."""
     path = Path(dem_path)
-    passed, total = slope_pass_counts_multi(path, grid, rules, window_rows, window_cols=window_cols, band=band)
+    stats: dict = {}
+    passed, total = slope_pass_counts_multi(path, grid, rules, window_rows, window_cols=window_cols, band=band,
+                                            cells=cells, stats=stats)
     with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
         crs_wkt, resolution, geographic = src.crs.to_wkt(), _resolution_text(src), bool(src.crs.is_geographic)
     out = []
     for p, (max_slope_deg, aspect_filter) in zip(passed, rules):
         fraction = _pass_fraction(p, total)
+        if cells is not None:
+            fraction[~np.asarray(cells, dtype=bool)] = np.nan  # not asked for (and perhaps partly counted)
         out.append((fraction, {
             "path": str(path), "sha256": file_sha256(path), "crs": crs_wkt, "resolution": resolution,
             "method": (f"Horn 1981 at the DEM's resolution; share of DEM pixels per analysis cell with slope "
@@ -425,7 +501,7 @@ def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int =
             "max_slope_deg": float(max_slope_deg),
             "weighting": "pixel area (longitude/latitude DEM)" if geographic else "pixel count",
             "aspect_filter": None if aspect_filter is None else repr(aspect_filter),
-            "grid_coverage": float(np.isfinite(fraction).mean())}))
+            "grid_coverage": float(np.isfinite(fraction).mean()), "dem_pixels_processed": stats["pixels"]}))
     return out
 
 
