@@ -55,12 +55,12 @@ def source(res_deg: float, west: float, north: float, n: int, seed: int = 0):
 
 
 def gdal(arr, tr, grid, kind: str, tolerance: float | None) -> np.ndarray:
-    fill = 65535 if kind == "nearest" else np.nan
+    """GDAL's warper with ``kind`` (nearest, bilinear, mode, average); class 65535 or NaN is no data."""
+    fill = 65535 if arr.dtype.kind == "u" else np.nan
     dst = np.full(grid.shape, fill, dtype=arr.dtype)
     extra = {} if tolerance is None else {"tolerance": tolerance}
     rasterio.warp.reproject(arr, dst, src_transform=tr, src_crs=WGS84, src_nodata=fill, dst_transform=grid.transform,
-                            dst_crs=grid.crs, dst_nodata=fill,
-                            resampling=Resampling.nearest if kind == "nearest" else Resampling.bilinear, **extra)
+                            dst_crs=grid.crs, dst_nodata=fill, resampling=Resampling[kind], **extra)
     return dst
 
 
@@ -146,18 +146,9 @@ def aggregating(x0: float, y0: float, repeat: int) -> None:
         r0, c0 = n_cells // 14, n_cells // 10
         inner = grid.window(r0, c0, n_cells - 2 * r0, n_cells - 2 * c0)
         for how, arr, fill in (("mode", classes, np.uint16(65535)), ("average", smooth, np.float32(np.nan))):
-            def siting_fn(g):
-                return resample.aggregate(arr, tr, WGS84, g, how, fill)
-
-            def gdal_fn(g):
-                dst = np.full(g.shape, fill, dtype=arr.dtype)
-                rasterio.warp.reproject(arr, dst, src_transform=tr, src_crs=WGS84, src_nodata=fill,
-                                        dst_transform=g.transform, dst_crs=g.crs, dst_nodata=fill,
-                                        resampling=Resampling[how])
-                return dst
-
             results = {}
-            for name, fn in (("siting", siting_fn), ("gdal", gdal_fn)):
+            for name, fn in (("siting", lambda g: resample.aggregate(arr, tr, WGS84, g, how, fill)),
+                             ("gdal", lambda g: gdal(arr, tr, g, how, None))):
                 t, whole = timed(lambda: fn(grid), repeat)
                 part = fn(inner)
                 cut = whole[r0:r0 + inner.height, c0:c0 + inner.width]

@@ -210,13 +210,6 @@ class Coverage:
             out += _finite_bincount(self.mixed_zone, self.mixed_frac * vm, self.n_zones)
         return out
 
-    def zonal_sum_by_class(self, values: np.ndarray, cls: np.ndarray, n_classes: int,
-                           mixed_cls: np.ndarray | None = None) -> np.ndarray:
-        """Σ fraction × value per county and class, shape (n_zones, n_classes), in one pass; cells whose class
-        is negative are left out (NaN values count as 0). ``mixed_cls`` gives the class of each (cell, county)
-        pair of the mixed cells when it depends on the county (default: the cell's)."""
-        return self.sum_by_class(self.class_index(cls, n_classes, mixed_cls), values)
-
     def class_index(self, cls: np.ndarray, n_classes: int, mixed_cls: np.ndarray | None = None) -> "ClassIndex":
         """The cells with a class (``cls >= 0``) and their (county, class) keys, found once for several sums."""
         c = np.asarray(cls).reshape(-1)

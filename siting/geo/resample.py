@@ -202,6 +202,29 @@ def lattice_transform(to_grid, transform: Affine, rows: slice, cols: slice,
     return out[0], out[1]
 
 
+def pixel_cells(to_grid, transform: Affine, rows: slice, cols: slice, grid: Grid
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The grid cell that holds each pixel centre of a raster window (:func:`lattice_transform`).
+
+    Returns
+    -------
+    grow, gcol : numpy.ndarray of float64, shape (rows, cols)
+        Grid row and column (whole numbers; NaN where the transformation fails).
+    inside : numpy.ndarray of bool
+        Whether the centre lies on the grid.
+    """
+    gx, gy = lattice_transform(to_grid, transform, rows, cols)
+    with np.errstate(invalid="ignore"):
+        gx -= grid.transform.c
+        gx /= grid.resolution_m
+        gcol = np.floor(gx, out=gx)
+        np.subtract(grid.transform.f, gy, out=gy)
+        gy /= grid.resolution_m
+        grow = np.floor(gy, out=gy)
+        inside = (gcol >= 0) & (gcol < grid.width) & (grow >= 0) & (grow < grid.height)
+    return grow, gcol, inside
+
+
 MODE_TABLE_CELLS = 32_000_000  # above cells × classes, the mode is found by sorting instead of a count table
 
 
@@ -240,7 +263,6 @@ def aggregate(array: np.ndarray, transform: Affine, crs: str, grid: Grid, how: s
     r_off, c_off = offset
     whole = transform * Affine.translation(-c_off, -r_off)  # the file's transform (pixel (0, 0) of the file)
     to_grid = transformer(crs, grid.crs)
-    g_left, g_top, res = grid.transform.c, grid.transform.f, grid.resolution_m
     n = grid.width * grid.height
     rows = _source_rows_cols(transform, crs, grid, h, w)
     if how == "mode":
@@ -256,11 +278,8 @@ def aggregate(array: np.ndarray, transform: Affine, crs: str, grid: Grid, how: s
     (r0, r1), (c0, c1) = rows
     for b0 in range(r0, r1, block_rows):
         b1 = min(b0 + block_rows, r1)
-        gx, gy = lattice_transform(to_grid, whole, slice(b0 + r_off, b1 + r_off), slice(c0 + c_off, c1 + c_off))
-        with np.errstate(invalid="ignore"):
-            gcol = np.floor((gx - g_left) / res)
-            grow = np.floor((g_top - gy) / res)
-            ok = (gcol >= 0) & (gcol < grid.width) & (grow >= 0) & (grow < grid.height)
+        grow, gcol, ok = pixel_cells(to_grid, whole, slice(b0 + r_off, b1 + r_off), slice(c0 + c_off, c1 + c_off),
+                                     grid)
         vals = array[b0:b1, c0:c1]
         ok &= (vals != fill) if how == "mode" else np.isfinite(vals)
         idx = grow[ok].astype("int64") * grid.width + gcol[ok].astype("int64")

@@ -27,7 +27,7 @@ from rasterio.windows import Window
 
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo.grid import Grid, transformer
-from siting.geo.resample import lattice_transform
+from siting.geo.resample import pixel_cells
 from siting.io.handles import shared_dataset
 from siting.io.layers import file_sha256
 from siting.model.terrain import (WGS84_INVERSE_FLATTENING, WGS84_SEMI_MAJOR_M, AspectFilter, _horn_slope_only, geographic_cell_sizes_m,
@@ -289,7 +289,6 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
     with_aspect = any(f is not None for _, f in rules)
     with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
         _check_tiling(src, window_rows, window_cols, 1, band)
-        keep = None
         if cells is None:
             region = _dem_window_for_grid(src, grid, path)
         else:
@@ -301,7 +300,6 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
             rr, cc = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
             region = _dem_window_for_grid(src, grid.window(int(rr[0]), int(cc[0]), int(rr[-1] - rr[0] + 1),
                                                            int(cc[-1] - cc[0] + 1)), path)
-            keep = _block_filter(src, grid, cells)
         rows, cols = _region_slices(src, region)
         cell_size_x_m, cell_size_y_m = _row_cell_sizes_m(src)
         geographic = bool(src.crs.is_geographic)
@@ -314,13 +312,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         same = _same_crs(src.crs.to_wkt(), grid.crs)
         to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
         counted = {"pixels": 0, "blocks": 0, "blocks_skipped": 0}
-        if keep is not None:
-            inner_keep = keep
-
-            def keep(rs: slice, cs: slice) -> bool:
-                ok = inner_keep(rs, cs)
-                counted["blocks" if ok else "blocks_skipped"] += 1
-                return ok
+        keep = None if cells is None else _block_filter(tr, to_grid, grid, cells, counted)
         for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
                                                         cell_size_x_m, cell_size_y_m, with_aspect=with_aspect,
                                                         keep=keep):
@@ -332,15 +324,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                 grow = np.floor((g_top - y) / res)[:, None]
                 inside = ((gcol >= 0) & (gcol < grid.width)) & ((grow >= 0) & (grow < grid.height))
             else:
-                gx, gy = lattice_transform(to_grid, tr, rs, cs)
-                with np.errstate(invalid="ignore"):
-                    gx -= g_left
-                    gx /= res
-                    gcol = np.floor(gx, out=gx)
-                    np.subtract(g_top, gy, out=gy)
-                    gy /= res
-                    grow = np.floor(gy, out=gy)
-                    inside = (gcol >= 0) & (gcol < grid.width) & (grow >= 0) & (grow < grid.height)
+                grow, gcol, inside = pixel_cells(to_grid, tr, rs, cs, grid)
             valid = inside & ~np.isnan(slope_deg)
             if not valid.any():
                 continue
@@ -369,21 +353,19 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
     return [p.reshape(grid.shape) for p in passed], total.reshape(grid.shape)
 
 
-def _block_filter(src, grid: Grid, cells: np.ndarray):
+def _block_filter(tr: Affine, to_grid, grid: Grid, cells: np.ndarray, counted: dict):
     """``keep(rows, cols)``: whether a block of DEM pixels can hold a pixel centre in one of ``cells``.
 
-    The block's outline (every 32 pixels along its edges) is carried to the grid and the cells within its
-    bounding box, widened by one cell, are looked up: a superset of the cells its pixels fall in, as the
-    transformation is smooth over a block (it never drops a block that holds a wanted pixel).
+    The block's outline (every 32 pixels along its edges) is carried to the grid (``to_grid``; None: the DEM is
+    in the grid's CRS) and the cells within its bounding box, widened by one cell, are looked up: a superset of the
+    cells its pixels fall in, as the transformation is smooth over a block (it never drops a block that holds a
+    wanted pixel). Each answer is counted in ``counted["blocks"]`` or ``counted["blocks_skipped"]``.
     """
-    same = _same_crs(src.crs.to_wkt(), grid.crs)
-    to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
-    tr = src.transform
     g_left, g_top, res = grid.transform.c, grid.transform.f, grid.resolution_m
     summed = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), dtype="int64")  # summed-area table of the cells
     summed[1:, 1:] = cells.astype("int64").cumsum(0).cumsum(1)
 
-    def keep(rows: slice, cols: slice) -> bool:
+    def wanted(rows: slice, cols: slice) -> bool:
         rr = np.unique(np.r_[np.arange(rows.start, rows.stop, 32), rows.stop]).astype("float64")
         cc = np.unique(np.r_[np.arange(cols.start, cols.stop, 32), cols.stop]).astype("float64")
         edge_r = np.r_[rr, rr, np.full(cc.size, rr[0]), np.full(cc.size, rr[-1])]
@@ -400,6 +382,11 @@ def _block_filter(src, grid: Grid, cells: np.ndarray):
         if c1 <= c0 or r1 <= r0:
             return False
         return bool(summed[r1, c1] - summed[r0, c1] - summed[r1, c0] + summed[r0, c0] > 0)
+
+    def keep(rows: slice, cols: slice) -> bool:
+        ok = wanted(rows, cols)
+        counted["blocks" if ok else "blocks_skipped"] += 1
+        return ok
 
     return keep
 

@@ -198,13 +198,17 @@ def allocate_by_cost(counties: pd.DataFrame, supply: pd.DataFrame, target_mw: fl
     if len(curve) and alloc.any():
         last = curve[alloc > 0].iloc[-1]
         notes.append(f"the last block taken costs {last.lcoe_cny_per_kwh:.3f} CNY/kWh ({last.tech}, {last.name_zh})")
-    wide = curve.pivot_table(index=["adcode", "name_zh"], columns="tech", values="allocated_mw", aggfunc="sum",
-                             fill_value=0.0)
+    return Allocation(target_mw=float(target_mw), method="cost", blocks=curve, counties=_per_county(curve),
+                      allocated_mw=allocated, shortfall_mw=shortfall, notes=notes, curve=curve)
+
+
+def _per_county(blocks: pd.DataFrame) -> pd.DataFrame:
+    """MW allocated per county and technology (``allocated_<tech>_mw``) and in all, largest first."""
+    wide = blocks.pivot_table(index=["adcode", "name_zh"], columns="tech", values="allocated_mw", aggfunc="sum",
+                              fill_value=0.0)
     wide.columns = [f"allocated_{t}_mw" for t in wide.columns]
     wide["allocated_mw"] = wide.sum(axis=1)
-    wide = wide.reset_index().sort_values("allocated_mw", ascending=False).reset_index(drop=True)
-    return Allocation(target_mw=float(target_mw), method="cost", blocks=curve, counties=wide, allocated_mw=allocated,
-                      shortfall_mw=shortfall, notes=notes, curve=curve)
+    return wide.reset_index().sort_values("allocated_mw", ascending=False).reset_index(drop=True)
 
 
 def allocate(counties: pd.DataFrame, target_mw: float, method: str = "merit", techs=("pv", "wind")) -> Allocation:
@@ -253,12 +257,8 @@ def allocate(counties: pd.DataFrame, target_mw: float, method: str = "merit", te
     shortfall = max(0.0, target_mw - allocated)
     if shortfall > 1e-6:
         notes.append(f"the achievable capacity ({allocated:,.0f} MW) falls short of the target by {shortfall:,.0f} MW")
-    wide = out.pivot_table(index=["adcode", "name_zh"], columns="tech", values="allocated_mw", aggfunc="sum",
-                           fill_value=0.0)
-    wide.columns = [f"allocated_{t}_mw" for t in wide.columns]
-    wide["allocated_mw"] = wide.sum(axis=1)
-    wide = wide.reset_index().sort_values("allocated_mw", ascending=False).reset_index(drop=True)
-    return Allocation(target_mw=float(target_mw), method=method, blocks=out.reset_index(drop=True), counties=wide,
+    return Allocation(target_mw=float(target_mw), method=method, blocks=out.reset_index(drop=True),
+                      counties=_per_county(out),
                       allocated_mw=allocated, shortfall_mw=shortfall, notes=notes,
                       curve=supply_curve(supply_blocks(counties, techs)))
 
