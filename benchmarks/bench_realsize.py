@@ -190,8 +190,44 @@ class_weight_default = 0.25
     return scen
 
 
-def write_scenario(folder: Path, paths: dict[str, Path]) -> Path:
-    scen = folder / "realsize.toml"
+def make_fine_dem(folder: Path, coarse: Path, arcsec: float = 1.0, strip_rows: int = 2048) -> Path:
+    """A 1″ (~30 m) DEM over the bounding box (~570 M pixels, float32): the 0.0009° DEM interpolated bilinearly
+    plus a finer octave (±15 m, ~250 m wavelength), written strip by strip so that memory stays bounded
+    (skipped if already there)."""
+    import rasterio
+    from affine import Affine
+    from scipy.ndimage import map_coordinates
+
+    path = folder / f"dem_{arcsec:g}arcsec.tif"
+    if path.exists():
+        return path
+    res = arcsec / 3600.0
+    west, south, east, north = BBOX
+    w, h = int(round((east - west) / res)), int(round((north - south) / res))
+    rng = np.random.default_rng(5)
+    fine = rng.random((h // 8 + 2, w // 8 + 2)).astype("float32")  # the finer octave's random grid
+    profile = {"driver": "GTiff", "width": w, "height": h, "count": 1, "crs": "EPSG:4326", "dtype": "float32",
+               "transform": Affine(res, 0, west, 0, -res, north), "tiled": True, "blockxsize": 512,
+               "blockysize": 512, "compress": "deflate", "predictor": 3, "BIGTIFF": "YES"}
+    cols = (np.arange(w) + 0.5) * res / RES_DEG - 0.5  # fine pixel centres in coarse pixel units
+    with rasterio.open(coarse) as src, rasterio.open(path.with_suffix(".part.tif"), "w", **profile) as dst:
+        for r0 in range(0, h, strip_rows):
+            r1 = min(h, r0 + strip_rows)
+            rows = (np.arange(r0, r1) + 0.5) * res / RES_DEG - 0.5
+            c_r0 = max(0, int(np.floor(rows[0])))
+            c_r1 = min(src.height, int(np.ceil(rows[-1])) + 2)
+            z = src.read(1, window=((c_r0, c_r1), (0, src.width)))
+            rr, cc = np.meshgrid(rows - c_r0, cols, indexing="ij")
+            out = map_coordinates(z, [rr, cc], order=1, mode="nearest")
+            fr, fc = np.meshgrid(np.arange(r0, r1) / 8.0, np.arange(w) / 8.0, indexing="ij")
+            out += 30.0 * (map_coordinates(fine, [fr, fc], order=1, mode="nearest") - 0.5)
+            dst.write(out.astype("float32"), 1, window=((r0, r1), (0, w)))
+    path.with_suffix(".part.tif").rename(path)
+    return path
+
+
+def write_scenario(folder: Path, paths: dict[str, Path], name: str = "realsize.toml") -> Path:
+    scen = folder / name
     scen.write_text(f'''extends = "china"
 [meta]
 name = "realsize-synthetic"
@@ -371,6 +407,9 @@ def main() -> None:
     ap.add_argument("--against", metavar="REV",
                     help="first run the last resolution (with the wind layer if --wind) with this git revision of "
                          "siting, as the reference of the ratios, and check that the county figures are the same")
+    ap.add_argument("--fine-dem", action="store_true",
+                    help="also run Guangxi at 100 m and at 30 m with slope from a synthetic 1-arcsecond DEM "
+                         "(~570 M pixels; made once in --keep, about 2 GB)")
     ap.add_argument("--buildings", type=int, default=0,
                     help="also run the last resolution with this many synthetic building footprints (rooftop PV)")
     args = ap.parse_args()
@@ -409,6 +448,15 @@ def main() -> None:
         with_wind = run_child(resolutions[-1], write_wind_scenario(folder, scenario, speed, k))
         with_wind["wind_layer"] = True
         results.append(with_wind)
+    if args.fine_dem:
+        t = time.perf_counter()
+        fine = make_fine_dem(folder, paths["dem"])
+        print(f"1-arcsecond DEM in {fine} ({time.perf_counter() - t:.0f} s to make or find)")
+        scen_fine = write_scenario(folder, {**paths, "dem": fine}, name="realsize_1arcsec.toml")
+        for r in (100.0, 30.0):
+            fine_run = run_child(r, scen_fine)
+            fine_run["label"] = "1-arcsec DEM"
+            results.append(fine_run)
     if args.buildings:
         t = time.perf_counter()
         buildings = make_buildings(folder, args.buildings)

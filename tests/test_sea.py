@@ -92,3 +92,39 @@ def test_guangdong_offshore_phases_fall_in_guangdongs_sea():
     x, y = fwd.transform(off.lon_deg.to_numpy(), off.lat_deg.to_numpy())
     inside = shapely.contains_xy(sea, x, y)
     assert off.capacity_mw[inside].sum() / off.capacity_mw.sum() == pytest.approx(1.0)
+
+
+def test_sea_areas_are_cached_exactly_and_keyed_by_what_they_depend_on(tmp_path, monkeypatch):
+    """The cached sea areas are the computed ones to the last bit; other bands or outlines are not taken from the
+    cache; a damaged cache file is rebuilt."""
+    import geopandas as gpd
+
+    from siting.geo.grid import CHINA_ALBERS
+    from siting.io import regions as R
+
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path))
+    c = R.counties(R.resolve("北海"))
+    ids = list(c.adcode.astype(str))
+    bands = (0.0, 10_000.0, 50_000.0)
+    first = R.sea_areas(c, ids, bands, CHINA_ALBERS)
+    files = sorted((tmp_path / "boundaries").glob("sea-*.parquet"))
+    assert len(files) == 1 and first
+    again = R.sea_areas(c, ids, bands, CHINA_ALBERS)
+    assert [(i, b) for i, b, _ in again] == [(i, b) for i, b, _ in first]
+    assert all(shapely.equals_exact(g, h, tolerance=0.0) for (_, _, g), (_, _, h) in zip(first, again))
+    # what sea_zones gives directly, without the cache
+    projected = c.to_crs(CHINA_ALBERS)
+    w, s, e, n = c.total_bounds
+    pad = bands[-1] / 90_000.0 + 0.5
+    land = gpd.GeoSeries([R.land_near((w - pad, s - pad, e + pad, n + pad))], crs="EPSG:4326").to_crs(CHINA_ALBERS)
+    direct = sea_zones(list(projected.geometry), ids, land.iloc[0], bands)
+    assert all(shapely.equals_exact(g, h, tolerance=0.0) for (_, _, g), (_, _, h) in zip(direct, again))
+    # other bands, or one county fewer: computed afresh, in a file of their own
+    narrower = R.sea_areas(c, ids, (0.0, 10_000.0, 30_000.0), CHINA_ALBERS)
+    fewer = R.sea_areas(c.iloc[1:], ids[1:], bands, CHINA_ALBERS)
+    assert len(sorted((tmp_path / "boundaries").glob("sea-*.parquet"))) == 3
+    assert sum(g.area for _, _, g in narrower) < sum(g.area for _, _, g in first)
+    assert {i for i, _, _ in fewer} <= set(ids[1:])
+    files[0].write_bytes(b"damaged")
+    rebuilt = R.sea_areas(c, ids, bands, CHINA_ALBERS)
+    assert all(shapely.equals_exact(g, h, tolerance=0.0) for (_, _, g), (_, _, h) in zip(first, rebuilt))

@@ -234,13 +234,10 @@ def _same_crs(a, b) -> bool:
         return False
 
 
-def _accumulate(counts: np.ndarray, flat_index: np.ndarray, weights: np.ndarray | None) -> None:
-    """counts[flat_index] += weights (or 1), with a bincount over the index range only."""
-    if flat_index.size == 0:
-        return
-    lo = int(flat_index.min())
-    add = np.bincount(flat_index - lo, weights=weights)
-    counts[lo:lo + add.size] += add
+def _add_counts(counts: np.ndarray, lo: int, add: np.ndarray) -> None:
+    """counts[lo:] += add, for a bincount of indices offset by ``lo`` (beyond the end: the sentinel bin, dropped)."""
+    n = min(add.size, counts.size - lo)
+    counts[lo:lo + n] += add[:n]
 
 
 def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, window_rows: int = 1024,
@@ -325,27 +322,36 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                 inside = ((gcol >= 0) & (gcol < grid.width)) & ((grow >= 0) & (grow < grid.height))
             else:
                 grow, gcol, inside = pixel_cells(to_grid, tr, rs, cs, grid)
+            # each pixel's flat cell index, the sentinel n_cells where it has no slope or lies off the grid: one
+            # bincount per quantity over the whole block (no gathers), summed in pixel order as before
             valid = inside & ~np.isnan(slope_deg)
             if not valid.any():
                 continue
-            rr, cc = np.nonzero(valid)
-            idx = (grow[rr, 0] if same else grow[rr, cc]).astype("int64") * grid.width
-            idx += (gcol[0, cc] if same else gcol[rr, cc]).astype("int64")
-            slope_v = slope_deg[rr, cc]
-            area = pixel_area_m2[rs][rr] if geographic else None
-            _accumulate(total, idx, area)
+            if same:
+                cell = grow * grid.width + gcol
+            else:
+                cell = np.multiply(grow, grid.width, out=grow)
+                cell += gcol
+            cell[~valid] = n_cells
+            idx = cell.astype("int64").reshape(-1)
+            lo = int(idx.min())
+            idx -= lo
+            area = (np.broadcast_to(pixel_area_m2[rs][:, None], slope_deg.shape).reshape(-1) if geographic
+                    else None)
+            _add_counts(total, lo, np.bincount(idx, weights=area))
             for k, (max_slope_deg, aspect_filter) in enumerate(rules):
-                ok = slope_v <= max_slope_deg
+                ok = slope_deg <= max_slope_deg
                 if aspect_filter is None and area is None:  # plain counts
-                    _accumulate(passed[k], idx[ok], None)
+                    _add_counts(passed[k], lo, np.bincount(idx, weights=ok.reshape(-1)))
                     continue
                 weight = ok.astype("float64")
                 if aspect_filter is not None:
                     factor = np.asarray(aspect_filter(aspect_deg, slope_deg), dtype="float64")
-                    weight *= np.nan_to_num(np.broadcast_to(factor, slope_deg.shape)[rr, cc], nan=0.0)
+                    weight *= np.nan_to_num(np.broadcast_to(factor, slope_deg.shape), nan=0.0)
+                weight = weight.reshape(-1)
                 if area is not None:
                     weight *= area
-                _accumulate(passed[k], idx, weight)
+                _add_counts(passed[k], lo, np.bincount(idx, weights=weight))
     if stats is not None:
         stats.update(counted)
     if not total.any():

@@ -296,7 +296,10 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
                               "in the layer's table")
         if band < 1 or band > src.count:
             raise SitingError(f"layer file {path}: has {src.count} band(s), band {band} requested")
-        left, bottom, right, top = rasterio.warp.transform_bounds(WGS84, src_crs, *bounds_ll, densify_pts=21)
+        if src_crs == WGS84:
+            left, bottom, right, top = bounds_ll
+        else:
+            left, bottom, right, top = rasterio.warp.transform_bounds(WGS84, src_crs, *bounds_ll, densify_pts=21)
         try:
             win = rasterio.windows.from_bounds(left, bottom, right, top, transform=src.transform)
             c0, r0 = math.floor(win.col_off) - 2, math.floor(win.row_off) - 2
@@ -348,6 +351,8 @@ def _footprint_on_grid(src: SourceRaster, grid: Grid) -> np.ndarray:
     poly = shapely.segmentize(corners, max(corners.length / 400, 1e-9))
     to_grid = transformer(_crs_text(src.crs), grid.crs)
     poly = shapely.transform(poly, lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
+    if shapely.contains(poly, shapely.box(*grid.bounds)):  # every cell centre inside (a window within the source)
+        return np.ones(grid.shape, dtype=bool)
     return features.rasterize([(poly, 1)], out_shape=grid.shape, transform=grid.transform, fill=0,
                               dtype="uint8").astype(bool)
 

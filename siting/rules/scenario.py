@@ -624,7 +624,7 @@ def preset_path(name: str) -> Path:
     try:
         path = Path(str(importlib.resources.files("siting.presets").joinpath(f"{name}.toml")))
     except ModuleNotFoundError:  # running from a source tree that is not installed
-        path = Path(__file__).resolve().parent.parent / "layers" / f"{name}.toml"
+        path = Path(__file__).resolve().parents[2] / "layers" / f"{name}.toml"
     if not path.exists():
         raise SitingError(f"scenario preset '{name}' does not exist; presets: {', '.join(PRESETS)}")
     return path
