@@ -172,3 +172,30 @@ def test_average_and_mode_agree_with_gdal_on_the_whole():
     rasterio.warp.reproject(patches, gdal, src_transform=tr, src_crs=WGS84, dst_transform=g.transform, dst_crs=g.crs,
                             resampling=Resampling.mode)
     assert (ours == gdal).mean() > 0.9
+
+
+def test_layers_on_one_source_geometry_share_positions_without_sharing_values():
+    """Two sources on the same lattice reuse where the cells fall (computed once, read-only), and each still gets
+    its own values, equal to a fresh computation."""
+    grid = make_grid((1_000_000.0, 2_500_000.0, 1_020_000.0, 2_520_000.0), 250.0)
+    lon, lat = pyproj.Transformer.from_crs(CHINA_ALBERS, "EPSG:4326", always_xy=True).transform(1_010_000.0, 2_510_000.0)
+    transform = Affine(0.0025, 0.0, lon - 0.2, 0.0, -0.0025, lat + 0.2)
+    rng = np.random.default_rng(3)
+    speed = rng.uniform(4.0, 9.0, (160, 160)).astype("float32")
+    k = rng.uniform(1.6, 2.6, (160, 160)).astype("float32")
+    resample._bilinear_positions.cache_clear()
+    resample._nearest_positions.cache_clear()
+    a = resample.bilinear(speed, transform, "EPSG:4326", grid)
+    b = resample.bilinear(k, transform, "EPSG:4326", grid)
+    assert resample._bilinear_positions.cache_info().hits == 1
+    resample._bilinear_positions.cache_clear()
+    assert np.array_equal(resample.bilinear(k, transform, "EPSG:4326", grid), b)
+    assert not np.array_equal(a, b)
+    n1 = resample.nearest(speed, transform, "EPSG:4326", grid, np.nan)
+    n2 = resample.nearest(k, transform, "EPSG:4326", grid, np.nan)
+    assert resample._nearest_positions.cache_info().hits == 1 and not np.array_equal(n1, n2)
+    kept = n2.copy()
+    n2[:] = -1.0  # the caller's array is its own: changing it changes nothing cached
+    assert np.array_equal(resample.nearest(k, transform, "EPSG:4326", grid, np.nan), kept, equal_nan=True)
+    for arr in resample._bilinear_positions(grid, transform, "EPSG:4326", 160, 160)[:5]:
+        assert not arr.flags.writeable

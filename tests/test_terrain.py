@@ -420,3 +420,20 @@ def test_slope_following_the_region_gives_the_same_county_figures_at_any_tile_si
     b = siting.assess("450202", resolution_m=500.0, scenario=scen, tech="pv", draws=0, tile_cells=400)
     assert a.counties.usable_pv_km2.tolist() == b.counties.usable_pv_km2.tolist()
     assert a.counties.removed_pv_slope_km2.tolist() == b.counties.removed_pv_slope_km2.tolist()
+
+
+def test_a_grid_as_fine_as_the_dem_gives_every_cell_a_share(tmp_path):
+    """Cells holding no pixel centre (a grid finer than the DEM's rows) take the pixel under their own centre;
+    cells holding pixel centres keep exactly the share of those pixels."""
+    path = half_steep_dem(tmp_path)  # 100 m pixels: flat in the west half, steep in the east half
+    coarse = make_grid((LEFT, TOP - 6000.0, LEFT + 8000.0, TOP), 100.0, crs=ALBERS)
+    fine = make_grid((LEFT, TOP - 6000.0, LEFT + 8000.0, TOP), 70.0, crs=ALBERS)  # 30 % of cells hold no centre
+    frac = slope_pass_fraction(path, fine, max_slope_deg=15.0)
+    x = fine.x_coords()[None, :].repeat(fine.height, 0)
+    y = fine.y_coords()[:, None].repeat(fine.width, 1)
+    on_dem = (x > LEFT + 100.0) & (x < LEFT + 7900.0) & (y < TOP - 100.0) & (y > TOP - 5900.0)  # off the edge ring
+    assert np.isfinite(frac[on_dem]).all()
+    col = np.floor((x - LEFT) / 100.0)  # the DEM column under each cell centre
+    assert np.all(frac[on_dem & (col < 39)] == 1.0) and np.all(frac[on_dem & (col > 41)] == 0.0)
+    # cells with their own pixel centres are unchanged: each 100 m cell of the coarse grid holds one pixel
+    assert np.isfinite(slope_pass_fraction(path, coarse, max_slope_deg=15.0)).sum() == 60 * 80 - 2 * 60 - 2 * 78

@@ -88,21 +88,25 @@ def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibu
     directly; otherwise A follows from the mean speed and k.
     """
     turbine = load_turbine(model.turbine)
-    cells = np.nonzero((usable > 0) & np.isfinite(hub_speed_ms))
+    cells = (usable > 0) & np.isfinite(hub_speed_ms)  # a mask: cheaper to gather with than (rows, cols) arrays
     out = np.full(usable.shape, np.nan, dtype="float32")
-    if cells[0].size == 0:
+    if not cells.any():
         return out
-    speed = hub_speed_ms[cells].astype("float64")
+
+    def at(a: np.ndarray) -> np.ndarray:
+        return np.asarray(a)[cells].astype("float64")
+
+    speed = at(hub_speed_ms)
     k = np.full(speed.shape, model.weibull_k or DEFAULT_WEIBULL_K)
     if weibull_k is not None:
-        kk = weibull_k[cells].astype("float64")
+        kk = at(weibull_k)
         k = np.where(np.isfinite(kk) & (kk > 0), kk, k)
     rho = None
     if elevation_m is not None:
-        elev = elevation_m[cells].astype("float64")
+        elev = at(elevation_m)
         rho = air_density_kg_m3(np.where(np.isfinite(elev), elev, 0.0) + hub_height_m(model))
     if weibull_a_hub_ms is not None:
-        a_ms = weibull_a_hub_ms[cells].astype("float64")
+        a_ms = at(weibull_a_hub_ms)
         use_a = np.isfinite(a_ms) & (a_ms > 0)
         gross = np.where(use_a, 0.0, np.nan)
         if use_a.any():

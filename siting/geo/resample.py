@@ -103,25 +103,27 @@ def _index(u: np.ndarray, v: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np
     return v.astype("int64"), ok
 
 
-def nearest(array: np.ndarray, transform: Affine, crs: str, grid: Grid, fill) -> np.ndarray:
-    """The source pixel under each cell centre (``fill`` where the centre is off the source)."""
+def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+# Several layers of a tile often share a source geometry (wind speed and Weibull k from one atlas, land cover and
+# a slope raster on one lattice): where each cell falls in the source is found once for them (exactly the same
+# arrays; read-only).
+@functools.lru_cache(maxsize=4)
+def _nearest_positions(grid: Grid, transform: Affine, crs: str, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat source index under each cell centre (0 where off the source) and whether it is on the source."""
     u, v = _pixel_coords(grid, transform, crs)
-    h, w = array.shape
-    idx, ok = _index(u, v, w, h)
-    out = np.take(array.reshape(-1), idx)
-    out[~ok] = fill
-    return out
+    return _read_only(*_index(u, v, w, h))
 
 
-def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.ndarray:
-    """Bilinear interpolation between the four source pixel centres around each cell centre (float32).
-
-    Missing neighbours (NaN or off the source) are left out and the weights of
-    the others renormalised, as GDAL does; NaN where the centre is off the
-    source or no neighbour has data.
-    """
+@functools.lru_cache(maxsize=4)
+def _bilinear_positions(grid: Grid, transform: Affine, crs: str, h: int, w: int):
+    """Upper-left source neighbour (row, col), fractional offsets (float32) and whether each cell centre is on
+    the source; ``interior`` when every cell has its four neighbours on the source."""
     u, v = _pixel_coords(grid, transform, crs)
-    h, w = array.shape
     if not (np.isfinite(u).all() and np.isfinite(v).all()):  # cells the projection cannot reach
         u = np.nan_to_num(u, nan=-10.0, posinf=-10.0, neginf=-10.0)
         v = np.nan_to_num(v, nan=-10.0, posinf=-10.0, neginf=-10.0)
@@ -134,9 +136,30 @@ def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.n
     fv = (v - r0).astype("float32")
     c0 = c0.astype("int64")
     r0 = r0.astype("int64")
+    interior = bool(inside.all() and c0.min() >= 0 and c0.max() + 1 < w and r0.min() >= 0 and r0.max() + 1 < h)
+    return (*_read_only(r0, c0, fu, fv, inside), interior)
+
+
+def nearest(array: np.ndarray, transform: Affine, crs: str, grid: Grid, fill) -> np.ndarray:
+    """The source pixel under each cell centre (``fill`` where the centre is off the source)."""
+    h, w = array.shape
+    idx, ok = _nearest_positions(grid, transform, crs, h, w)
+    out = np.take(array.reshape(-1), idx)
+    out[~ok] = fill
+    return out
+
+
+def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.ndarray:
+    """Bilinear interpolation between the four source pixel centres around each cell centre (float32).
+
+    Missing neighbours (NaN or off the source) are left out and the weights of
+    the others renormalised, as GDAL does; NaN where the centre is off the
+    source or no neighbour has data.
+    """
+    h, w = array.shape
+    r0, c0, fu, fv, inside, interior = _bilinear_positions(grid, transform, crs, h, w)
     src = array.astype("float32", copy=False).reshape(-1)
-    if (inside.all() and c0.min() >= 0 and c0.max() + 1 < w and r0.min() >= 0 and r0.max() + 1 < h
-            and np.isfinite(src).all()):  # every cell has its four neighbours: plain bilinear
+    if interior and np.isfinite(src).all():  # every cell has its four neighbours: plain bilinear
         i00 = r0 * w
         i00 += c0
         top = np.take(src, i00) * (1.0 - fu)

@@ -27,7 +27,7 @@ from rasterio.windows import Window
 
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo.grid import Grid, transformer
-from siting.geo.resample import pixel_cells
+from siting.geo.resample import cell_centres_in, pixel_cells
 from siting.io.handles import shared_dataset
 from siting.io.layers import file_sha256
 from siting.model.terrain import (WGS84_INVERSE_FLATTENING, WGS84_SEMI_MAJOR_M, AspectFilter, _horn_slope_only, geographic_cell_sizes_m,
@@ -310,6 +310,10 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
         counted = {"pixels": 0, "blocks": 0, "blocks_skipped": 0}
         keep = None if cells is None else _block_filter(tr, to_grid, grid, cells, counted)
+        # A grid about as fine as the DEM has cells that hold no pixel centre: those take the pixel under their
+        # own centre (found on the resampling lattice, the same in every tile)
+        pixel_m = float(max(np.max(cell_size_x_m[rows]), np.max(cell_size_y_m[rows]))) if rows.stop > rows.start else 0.0
+        centre = _CentrePixels(grid, cells, src.crs.to_wkt(), tr, len(rules)) if res < 2.0 * pixel_m else None
         for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
                                                         cell_size_x_m, cell_size_y_m, with_aspect=with_aspect,
                                                         keep=keep):
@@ -339,24 +343,77 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
             area = (np.broadcast_to(pixel_area_m2[rs][:, None], slope_deg.shape).reshape(-1) if geographic
                     else None)
             _add_counts(total, lo, np.bincount(idx, weights=area))
-            for k, (max_slope_deg, aspect_filter) in enumerate(rules):
+            factors = [None if f is None else np.nan_to_num(np.broadcast_to(np.asarray(
+                f(aspect_deg, slope_deg), dtype="float64"), slope_deg.shape), nan=0.0) for _, f in rules]
+            if centre is not None:
+                centre.sample(rs, cs, slope_deg, factors, rules, pixel_area_m2 if geographic else None)
+            for k, (max_slope_deg, _) in enumerate(rules):
                 ok = slope_deg <= max_slope_deg
-                if aspect_filter is None and area is None:  # plain counts
+                if factors[k] is None and area is None:  # plain counts
                     _add_counts(passed[k], lo, np.bincount(idx, weights=ok.reshape(-1)))
                     continue
                 weight = ok.astype("float64")
-                if aspect_filter is not None:
-                    factor = np.asarray(aspect_filter(aspect_deg, slope_deg), dtype="float64")
-                    weight *= np.nan_to_num(np.broadcast_to(factor, slope_deg.shape), nan=0.0)
+                if factors[k] is not None:
+                    weight *= factors[k]
                 weight = weight.reshape(-1)
                 if area is not None:
                     weight *= area
                 _add_counts(passed[k], lo, np.bincount(idx, weights=weight))
+        if centre is not None:
+            centre.fill_empty(passed, total)
     if stats is not None:
         stats.update(counted)
     if not total.any():
         raise NoOverlapError(f"DEM file {path}: has no valid elevations inside the analysis grid")
     return [p.reshape(grid.shape) for p in passed], total.reshape(grid.shape)
+
+
+class _CentrePixels:
+    """The DEM pixel under each wanted cell's centre, and its pass weights, for cells that hold no pixel centre.
+
+    Where the grid is about as fine as the DEM (a 30 m grid on a 1″ DEM: 31 m between pixel rows), some cells
+    hold no pixel centre and would get no share; they take that of the pixel under their centre (nearest
+    neighbour), each rule's weight as for a counted pixel. Cells holding at least one pixel centre keep the share
+    of their pixels.
+    """
+
+    def __init__(self, grid: Grid, cells: np.ndarray | None, crs_wkt: str, transform: Affine, n_rules: int):
+        x, y = cell_centres_in(grid, crs_wkt)
+        self.index = np.flatnonzero(cells) if cells is not None else np.arange(grid.width * grid.height)
+        with np.errstate(invalid="ignore"):
+            u = np.floor((x.reshape(-1)[self.index] - transform.c) / transform.a)
+            v = np.floor((y.reshape(-1)[self.index] - transform.f) / transform.e)
+        on = np.isfinite(u) & np.isfinite(v)
+        self.index, self.col, self.row = self.index[on], u[on].astype("int64"), v[on].astype("int64")
+        self.known = np.zeros(self.index.size, dtype=bool)
+        self.weight = np.zeros((n_rules, self.index.size), dtype="float64")
+        self.area = np.ones(self.index.size, dtype="float64")
+
+    def sample(self, rs: slice, cs: slice, slope_deg: np.ndarray, factors: list, rules, pixel_area_m2) -> None:
+        """Record the pixels of block (``rs``, ``cs``) under wanted cell centres."""
+        sel = np.flatnonzero((self.row >= rs.start) & (self.row < rs.stop)
+                             & (self.col >= cs.start) & (self.col < cs.stop))
+        if sel.size == 0:
+            return
+        pr, pc = self.row[sel] - rs.start, self.col[sel] - cs.start
+        slope = slope_deg[pr, pc]
+        ok = ~np.isnan(slope)
+        self.known[sel] = ok
+        if pixel_area_m2 is not None:
+            self.area[sel] = pixel_area_m2[self.row[sel]]
+        for k, (max_slope_deg, _) in enumerate(rules):
+            w = (slope <= max_slope_deg).astype("float64")
+            if factors[k] is not None:
+                w *= factors[k][pr, pc]
+            self.weight[k, sel] = w
+
+    def fill_empty(self, passed: list[np.ndarray], total: np.ndarray) -> None:
+        """Give the wanted cells without any pixel centre the weights of the pixel under their centre."""
+        empty = self.known & (total[self.index] == 0)
+        at = self.index[empty]
+        total[at] = self.area[empty]
+        for k, p in enumerate(passed):
+            p[at] = self.weight[k, empty] * self.area[empty]
 
 
 def _block_filter(tr: Affine, to_grid, grid: Grid, cells: np.ndarray, counted: dict):
