@@ -33,7 +33,7 @@ from siting.model.uncertainty import Assumption
 from siting.engine.reduce import combine
 from siting.engine.scheduler import run_tiles
 from siting.errors import SitingError
-from siting.geo.grid import CHINA_ALBERS, Grid, county_coverage, make_grid
+from siting.geo.grid import CHINA_ALBERS, Grid, make_grid
 from siting.io.layers import check_vector_layer, is_vector, load_layer_cached, share_of_area_outside
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
 from siting.rules.scenario import TECH_NAMES, BufferRule, ClassesRule, Scenario, WindModelParams
@@ -500,7 +500,7 @@ def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll
     if PVOUT_LAYER in scen.layers:
         return None, None
     coarse = make_grid(tuple(units_projected.total_bounds), max(resolution_m, 5000.0), CHINA_ALBERS)
-    in_region = county_coverage(list(units_projected), coarse, factor=1).region_fraction() > 0
+    in_region = region_mod.region_cells(list(units_projected), coarse)
     # Each resource cell is simulated at the mean elevation of the whole 3° cell (not of the part inside the
     # region), so a county gets the same yield whatever region it is assessed in.
     cells_grid, cells_ll = _resource_cells_grid(coarse, in_region)

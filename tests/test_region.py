@@ -137,3 +137,22 @@ def test_region_index_from_the_cache_is_the_built_one(tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(region.region_index(), built)
     finally:
         region.region_index.cache_clear()
+
+
+def test_region_cells_from_the_cache_are_the_burned_ones(tmp_path, monkeypatch):
+    from siting.geo.grid import CHINA_ALBERS, county_coverage, make_grid
+
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path))
+    units = list(region.counties(region.resolve("柳州")).to_crs(CHINA_ALBERS).geometry)
+    grid = make_grid(tuple(shapely.total_bounds(np.asarray(units, dtype=object))), 5000.0)
+    burned = county_coverage(units, grid, factor=1).region_fraction() > 0
+    first = region.region_cells(units, grid)
+    assert len(list((tmp_path / "boundaries").glob("cells-*.npy"))) == 1
+    again = region.region_cells(units, grid)
+    assert np.array_equal(first, burned) and np.array_equal(again, burned) and 0 < burned.sum() < burned.size
+    # one unit fewer, or another grid: computed afresh
+    assert region.region_cells(units[1:], grid).sum() < burned.sum()
+    assert region.region_cells(units, grid.window(0, 0, 5, 5)).shape == (5, 5)
+    for f in (tmp_path / "boundaries").glob("cells-*.npy"):
+        f.write_bytes(b"damaged")
+    assert np.array_equal(region.region_cells(units, grid), burned)

@@ -536,3 +536,38 @@ def sea_areas(units: gpd.GeoDataFrame, ids: list[str], bands_m: tuple[float, ...
     with atomic_path(cache) as tmp:
         table.to_parquet(tmp)
     return zones
+
+
+def region_cells(units_projected, grid) -> np.ndarray:
+    """Cells of ``grid`` whose centre lies in one of the units (``county_coverage`` with one sample per cell),
+    cached with the boundaries: burning all of China's 2,875 outlines takes about 6 s even on a 5 km grid.
+
+    Parameters
+    ----------
+    units_projected : sequence of shapely geometries
+        The units in the grid's CRS.
+    grid : siting.geo.grid.Grid
+    """
+    import hashlib
+
+    from siting.geo.grid import county_coverage
+
+    geoms = np.asarray(list(units_projected), dtype=object)
+    key = hashlib.sha256()
+    for part in ("cells-v1", cnmaps_version(), str(grid.crs), repr(tuple(grid.transform)[:6]), repr(grid.shape)):
+        key.update(part.encode("utf-8") + b"\0")
+    for wkb in shapely.to_wkb(geoms):
+        key.update(wkb)
+    cache = cache_dir("boundaries") / f"cells-{key.hexdigest()[:32]}.npy"
+    if cache.exists():
+        try:
+            mask = np.load(cache, allow_pickle=False)
+            if mask.shape == grid.shape and mask.dtype == bool:
+                return mask
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            pass
+        cache.unlink(missing_ok=True)
+    mask = county_coverage(list(geoms), grid, factor=1).region_fraction() > 0
+    with atomic_path(cache) as tmp:
+        np.save(tmp, mask, allow_pickle=False)
+    return mask
