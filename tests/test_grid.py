@@ -85,3 +85,24 @@ def test_partition_areas_add_up(boxes, resolution_m):
     assert cov.region_fraction().max() <= 1.0 + 1e-6
     maj = cov.majority_zone()
     assert maj.min() >= -1 and maj.max() < len(pieces)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(1, 12), st.booleans())
+def test_grouped_sums_equal_scattered_sums(seed, n, n_keys, with_nan):
+    """Sums by key over runs of grouped cells equal numpy.bincount's over the same cells (NaN counted as 0), and
+    every cell is counted once: the sums add up to the total."""
+    from siting.geo.grid import Groups
+
+    rng = np.random.default_rng(seed)
+    size = n + int(rng.integers(0, 50))
+    cells = np.sort(rng.choice(size, n, replace=False))
+    keys = rng.integers(0, n_keys, n)
+    values = rng.normal(size=size).astype("float32")
+    if with_nan:
+        values[rng.random(size) < 0.1] = np.nan
+    got = Groups.of(cells, keys, whole=n == size).sum(values, n_keys)
+    clean = np.nan_to_num(values[cells].astype("float64"), nan=0.0)
+    want = np.bincount(keys, weights=clean, minlength=n_keys)
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-9)
+    assert got.sum() == pytest.approx(clean.sum(), rel=1e-12, abs=1e-9)

@@ -259,7 +259,8 @@ class Groups:
 
     ``cells`` are flat cell indices sorted by key (in their original order within a key), ``starts`` the position
     where each key's run begins and ``keys`` the key of each run. Summing a run of neighbouring values is several
-    times faster than :func:`numpy.bincount`'s scattered additions, and sums a key's values in the same order.
+    times faster than :func:`numpy.bincount`'s scattered additions; the sums are taken in float64 (numpy's pairwise
+    summation), so they agree with the scattered ones to rounding.
     """
 
     cells: np.ndarray

@@ -312,7 +312,8 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         keep = None if cells is None else _block_filter(tr, to_grid, grid, cells, counted)
         # A grid about as fine as the DEM has cells that hold no pixel centre: those take the pixel under their
         # own centre (found on the resampling lattice, the same in every tile)
-        pixel_m = float(max(np.max(cell_size_x_m[rows]), np.max(cell_size_y_m[rows]))) if rows.stop > rows.start else 0.0
+        pixel_m = (float(max(np.max(cell_size_x_m[rows]), np.max(cell_size_y_m[rows])))
+                   if rows.stop > rows.start else 0.0)
         centre = _CentrePixels(grid, cells, src.crs.to_wkt(), tr, len(rules)) if res < 2.0 * pixel_m else None
         for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
                                                         cell_size_x_m, cell_size_y_m, with_aspect=with_aspect,
@@ -384,7 +385,7 @@ class _CentrePixels:
             u = np.floor((x.reshape(-1)[self.index] - transform.c) / transform.a)
             v = np.floor((y.reshape(-1)[self.index] - transform.f) / transform.e)
         on = np.isfinite(u) & np.isfinite(v)
-        self.index, self.col, self.row = self.index[on], u[on].astype("int64"), v[on].astype("int64")
+        self.index, self.col, self.row = self.index[on], u[on].astype("int32"), v[on].astype("int32")
         self.known = np.zeros(self.index.size, dtype=bool)
         self.weight = np.zeros((n_rules, self.index.size), dtype="float64")
         self.area = np.ones(self.index.size, dtype="float64")
