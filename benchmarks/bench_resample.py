@@ -103,13 +103,7 @@ def main() -> None:
     print("tile            method         median s  x lattice  same cell in any window  differs from exact "
           "(nearest: pyproj per cell; bilinear: gdal-exact)")
     for res_m, n_cells, res_deg in ((100.0, 512, 0.0009), (1000.0, 64, 0.009)):
-        grid = make_grid((x0, y0, x0 + n_cells * res_m, y0 + n_cells * res_m), res_m)
-        # source covering the tile with a margin
-        w, s, e, nth = rasterio.warp.transform_bounds(grid.crs, "EPSG:4326", *grid.bounds)
-        n_src = int(max(e - w, nth - s) / res_deg) + 40
-        classes, smooth, tr = source(res_deg, w - 10 * res_deg, nth + 10 * res_deg, n_src)
-        r0, c0 = n_cells // 14, n_cells // 10
-        inner = grid.window(r0, c0, n_cells - 2 * r0, n_cells - 2 * c0)  # the same cells cut as another tile
+        grid, inner, (r0, c0), (classes, smooth, tr) = case(x0, y0, res_m, n_cells, res_deg)
         for kind, arr in (("nearest", classes), ("bilinear", smooth)):
             t_ref, ref = timed(lambda: ours(arr, tr, grid, kind), args.repeat)
             exact = truth_nearest(arr, tr, grid) if kind == "nearest" else gdal(arr, tr, grid, kind, 0.0)
@@ -133,18 +127,24 @@ def main() -> None:
     aggregating(x0, y0, args.repeat)
 
 
+def case(x0: float, y0: float, res_m: float, n_cells: int, res_deg: float):
+    """A tile of ``n_cells`` x ``n_cells`` at ``res_m``, the same cells cut as another tile (``inner``, at
+    offset (r0, c0)), and a lon/lat source of ``res_deg`` covering the tile with a margin."""
+    grid = make_grid((x0, y0, x0 + n_cells * res_m, y0 + n_cells * res_m), res_m)
+    w, s, e, nth = rasterio.warp.transform_bounds(grid.crs, "EPSG:4326", *grid.bounds)
+    n_src = int(max(e - w, nth - s) / res_deg) + 40
+    r0, c0 = n_cells // 14, n_cells // 10
+    inner = grid.window(r0, c0, n_cells - 2 * r0, n_cells - 2 * c0)
+    return grid, inner, (r0, c0), source(res_deg, w - 10 * res_deg, nth + 10 * res_deg, n_src)
+
+
 def aggregating(x0: float, y0: float, repeat: int) -> None:
     """Mode and average (grid cells coarser than the source): siting's pixel-centre counts against GDAL's warper."""
     print("\naggregating (cells coarser than the source): siting counts each source pixel in the cell that holds its "
           "centre; GDAL warps")
     print("tile            method         median s  x siting  same cell in any window  agreement with the other")
     for res_m, n_cells, res_deg in ((1000.0, 128, 0.0009), (1000.0, 256, 0.0027)):
-        grid = make_grid((x0, y0, x0 + n_cells * res_m, y0 + n_cells * res_m), res_m)
-        w, s, e, nth = rasterio.warp.transform_bounds(grid.crs, "EPSG:4326", *grid.bounds)
-        n_src = int(max(e - w, nth - s) / res_deg) + 40
-        classes, smooth, tr = source(res_deg, w - 10 * res_deg, nth + 10 * res_deg, n_src)
-        r0, c0 = n_cells // 14, n_cells // 10
-        inner = grid.window(r0, c0, n_cells - 2 * r0, n_cells - 2 * c0)
+        grid, inner, (r0, c0), (classes, smooth, tr) = case(x0, y0, res_m, n_cells, res_deg)
         for how, arr, fill in (("mode", classes, np.uint16(65535)), ("average", smooth, np.float32(np.nan))):
             results = {}
             for name, fn in (("siting", lambda g: resample.aggregate(arr, tr, WGS84, g, how, fill)),

@@ -184,7 +184,7 @@ def test_layers_on_one_source_geometry_share_positions_without_sharing_values():
     speed = rng.uniform(4.0, 9.0, (160, 160)).astype("float32")
     k = rng.uniform(1.6, 2.6, (160, 160)).astype("float32")
     resample._bilinear_positions.cache_clear()
-    resample._nearest_positions.cache_clear()
+    resample.nearest_positions.cache_clear()
     a = resample.bilinear(speed, transform, "EPSG:4326", grid)
     b = resample.bilinear(k, transform, "EPSG:4326", grid)
     assert resample._bilinear_positions.cache_info().hits == 1
@@ -193,7 +193,7 @@ def test_layers_on_one_source_geometry_share_positions_without_sharing_values():
     assert not np.array_equal(a, b)
     n1 = resample.nearest(speed, transform, "EPSG:4326", grid, np.nan)
     n2 = resample.nearest(k, transform, "EPSG:4326", grid, np.nan)
-    assert resample._nearest_positions.cache_info().hits == 1 and not np.array_equal(n1, n2)
+    assert resample.nearest_positions.cache_info().hits == 1 and not np.array_equal(n1, n2)
     kept = n2.copy()
     n2[:] = -1.0  # the caller's array is its own: changing it changes nothing cached
     assert np.array_equal(resample.nearest(k, transform, "EPSG:4326", grid, np.nan), kept, equal_nan=True)

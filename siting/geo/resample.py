@@ -113,8 +113,9 @@ def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 # a slope raster on one lattice): where each cell falls in the source is found once for them (exactly the same
 # arrays; read-only).
 @functools.lru_cache(maxsize=4)
-def _nearest_positions(grid: Grid, transform: Affine, crs: str, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat source index under each cell centre (0 where off the source) and whether it is on the source."""
+def nearest_positions(grid: Grid, transform: Affine, crs: str, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat index of the source pixel under each cell centre of ``grid`` (0 where off the source) and whether it
+    is on the source, for a north-up source of ``h`` x ``w`` pixels; read-only arrays of ``grid.shape``."""
     u, v = _pixel_coords(grid, transform, crs)
     return _read_only(*_index(u, v, w, h))
 
@@ -143,7 +144,7 @@ def _bilinear_positions(grid: Grid, transform: Affine, crs: str, h: int, w: int)
 def nearest(array: np.ndarray, transform: Affine, crs: str, grid: Grid, fill) -> np.ndarray:
     """The source pixel under each cell centre (``fill`` where the centre is off the source)."""
     h, w = array.shape
-    idx, ok = _nearest_positions(grid, transform, crs, h, w)
+    idx, ok = nearest_positions(grid, transform, crs, h, w)
     out = np.take(array.reshape(-1), idx)
     out[~ok] = fill
     return out

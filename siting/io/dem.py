@@ -27,7 +27,7 @@ from rasterio.windows import Window
 
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo.grid import Grid, transformer
-from siting.geo.resample import cell_centres_in, pixel_cells
+from siting.geo.resample import nearest_positions, pixel_cells
 from siting.io.handles import shared_dataset
 from siting.io.layers import file_sha256
 from siting.model.terrain import (WGS84_INVERSE_FLATTENING, WGS84_SEMI_MAJOR_M, AspectFilter, _horn_slope_only, geographic_cell_sizes_m,
@@ -314,7 +314,8 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         # own centre (found on the resampling lattice, the same in every tile)
         pixel_m = (float(max(np.max(cell_size_x_m[rows]), np.max(cell_size_y_m[rows])))
                    if rows.stop > rows.start else 0.0)
-        centre = _CentrePixels(grid, cells, src.crs.to_wkt(), tr, len(rules)) if res < 2.0 * pixel_m else None
+        centre = (_CentrePixels(grid, cells, src.crs.to_wkt(), tr, (src.height, src.width), len(rules))
+                  if res < 2.0 * pixel_m else None)
         for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
                                                         cell_size_x_m, cell_size_y_m, with_aspect=with_aspect,
                                                         keep=keep):
@@ -378,14 +379,12 @@ class _CentrePixels:
     of their pixels.
     """
 
-    def __init__(self, grid: Grid, cells: np.ndarray | None, crs_wkt: str, transform: Affine, n_rules: int):
-        x, y = cell_centres_in(grid, crs_wkt)
-        self.index = np.flatnonzero(cells) if cells is not None else np.arange(grid.width * grid.height)
-        with np.errstate(invalid="ignore"):
-            u = np.floor((x.reshape(-1)[self.index] - transform.c) / transform.a)
-            v = np.floor((y.reshape(-1)[self.index] - transform.f) / transform.e)
-        on = np.isfinite(u) & np.isfinite(v)
-        self.index, self.col, self.row = self.index[on], u[on].astype("int32"), v[on].astype("int32")
+    def __init__(self, grid: Grid, cells: np.ndarray | None, crs_wkt: str, transform: Affine,
+                 shape: tuple[int, int], n_rules: int):
+        pixel, on = nearest_positions(grid, transform, crs_wkt, *shape)  # the resampling's own look-up
+        wanted = on.reshape(-1) if cells is None else on.reshape(-1) & cells.reshape(-1)
+        self.index = np.flatnonzero(wanted)
+        self.row, self.col = np.divmod(pixel.reshape(-1)[self.index], shape[1])
         self.known = np.zeros(self.index.size, dtype=bool)
         self.weight = np.zeros((n_rules, self.index.size), dtype="float64")
         self.area = np.ones(self.index.size, dtype="float64")

@@ -489,6 +489,19 @@ def load_user_boundaries(
 SEA_CACHE_VERSION = "sea-v1"  # bump when siting.geo.sea or land_near change what they return
 
 
+def _derived_cache_path(kind: str, suffix: str, parts, geoms) -> Path:
+    """Where a product of outlines is cached with the boundaries: ``kind-<hash>.<suffix>``, the hash taken over
+    ``parts`` (texts: versions, parameters) and the outlines' bytes."""
+    import hashlib
+
+    key = hashlib.sha256()
+    for part in parts:
+        key.update(str(part).encode("utf-8") + b"\0")
+    for wkb in shapely.to_wkb(np.asarray(list(geoms), dtype=object)):
+        key.update(wkb)
+    return cache_dir("boundaries") / f"{kind}-{key.hexdigest()[:32]}.{suffix}"
+
+
 def sea_areas(units: gpd.GeoDataFrame, ids: list[str], bands_m: tuple[float, ...], crs: str
               ) -> list[tuple[str, int, shapely.Geometry]]:
     """The sea off each unit by distance band (:func:`siting.geo.sea.sea_zones`), cached with the boundaries.
@@ -509,17 +522,12 @@ def sea_areas(units: gpd.GeoDataFrame, ids: list[str], bands_m: tuple[float, ...
     crs : str
         Equal-area CRS (metres) of the returned geometries.
     """
-    import hashlib
-
     from siting.geo.sea import sea_zones
 
-    key = hashlib.sha256()
-    for part in (SEA_CACHE_VERSION, cnmaps_version(), crs, repr(tuple(float(b) for b in bands_m)),
-                 json.dumps(list(ids))):
-        key.update(part.encode("utf-8") + b"\0")
-    for wkb in shapely.to_wkb(np.asarray(units.to_crs("EPSG:4326").geometry.values, dtype=object)):
-        key.update(wkb)
-    cache = cache_dir("boundaries") / f"sea-{key.hexdigest()[:32]}.parquet"
+    units = units.to_crs("EPSG:4326")
+    cache = _derived_cache_path("sea", "parquet", (SEA_CACHE_VERSION, cnmaps_version(), crs,
+                                                   repr(tuple(float(b) for b in bands_m)), json.dumps(list(ids))),
+                                units.geometry.values)
     if cache.exists():
         try:
             table = gpd.read_parquet(cache)
@@ -528,7 +536,7 @@ def sea_areas(units: gpd.GeoDataFrame, ids: list[str], bands_m: tuple[float, ...
             cache.unlink(missing_ok=True)
     projected = units.to_crs(crs)
     pad = bands_m[-1] / 90_000.0 + 0.5
-    w, s, e, n = units.to_crs("EPSG:4326").total_bounds
+    w, s, e, n = units.total_bounds
     land = gpd.GeoSeries([land_near((w - pad, s - pad, e + pad, n + pad))], crs="EPSG:4326").to_crs(crs).iloc[0]
     zones = sea_zones(list(projected.geometry), list(ids), land, bands_m)
     table = gpd.GeoDataFrame({"id": [z[0] for z in zones], "band": np.array([z[1] for z in zones], dtype="int64")},
@@ -548,17 +556,10 @@ def region_cells(units_projected, grid) -> np.ndarray:
         The units in the grid's CRS.
     grid : siting.geo.grid.Grid
     """
-    import hashlib
-
     from siting.geo.grid import county_coverage
 
-    geoms = np.asarray(list(units_projected), dtype=object)
-    key = hashlib.sha256()
-    for part in ("cells-v1", cnmaps_version(), str(grid.crs), repr(tuple(grid.transform)[:6]), repr(grid.shape)):
-        key.update(part.encode("utf-8") + b"\0")
-    for wkb in shapely.to_wkb(geoms):
-        key.update(wkb)
-    cache = cache_dir("boundaries") / f"cells-{key.hexdigest()[:32]}.npy"
+    geoms = list(units_projected)
+    cache = _derived_cache_path("cells", "npy", ("cells-v1", grid.crs, tuple(grid.transform)[:6], grid.shape), geoms)
     if cache.exists():
         try:
             mask = np.load(cache, allow_pickle=False)
@@ -567,7 +568,7 @@ def region_cells(units_projected, grid) -> np.ndarray:
         except Exception:  # a damaged cache file is rebuilt, never trusted
             pass
         cache.unlink(missing_ok=True)
-    mask = county_coverage(list(geoms), grid, factor=1).region_fraction() > 0
+    mask = county_coverage(geoms, grid, factor=1).region_fraction() > 0
     with atomic_path(cache) as tmp:
         np.save(tmp, mask, allow_pickle=False)
     return mask
