@@ -929,7 +929,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
         sea = offshore.assessment
         sea_grid = sea.grid.assign_attrs(unit_adcodes=",".join(sea.counties["adcode"].astype(str)))
     return Assessment(counties=table, totals=totals, grid=ds, scenario=full_plan.scenario,
-                      plan=full_plan if "offshore" in techs else plan, provenance=provenance, notes=notes, region=reg,
+                      plan=full_plan if "offshore" in techs else plan, provenance=provenance,
+                      notes=list(dict.fromkeys(notes)), region=reg,  # a note the sea run repeats is said once
                       ranges=ranges, sea_grid=sea_grid, supply=supply)
 
 

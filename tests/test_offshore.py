@@ -30,6 +30,7 @@ def test_guangxi_offshore_on_the_builtin_data(guangxi):
     assert one.iloc[-1].remaining_km2 == pytest.approx(coastal.iloc[0].usable_offshore_km2, abs=1e-6)
     assert any("rule offshore 'depth' not applied" in n for n in guangxi.notes)
     assert any(n.startswith("Offshore wind energy (GWh/yr) not computed") for n in guangxi.notes)
+    assert len(guangxi.notes) == len(set(guangxi.notes))  # what both the land and the sea run say is said once
     t = guangxi.totals.iloc[-1]
     assert t.capacity_offshore_mw_p10 < t.capacity_offshore_mw < t.capacity_offshore_mw_p90
 
