@@ -399,6 +399,9 @@ def main() -> None:
                     help="also run the last resolution on a 2-worker dask LocalCluster")
     ap.add_argument("--cached", action="store_true",
                     help="also run the last resolution twice with the layer cache (fill, then hit)")
+    ap.add_argument("--regrid", action="store_true",
+                    help="also run the last resolution with the cache (filling it), then the first: another grid, so "
+                         "no layer is cached for it, but every DEM pixel's slope outcome is (siting.io.slopecodes)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--fetched", action="store_true",
                     help="lay the inputs out as siting fetch leaves them and run the scenario it writes")
@@ -443,6 +446,12 @@ def main() -> None:
         results.append(run_child(resolutions[-1], scenario, "localcluster"))
     if args.cached:
         results += [run_child(resolutions[-1], scenario, cache=True) for _ in range(2)]
+    if args.regrid:
+        if not args.cached:
+            results.append(run_child(resolutions[-1], scenario, cache=True))
+        regrid = run_child(resolutions[0], scenario, cache=True)
+        regrid["label"] = "stored slopes"
+        results.append(regrid)
     if args.wind:
         speed, k = make_wind(folder)
         with_wind = run_child(resolutions[-1], write_wind_scenario(folder, scenario, speed, k))
@@ -493,6 +502,16 @@ def main() -> None:
             same = r["usable_pv_km2"] == base["usable_pv_km2"] and r["usable_wind_km2"] == base["usable_wind_km2"]
             print(f"{r['scheduler']}/{'cache' if r['cache'] else 'no cache'}: time ratio to the threads run "
                   f"{r['wall_s'] / base['wall_s']:.2f}, county figures identical: {same}")
+    if args.regrid:  # the first resolution again, its DEM pixels' outcomes stored by the run at the last
+        base = [r for r in results if r["resolution_m"] == resolutions[0] and not r["cache"] and not r.get("label")
+                and r["scheduler"] == "-"][0]
+        same = (regrid["usable_pv_km2"] == base["usable_pv_km2"]
+                and regrid["usable_wind_km2"] == base["usable_wind_km2"])
+        slope = sum(v for k, v in regrid["tile_seconds"].items() if "slope" in k)
+        slope_base = sum(v for k, v in base["tile_seconds"].items() if "slope" in k)
+        print(f"{resolutions[0]:g} m after a run at {resolutions[-1]:g} m (stored slope outcomes): time ratio to the "
+              f"uncached run {regrid['wall_s'] / base['wall_s']:.2f}, slope work {slope:.1f} against "
+              f"{slope_base:.1f} CPU-s, county figures identical: {same}")
     for r in results:
         print(f"\nwhere the time goes at {r['resolution_m']:g} m, {r['scheduler']} "
               f"(wall seconds of the pipeline's steps, excluding interpreter start):")

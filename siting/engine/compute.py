@@ -291,6 +291,7 @@ def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid, cells: np
     depend on the block), so its pass share is exact.
     """
     from siting.io import layercache
+    from siting.io.cache import cache_dir
     from siting.io.dem import dem_slope_layers
 
     out: dict[str, GridLayer] = {}
@@ -302,10 +303,12 @@ def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid, cells: np
             out[name] = _share_layer(name, hit[0]["data"], {**hit[1], "cache": "hit"})
         else:
             todo.setdefault(d.dem, []).append((name, k))
+    # each DEM pixel's outcome is kept across grids (siting.io.slopecodes) while the layer cache is on
+    codes = cache_dir("slope_codes") if layercache.enabled() and todo else None
     for dem, items in todo.items():
         rules = [(derived[n].rule.max, _aspect_filter(derived[n].rule)) for n, _ in items]
         try:
-            results = dem_slope_layers(dem, grid, rules, cells=cells)
+            results = dem_slope_layers(dem, grid, rules, cells=cells, codes=codes)
         except NoOverlapError:  # the DEM has nothing on this tile
             results = [(np.full(grid.shape, np.nan, dtype="float32"), {"path": dem})] * len(items)
         for (name, k), (frac, prov) in zip(items, results):

@@ -11,6 +11,7 @@ county eligible areas by up to 3.3 % in our measurements).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from rasterio.windows import Window
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo.grid import Grid, transformer
 from siting.geo.resample import nearest_positions, pixel_cells
+from siting.io import slopecodes
 from siting.io.handles import shared_dataset
 from siting.io.layers import file_sha256
 from siting.model.terrain import (WGS84_INVERSE_FLATTENING, WGS84_SEMI_MAJOR_M, AspectFilter, _horn_slope_only, geographic_cell_sizes_m,
@@ -112,26 +114,35 @@ def _check_tiling(src, window_rows: int, window_cols: int | None, overlap: int, 
         raise SitingError(f"DEM file {src.name}: has {src.count} band(s), band {band} requested")
 
 
-def _iter_tiles(src, rows: slice, cols: slice, window_rows: int, window_cols: int | None, overlap: int,
-                band: int, cell_size_x_m: np.ndarray, cell_size_y_m: np.ndarray, with_aspect: bool = True,
-                keep=None) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray | None]]:
+def _block_slices(rows: slice, cols: slice, window_rows: int, window_cols: int | None
+                  ) -> Iterator[tuple[slice, slice]]:
+    """The blocks of ``window_rows`` × ``window_cols`` pixels covering rows × cols, row by row."""
     step_cols = max(1, cols.stop - cols.start) if window_cols is None else int(window_cols)
     for r0 in range(rows.start, rows.stop, window_rows):
         r1 = min(r0 + window_rows, rows.stop)
-        rr0, rr1 = max(0, r0 - overlap), min(src.height, r1 + overlap)
         for c0 in range(cols.start, cols.stop, step_cols):
-            c1 = min(c0 + step_cols, cols.stop)
-            if keep is not None and not keep(slice(r0, r1), slice(c0, c1)):
-                continue  # no pixel of this block falls in a cell that is asked for
-            cc0, cc1 = max(0, c0 - overlap), min(src.width, c1 + overlap)
-            z = _read_elevation(src, band, Window.from_slices((rr0, rr1), (cc0, cc1)))
-            dx, dy = cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1]
-            inner = (slice(r0 - rr0, r1 - rr0), slice(c0 - cc0, c1 - cc0))
-            if with_aspect:
-                slope_deg, aspect_deg = horn_slope_aspect(z, dx, dy)
-                yield slice(r0, r1), slice(c0, c1), slope_deg[inner], aspect_deg[inner]
-            else:
-                yield slice(r0, r1), slice(c0, c1), _horn_slope_only(z, dx, dy)[inner], None
+            yield slice(r0, r1), slice(c0, min(c0 + step_cols, cols.stop))
+
+
+def _slope_block(src, band: int, rs: slice, cs: slice, overlap: int, cell_size_x_m: np.ndarray,
+                 cell_size_y_m: np.ndarray, with_aspect: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Slope (and aspect) of the pixels rs × cs, read with ``overlap`` pixels around them (so exact at seams)."""
+    rr0, rr1 = max(0, rs.start - overlap), min(src.height, rs.stop + overlap)
+    cc0, cc1 = max(0, cs.start - overlap), min(src.width, cs.stop + overlap)
+    z = _read_elevation(src, band, Window.from_slices((rr0, rr1), (cc0, cc1)))
+    dx, dy = cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1]
+    inner = (slice(rs.start - rr0, rs.stop - rr0), slice(cs.start - cc0, cs.stop - cc0))
+    if with_aspect:
+        slope_deg, aspect_deg = horn_slope_aspect(z, dx, dy)
+        return slope_deg[inner], aspect_deg[inner]
+    return _horn_slope_only(z, dx, dy)[inner], None
+
+
+def _iter_tiles(src, rows: slice, cols: slice, window_rows: int, window_cols: int | None, overlap: int,
+                band: int, cell_size_x_m: np.ndarray, cell_size_y_m: np.ndarray, with_aspect: bool = True
+                ) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray | None]]:
+    for rs, cs in _block_slices(rows, cols, window_rows, window_cols):
+        yield rs, cs, *_slope_block(src, band, rs, cs, overlap, cell_size_x_m, cell_size_y_m, with_aspect)
 
 
 def slope_aspect_windows(dem_path: str | Path, window_rows: int = 1024, overlap: int = 1, *,
@@ -257,7 +268,8 @@ def slope_pass_counts(dem_path: str | Path, grid: Grid, max_slope_deg: float, wi
 
 def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
                             window_cols: int | None = 2048, band: int = 1, cells: np.ndarray | None = None,
-                            stats: dict | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+                            stats: dict | None = None, codes: str | Path | None = None
+                            ) -> tuple[list[np.ndarray], np.ndarray]:
     """:func:`slope_pass_counts` for several rules at once, computing the slope of each DEM pixel once.
 
     Parameters
@@ -270,7 +282,12 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         without ``cells`` (a pixel's slope and cell do not depend on the block it is computed in), and other
         cells may get partial counts or none.
     stats : dict, optional
-        Filled with ``pixels`` (DEM pixels processed) and ``blocks`` / ``blocks_skipped``.
+        Filled with ``pixels`` (DEM pixels counted), ``pixels_computed`` (of them, those whose slope was
+        computed rather than read from ``codes``) and ``blocks`` / ``blocks_skipped``.
+    codes : str or pathlib.Path, optional
+        Folder of stored per-pixel outcomes (:mod:`siting.io.slopecodes`): blocks whose pixels are all stored
+        there for this DEM and these rules are neither read nor sloped; the others are computed and stored.
+        The counts are the same to the last bit as without it. None: every pixel is computed.
 
     Returns
     -------
@@ -316,47 +333,63 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                    if rows.stop > rows.start else 0.0)
         centre = (_CentrePixels(grid, cells, src.crs.to_wkt(), tr, (src.height, src.width), len(rules))
                   if res < 2.0 * pixel_m else None)
-        for rs, cs, slope_deg, aspect_deg in _iter_tiles(src, rows, cols, window_rows, window_cols, 1, band,
-                                                        cell_size_x_m, cell_size_y_m, with_aspect=with_aspect,
-                                                        keep=keep):
-            counted["pixels"] += slope_deg.size
+        store = None if codes is None else slopecodes.store_for(file_sha256(path), band, (src.height, src.width),
+                                                                  rules, Path(codes))
+        counted["pixels_computed"] = 0
+        # the pixels a partly stored block must compute: those in wanted cells (and under their centres)
+        wanted_cells = None if cells is None else np.append(cells.reshape(-1), False)  # the sentinel: not wanted
+        def outcomes(r: slice, c: slice):
+            """Each pixel's outcome in r × c: has a slope; per rule passes, and the aspect weight (or None)."""
+            slope_deg, aspect_deg = _slope_block(src, band, r, c, 1, cell_size_x_m, cell_size_y_m, with_aspect)
+            counted["pixels_computed"] += slope_deg.size
+            return (~np.isnan(slope_deg), [slope_deg <= max_slope_deg for max_slope_deg, _ in rules],
+                    [None if f is None else np.nan_to_num(np.broadcast_to(np.asarray(
+                        f(aspect_deg, slope_deg), dtype="float64"), slope_deg.shape), nan=0.0) for _, f in rules])
+
+        for rs, cs in _block_slices(rows, cols, window_rows, window_cols):
+            if keep is None:
+                counted["blocks"] += 1
+            elif not keep(rs, cs):
+                continue  # no pixel of this block falls in a cell that is asked for
             x = tr.c + (np.arange(cs.start, cs.stop, dtype="float64") + 0.5) * tr.a
             y = tr.f + (np.arange(rs.start, rs.stop, dtype="float64") + 0.5) * tr.e
             if same:  # separable: one grid column per DEM column, one grid row per DEM row
                 gcol = np.floor((x - g_left) / res)[None, :]
                 grow = np.floor((g_top - y) / res)[:, None]
                 inside = ((gcol >= 0) & (gcol < grid.width)) & ((grow >= 0) & (grow < grid.height))
-            else:
-                grow, gcol, inside = pixel_cells(to_grid, tr, rs, cs, grid)
-            # each pixel's flat cell index, the sentinel n_cells where it has no slope or lies off the grid: one
-            # bincount per quantity over the whole block (no gathers), summed in pixel order as before
-            valid = inside & ~np.isnan(slope_deg)
-            if not valid.any():
-                continue
-            if same:
                 cell = grow * grid.width + gcol
             else:
+                grow, gcol, inside = pixel_cells(to_grid, tr, rs, cs, grid)
                 cell = np.multiply(grow, grid.width, out=grow)
                 cell += gcol
-            cell[~valid] = n_cells
+            # each pixel's flat cell index, the sentinel n_cells where it lies off the grid (or, below, has no
+            # slope): one bincount per quantity over the whole block (no gathers), summed in pixel order
+            cell[~inside] = n_cells
+            if store is None:
+                has_slope, passes, weights = outcomes(rs, cs)
+            else:
+                has_slope, passes, weights = store.outcomes(rs, cs, outcomes, functools.partial(
+                    _wanted_pixels, cell, n_cells, wanted_cells, centre, rs, cs))
+            counted["pixels"] += has_slope.size
+            valid = inside & has_slope
+            if not valid.any():
+                continue
+            cell[~has_slope] = n_cells
             idx = cell.astype("int64").reshape(-1)
             lo = int(idx.min())
             idx -= lo
-            area = (np.broadcast_to(pixel_area_m2[rs][:, None], slope_deg.shape).reshape(-1) if geographic
+            area = (np.broadcast_to(pixel_area_m2[rs][:, None], has_slope.shape).reshape(-1) if geographic
                     else None)
             _add_counts(total, lo, np.bincount(idx, weights=area))
-            factors = [None if f is None else np.nan_to_num(np.broadcast_to(np.asarray(
-                f(aspect_deg, slope_deg), dtype="float64"), slope_deg.shape), nan=0.0) for _, f in rules]
             if centre is not None:
-                centre.sample(rs, cs, slope_deg, factors, rules, pixel_area_m2 if geographic else None)
-            for k, (max_slope_deg, _) in enumerate(rules):
-                ok = slope_deg <= max_slope_deg
-                if factors[k] is None and area is None:  # plain counts
+                centre.sample(rs, cs, has_slope, passes, weights, pixel_area_m2 if geographic else None)
+            for k, ok in enumerate(passes):
+                if weights[k] is None and area is None:  # plain counts
                     _add_counts(passed[k], lo, np.bincount(idx, weights=ok.reshape(-1)))
                     continue
                 weight = ok.astype("float64")
-                if factors[k] is not None:
-                    weight *= factors[k]
+                if weights[k] is not None:
+                    weight *= weights[k]
                 weight = weight.reshape(-1)
                 if area is not None:
                     weight *= area
@@ -368,6 +401,21 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
     if not total.any():
         raise NoOverlapError(f"DEM file {path}: has no valid elevations inside the analysis grid")
     return [p.reshape(grid.shape) for p in passed], total.reshape(grid.shape)
+
+
+def _wanted_pixels(cell: np.ndarray, n_cells: int, wanted_cells: np.ndarray | None,
+                   centre: _CentrePixels | None, rs: slice, cs: slice) -> np.ndarray:
+    """The pixels of block rs × cs whose outcome the wanted cells need: those whose centres they hold and those
+    under their centres.
+
+    ``cell``: each pixel's flat cell index, ``n_cells`` off the grid; ``wanted_cells``: per flat cell (and the
+    sentinel, False) whether it is wanted, None for every cell of the grid.
+    """
+    flat = cell.astype("int64")
+    wanted = flat < n_cells if wanted_cells is None else wanted_cells[flat]
+    if centre is not None:
+        centre.mark(rs, cs, wanted)
+    return wanted
 
 
 class _CentrePixels:
@@ -389,22 +437,30 @@ class _CentrePixels:
         self.weight = np.zeros((n_rules, self.index.size), dtype="float64")
         self.area = np.ones(self.index.size, dtype="float64")
 
-    def sample(self, rs: slice, cs: slice, slope_deg: np.ndarray, factors: list, rules, pixel_area_m2) -> None:
-        """Record the pixels of block (``rs``, ``cs``) under wanted cell centres."""
+    def _in_block(self, rs: slice, cs: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sel = np.flatnonzero((self.row >= rs.start) & (self.row < rs.stop)
                              & (self.col >= cs.start) & (self.col < cs.stop))
+        return sel, self.row[sel] - rs.start, self.col[sel] - cs.start
+
+    def mark(self, rs: slice, cs: slice, wanted: np.ndarray) -> None:
+        """Set ``wanted`` (the block rs × cs) True at the pixels under wanted cell centres."""
+        _, pr, pc = self._in_block(rs, cs)
+        wanted[pr, pc] = True
+
+    def sample(self, rs: slice, cs: slice, has_slope: np.ndarray, passes: list, weights: list,
+               pixel_area_m2) -> None:
+        """Record the pixels of block (``rs``, ``cs``) under wanted cell centres: whether they have a slope and
+        per rule their pass mark times the aspect weight (None: no aspect filter)."""
+        sel, pr, pc = self._in_block(rs, cs)
         if sel.size == 0:
             return
-        pr, pc = self.row[sel] - rs.start, self.col[sel] - cs.start
-        slope = slope_deg[pr, pc]
-        ok = ~np.isnan(slope)
-        self.known[sel] = ok
+        self.known[sel] = has_slope[pr, pc]
         if pixel_area_m2 is not None:
             self.area[sel] = pixel_area_m2[self.row[sel]]
-        for k, (max_slope_deg, _) in enumerate(rules):
-            w = (slope <= max_slope_deg).astype("float64")
-            if factors[k] is not None:
-                w *= factors[k][pr, pc]
+        for k, ok in enumerate(passes):
+            w = ok[pr, pc].astype("float64")
+            if weights[k] is not None:
+                w *= weights[k][pr, pc]
             self.weight[k, sel] = w
 
     def fill_empty(self, passed: list[np.ndarray], total: np.ndarray) -> None:
@@ -529,14 +585,15 @@ def _resolution_text(src) -> str:
 
 
 def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int = 1024, *,
-                     window_cols: int | None = 2048, band: int = 1, cells: np.ndarray | None = None
-                     ) -> list[tuple[np.ndarray, dict]]:
+                     window_cols: int | None = 2048, band: int = 1, cells: np.ndarray | None = None,
+                     codes: str | Path | None = None) -> list[tuple[np.ndarray, dict]]:
     """:func:`dem_slope_layer` for several (max_slope_deg, aspect_filter) rules, reading the DEM once; with
-    ``cells``, only the DEM blocks that fall in those cells are processed (:func:`slope_pass_counts_multi`)."""
+    ``cells``, only the DEM blocks that fall in those cells are processed, with ``codes`` the pixels' stored
+    outcomes are used and kept (:func:`slope_pass_counts_multi`)."""
     path = Path(dem_path)
     stats: dict = {}
     passed, total = slope_pass_counts_multi(path, grid, rules, window_rows, window_cols=window_cols, band=band,
-                                            cells=cells, stats=stats)
+                                            cells=cells, stats=stats, codes=codes)
     with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
         crs_wkt, resolution, geographic = src.crs.to_wkt(), _resolution_text(src), bool(src.crs.is_geographic)
     out = []
