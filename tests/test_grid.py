@@ -106,3 +106,37 @@ def test_grouped_sums_equal_scattered_sums(seed, n, n_keys, with_nan):
     want = np.bincount(keys, weights=clean, minlength=n_keys)
     assert np.allclose(got, want, rtol=1e-12, atol=1e-9)
     assert got.sum() == pytest.approx(clean.sum(), rel=1e-12, abs=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 12))
+def test_outlines_burn_exactly_as_shapely_geometries_do(seed, n):
+    """The coordinate-array mappings handed to GDAL burn the same pixels as the shapely geometries themselves:
+    polygons with holes, multipolygons, an empty part, and other geometry types passed through."""
+    from affine import Affine
+    from rasterio import features
+
+    from siting.geo.grid import geojson_polygons
+
+    rng = np.random.default_rng(seed)
+    geoms = []
+    for _ in range(n):
+        x, y = rng.uniform(0, 80, 2)
+        outer = shapely.Point(x, y).buffer(rng.uniform(3, 25), quad_segs=int(rng.integers(2, 12)))
+        kind = rng.integers(0, 4)
+        if kind == 1:  # a hole
+            outer = outer.difference(shapely.Point(x, y).buffer(rng.uniform(0.5, 2.5)))
+        elif kind == 2:  # several parts
+            outer = shapely.MultiPolygon([outer, shapely.box(x + 30, y, x + 31 + rng.uniform(0, 9), y + 4),
+                                          shapely.Polygon()])
+        elif kind == 3:
+            outer = shapely.LineString([(x, y), (x + 20, y + rng.uniform(-9, 9))])
+        geoms.append(outer)
+    mapped = geojson_polygons(geoms)
+    tr = Affine(0.7, 0.0, -5.0, 0.0, -0.7, 110.0)
+    a = features.rasterize([(g, i + 1) for i, g in enumerate(geoms)], out_shape=(170, 180), transform=tr,
+                           dtype="int32")
+    b = features.rasterize([(g, i + 1) for i, g in enumerate(mapped)], out_shape=(170, 180), transform=tr,
+                           dtype="int32")
+    np.testing.assert_array_equal(a, b)
+    assert all(isinstance(m, dict) == (g.geom_type in ("Polygon", "MultiPolygon")) for g, m in zip(geoms, mapped))

@@ -356,3 +356,24 @@ def test_share_outside_china():
                                  shapely.box(2.0, 46.0, 2.3, 46.3),       # France: outside
                                  shapely.box(73.0, 39.0, 74.5, 40.0)])    # across the Kyrgyz border
     assert share[0] == 0.0 and share[1] == 1.0 and 0.2 < share[2] < 0.8
+
+
+def test_subtotals_are_the_sums_pandas_gives_to_the_last_bit(guangxi):
+    """City and province rows are summed from column arrays at once; each equals pandas' sum of the group's
+    values (NaN as 0) exactly, and the summed columns keep the table's order."""
+    from siting.columns import is_additive
+
+    counties, totals = guangxi.counties, guangxi.totals
+    additive = [c for c in counties.columns if is_additive(c) and counties[c].dtype == "float64"]
+    assert len(additive) > 20
+    cities = totals[totals.level == "city"]
+    assert len(cities) == 14
+    for _, row in cities.iterrows():
+        group = counties[counties.city_adcode == row["adcode"]]
+        for c in additive:
+            assert row[c] == group[c].sum(), (row["name_zh"], c)
+    whole = totals.iloc[-1]
+    for c in additive:
+        assert whole[c] == counties[c].sum(), c
+    summed = [c for c in counties.columns if is_additive(c)]
+    assert [c for c in totals.columns if c in summed] == summed  # in the table's order

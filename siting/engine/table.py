@@ -254,19 +254,33 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
     Additive columns are summed; means (irradiance, elevation) are weighted by
     grid area; shares are recomputed from the sums.
     """
-    df = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
+    df = pd.DataFrame(table.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
     add = _additive(df.columns)
     rows = []
+    # the columns as arrays once: a national table has ~400 cities and provinces times ~50 columns, and a pandas
+    # sum per group and column took seconds; each float64 column is summed as Series.sum sums it (NaN as 0, the
+    # group's values in table order, numpy's pairwise sum over a contiguous row), so the totals do not change
+    values = {c: df[c].to_numpy() for c in df.columns}
+    add_f64 = [c for c in add if values[c].dtype == np.float64]
+    add_other = [c for c in add if values[c].dtype != np.float64]
+    by_row = np.ascontiguousarray(np.stack([values[c] for c in add_f64])) if add_f64 else None
 
-    def total(group: pd.DataFrame, level: str, adcode, name_zh, name_pinyin, city_zh, province_zh) -> dict:
+    def total(idx: np.ndarray, level: str, adcode, name_zh, name_pinyin, city_zh, province_zh) -> dict:
         row = {"level": level, "adcode": adcode, "name_zh": name_zh, "name_pinyin": name_pinyin,
-               "city_zh": city_zh, "province_zh": province_zh, "n_counties": len(group)}
+               "city_zh": city_zh, "province_zh": province_zh, "n_counties": len(idx)}
+        sums = {}
+        if by_row is not None:
+            part = np.ascontiguousarray(by_row[:, idx])  # rows contiguous: each summed pairwise as a 1-D array
+            part[np.isnan(part)] = 0.0
+            sums.update(zip(add_f64, part.sum(axis=1)))
+        for c in add_other:
+            sums[c] = pd.Series(values[c][idx]).sum()
         for c in add:
-            row[c] = group[c].sum()
-        w = group["grid_area_km2"].to_numpy()
+            row[c] = sums[c]
+        w = values["grid_area_km2"][idx]
         for c in MEAN_COLUMNS:
-            if c in group:
-                v = group[c].to_numpy(dtype="float64")
+            if c in values:
+                v = values[c][idx].astype("float64")
                 ok = np.isfinite(v) & (w > 0)
                 row[c] = float(np.average(v[ok], weights=w[ok])) if ok.any() else np.nan
         for t in PV_TECHS:
@@ -280,8 +294,8 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
             row["capacity_factor_wind"] = row["energy_wind_gwh"] / (row["capacity_wind_mw"] * 8.76)
         for tech in TECH_NAMES:  # LCOE weighted by energy, distance to the grid by usable area
             for col, weight in ((C.LCOE(tech), C.energy_column(tech)), (C.GRID_KM(tech), C.USABLE_KM2(tech))):
-                if col in group and weight in group:
-                    v, wt = group[col].to_numpy(dtype="float64"), group[weight].to_numpy(dtype="float64")
+                if col in values and weight in values:
+                    v, wt = values[col][idx].astype("float64"), values[weight][idx].astype("float64")
                     ok = np.isfinite(v) & np.isfinite(wt) & (wt > 0)
                     row[col] = float(np.average(v[ok], weights=wt[ok])) if ok.any() else np.nan
         for c in df.columns:
@@ -291,24 +305,29 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
                 row[c] = km2 / whole if whole > 0 else np.nan
         return row
 
+    every = np.arange(len(df))
+
+    def positions(group: pd.DataFrame) -> np.ndarray:  # the group's rows in table order
+        return group.index.to_numpy()
+
     level = getattr(region, "level", None)
     provinces = df["province_zh"].dropna().unique()
     if df["city_zh"].notna().any() and level not in ("city", "county"):
         for (city_ad, city), group in df.groupby(["city_adcode", "city_zh"], dropna=False, sort=True):
-            rows.append(total(group, "city", city_ad, city, None, city, group["province_zh"].iloc[0]))
+            rows.append(total(positions(group), "city", city_ad, city, None, city, group["province_zh"].iloc[0]))
     if len(provinces) > 1:
         for (prov_ad, prov), group in df.groupby(["province_adcode", "province_zh"], sort=True):
-            rows.append(total(group, "province", prov_ad, prov, None, None, prov))
+            rows.append(total(positions(group), "province", prov_ad, prov, None, None, prov))
     if region is not None:
         # the last row is the region that was run, under its own name: a city run is not its province
-        rows.append(total(df, level, region.adcode, region.name_zh, region.name_pinyin,
+        rows.append(total(every, level, region.adcode, region.name_zh, region.name_pinyin,
                           region.city_zh if level == "county" else (region.name_zh if level == "city" else None),
                           region.province_zh if level != "province" else region.name_zh))
     elif len(provinces) == 1 and level is None and df["province_adcode"].notna().all():
         prov = provinces[0]
-        rows.append(total(df, "province", df["province_adcode"].iloc[0], prov, None, None, prov))
+        rows.append(total(every, "province", df["province_adcode"].iloc[0], prov, None, None, prov))
     else:
-        rows.append(total(df, "total", None, "合计 total", "Total", None, None))
+        rows.append(total(every, "total", None, "合计 total", "Total", None, None))
     out = pd.DataFrame(rows)
     for t in TECH_NAMES:
         if C.BINDING(t) in df and steps_of is not None and specs is not None:

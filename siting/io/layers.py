@@ -39,7 +39,7 @@ from rasterio.enums import Resampling
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo import resample
 from siting.io.handles import shared_dataset
-from siting.geo.grid import Grid, transformer
+from siting.geo.grid import Grid, geojson_polygons, transformer
 
 WGS84 = CRS.from_epsg(4326)
 CATEGORICAL_NODATA = 65535  # sentinel used on the grid for categorical layers (stored as uint16)
@@ -708,7 +708,7 @@ def load_vector_layer(name: str, spec, grid: Grid, bounds_ll, path: Path) -> Gri
         return GridLayer(name=name, data=data, kind="continuous", nodata_mask=none, outside_mask=none,
                          resampling=prov["resampling"], provenance=prov)
     hits = np.sort(feats.strtree().query(shapely.box(*grid.bounds)))
-    shapes = [(geoms[k], int(values[k])) for k in hits]
+    shapes = list(zip(geojson_polygons([geoms[k] for k in hits]), [int(values[k]) for k in hits]))
     data = (features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint16",
                                all_touched=spec.rasterize == "all_touched") if shapes
             else np.zeros(grid.shape, dtype="uint16"))
