@@ -365,3 +365,29 @@ def test_the_capacity_factor_table_matches_the_exact_integral(turbine):
     odd_mean, odd_k = np.array([45.0, 7.0, np.nan, 0.2]), np.array([2.0, 0.8, 2.0, 2.0])
     assert np.allclose(wind.capacity_factor(odd_mean, odd_k, turbine.power_curve, method="table"),
                        wind.capacity_factor(odd_mean, odd_k, turbine.power_curve), equal_nan=True, rtol=1e-12)
+
+
+def test_threads_asking_for_a_table_at_once_build_it_once(monkeypatch):
+    """Tiles on two threads ask for the same turbine's table together: one builds it, the other waits for it."""
+    import threading
+
+    from siting.model import wind
+
+    curve = wind.PowerCurve(speed_ms=np.array([3.0, 6.0, 12.0, 25.0]), power_kw=np.array([0.0, 500.0, 2000.0, 2000.0]),
+                            rated_power_kw=2000.0)
+    builds = []
+    real = wind._build_table
+
+    def counting(*args):
+        builds.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(wind, "_build_table", counting)
+    wind._table.cache_clear()
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(wind.capacity_factor_table(curve))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1 and len(got) == 4 and all(g is got[0] for g in got)

@@ -381,8 +381,8 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
             area = (np.broadcast_to(pixel_area_m2[rs][:, None], has_slope.shape).reshape(-1) if geographic
                     else None)
             _add_counts(total, lo, np.bincount(idx, weights=area))
-            if centre is not None:
-                centre.sample(rs, cs, has_slope, passes, weights, pixel_area_m2 if geographic else None)
+            if centre is not None:  # after this block's totals: only cells still without a pixel centre
+                centre.sample(rs, cs, has_slope, passes, weights, pixel_area_m2 if geographic else None, total)
             for k, ok in enumerate(passes):
                 if weights[k] is None and area is None:  # plain counts
                     _add_counts(passed[k], lo, np.bincount(idx, weights=ok.reshape(-1)))
@@ -448,12 +448,20 @@ class _CentrePixels:
         wanted[pr, pc] = True
 
     def sample(self, rs: slice, cs: slice, has_slope: np.ndarray, passes: list, weights: list,
-               pixel_area_m2) -> None:
+               pixel_area_m2, total: np.ndarray) -> None:
         """Record the pixels of block (``rs``, ``cs``) under wanted cell centres: whether they have a slope and
-        per rule their pass mark times the aspect weight (None: no aspect filter)."""
+        per rule their pass mark times the aspect weight (None: no aspect filter).
+
+        Only cells whose ``total`` (flat, this block's pixels already counted) is still 0 are recorded: a total
+        never falls, so a cell left without a pixel centre at the end was recorded, and the others are not used.
+        """
         sel, pr, pc = self._in_block(rs, cs)
         if sel.size == 0:
             return
+        empty = total[self.index[sel]] == 0
+        if not empty.any():
+            return
+        sel, pr, pc = sel[empty], pr[empty], pc[empty]
         self.known[sel] = has_slope[pr, pc]
         if pixel_area_m2 is not None:
             self.area[sel] = pixel_area_m2[self.row[sel]]

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -636,14 +637,22 @@ TABLE_MEAN_MS = (0.5, 40.0)  # density-adjusted mean speeds the table covers, m/
 TABLE_K = (1.0, 4.5, 0.025)  # Weibull k: first, last, step
 
 
-@functools.lru_cache(maxsize=32)
+_TABLE_LOCK = threading.Lock()
+
+
 def capacity_factor_table(power_curve: PowerCurve, n_mean: int = 600) -> CapacityFactorTable:
-    """Tabulate the exact capacity factor of a power curve for fast look-up (computed once per curve and process).
+    """Tabulate the exact capacity factor of a power curve for fast look-up (computed once per curve and process,
+    by the first thread that asks; the others wait for it rather than computing it too).
 
     Mean speeds 0.5–40 m/s on a log axis (600 points), k 1.0–4.5 in steps of 0.025: bilinear interpolation of
     log CF on it stays within 0.05 % of the exact integral where CF ≥ 1 % and within 5e-5 below, for the
     turbines of the library (``tests/test_wind.py``).
     """
+    with _TABLE_LOCK:
+        return _table(power_curve, n_mean)
+
+
+def _build_table(power_curve: PowerCurve, n_mean: int) -> CapacityFactorTable:
     log_mean = np.linspace(np.log(TABLE_MEAN_MS[0]), np.log(TABLE_MEAN_MS[1]), n_mean)
     k = np.arange(TABLE_K[0], TABLE_K[1] + TABLE_K[2] / 2, TABLE_K[2])
     mm, kk = np.meshgrid(np.exp(log_mean), k)
@@ -652,6 +661,11 @@ def capacity_factor_table(power_curve: PowerCurve, n_mean: int = 600) -> Capacit
     log_cf = np.log(np.maximum(cf, 1e-300)).reshape(mm.shape)
     return CapacityFactorTable(power_curve, float(log_mean[0]), float(log_mean[1] - log_mean[0]), TABLE_K[0],
                                TABLE_K[2], log_cf)
+
+
+@functools.lru_cache(maxsize=32)
+def _table(power_curve: PowerCurve, n_mean: int) -> CapacityFactorTable:
+    return _build_table(power_curve, n_mean)
 
 
 def capacity_factor(
