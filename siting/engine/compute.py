@@ -30,7 +30,7 @@ from siting.columns import ELEVATION, MEAN_COLUMNS
 from siting.energy.pvgrid import pv_systems
 from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, tail_rules, used_by_step
 from siting.errors import NoOverlapError
-from siting.geo.grid import ClassIndex, Grid, county_coverage
+from siting.geo.grid import ClassIndex, Grid, county_coverage, transformer
 from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from siting.rules.plan import DerivedSlope, Plan
 from siting.rules.scenario import TECH_NAMES, MinAreaRule, Scenario, WindModelParams
@@ -257,7 +257,21 @@ def block_centre(a: np.ndarray, f: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 def _tile_bounds_ll(grid: Grid, pad_deg: float = 0.05) -> tuple[float, float, float, float]:
-    w, s, e, n = transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
+    """Longitude/latitude box of a tile (each edge carried over at its corners and 21 points between) plus a pad.
+
+    With the thread's cached transformer: ``rasterio.warp.transform_bounds`` builds a new one each call (1 ms a
+    tile). The box only chooses which source pixels are read; the pad covers what the densified edges miss.
+    """
+    left, bottom, right, top = grid.bounds
+    t = np.linspace(0.0, 1.0, 23)
+    across, up = left + (right - left) * t, bottom + (top - bottom) * t
+    xs = np.concatenate([across, np.full(t.size, right), across, np.full(t.size, left)])
+    ys = np.concatenate([np.full(t.size, bottom), up, np.full(t.size, top), up])
+    lon, lat = transformer(grid.crs, "EPSG:4326").transform(xs, ys)
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        w, s, e, n = transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
+    else:
+        w, s, e, n = float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
     return (w - pad_deg, s - pad_deg, e + pad_deg, n + pad_deg)
 
 
