@@ -285,9 +285,11 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         Filled with ``pixels`` (DEM pixels counted), ``pixels_computed`` (of them, those whose slope was
         computed rather than read from ``codes``) and ``blocks`` / ``blocks_skipped``.
     codes : str or pathlib.Path, optional
-        Folder of stored per-pixel outcomes (:mod:`siting.io.slopecodes`): blocks whose pixels are all stored
-        there for this DEM and these rules are neither read nor sloped; the others are computed and stored.
-        The counts are the same to the last bit as without it. None: every pixel is computed.
+        Folder of stored per-pixel outcomes (:mod:`siting.io.slopecodes`) for this DEM and these rules: stored
+        pixels are neither read nor sloped; of the others, a block none of whose pixels is stored is computed
+        whole, and in a partly stored block only the pixels the wanted cells need; all that is computed is
+        stored. The wanted cells' counts are the same to the last bit as without it. None: every pixel is
+        computed.
 
     Returns
     -------
@@ -338,6 +340,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         counted["pixels_computed"] = 0
         # the pixels a partly stored block must compute: those in wanted cells (and under their centres)
         wanted_cells = None if cells is None else np.append(cells.reshape(-1), False)  # the sentinel: not wanted
+
         def outcomes(r: slice, c: slice):
             """Each pixel's outcome in r × c: has a slope; per rule passes, and the aspect weight (or None)."""
             slope_deg, aspect_deg = _slope_block(src, band, r, c, 1, cell_size_x_m, cell_size_y_m, with_aspect)
