@@ -82,3 +82,37 @@ def test_an_entry_under_another_name_is_not_trusted(tmp_path, monkeypatch):
     shutil.copy(folder / f"{ka}.npz", folder / f"{kb}.npz")  # swap an entry in under another key
     assert layercache.load(kb) is None and not (folder / f"{kb}.npz").exists()
     assert layercache.load(ka) is not None
+
+
+def test_siting_cache_lists_each_kind_and_clears_one(tmp_path, monkeypatch):
+    """`siting cache` shows what each folder holds and the space it takes on disk (a sparse slope store takes
+    less than its length); `--clear KIND` deletes only that kind; an unknown kind is one line, status 2."""
+    import json as json_mod
+
+    from typer.testing import CliRunner
+
+    from siting.io import cache
+    from siting.ui.cli import app
+
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path / "c"))
+    (cache.cache_dir("layers") / "a.npz").write_bytes(b"x" * 50_000)
+    (cache.cache_dir("layers") / "b.npz").write_bytes(b"y" * 10_000)
+    sparse = cache.cache_dir("slope_codes") / "s.codes"
+    with open(sparse, "wb") as f:
+        f.truncate(200_000_000)  # 200 MB long, nothing written
+    (cache.cache_dir("boundaries") / "guangxi.parquet").write_bytes(b"z" * 1000)
+    rows = {r["kind"]: r for r in cache.usage()}
+    assert list(rows) == ["boundaries", "layers", "slope_codes"]  # known kinds in their order
+    assert rows["layers"]["files"] == 2 and rows["layers"]["disk_mb"] >= 0.06
+    assert rows["slope_codes"]["disk_mb"] < 1.0  # the space taken, not the length
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["cache", "--format", "json"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert [row["kind"] for row in json_mod.loads(r.stdout)] == ["boundaries", "layers", "slope_codes"]
+    r = runner.invoke(app, ["cache", "--clear", "layers"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "deleted 2 files" in r.stderr
+    assert not (tmp_path / "c" / "layers").exists() and sparse.exists()
+    r = runner.invoke(app, ["cache", "--clear", "tiles"], env={"COLUMNS": "200"})
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "cache kind 'tiles'" in r.stderr
+    assert cache.clear("all")[0] == 2 and not [p for p in (tmp_path / "c").iterdir()]

@@ -152,7 +152,7 @@ def cell_rules(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.n
 
     def step(name: str, new: np.ndarray) -> None:
         nonlocal usable
-        new = np.where(in_region, new, 0.0).astype("float32")
+        new = np.where(in_region, new, 0.0).astype("float32", copy=False)
         if record is not None:
             record(name, usable - new)
         usable = new

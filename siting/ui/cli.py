@@ -586,6 +586,31 @@ def turbines(format: Annotated[Format, typer.Option("--format", help="table, csv
     _print_frame(df, format, table)
 
 
+@app.command(name="cache")
+def cache_cmd(
+    clear: Annotated[Optional[str], typer.Option(
+        "--clear", help="Delete one kind of cached data (boundaries, layers, slope_codes, griddist) or all; the "
+                        "next run that needs it rebuilds it.")] = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """What siting keeps in its cache folder ($SITING_CACHE, else the user cache folder), and emptying it."""
+    import pandas as pd
+
+    from siting.io import cache
+    from siting.ui import report as rep
+
+    if clear is not None:
+        try:
+            files, mb = cache.clear(clear)
+        except SitingError as exc:
+            _fail(str(exc))
+            return
+        err.print(f"deleted {files} files ({mb:,.1f} MB) of {clear} from {cache.cache_root()}", highlight=False)
+    df = pd.DataFrame(cache.usage(), columns=["kind", "holds", "files", "disk_mb", "newest"])
+    _print_frame(df, format, lambda: rep.frame_table(df, f"Cache folder {cache.cache_root()} "
+                                                          f"({df.disk_mb.sum():,.1f} MB on disk)", Console()))
+
+
 @app.command(name="yield")
 def yield_(
     lat: Annotated[float, typer.Argument(help="Latitude, degrees north.")],
