@@ -305,19 +305,15 @@ def subtotals(table: pd.DataFrame, specs: dict[str, TechSpec] | None = None,
                 row[c] = km2 / whole if whole > 0 else np.nan
         return row
 
-    every = np.arange(len(df))
-
-    def positions(group: pd.DataFrame) -> np.ndarray:  # the group's rows in table order
-        return group.index.to_numpy()
-
+    every = np.arange(len(df))  # a group's rows are its index (reset above), in table order
     level = getattr(region, "level", None)
     provinces = df["province_zh"].dropna().unique()
     if df["city_zh"].notna().any() and level not in ("city", "county"):
         for (city_ad, city), group in df.groupby(["city_adcode", "city_zh"], dropna=False, sort=True):
-            rows.append(total(positions(group), "city", city_ad, city, None, city, group["province_zh"].iloc[0]))
+            rows.append(total(group.index.to_numpy(), "city", city_ad, city, None, city, group["province_zh"].iloc[0]))
     if len(provinces) > 1:
         for (prov_ad, prov), group in df.groupby(["province_adcode", "province_zh"], sort=True):
-            rows.append(total(positions(group), "province", prov_ad, prov, None, None, prov))
+            rows.append(total(group.index.to_numpy(), "province", prov_ad, prov, None, None, prov))
     if region is not None:
         # the last row is the region that was run, under its own name: a city run is not its province
         rows.append(total(every, level, region.adcode, region.name_zh, region.name_pinyin,

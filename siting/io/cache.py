@@ -69,9 +69,9 @@ def usage() -> list[dict]:
             files += 1
             disk += st.st_blocks * 512 if hasattr(st, "st_blocks") else st.st_size  # Windows: the length
             newest = st.st_mtime if newest is None else max(newest, st.st_mtime)
+        when = None if newest is None else dt.datetime.fromtimestamp(newest).isoformat(timespec="seconds")
         rows.append({"kind": kind, "holds": KINDS.get(kind, "(not written by this version of siting)"),
-                     "files": files, "disk_mb": round(disk / 1e6, 1),
-                     "newest": None if newest is None else dt.datetime.fromtimestamp(newest).isoformat(timespec="seconds")})
+                     "files": files, "disk_mb": round(disk / 1e6, 1), "newest": when})
     return rows
 
 

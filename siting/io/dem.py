@@ -327,7 +327,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         total = np.zeros(n_cells, dtype="float64")
         same = _same_crs(src.crs.to_wkt(), grid.crs)
         to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
-        counted = {"pixels": 0, "blocks": 0, "blocks_skipped": 0}
+        counted = {"pixels": 0, "pixels_computed": 0, "blocks": 0, "blocks_skipped": 0}
         keep = None if cells is None else _block_filter(tr, to_grid, grid, cells, counted)
         # A grid about as fine as the DEM has cells that hold no pixel centre: those take the pixel under their
         # own centre (found on the resampling lattice, the same in every tile)
@@ -337,7 +337,6 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                   if res < 2.0 * pixel_m else None)
         store = None if codes is None else slopecodes.store_for(file_sha256(path), band, (src.height, src.width),
                                                                   rules, Path(codes))
-        counted["pixels_computed"] = 0
         # the pixels a partly stored block must compute: those in wanted cells (and under their centres)
         wanted_cells = None if cells is None else np.append(cells.reshape(-1), False)  # the sentinel: not wanted
 

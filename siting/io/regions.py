@@ -548,7 +548,7 @@ def sea_areas(units: gpd.GeoDataFrame, ids: list[str], bands_m: tuple[float, ...
 
 def region_cells(units_projected, grid) -> np.ndarray:
     """Cells of ``grid`` whose centre lies in one of the units (``county_coverage`` with one sample per cell),
-    cached with the boundaries: burning all of China's 2,875 outlines takes about 6 s even on a 5 km grid.
+    cached with the boundaries: all of China's 2,875 outlines take seconds to burn even on a 5 km grid.
 
     Parameters
     ----------

@@ -99,9 +99,16 @@ class PixelCodes:
     def __init__(self, path: Path, key: str, shape: tuple[int, int], rules):
         self.path, self.key, self.shape = Path(path), key, (int(shape[0]), int(shape[1]))
         self.n_rules = len(rules)
-        params = [None if f is None else filter_parameters(f) for _, f in rules]
-        # a penalised pixel's weight, as the aspect filter gives it: float32, then float64 in the counts
-        self._penalty = [None if p is None else float(np.float32(p["factor"])) for p in params]
+        # per rule, the aspect weight of each of the 256 bytes (None: no aspect filter); a penalised pixel's
+        # weight as the aspect filter gives it: float32, then float64 in the counts
+        self._weights = []
+        for k, (_, f) in enumerate(rules):
+            params = None if f is None else filter_parameters(f)
+            table = None
+            if params is not None:
+                table = np.ones(256, dtype="float64")
+                table[(np.arange(256) & int(_penalty_bit(k))) != 0] = float(np.float32(params["factor"]))
+            self._weights.append(table)
         self._codes = self._open()
 
     def _header(self) -> bytes:
@@ -154,13 +161,14 @@ class PixelCodes:
             got = compute(rows, cols)
             self._codes[rows, cols] = self.encode(*got)
             return got
-        if unknown.any() and wanted is not None:
-            unknown &= wanted()
-        for r, c in (_rectangles(unknown) if unknown.any() else ()):  # partly stored (the edge of another run's region): compute the rest
-            sub_r = slice(rows.start + r.start, rows.start + r.stop)
-            sub_c = slice(cols.start + c.start, cols.start + c.stop)
-            block[r, c] = self.encode(*compute(sub_r, sub_c))
-            self._codes[sub_r, sub_c] = block[r, c]
+        if unknown.any():  # partly stored (the edge of another run's region): compute what is wanted of the rest
+            if wanted is not None:
+                unknown &= wanted()
+            for r, c in _rectangles(unknown):
+                sub_r = slice(rows.start + r.start, rows.start + r.stop)
+                sub_c = slice(cols.start + c.start, cols.start + c.stop)
+                block[r, c] = self.encode(*compute(sub_r, sub_c))
+                self._codes[sub_r, sub_c] = block[r, c]
         return self.decode(block)
 
     def decode(self, block: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray | None]]:
@@ -171,14 +179,7 @@ class PixelCodes:
         """
         has_slope = (block & HAS_SLOPE).astype(bool)
         passes = [(block & _pass_bit(k)).astype(bool) for k in range(self.n_rules)]
-        weights = []
-        for k, penalty in enumerate(self._penalty):
-            if penalty is None:
-                weights.append(None)
-            else:
-                table = np.ones(256, dtype="float64")
-                table[(np.arange(256) & int(_penalty_bit(k))) != 0] = penalty
-                weights.append(np.take(table, block))
+        weights = [None if table is None else np.take(table, block) for table in self._weights]
         return has_slope, passes, weights
 
     def encode(self, has_slope: np.ndarray, passes: list[np.ndarray], weights: list[np.ndarray | None]
