@@ -32,6 +32,7 @@ from siting.geo.resample import nearest_positions, pixel_cells
 from siting.io import slopecodes
 from siting.io.handles import shared_dataset
 from siting.io.layers import file_sha256
+from siting.model import dempixels
 from siting.model.terrain import (WGS84_INVERSE_FLATTENING, WGS84_SEMI_MAJOR_M, AspectFilter, _horn_slope_only, geographic_cell_sizes_m,
                                   horn_slope_aspect)
 
@@ -335,6 +336,9 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                    if rows.stop > rows.start else 0.0)
         centre = (_CentrePixels(grid, cells, src.crs.to_wkt(), tr, (src.height, src.width), len(rules))
                   if res < 2.0 * pixel_m else None)
+        # rules whose outcomes fit a byte take the compiled path (siting.model.dempixels), others NumPy's
+        coded = slopecodes.coded_rules(rules)
+        byte_weights = None if coded is None else dempixels.byte_weights(coded)
         store = None if codes is None else slopecodes.store_for(file_sha256(path), band, (src.height, src.width),
                                                                   rules, Path(codes))
         # the pixels a partly stored block must compute: those in wanted cells (and under their centres)
@@ -347,6 +351,16 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
             return (~np.isnan(slope_deg), [slope_deg <= max_slope_deg for max_slope_deg, _ in rules],
                     [None if f is None else np.nan_to_num(np.broadcast_to(np.asarray(
                         f(aspect_deg, slope_deg), dtype="float64"), slope_deg.shape), nan=0.0) for _, f in rules])
+
+        def outcome_codes(r: slice, c: slice) -> np.ndarray:
+            """Each pixel's outcome in r × c as a byte (siting.model.dempixels)."""
+            rr0, rr1 = max(0, r.start - 1), min(src.height, r.stop + 1)
+            cc0, cc1 = max(0, c.start - 1), min(src.width, c.stop + 1)
+            z = _read_elevation(src, band, Window.from_slices((rr0, rr1), (cc0, cc1)))
+            inner = (slice(r.start - rr0, r.stop - rr0), slice(c.start - cc0, c.stop - cc0))
+            got = dempixels.slope_codes(z, cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1], inner, coded)
+            counted["pixels_computed"] += got.size
+            return got
 
         for rs, cs in _block_slices(rows, cols, window_rows, window_cols):
             if keep is None:
@@ -365,13 +379,28 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                 cell = np.multiply(grow, grid.width, out=grow)
                 cell += gcol
             # each pixel's flat cell index, the sentinel n_cells where it lies off the grid (or, below, has no
-            # slope): one bincount per quantity over the whole block (no gathers), summed in pixel order
+            # slope): one sum per quantity over the whole block (no gathers), added in pixel order
             cell[~inside] = n_cells
-            if store is None:
-                has_slope, passes, weights = outcomes(rs, cs)
-            else:
-                has_slope, passes, weights = store.outcomes(rs, cs, outcomes, functools.partial(
-                    _wanted_pixels, cell, n_cells, wanted_cells, centre, rs, cs))
+            if coded is not None:  # compiled: the pixels' outcome bytes, summed per cell
+                if store is None:
+                    block = outcome_codes(rs, cs)
+                else:
+                    block = store.codes(rs, cs, outcome_codes, functools.partial(
+                        _wanted_pixels, cell, n_cells, wanted_cells, centre, rs, cs))
+                counted["pixels"] += block.size
+                got = dempixels.sum_codes(block, cell, n_cells, byte_weights,
+                                          pixel_area_m2[rs] if geographic else None)
+                if got is None:
+                    continue
+                lo, block_total, block_passed = got
+                _add_counts(total, lo, block_total)
+                if centre is not None:  # after this block's totals: only cells still without a pixel centre
+                    centre.sample(rs, cs, lambda pr, pc: dempixels.decode_codes(block[pr, pc], byte_weights),
+                                  pixel_area_m2 if geographic else None, total)
+                for k in range(len(rules)):
+                    _add_counts(passed[k], lo, block_passed[k])
+                continue
+            has_slope, passes, weights = outcomes(rs, cs)
             counted["pixels"] += has_slope.size
             valid = inside & has_slope
             if not valid.any():
@@ -384,7 +413,9 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                     else None)
             _add_counts(total, lo, np.bincount(idx, weights=area))
             if centre is not None:  # after this block's totals: only cells still without a pixel centre
-                centre.sample(rs, cs, has_slope, passes, weights, pixel_area_m2 if geographic else None, total)
+                centre.sample(rs, cs, lambda pr, pc: (has_slope[pr, pc], [ok[pr, pc] for ok in passes],
+                                                      [None if w is None else w[pr, pc] for w in weights]),
+                              pixel_area_m2 if geographic else None, total)
             for k, ok in enumerate(passes):
                 if weights[k] is None and area is None:  # plain counts
                     _add_counts(passed[k], lo, np.bincount(idx, weights=ok.reshape(-1)))
@@ -449,10 +480,11 @@ class _CentrePixels:
         _, pr, pc = self._in_block(rs, cs)
         wanted[pr, pc] = True
 
-    def sample(self, rs: slice, cs: slice, has_slope: np.ndarray, passes: list, weights: list,
-               pixel_area_m2, total: np.ndarray) -> None:
+    def sample(self, rs: slice, cs: slice, outcome, pixel_area_m2, total: np.ndarray) -> None:
         """Record the pixels of block (``rs``, ``cs``) under wanted cell centres: whether they have a slope and
-        per rule their pass mark times the aspect weight (None: no aspect filter).
+        per rule their pass mark times the aspect weight. ``outcome(rows, cols)`` gives, for pixels of the block
+        at those (array) positions, ``(has_slope, passes, weights)``: a bool array, per rule a bool array, and
+        per rule the aspect weights or None (no aspect filter).
 
         Only cells whose ``total`` (flat, this block's pixels already counted) is still 0 are recorded: a total
         never falls, so a cell left without a pixel centre at the end was recorded, and the others are not used.
@@ -464,13 +496,14 @@ class _CentrePixels:
         if not empty.any():
             return
         sel, pr, pc = sel[empty], pr[empty], pc[empty]
-        self.known[sel] = has_slope[pr, pc]
+        has_slope, passes, weights = outcome(pr, pc)
+        self.known[sel] = has_slope
         if pixel_area_m2 is not None:
             self.area[sel] = pixel_area_m2[self.row[sel]]
         for k, ok in enumerate(passes):
-            w = ok[pr, pc].astype("float64")
+            w = ok.astype("float64")
             if weights[k] is not None:
-                w *= weights[k][pr, pc]
+                w *= weights[k]
             self.weight[k, sel] = w
 
     def fill_empty(self, passed: list[np.ndarray], total: np.ndarray) -> None:

@@ -35,17 +35,8 @@ import numpy as np
 FORMAT_VERSION = "1"
 MAX_RULES = 3
 KNOWN = np.uint8(0x80)
-HAS_SLOPE = np.uint8(0x01)
 _MAGIC = b"SITING-SLOPE-CODES-1\n"
 _HEADER_BYTES = 128
-
-
-def _pass_bit(k: int) -> np.uint8:
-    return np.uint8(1 << (1 + 2 * k))
-
-
-def _penalty_bit(k: int) -> np.uint8:
-    return np.uint8(1 << (2 + 2 * k))
 
 
 def filter_parameters(aspect_filter) -> dict | None:
@@ -81,6 +72,20 @@ def filter_parameters(aspect_filter) -> dict | None:
         return None
 
 
+def coded_rules(rules) -> list[dict] | None:
+    """The rules as :func:`siting.model.dempixels.slope_codes` takes them, or None when their outcomes do not fit
+    a byte (more than three rules, or an aspect filter other than :func:`aspect_factor`)."""
+    if not 1 <= len(rules) <= MAX_RULES:
+        return None
+    out = []
+    for max_slope_deg, aspect_filter in rules:
+        params = None if aspect_filter is None else filter_parameters(aspect_filter)
+        if aspect_filter is not None and params is None:
+            return None
+        out.append({"max_slope_deg": float(max_slope_deg), **(params or {})})
+    return out
+
+
 class PixelCodes:
     """The stored outcome of the slope rules for every pixel of one DEM (see the module's docstring).
 
@@ -92,23 +97,10 @@ class PixelCodes:
         64 hexadecimal digits naming the DEM's content, the band and the rules.
     shape : (int, int)
         The DEM's rows and columns.
-    rules : sequence of (max_slope_deg, aspect_filter or None)
-        At most three; every filter None or :func:`aspect_factor`.
     """
 
-    def __init__(self, path: Path, key: str, shape: tuple[int, int], rules):
+    def __init__(self, path: Path, key: str, shape: tuple[int, int]):
         self.path, self.key, self.shape = Path(path), key, (int(shape[0]), int(shape[1]))
-        self.n_rules = len(rules)
-        # per rule, the aspect weight of each of the 256 bytes (None: no aspect filter); a penalised pixel's
-        # weight as the aspect filter gives it: float32, then float64 in the counts
-        self._weights = []
-        for k, (_, f) in enumerate(rules):
-            params = None if f is None else filter_parameters(f)
-            table = None
-            if params is not None:
-                table = np.ones(256, dtype="float64")
-                table[(np.arange(256) & int(_penalty_bit(k))) != 0] = float(np.float32(params["factor"]))
-            self._weights.append(table)
         self._codes = self._open()
 
     def _header(self) -> bytes:
@@ -135,62 +127,39 @@ class PixelCodes:
     def size(self) -> int:
         return self.shape[0] * self.shape[1]
 
-    def outcomes(self, rows: slice, cols: slice, compute, wanted=None):
-        """``(has_slope, passes, weights)`` of a block's pixels: stored ones read, the others computed and stored.
+    def codes(self, rows: slice, cols: slice, compute, wanted=None) -> np.ndarray:
+        """The outcome bytes of a block's pixels: stored ones read, the others computed and stored.
 
         Parameters
         ----------
         rows, cols : slice
             The block, in the DEM's pixels.
         compute : callable
-            ``compute(rows, cols) -> (has_slope, passes, weights)`` for a rectangle of pixels: a bool array, one
-            bool array per rule (passes), and per rule the aspect weight per pixel (float64) or None.
+            ``compute(rows, cols) -> uint8 array``: the bytes of a rectangle of pixels
+            (:func:`siting.model.dempixels.slope_codes`).
         wanted : callable, optional
             ``wanted() -> bool array`` of the block: the pixels whose outcome is needed. In a block that is partly
             stored only the unknown ones of them are computed (in a few rectangles); unknown pixels that are not
-            wanted come back without a slope. None: every pixel is wanted.
+            wanted come back as bytes without bit 7 (and so without a slope). None: every pixel is wanted.
 
         Returns
         -------
-        has_slope, passes, weights
-            As ``compute`` gives them (see :meth:`decode`).
+        numpy.ndarray of uint8, the block's shape
         """
         block = np.array(self._codes[rows, cols])
         unknown = block < KNOWN
         if unknown.all():  # nothing stored yet (a first run): computed, stored, used as they are
-            got = compute(rows, cols)
-            self._codes[rows, cols] = self.encode(*got)
-            return got
+            block = compute(rows, cols)
+            self._codes[rows, cols] = block
+            return block
         if unknown.any():  # partly stored (the edge of another run's region): compute what is wanted of the rest
             if wanted is not None:
                 unknown &= wanted()
             for r, c in _rectangles(unknown):
                 sub_r = slice(rows.start + r.start, rows.start + r.stop)
                 sub_c = slice(cols.start + c.start, cols.start + c.stop)
-                block[r, c] = self.encode(*compute(sub_r, sub_c))
+                block[r, c] = compute(sub_r, sub_c)
                 self._codes[sub_r, sub_c] = block[r, c]
-        return self.decode(block)
-
-    def decode(self, block: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray | None]]:
-        """``(has_slope, passes, weights)`` of pixels from their bytes, as :meth:`encode` received them.
-
-        ``weights[k]`` is the rule's aspect weight per pixel (float64; exact for passing pixels) or None for a
-        rule without an aspect filter.
-        """
-        has_slope = (block & HAS_SLOPE).astype(bool)
-        passes = [(block & _pass_bit(k)).astype(bool) for k in range(self.n_rules)]
-        weights = [None if table is None else np.take(table, block) for table in self._weights]
-        return has_slope, passes, weights
-
-    def encode(self, has_slope: np.ndarray, passes: list[np.ndarray], weights: list[np.ndarray | None]
-               ) -> np.ndarray:
-        """The bytes of pixels given ``has_slope`` and per rule the pass mark and the aspect weight per pixel."""
-        block = np.full(has_slope.shape, KNOWN, dtype="uint8")
-        block |= has_slope.astype("uint8")
-        for k, (ok, w) in enumerate(zip(passes, weights)):
-            block[ok] |= _pass_bit(k)
-            if w is not None:
-                block[ok & (w != 1.0)] |= _penalty_bit(k)
         return block
 
 
@@ -227,18 +196,13 @@ def store_for(dem_sha256: str, band: int, shape: tuple[int, int], rules, folder:
     folder : pathlib.Path
         Where stores live.
     """
-    if not 1 <= len(rules) <= MAX_RULES:
+    described = coded_rules(rules)
+    if described is None:
         return None
-    described = []
-    for max_slope_deg, aspect_filter in rules:
-        params = None if aspect_filter is None else filter_parameters(aspect_filter)
-        if aspect_filter is not None and params is None:
-            return None
-        described.append({"max_slope_deg": float(max_slope_deg), "aspect": params})
     doc = {"dem": dem_sha256, "band": int(band), "shape": list(shape), "rules": described,
            "format": FORMAT_VERSION}
     key = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
     try:
-        return PixelCodes(folder / f"{key}.codes", key, shape, rules)
+        return PixelCodes(folder / f"{key}.codes", key, shape)
     except OSError:  # a read-only or full cache: compute without storing
         return None
