@@ -56,14 +56,29 @@ _SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "S
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP (delivered afterwards) for the few renames that put a set of files in place."""
-    can = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS) if can else None
+    """Hold SIGINT/SIGTERM/SIGHUP (delivered afterwards) for the few renames that put a set of files in place.
+
+    The signals' Python handlers are swapped for one that notes them, and each noted signal is raised again once
+    the block is done and the handlers are back. (Blocking them with a signal mask would not do: a signal sent
+    to the process goes to any thread that does not block it, and Python runs its handler in the main thread
+    all the same.) Only the main thread can set handlers; elsewhere the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    earlier = {}
+    for sig in _SIGNALS:
+        handler = signal.getsignal(sig)
+        if handler is not None:  # None: a handler not set from Python, left alone
+            earlier[sig] = signal.signal(sig, lambda signum, _frame: noted.append(signum))
     try:
         yield
     finally:
-        if can:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in earlier.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(noted):
+            signal.raise_signal(sig)
 
 
 def write_folder(out_dir: str | os.PathLike, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
