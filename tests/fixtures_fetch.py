@@ -31,11 +31,13 @@ def tiny_geotiff_bytes(seed: int = 0, size_px: int = 48, west_deg: float = 108.0
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:
-    """A zip archive holding ``members`` (name -> content)."""
+    """A zip archive holding ``members`` (name -> content); the same bytes whenever it is made (a fixed member
+    date, not the clock's, which would differ between two calls two seconds apart)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, content in members.items():
-            zf.writestr(name, content)
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), content,
+                        compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

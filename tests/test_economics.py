@@ -58,6 +58,51 @@ def test_lcoe_rises_with_cost_and_falls_with_energy(capex, om, e, r, n, extra):
     assert lcoe_cny_per_kwh(capex, om, e + extra, r, n) < base
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), mid=st.tuples(st.floats(500, 20000), st.floats(0, 500)),
+       spread=st.floats(0.0, 0.5), rates=st.tuples(st.floats(0.0, 0.15), st.floats(0.0, 0.15), st.floats(0.0, 0.15)),
+       lives=st.tuples(st.integers(10, 40), st.integers(10, 40), st.integers(10, 40)), degradation=st.floats(0, 0.01),
+       bins=st.lists(st.floats(0.05, 1.0), min_size=1, max_size=8, unique=True))
+def test_the_compiled_lcoe_and_cost_classes_are_those_of_the_numpy_functions(seed, n, mid, spread, rates, lives,
+                                                                             degradation, bins):
+    """To the last bit: three LCOEs per cell (energy 0, NaN, connection NaN, cells not connectable), then each
+    cell's class against its county's tariff (unknown tariffs, cells in no county, LCOE right on a bin edge)."""
+    from types import SimpleNamespace
+
+    from siting.engine.sums import cost_class
+    from siting.model.costcells import cost_classes, lcoe_at_three_costs
+
+    rng = np.random.default_rng(seed)
+    capex, om = mid
+    costs = [SimpleNamespace(capex_cny_per_kw=capex * f, fixed_om_cny_per_kw_yr=om * f, lifetime_yr=n_yr,
+                             degradation_per_yr=degradation)
+             for f, n_yr in zip((1.0, 1.0 - spread, 1.0 + spread), lives)]
+    energy = rng.uniform(0, 3000, n)
+    energy[rng.random(n) < 0.05] = 0.0
+    energy[rng.random(n) < 0.05] = np.nan
+    conn = rng.uniform(0, 2000, n)
+    conn[rng.random(n) < 0.05] = np.nan
+    ok = np.isfinite(conn) & (rng.random(n) < 0.9)
+    got = lcoe_at_three_costs(costs, rates, energy, conn, ok)
+    for e, (c, r) in enumerate(zip(costs, rates)):
+        want = np.where(ok, lcoe_cny_per_kwh(c.capex_cny_per_kw + conn, c.fixed_om_cny_per_kw_yr, energy, r,
+                                             c.lifetime_yr, c.degradation_per_yr), np.nan)
+        np.testing.assert_array_equal(got[e], want)
+
+    bins = np.sort(np.array(bins))
+    if n:
+        got[0, : n // 4] = rng.choice(bins, n // 4)  # on an edge
+    tariffs = rng.uniform(0.1, 0.6, 5)
+    tariffs[rng.random(5) < 0.3] = np.nan
+    zone = rng.integers(-1, 5, n)
+    pos = rng.permutation(n)
+    finite = np.isfinite(got[0])
+    lcoe_bin = np.where(finite, np.digitize(np.where(finite, got[0], 0.0), bins), -1)
+    t = np.where(zone >= 0, tariffs[np.maximum(zone, 0)], np.nan)
+    want = np.where(finite[pos], cost_class(lcoe_bin[pos], *[got[e][pos] <= t for e in range(3)]), -1)
+    np.testing.assert_array_equal(cost_classes(got, pos, zone, tariffs, bins), want)
+
+
 def test_connection_cost_and_voltage_text():
     assert connection_cny_per_kw(10.0, 5.0, 1.2) == pytest.approx(60.0)
     assert parse_voltage_kv("220000") == 220 and parse_voltage_kv("110000;35000") == 110

@@ -174,28 +174,147 @@ def test_average_and_mode_agree_with_gdal_on_the_whole():
     assert (ours == gdal).mean() > 0.9
 
 
-def test_layers_on_one_source_geometry_share_positions_without_sharing_values():
-    """Two sources on the same lattice reuse where the cells fall (computed once, read-only), and each still gets
-    its own values, equal to a fresh computation."""
+def reference_nearest(array, transform, crs, grid, fill, index=False):
+    """The NumPy definition of :func:`resample.nearest`: floor of the pixel coordinates, a flat gather (with
+    ``index``: the flat index of the pixel, -1 off the source)."""
+    x, y = resample.cell_centres_in(grid, crs)
+    u = (x - transform.c) / transform.a
+    v = (y - transform.f) / transform.e
+    h, w = array.shape
+    with np.errstate(invalid="ignore"):
+        u, v = np.floor(u), np.floor(v)
+        ok = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    idx = np.where(ok, v * w + u, 0).astype("int64")
+    if index:
+        return np.where(ok, idx, -1)
+    out = np.take(array.reshape(-1), idx)
+    out[~ok] = fill
+    return out
+
+
+def reference_bilinear(array, transform, crs, grid):
+    """The NumPy definition of :func:`resample.bilinear`: the plain formula when every cell has its four
+    neighbours on the source and every value is known, weights renormalised over the known neighbours otherwise."""
+    x, y = resample.cell_centres_in(grid, crs)
+    u = (x - transform.c) / transform.a
+    v = (y - transform.f) / transform.e
+    h, w = array.shape
+    u = np.nan_to_num(u, nan=-10.0, posinf=-10.0, neginf=-10.0)
+    v = np.nan_to_num(v, nan=-10.0, posinf=-10.0, neginf=-10.0)
+    inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    u, v = u - 0.5, v - 0.5
+    c0, r0 = np.floor(u), np.floor(v)
+    fu, fv = (u - c0).astype("float32"), (v - r0).astype("float32")
+    c0, r0 = c0.astype("int64"), r0.astype("int64")
+    src = array.astype("float32").reshape(-1)
+    if (inside.all() and c0.min() >= 0 and c0.max() + 1 < w and r0.min() >= 0 and r0.max() + 1 < h
+            and np.isfinite(src).all()):
+        i00 = r0 * w + c0
+        top = np.take(src, i00) * (1.0 - fu) + np.take(src, i00 + 1) * fu
+        bottom = np.take(src, i00 + w) * (1.0 - fu) + np.take(src, i00 + w + 1) * fu
+        return top * (1.0 - fv) + bottom * fv
+    num = np.zeros(grid.shape, dtype="float32")
+    den = np.zeros(grid.shape, dtype="float32")
+    for dr, dc in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        rr, cc = r0 + dr, c0 + dc
+        ok = inside & (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+        val = np.take(src, np.where(ok, rr * w + cc, 0))
+        ok &= np.isfinite(val)
+        wgt = (fv if dr else 1.0 - fv) * (fu if dc else 1.0 - fu)
+        wgt[~ok] = 0.0
+        val[~ok] = 0.0
+        num += wgt * val
+        den += wgt
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    out[~inside | (den <= 0)] = np.nan
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), res=st.sampled_from([100.0, 250.0, 1000.0]),
+       offset=st.tuples(st.floats(-0.3, 0.3), st.floats(-0.3, 0.3)), pixel=st.sampled_from([0.0009, 0.0025, 0.05]),
+       size=st.tuples(st.integers(2, 200), st.integers(2, 200)), holes=st.sampled_from([0.0, 0.0, 0.2]),
+       dtype=st.sampled_from(["float32", "float64", "uint16", "int32"]))
+def test_the_compiled_cell_sampling_equals_the_numpy_definition(seed, res, offset, pixel, size, holes, dtype):
+    """Sources around, inside, across the edge of and off the grid, with and without missing values, of every
+    dtype the layers use: nearest and bilinear equal the NumPy definitions to the last bit."""
+    grid = make_grid((1_000_000.0, 2_500_000.0, 1_000_000.0 + 60 * res, 2_500_000.0 + 50 * res), res)
+    lon, lat = pyproj.Transformer.from_crs(CHINA_ALBERS, "EPSG:4326", always_xy=True).transform(
+        1_000_000.0 + 30 * res, 2_500_000.0 + 25 * res)
+    h, w = size
+    transform = Affine(pixel, 0.0, lon + offset[0] - w * pixel / 2, 0.0, -pixel, lat + offset[1] + h * pixel / 2)
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 500.0, (h, w))
+    if dtype.startswith("float"):
+        values[rng.random((h, w)) < holes] = np.nan
+    values = values.astype(dtype)
+    fill = values.dtype.type(np.nan if dtype.startswith("float") else 65535 if dtype == "uint16" else -1)
+    got = resample.nearest(values, transform, "EPSG:4326", grid, fill)
+    want = reference_nearest(values, transform, "EPSG:4326", grid, fill)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(resample.nearest_pixels(grid, transform, "EPSG:4326", h, w),
+                                  reference_nearest(values, transform, "EPSG:4326", grid, fill, index=True))
+    got = resample.bilinear(values, transform, "EPSG:4326", grid)
+    want = reference_bilinear(values, transform, "EPSG:4326", grid)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+
+
+def test_both_bilinear_formulas_are_exercised():
+    """A source wider than the grid takes the plain formula; one hole or an edge inside the grid, the
+    renormalised one; both equal the definition."""
     grid = make_grid((1_000_000.0, 2_500_000.0, 1_020_000.0, 2_520_000.0), 250.0)
     lon, lat = pyproj.Transformer.from_crs(CHINA_ALBERS, "EPSG:4326", always_xy=True).transform(1_010_000.0, 2_510_000.0)
     transform = Affine(0.0025, 0.0, lon - 0.2, 0.0, -0.0025, lat + 0.2)
-    rng = np.random.default_rng(3)
-    speed = rng.uniform(4.0, 9.0, (160, 160)).astype("float32")
-    k = rng.uniform(1.6, 2.6, (160, 160)).astype("float32")
-    resample._bilinear_positions.cache_clear()
-    resample.nearest_positions.cache_clear()
-    a = resample.bilinear(speed, transform, "EPSG:4326", grid)
-    b = resample.bilinear(k, transform, "EPSG:4326", grid)
-    assert resample._bilinear_positions.cache_info().hits == 1
-    resample._bilinear_positions.cache_clear()
-    assert np.array_equal(resample.bilinear(k, transform, "EPSG:4326", grid), b)
-    assert not np.array_equal(a, b)
-    n1 = resample.nearest(speed, transform, "EPSG:4326", grid, np.nan)
-    n2 = resample.nearest(k, transform, "EPSG:4326", grid, np.nan)
-    assert resample.nearest_positions.cache_info().hits == 1 and not np.array_equal(n1, n2)
-    kept = n2.copy()
-    n2[:] = -1.0  # the caller's array is its own: changing it changes nothing cached
-    assert np.array_equal(resample.nearest(k, transform, "EPSG:4326", grid, np.nan), kept, equal_nan=True)
-    for arr in resample._bilinear_positions(grid, transform, "EPSG:4326", 160, 160)[:5]:
-        assert not arr.flags.writeable
+    speed = np.random.default_rng(3).uniform(4.0, 9.0, (160, 160)).astype("float32")
+    plain = resample.bilinear(speed, transform, "EPSG:4326", grid)
+    np.testing.assert_array_equal(plain, reference_bilinear(speed, transform, "EPSG:4326", grid))
+    assert np.isfinite(plain).all()
+    holed = speed.copy()
+    holed[0, 0] = np.nan  # far from the grid: only the formula changes, by rounding at most
+    renorm = resample.bilinear(holed, transform, "EPSG:4326", grid)
+    np.testing.assert_array_equal(renorm, reference_bilinear(holed, transform, "EPSG:4326", grid))
+    np.testing.assert_allclose(renorm, plain, rtol=1e-6)
+    cut = speed[:80]  # the source ends inside the grid
+    edge = resample.bilinear(cut, transform, "EPSG:4326", grid)
+    np.testing.assert_array_equal(edge, reference_bilinear(cut, transform, "EPSG:4326", grid))
+    assert np.isnan(edge).any() and np.isfinite(edge).any()
+
+
+def test_cells_within_half_a_pixel_of_the_source_edge_take_only_the_neighbours_on_it():
+    """Every cell centre on the source, but the last column's within half a pixel of its east edge: those cells
+    have neighbours off the source, so the renormalised formula applies, and no value beyond the edge is read."""
+    grid = make_grid((1_000_000.0, 2_500_000.0, 1_010_000.0, 2_510_000.0), 250.0)
+    x, y = resample.cell_centres_in(grid, WGS84)
+    p = 0.0025
+    west, north = x.min() - 10 * p, y.max() + 10 * p
+    w = int(np.ceil((x.max() - west) / p - 0.25))  # east edge 0.25..0.75 pixel beyond the easternmost centre
+    h = int(np.ceil((north - y.min()) / p)) + 10
+    transform = Affine(p, 0.0, west, 0.0, -p, north)
+    u = (x - west) / p
+    assert (u < w).all() and (np.floor(u - 0.5) + 1 >= w).any()
+    values = np.random.default_rng(1).uniform(1.0, 2.0, (h, w + 1)).astype("float32")
+    values[:, w] = 1e9  # beyond the edge: must never be read
+    got = resample.bilinear(values[:, :w].copy(), transform, WGS84, grid)
+    np.testing.assert_array_equal(got, reference_bilinear(values[:, :w], transform, WGS84, grid))
+    assert np.nanmax(got) <= 2.0 and np.isfinite(got).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), step=st.sampled_from([1, 2, 8]), start=st.tuples(st.integers(0, 40),
+       st.integers(0, 40)), size=st.tuples(st.integers(1, 90), st.integers(1, 90)))
+def test_lattice_interpolation_equals_its_numpy_definition(seed, step, start, size):
+    """Between lattice rows: the difference times the fraction plus the base, to the last bit."""
+    rng = np.random.default_rng(seed)
+    rows, cols = start[0] + np.arange(size[0]), start[1] + np.arange(size[1])
+    ri, rf = np.divmod(rows, step)
+    ci, cf = np.divmod(cols, step)
+    rf, cf = (rf / step)[:, None], (cf / step)[None, :]
+    values = rng.uniform(-1e6, 1e6, (ri.max() + 2, ci.max() + 2))
+    along = values[:, ci] + cf * (values[:, ci + 1] - values[:, ci])
+    want = np.empty((ri.size, ci.size))
+    for i, (k, f) in enumerate(zip(ri, rf[:, 0])):
+        want[i] = np.multiply(along[k + 1] - along[k], f) + along[k]
+    np.testing.assert_array_equal(resample.interpolate_lattice(values, ri, rf, ci, cf), want)

@@ -391,3 +391,52 @@ def test_threads_asking_for_a_table_at_once_build_it_once(monkeypatch):
     for t in threads:
         t.join()
     assert len(builds) == 1 and len(got) == 4 and all(g is got[0] for g in got)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), shape=st.tuples(st.integers(1, 30), st.integers(1, 30)),
+       with_k=st.booleans(), with_elevation=st.booleans(), hub=st.sampled_from([None, 80.0, 140.0]),
+       top_speed=st.sampled_from([3.0, 12.0, 60.0]), default_k=st.sampled_from([2.0, 0.9, 1.7]))
+def test_the_compiled_cell_pass_gives_the_capacity_factor_of_the_numpy_functions(seed, shape, with_k, with_elevation,
+                                                                                hub, top_speed, default_k):
+    """Cells inside and outside the table (calm, > 40 m/s, k below 1 or above 4.5), holes in every layer, standard
+    or ISA air: the compiled pass equals air_density_kg_m3 + capacity_factor(method="table") + net_capacity_factor
+    to float32 rounding, and what it leaves to them is computed by them."""
+    from siting.energy import windgrid
+    from siting.rules.scenario import WindModelParams
+
+    rng = np.random.default_rng(seed)
+    model = WindModelParams(weibull_k=default_k, hub_height_m=hub)
+    turbine = turbines.load_turbine(model.turbine)
+
+    def holes(a, share=0.1):
+        a[rng.random(shape) < share] = np.nan
+        return a
+
+    speed = holes(rng.uniform(0.0, top_speed, shape).astype("float32"))
+    speed[rng.random(shape) < 0.05] = 0.0
+    k = holes(rng.uniform(0.5, 5.0, shape).astype("float32")) if with_k else None
+    if k is not None:
+        k[rng.random(shape) < 0.05] = -1.0
+    elevation = holes(rng.uniform(-400.0, 6000.0, shape).astype("float32")) if with_elevation else None
+    usable = holes(np.where(rng.random(shape) < 0.3, 0.0, rng.random(shape)).astype("float32"), 0.05)
+
+    got = windgrid.net_capacity_factor_grid(usable, speed, k, elevation, model)
+    cells = (usable > 0) & np.isfinite(speed)
+    want = np.full(shape, np.nan, dtype="float32")
+    if cells.any():
+        want[cells] = windgrid._net_capacity_factor_at(cells, speed, k, elevation, model, turbine, None)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[cells], want[cells], rtol=np.finfo("float32").eps, atol=0)
+
+
+def test_what_the_compiled_pass_leaves_to_the_numpy_functions_is_refused_as_before():
+    from siting.energy import windgrid
+    from siting.rules.scenario import WindModelParams
+
+    model = WindModelParams()
+    with pytest.raises(SitingError, match="negative wind speeds"):
+        windgrid.net_capacity_factor_grid(np.ones((2, 2)), np.array([[5.0, -1.0], [6.0, 7.0]]), None, None, model)
+    with pytest.raises(SitingError, match="11 000 m"):
+        windgrid.net_capacity_factor_grid(np.ones((1, 2)), np.array([[5.0, 6.0]]), None, np.array([[0.0, 12000.0]]),
+                                          model)

@@ -20,8 +20,10 @@ from siting.io.turbines import load_turbine
 from siting.rules.scenario import HUB_LAYER, TYPHOON_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER  # noqa: F401
 from siting.model.wind import (
     DEFAULT_WEIBULL_K,
+    STANDARD_AIR_DENSITY_KG_M3,
     air_density_kg_m3,
     capacity_factor,
+    capacity_factor_table,
     check_wind_speed_ms,
     log_law_speed_ms,
     net_capacity_factor,
@@ -85,13 +87,39 @@ def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibu
     """Net capacity factor per cell where land is usable and the speed is known (NaN elsewhere).
 
     With a Weibull A field (at hub height) the distribution is taken from A and k
-    directly; otherwise A follows from the mean speed and k.
+    directly; otherwise A follows from the mean speed and k, and the cells go through one compiled pass
+    (:func:`siting.model.windtable.net_capacity_factor_cells`); the few it leaves (outside the look-up table)
+    are computed with :func:`siting.model.wind.capacity_factor`.
     """
     turbine = load_turbine(model.turbine)
+    if weibull_a_hub_ms is None:
+        from siting.model.windtable import net_capacity_factor_cells
+
+        density = None
+        if elevation_m is not None:  # ISA air at ground + hub height, as capacity_factor scales the speed by it
+            cells = (usable > 0) & np.isfinite(hub_speed_ms)
+            elev = np.asarray(elevation_m)[cells].astype("float64")
+            rho = air_density_kg_m3(np.where(np.isfinite(elev), elev, 0.0) + hub_height_m(model))
+            density = np.ones(np.shape(hub_speed_ms))
+            density[cells] = np.cbrt(rho / STANDARD_AIR_DENSITY_KG_M3)
+        out, redo = net_capacity_factor_cells(
+            usable, hub_speed_ms, weibull_k, density, capacity_factor_table(turbine.power_curve),
+            default_k=model.weibull_k or DEFAULT_WEIBULL_K, wake_loss=model.wake_loss,
+            availability_loss=model.availability_loss, electrical_loss=model.electrical_loss)
+        if redo.any():
+            out[redo] = _net_capacity_factor_at(redo, hub_speed_ms, weibull_k, elevation_m, model, turbine, None)
+        return out
     cells = (usable > 0) & np.isfinite(hub_speed_ms)  # a mask: cheaper to gather with than (rows, cols) arrays
     out = np.full(usable.shape, np.nan, dtype="float32")
-    if not cells.any():
-        return out
+    if cells.any():
+        out[cells] = _net_capacity_factor_at(cells, hub_speed_ms, weibull_k, elevation_m, model, turbine,
+                                             weibull_a_hub_ms)
+    return out
+
+
+def _net_capacity_factor_at(cells: np.ndarray, hub_speed_ms, weibull_k, elevation_m, model, turbine,
+                            weibull_a_hub_ms) -> np.ndarray:
+    """Net capacity factor of the cells of the mask ``cells``, with the NumPy functions of the model."""
 
     def at(a: np.ndarray) -> np.ndarray:
         return np.asarray(a)[cells].astype("float64")
@@ -118,5 +146,4 @@ def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibu
                                             air_density_kg_m3=None if rho is None else rho[~use_a], method="table")
     else:
         gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho, method="table")
-    out[cells] = net_capacity_factor(gross, model.wake_loss, model.availability_loss, model.electrical_loss)
-    return out
+    return net_capacity_factor(gross, model.wake_loss, model.availability_loss, model.electrical_loss)

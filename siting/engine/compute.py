@@ -35,7 +35,7 @@ from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from siting.rules.plan import DerivedSlope, Plan
 from siting.rules.scenario import TECH_NAMES, MinAreaRule, Scenario, WindModelParams
 from siting.engine.layout import Tile
-from siting.engine.sums import CountySums, TechSums, cost_class, economic_key, foundation_key
+from siting.engine.sums import CountySums, TechSums, economic_key, foundation_key
 from siting.rules.patches import PatchEdges
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER, extrapolate_to_hub, hub_speed_layer,
                        net_capacity_factor_grid)
@@ -669,7 +669,7 @@ def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarra
     utilisation is MW.
     """
     from siting.io.griddist import CONNECTION_LAYER, DISTANCE_LAYER
-    from siting.model.cost import lcoe_cny_per_kwh
+    from siting.model.costcells import cost_classes, lcoe_at_three_costs
 
     econ, cost = ctx.scenario.economics, spec.cost
     shape = m.shape
@@ -693,25 +693,16 @@ def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarra
     ok = np.isfinite(conn)
     if econ.max_distance_km is not None and km is not None:  # too far from the grid to connect: not economic
         ok &= np.nan_to_num(km, nan=np.inf) <= econ.max_distance_km
-    lcoe_at = {}
-    for end in ("mid", "low", "high"):
-        c = cost if end == "mid" else cost.at(end)
-        lcoe_at[end] = np.where(ok, lcoe_cny_per_kwh(c.capex_cny_per_kw + conn, c.fixed_om_cny_per_kw_yr, mm,
-                                                     rates.get(end, rates["mid"]), c.lifetime_yr,
-                                                     c.degradation_per_yr), np.nan)
-    finite = np.isfinite(lcoe_at["mid"])
-    lcoe_mid = np.where(finite, lcoe_at["mid"], 0.0)
-    lcoe_bin = np.where(finite, np.digitize(lcoe_mid, econ.lcoe_bins_cny_per_kwh), -1)
-
-    def classes(pos: np.ndarray, zone: np.ndarray) -> np.ndarray:
-        """Cost class of cells ``idx[pos]`` counted in county ``zone`` (grid parity against its tariff)."""
-        t = np.where(zone >= 0, tariffs[np.maximum(zone, 0)], np.nan)
-        pays = [lcoe_at[e][pos] <= t for e in ("mid", "low", "high")]
-        return np.where(finite[pos], cost_class(lcoe_bin[pos], *pays), -1)
+    ends = ("mid", "low", "high")
+    lcoe = lcoe_at_three_costs([cost if end == "mid" else cost.at(end) for end in ends],
+                               [rates.get(end, rates["mid"]) for end in ends], mm, conn, ok)  # (3, cells)
+    lcoe_mid = np.where(np.isfinite(lcoe[0]), lcoe[0], 0.0)
 
     n_bins = len(econ.lcoe_bins_cny_per_kwh) + 1
     cls = np.full(shape, -1, dtype="int16")
-    cls.reshape(-1)[idx] = classes(np.arange(idx.size), cov.zone.reshape(-1)[idx])  # wholly inside one county
+    # wholly inside one county
+    cls.reshape(-1)[idx] = cost_classes(lcoe, np.arange(idx.size), cov.zone.reshape(-1)[idx], tariffs,
+                                        econ.lcoe_bins_cny_per_kwh)
     mixed_cls = None
     if cov.mixed_cell.size:  # a cell shared by counties of two provinces: each share against its own tariff
         where = np.full(m.size, -1, dtype="int64")
@@ -719,7 +710,7 @@ def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarra
         pos = where[cov.mixed_cell]
         mixed_cls = np.full(cov.mixed_cell.size, -1, dtype="int64")
         hit = pos >= 0
-        mixed_cls[hit] = classes(pos[hit], cov.mixed_zone[hit].astype("int64"))
+        mixed_cls[hit] = cost_classes(lcoe, pos[hit], cov.mixed_zone[hit], tariffs, econ.lcoe_bins_cny_per_kwh)
 
     def full(values: np.ndarray) -> np.ndarray:
         out = np.zeros(shape, dtype="float64")

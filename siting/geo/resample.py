@@ -41,16 +41,14 @@ def interpolate_lattice(values: np.ndarray, ri: np.ndarray, rf: np.ndarray, ci: 
                         cf: np.ndarray) -> np.ndarray:
     """Bilinear interpolation of lattice ``values`` at fractional lattice positions (rows ``ri + rf``, cols ``ci + cf``).
 
-    ``ri`` must be non-decreasing (rows in order); ``rf`` has shape (rows, 1) and ``cf`` (1, cols).
+    ``rf`` has shape (rows, 1) and ``cf`` (1, cols). Along the lattice rows first, then between them
+    (:func:`siting.geo.cellsample.between_lattice_rows`, one compiled pass):
+    ``along[k] + rf × (along[k + 1] - along[k])``, as the difference times the fraction plus the base.
     """
+    from siting.geo.cellsample import between_lattice_rows
+
     along = values[:, ci] + cf * (values[:, ci + 1] - values[:, ci])  # on the lattice rows, every column
-    out = np.empty((ri.size, along.shape[1]), dtype="float64")
-    starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-    for s, e in zip(starts, np.r_[starts[1:], ri.size]):  # one block of rows per lattice interval
-        k = ri[s]
-        np.multiply(along[k + 1] - along[k], rf[s:e], out=out[s:e])
-        out[s:e] += along[k]
-    return out
+    return between_lattice_rows(along, ri, rf)
 
 
 @functools.lru_cache(maxsize=4)
@@ -81,73 +79,25 @@ def cell_centres_in(grid: Grid, crs: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _pixel_coords(grid: Grid, transform: Affine, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """Fractional (column, row) of every cell centre in a north-up source raster."""
-    x, y = cell_centres_in(grid, crs)
-    u = x - transform.c
-    u /= transform.a
-    v = y - transform.f
-    v /= transform.e
-    return u, v
-
-
-def _index(u: np.ndarray, v: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat source index of the pixel containing (u, v) and whether it is on the source (overwrites u, v)."""
-    with np.errstate(invalid="ignore"):
-        np.floor(u, out=u)
-        np.floor(v, out=v)
-        ok = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-    v *= w
-    v += u
-    v[~ok] = 0
-    return v.astype("int64"), ok
-
-
-def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    for a in arrays:
-        a.setflags(write=False)
-    return arrays
-
-
-# Several layers of a tile often share a source geometry (wind speed and Weibull k from one atlas, land cover and
-# a slope raster on one lattice): where each cell falls in the source is found once for them (exactly the same
-# arrays; read-only).
-@functools.lru_cache(maxsize=4)
-def nearest_positions(grid: Grid, transform: Affine, crs: str, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat index of the source pixel under each cell centre of ``grid`` (0 where off the source) and whether it
-    is on the source, for a north-up source of ``h`` x ``w`` pixels; read-only arrays of ``grid.shape``."""
-    u, v = _pixel_coords(grid, transform, crs)
-    return _read_only(*_index(u, v, w, h))
-
-
-@functools.lru_cache(maxsize=4)
-def _bilinear_positions(grid: Grid, transform: Affine, crs: str, h: int, w: int):
-    """Upper-left source neighbour (row, col), fractional offsets (float32) and whether each cell centre is on
-    the source; ``interior`` when every cell has its four neighbours on the source."""
-    u, v = _pixel_coords(grid, transform, crs)
-    if not (np.isfinite(u).all() and np.isfinite(v).all()):  # cells the projection cannot reach
-        u = np.nan_to_num(u, nan=-10.0, posinf=-10.0, neginf=-10.0)
-        v = np.nan_to_num(v, nan=-10.0, posinf=-10.0, neginf=-10.0)
-    inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-    u -= 0.5
-    v -= 0.5
-    c0 = np.floor(u)
-    r0 = np.floor(v)
-    fu = (u - c0).astype("float32")
-    fv = (v - r0).astype("float32")
-    c0 = c0.astype("int64")
-    r0 = r0.astype("int64")
-    interior = bool(inside.all() and c0.min() >= 0 and c0.max() + 1 < w and r0.min() >= 0 and r0.max() + 1 < h)
-    return (*_read_only(r0, c0, fu, fv, inside), interior)
-
-
 def nearest(array: np.ndarray, transform: Affine, crs: str, grid: Grid, fill) -> np.ndarray:
-    """The source pixel under each cell centre (``fill`` where the centre is off the source)."""
-    h, w = array.shape
-    idx, ok = nearest_positions(grid, transform, crs, h, w)
-    out = np.take(array.reshape(-1), idx)
-    out[~ok] = fill
-    return out
+    """The source pixel under each cell centre (``fill`` where the centre is off the source).
+
+    ``array`` is a north-up raster with ``transform`` in ``crs``; the cell centres come from
+    :func:`cell_centres_in` and the pixels from :func:`siting.geo.cellsample.nearest_cells`.
+    """
+    from siting.geo.cellsample import nearest_cells
+
+    x, y = cell_centres_in(grid, crs)
+    return nearest_cells(x, y, transform, array, fill)
+
+
+def nearest_pixels(grid: Grid, transform: Affine, crs: str, h: int, w: int) -> np.ndarray:
+    """Flat index of the source pixel :func:`nearest` takes for each cell (-1 off the source), for a north-up
+    source of ``h`` x ``w`` pixels."""
+    from siting.geo.cellsample import pixel_under_cells
+
+    x, y = cell_centres_in(grid, crs)
+    return pixel_under_cells(x, y, transform, (h, w))
 
 
 def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.ndarray:
@@ -155,39 +105,13 @@ def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.n
 
     Missing neighbours (NaN or off the source) are left out and the weights of
     the others renormalised, as GDAL does; NaN where the centre is off the
-    source or no neighbour has data.
+    source or no neighbour has data. The cell centres come from :func:`cell_centres_in` and the values from
+    :func:`siting.geo.cellsample.bilinear_cells`.
     """
-    h, w = array.shape
-    r0, c0, fu, fv, inside, interior = _bilinear_positions(grid, transform, crs, h, w)
-    src = array.astype("float32", copy=False).reshape(-1)
-    if interior and np.isfinite(src).all():  # every cell has its four neighbours: plain bilinear
-        i00 = r0 * w
-        i00 += c0
-        top = np.take(src, i00) * (1.0 - fu)
-        top += np.take(src, i00 + 1) * fu
-        i00 += w
-        bottom = np.take(src, i00) * (1.0 - fu)
-        bottom += np.take(src, i00 + 1) * fu
-        top *= 1.0 - fv
-        bottom *= fv
-        top += bottom
-        return top
-    num = np.zeros(grid.shape, dtype="float32")
-    den = np.zeros(grid.shape, dtype="float32")
-    for dr, dc in ((0, 0), (0, 1), (1, 0), (1, 1)):
-        rr, cc = r0 + dr, c0 + dc
-        ok = inside & (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-        val = np.take(src, np.where(ok, rr * w + cc, 0))
-        ok &= np.isfinite(val)
-        wgt = (fv if dr else 1.0 - fv) * (fu if dc else 1.0 - fu)
-        wgt[~ok] = 0.0
-        val[~ok] = 0.0
-        num += wgt * val
-        den += wgt
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = num / den
-    out[~inside | (den <= 0)] = np.nan
-    return out
+    from siting.geo.cellsample import bilinear_cells
+
+    x, y = cell_centres_in(grid, crs)
+    return bilinear_cells(x, y, transform, array)
 
 
 def lattice_transform(to_grid, transform: Affine, rows: slice, cols: slice,
