@@ -8,7 +8,7 @@ results are equal. Tiles of 510 x 510 cells, as the engine's:
   :func:`siting.model.windtable.net_capacity_factor_cells`, 70 % of cells usable, with and without elevation;
 - LCOE and cost classes: ``lcoe_cny_per_kwh`` three times, ``np.digitize`` and ``cost_class`` against
   :mod:`siting.model.costcells`;
-- bilinear and nearest resampling of a 250 m source: the NumPy definitions of ``tests/test_resample.py`` against
+- bilinear resampling of a 250 m source: the NumPy definition of ``tests/test_resample.py`` against
   :mod:`siting.geo.cellsample` (the cell centres, shared by every layer of a tile, are computed once for both).
 
 Usage::
@@ -41,7 +41,7 @@ from siting.geo.grid import CHINA_ALBERS, make_grid  # noqa: E402
 from siting.model.cost import lcoe_cny_per_kwh  # noqa: E402
 from siting.model.costcells import cost_classes, lcoe_at_three_costs  # noqa: E402
 from siting.rules.scenario import WindModelParams  # noqa: E402
-from tests.test_resample import reference_bilinear, reference_nearest  # noqa: E402
+from tests.test_resample import reference_bilinear  # noqa: E402
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:
@@ -105,7 +105,7 @@ def cost_case(side: int, rng):
     return numpy_path, compiled, n, lambda a, b: np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
-def resample_case(side: int, rng, how: str):
+def resample_case(side: int, rng):
     res = 100.0
     x0, y0 = 1_000_000.0, 2_500_000.0
     grid = make_grid((x0, y0, x0 + side * res, y0 + side * res), res)
@@ -116,13 +116,8 @@ def resample_case(side: int, rng, how: str):
     transform = Affine(p, 0.0, lon - n_src * p / 2, 0.0, -p, lat + n_src * p / 2)
     values = rng.uniform(4.0, 9.0, (n_src, n_src)).astype("float32")
     resample.cell_centres_in(grid, "EPSG:4326")  # shared by every layer of a tile: computed before both
-    if how == "bilinear":
-        return (lambda: reference_bilinear(values, transform, "EPSG:4326", grid),
-                lambda: resample.bilinear(values, transform, "EPSG:4326", grid), side * side, np.array_equal)
-    fill = np.float32(np.nan)
-    return (lambda: reference_nearest(values, transform, "EPSG:4326", grid, fill),
-            lambda: resample.nearest(values, transform, "EPSG:4326", grid, fill), side * side,
-            lambda a, b: np.array_equal(a, b, equal_nan=True))
+    return (lambda: reference_bilinear(values, transform, "EPSG:4326", grid),
+            lambda: resample.bilinear(values, transform, "EPSG:4326", grid), side * side, np.array_equal)
 
 
 def main() -> None:
@@ -138,8 +133,7 @@ def main() -> None:
     cases = [("wind CF, ISA air from elevation", wind_case(args.side, rng, True)),
              ("wind CF, standard air", wind_case(args.side, rng, False)),
              ("LCOE x 3 and cost classes", cost_case(args.side, rng)),
-             ("bilinear, 250 m source", resample_case(args.side, rng, "bilinear")),
-             ("nearest, 250 m source", resample_case(args.side, rng, "nearest"))]
+             ("bilinear, 250 m source", resample_case(args.side, rng))]
     for name, (numpy_path, compiled, cells, same) in cases:
         t_ref, ref = best_of(numpy_path, args.repeat)
         t_new, new = best_of(compiled, args.repeat)

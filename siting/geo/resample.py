@@ -41,14 +41,16 @@ def interpolate_lattice(values: np.ndarray, ri: np.ndarray, rf: np.ndarray, ci: 
                         cf: np.ndarray) -> np.ndarray:
     """Bilinear interpolation of lattice ``values`` at fractional lattice positions (rows ``ri + rf``, cols ``ci + cf``).
 
-    ``rf`` has shape (rows, 1) and ``cf`` (1, cols). Along the lattice rows first, then between them
-    (:func:`siting.geo.cellsample.between_lattice_rows`, one compiled pass):
-    ``along[k] + rf × (along[k + 1] - along[k])``, as the difference times the fraction plus the base.
+    ``ri`` must be non-decreasing (rows in order); ``rf`` has shape (rows, 1) and ``cf`` (1, cols).
     """
-    from siting.geo.cellsample import between_lattice_rows
-
     along = values[:, ci] + cf * (values[:, ci + 1] - values[:, ci])  # on the lattice rows, every column
-    return between_lattice_rows(along, ri, rf)
+    out = np.empty((ri.size, along.shape[1]), dtype="float64")
+    starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+    for s, e in zip(starts, np.r_[starts[1:], ri.size]):  # one block of rows per lattice interval
+        k = ri[s]
+        np.multiply(along[k + 1] - along[k], rf[s:e], out=out[s:e])
+        out[s:e] += along[k]
+    return out
 
 
 @functools.lru_cache(maxsize=4)
@@ -79,25 +81,52 @@ def cell_centres_in(grid: Grid, crs: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _pixel_coords(grid: Grid, transform: Affine, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fractional (column, row) of every cell centre in a north-up source raster."""
+    x, y = cell_centres_in(grid, crs)
+    u = x - transform.c
+    u /= transform.a
+    v = y - transform.f
+    v /= transform.e
+    return u, v
+
+
+def _index(u: np.ndarray, v: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat source index of the pixel containing (u, v) and whether it is on the source (overwrites u, v)."""
+    with np.errstate(invalid="ignore"):
+        np.floor(u, out=u)
+        np.floor(v, out=v)
+        ok = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    v *= w
+    v += u
+    v[~ok] = 0
+    return v.astype("int64"), ok
+
+
+def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+# Several layers of a tile often share a source geometry (land cover and a slope raster on one lattice): where each
+# cell falls in the source is found once for them (exactly the same arrays; read-only). Nearest resampling is a
+# gather, as quick in NumPy as compiled, so runs that need nothing else compiled do not load numba.
+@functools.lru_cache(maxsize=4)
+def nearest_positions(grid: Grid, transform: Affine, crs: str, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat index of the source pixel under each cell centre of ``grid`` (0 where off the source) and whether it
+    is on the source, for a north-up source of ``h`` x ``w`` pixels; read-only arrays of ``grid.shape``."""
+    u, v = _pixel_coords(grid, transform, crs)
+    return _read_only(*_index(u, v, w, h))
+
+
 def nearest(array: np.ndarray, transform: Affine, crs: str, grid: Grid, fill) -> np.ndarray:
-    """The source pixel under each cell centre (``fill`` where the centre is off the source).
-
-    ``array`` is a north-up raster with ``transform`` in ``crs``; the cell centres come from
-    :func:`cell_centres_in` and the pixels from :func:`siting.geo.cellsample.nearest_cells`.
-    """
-    from siting.geo.cellsample import nearest_cells
-
-    x, y = cell_centres_in(grid, crs)
-    return nearest_cells(x, y, transform, array, fill)
-
-
-def nearest_pixels(grid: Grid, transform: Affine, crs: str, h: int, w: int) -> np.ndarray:
-    """Flat index of the source pixel :func:`nearest` takes for each cell (-1 off the source), for a north-up
-    source of ``h`` x ``w`` pixels."""
-    from siting.geo.cellsample import pixel_under_cells
-
-    x, y = cell_centres_in(grid, crs)
-    return pixel_under_cells(x, y, transform, (h, w))
+    """The source pixel under each cell centre (``fill`` where the centre is off the source)."""
+    h, w = array.shape
+    idx, ok = nearest_positions(grid, transform, crs, h, w)
+    out = np.take(array.reshape(-1), idx)
+    out[~ok] = fill
+    return out
 
 
 def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.ndarray:
@@ -106,7 +135,7 @@ def bilinear(array: np.ndarray, transform: Affine, crs: str, grid: Grid) -> np.n
     Missing neighbours (NaN or off the source) are left out and the weights of
     the others renormalised, as GDAL does; NaN where the centre is off the
     source or no neighbour has data. The cell centres come from :func:`cell_centres_in` and the values from
-    :func:`siting.geo.cellsample.bilinear_cells`.
+    :func:`siting.geo.cellsample.bilinear_cells`, one compiled pass per layer.
     """
     from siting.geo.cellsample import bilinear_cells
 

@@ -28,7 +28,7 @@ from rasterio.windows import Window
 
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo.grid import Grid, transformer
-from siting.geo.resample import nearest_pixels, pixel_cells
+from siting.geo.resample import nearest_positions, pixel_cells
 from siting.io import slopecodes
 from siting.io.handles import shared_dataset
 from siting.io.layers import file_sha256
@@ -462,9 +462,8 @@ class _CentrePixels:
 
     def __init__(self, grid: Grid, cells: np.ndarray | None, crs_wkt: str, transform: Affine,
                  shape: tuple[int, int], n_rules: int):
-        pixel = nearest_pixels(grid, transform, crs_wkt, *shape)  # the resampling's own look-up
-        on = pixel.reshape(-1) >= 0
-        wanted = on if cells is None else on & cells.reshape(-1)
+        pixel, on = nearest_positions(grid, transform, crs_wkt, *shape)  # the resampling's own look-up
+        wanted = on.reshape(-1) if cells is None else on.reshape(-1) & cells.reshape(-1)
         self.index = np.flatnonzero(wanted)
         self.row, self.col = np.divmod(pixel.reshape(-1)[self.index], shape[1])
         self.known = np.zeros(self.index.size, dtype=bool)
