@@ -94,7 +94,7 @@ def main() -> None:
             f"{quad_rate:,.0f} | {vec_rate / quad_rate:,.0f} | {peak_bytes / 1e6:.0f} | {diff:.1e} |"
         )
         # the look-up table (siting.model.wind.capacity_factor_table) against the exact vectorised integral
-        wind._table.cache_clear()  # build the table afresh: its time is reported
+        wind._TABLES.clear()  # build the table afresh: its time is reported
         start = time.perf_counter()
         wind.capacity_factor_table(curve)
         build_s = time.perf_counter() - start

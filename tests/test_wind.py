@@ -383,7 +383,7 @@ def test_threads_asking_for_a_table_at_once_build_it_once(monkeypatch):
         return real(*args)
 
     monkeypatch.setattr(wind, "_build_table", counting)
-    wind._table.cache_clear()
+    wind._TABLES.clear()
     got = []
     threads = [threading.Thread(target=lambda: got.append(wind.capacity_factor_table(curve))) for _ in range(4)]
     for t in threads:
@@ -440,3 +440,39 @@ def test_what_the_compiled_pass_leaves_to_the_numpy_functions_is_refused_as_befo
     with pytest.raises(SitingError, match="11 000 m"):
         windgrid.net_capacity_factor_grid(np.ones((1, 2)), np.array([[5.0, 6.0]]), None, np.array([[0.0, 12000.0]]),
                                           model)
+
+
+def test_a_table_kept_in_the_cache_folder_is_loaded_by_the_next_process_and_not_computed(monkeypatch, tmp_path):
+    """The first process computes the table and keeps it; a later one (the in-process tables cleared) loads the
+    same values without computing; a damaged file, or one for another curve, is computed again."""
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path))
+    curve = wind.PowerCurve(speed_ms=np.array([3.0, 6.0, 12.0, 25.0]), power_kw=np.array([0.0, 500.0, 2000.0, 2000.0]),
+                            rated_power_kw=2000.0)
+    builds = []
+    real = wind._build_table
+    monkeypatch.setattr(wind, "_build_table", lambda *a: builds.append(1) or real(*a))
+    wind._TABLES.clear()
+    first = turbines.capacity_factor_table_kept(curve)
+    files = list((tmp_path / "wind_tables").glob("*.npy"))
+    assert len(builds) == 1 and len(files) == 1 and not list((tmp_path / "wind_tables").glob(".*"))
+    wind._TABLES.clear()
+    again = turbines.capacity_factor_table_kept(curve)
+    assert len(builds) == 1
+    np.testing.assert_array_equal(again.log_cf, first.log_cf)
+    assert (again.log_mean_start, again.log_mean_step, again.k_start, again.k_step) == (
+        first.log_mean_start, first.log_mean_step, first.k_start, first.k_step)
+    speeds, ks = np.array([4.0, 7.5, 11.0]), np.array([1.8, 2.0, 2.4])
+    np.testing.assert_array_equal(again.lookup(speeds, ks), first.lookup(speeds, ks))
+    files[0].write_bytes(b"not a table")
+    wind._TABLES.clear()
+    turbines.capacity_factor_table_kept(curve)
+    assert len(builds) == 2
+    np.save(files[0], first.log_cf[:, :10])  # the wrong shape
+    wind._TABLES.clear()
+    turbines.capacity_factor_table_kept(curve)
+    assert len(builds) == 3
+    other = wind.PowerCurve(speed_ms=np.array([3.0, 6.0, 12.0, 25.0]),
+                            power_kw=np.array([0.0, 600.0, 2000.0, 2000.0]), rated_power_kw=2000.0)
+    turbines.capacity_factor_table_kept(other)
+    assert len(builds) == 4 and len(list((tmp_path / "wind_tables").glob("*.npy"))) == 2
+    wind._TABLES.clear()

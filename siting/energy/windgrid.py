@@ -16,14 +16,13 @@ import numpy as np
 
 from siting.errors import SitingError
 from siting.io.layers import GridLayer
-from siting.io.turbines import load_turbine
+from siting.io.turbines import capacity_factor_table_kept, load_turbine
 from siting.rules.scenario import HUB_LAYER, TYPHOON_LAYER, WEIBULL_A_LAYER, WEIBULL_K_LAYER, WIND_LAYER  # noqa: F401
 from siting.model.wind import (
     DEFAULT_WEIBULL_K,
     STANDARD_AIR_DENSITY_KG_M3,
     air_density_kg_m3,
     capacity_factor,
-    capacity_factor_table,
     check_wind_speed_ms,
     log_law_speed_ms,
     net_capacity_factor,
@@ -103,7 +102,7 @@ def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibu
             density = np.ones(np.shape(hub_speed_ms))
             density[cells] = np.cbrt(rho / STANDARD_AIR_DENSITY_KG_M3)
         out, redo = net_capacity_factor_cells(
-            usable, hub_speed_ms, weibull_k, density, capacity_factor_table(turbine.power_curve),
+            usable, hub_speed_ms, weibull_k, density, capacity_factor_table_kept(turbine.power_curve),
             default_k=model.weibull_k or DEFAULT_WEIBULL_K, wake_loss=model.wake_loss,
             availability_loss=model.availability_loss, electrical_loss=model.electrical_loss)
         if redo.any():

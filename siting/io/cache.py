@@ -42,6 +42,7 @@ KINDS = {
     "layers": "layers and slope shares put on a grid (per input, rule and grid)",
     "slope_codes": "each DEM pixel's slope-rule outcome (one byte a pixel, per DEM and rule set)",
     "griddist": "distances to the grid lines (per grid-line file and grid)",
+    "wind_tables": "each turbine's capacity-factor look-up table (per power curve)",
 }
 
 

@@ -114,3 +114,47 @@ def turbine_table():
                           "hub_heights_m": ", ".join(f"{h:g}" for h in t.hub_heights_m),
                           "specific_power_w_m2": round(t.specific_power_w_m2), "iec_class": t.iec_class or "",
                           "source": t.source} for t in list_turbines()])
+
+
+TABLE_STORE_VERSION = "1"  # change when the table's layout or its computation changes
+
+
+def capacity_factor_table_kept(power_curve: PowerCurve, n_mean: int = 600):
+    """The curve's capacity-factor look-up table (:func:`siting.model.wind.capacity_factor_table`), its values
+    kept in the cache folder (``wind_tables``) so that a later process loads them instead of computing them
+    (about 0.4 s per turbine).
+
+    A file is named by the power curve's values, the table's axes, the store's version and scipy's (the exact
+    integral uses its incomplete gamma function), so a changed curve or computation never meets a stale table.
+    A file that cannot be read or written leaves the table computed in the process, as without a cache.
+    """
+    import hashlib
+
+    import numpy as np
+    import scipy
+
+    from siting.io.atomic import atomic_path
+    from siting.io.cache import cache_dir
+    from siting.model.wind import TABLE_K, TABLE_MEAN_MS, capacity_factor_table
+
+    digest = hashlib.sha256()
+    for part in (power_curve.speed_ms, power_curve.power_kw):
+        digest.update(np.ascontiguousarray(part, dtype="float64").tobytes())
+    digest.update(repr((power_curve.rated_power_kw, n_mean, TABLE_MEAN_MS, TABLE_K, TABLE_STORE_VERSION,
+                        scipy.__version__)).encode())
+    name = f"{digest.hexdigest()[:32]}.npy"
+
+    def load():
+        try:
+            return np.load(cache_dir("wind_tables") / name, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+
+    def save(log_cf) -> None:
+        try:
+            with atomic_path(cache_dir("wind_tables") / name) as tmp:
+                np.save(tmp, log_cf, allow_pickle=False)
+        except (OSError, SitingError):
+            pass
+
+    return capacity_factor_table(power_curve, n_mean, load=load, save=save)

@@ -56,7 +56,6 @@ A :class:`Turbine` holds a power curve and its metadata. The library of power cu
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from dataclasses import dataclass, field
@@ -638,34 +637,62 @@ TABLE_K = (1.0, 4.5, 0.025)  # Weibull k: first, last, step
 
 
 _TABLE_LOCK = threading.Lock()
+_TABLES: dict[tuple[PowerCurve, int], CapacityFactorTable] = {}  # per power curve and size, for the process
 
 
-def capacity_factor_table(power_curve: PowerCurve, n_mean: int = 600) -> CapacityFactorTable:
+def capacity_factor_table(power_curve: PowerCurve, n_mean: int = 600, *, load=None, save=None
+                          ) -> CapacityFactorTable:
     """Tabulate the exact capacity factor of a power curve for fast look-up (computed once per curve and process,
     by the first thread that asks; the others wait for it rather than computing it too).
 
     Mean speeds 0.5–40 m/s on a log axis (600 points), k 1.0–4.5 in steps of 0.025: bilinear interpolation of
     log CF on it stays within 0.05 % of the exact integral where CF ≥ 1 % and within 5e-5 below, for the
     turbines of the library (``tests/test_wind.py``).
+
+    Parameters
+    ----------
+    power_curve : PowerCurve
+    n_mean : int
+        Points on the mean-speed axis.
+    load, save : callable, optional
+        Keep the table's values between processes (:func:`siting.io.turbines.capacity_factor_table_kept`):
+        ``load()`` returns the log CF array kept earlier, or None; ``save(log_cf)`` keeps a newly computed one.
+        A loaded array of the wrong shape or with non-finite values is computed again.
     """
+    key = (power_curve, n_mean)
     with _TABLE_LOCK:
-        return _table(power_curve, n_mean)
+        table = _TABLES.get(key)
+        if table is None:
+            kept = load() if load is not None else None
+            log_mean, k = _table_axes(n_mean)
+            if kept is not None and kept.shape == (k.size, n_mean) and np.isfinite(kept).all():
+                table = _table_on(power_curve, log_mean, kept)
+            else:
+                table = _build_table(power_curve, n_mean)
+                if save is not None:
+                    save(table.log_cf)
+            _TABLES[key] = table
+        return table
 
 
-def _build_table(power_curve: PowerCurve, n_mean: int) -> CapacityFactorTable:
+def _table_axes(n_mean: int) -> tuple[np.ndarray, np.ndarray]:
+    """The table's log mean-speed axis and its k axis."""
     log_mean = np.linspace(np.log(TABLE_MEAN_MS[0]), np.log(TABLE_MEAN_MS[1]), n_mean)
-    k = np.arange(TABLE_K[0], TABLE_K[1] + TABLE_K[2] / 2, TABLE_K[2])
-    mm, kk = np.meshgrid(np.exp(log_mean), k)
-    scale = mm.ravel() / special.gamma(1.0 + 1.0 / kk.ravel())
-    cf = _expected_power_kw(scale, kk.ravel(), _breakpoints(power_curve)) / power_curve.rated_power_kw
-    log_cf = np.log(np.maximum(cf, 1e-300)).reshape(mm.shape)
+    return log_mean, np.arange(TABLE_K[0], TABLE_K[1] + TABLE_K[2] / 2, TABLE_K[2])
+
+
+def _table_on(power_curve: PowerCurve, log_mean: np.ndarray, log_cf: np.ndarray) -> CapacityFactorTable:
     return CapacityFactorTable(power_curve, float(log_mean[0]), float(log_mean[1] - log_mean[0]), TABLE_K[0],
                                TABLE_K[2], log_cf)
 
 
-@functools.lru_cache(maxsize=32)
-def _table(power_curve: PowerCurve, n_mean: int) -> CapacityFactorTable:
-    return _build_table(power_curve, n_mean)
+def _build_table(power_curve: PowerCurve, n_mean: int) -> CapacityFactorTable:
+    log_mean, k = _table_axes(n_mean)
+    mm, kk = np.meshgrid(np.exp(log_mean), k)
+    scale = mm.ravel() / special.gamma(1.0 + 1.0 / kk.ravel())
+    cf = _expected_power_kw(scale, kk.ravel(), _breakpoints(power_curve)) / power_curve.rated_power_kw
+    log_cf = np.log(np.maximum(cf, 1e-300)).reshape(mm.shape)
+    return _table_on(power_curve, log_mean, log_cf)
 
 
 def capacity_factor(
