@@ -95,12 +95,10 @@ def net_capacity_factor_grid(usable: np.ndarray, hub_speed_ms: np.ndarray, weibu
         from siting.model.windtable import net_capacity_factor_cells
 
         density = None
-        if elevation_m is not None:  # ISA air at ground + hub height, as capacity_factor scales the speed by it
+        if elevation_m is not None:  # the factor capacity_factor scales the mean speed by
             cells = (usable > 0) & np.isfinite(hub_speed_ms)
-            elev = np.asarray(elevation_m)[cells].astype("float64")
-            rho = air_density_kg_m3(np.where(np.isfinite(elev), elev, 0.0) + hub_height_m(model))
             density = np.ones(np.shape(hub_speed_ms))
-            density[cells] = np.cbrt(rho / STANDARD_AIR_DENSITY_KG_M3)
+            density[cells] = np.cbrt(_air_density_at(cells, elevation_m, model) / STANDARD_AIR_DENSITY_KG_M3)
         out, redo = net_capacity_factor_cells(
             usable, hub_speed_ms, weibull_k, density, capacity_factor_table_kept(turbine.power_curve),
             default_k=model.weibull_k or DEFAULT_WEIBULL_K, wake_loss=model.wake_loss,
@@ -128,10 +126,7 @@ def _net_capacity_factor_at(cells: np.ndarray, hub_speed_ms, weibull_k, elevatio
     if weibull_k is not None:
         kk = at(weibull_k)
         k = np.where(np.isfinite(kk) & (kk > 0), kk, k)
-    rho = None
-    if elevation_m is not None:
-        elev = at(elevation_m)
-        rho = air_density_kg_m3(np.where(np.isfinite(elev), elev, 0.0) + hub_height_m(model))
+    rho = None if elevation_m is None else _air_density_at(cells, elevation_m, model)
     if weibull_a_hub_ms is not None:
         a_ms = at(weibull_a_hub_ms)
         use_a = np.isfinite(a_ms) & (a_ms > 0)
@@ -146,3 +141,9 @@ def _net_capacity_factor_at(cells: np.ndarray, hub_speed_ms, weibull_k, elevatio
     else:
         gross = capacity_factor(speed, k, turbine.power_curve, air_density_kg_m3=rho, method="table")
     return net_capacity_factor(gross, model.wake_loss, model.availability_loss, model.electrical_loss)
+
+
+def _air_density_at(cells: np.ndarray, elevation_m: np.ndarray, model) -> np.ndarray:
+    """ISA air density (kg/m³) at ground + hub height of the cells of the mask ``cells`` (unknown ground: 0 m)."""
+    elev = np.asarray(elevation_m)[cells].astype("float64")
+    return air_density_kg_m3(np.where(np.isfinite(elev), elev, 0.0) + hub_height_m(model))

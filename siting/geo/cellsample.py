@@ -25,7 +25,8 @@ _JIT = dict(nogil=True, cache=True)
 
 @numba.njit(**_JIT)
 def _position(x, y, c, a, f, e):
-    """Pixel coordinates (u, v) of a point, as ``_pixel_coords`` and the non-finite replacement of ``bilinear``."""
+    """Pixel coordinates (u, v) of a point, as :func:`siting.geo.resample._pixel_coords` gives them, with
+    coordinates the projection could not reach (non-finite) put off the source."""
     u = (x - c) / a
     v = (y - f) / e
     if not np.isfinite(u):
@@ -94,7 +95,7 @@ def _bilinear_kernel(x, y, c, a, f, e, src, out):
                     wgt = (fv if dr else one - fv) * (fu if dc else one - fu)
                     num += wgt * val
                     den += wgt
-            out[i, j] = num / den if inside and den > 0 else np.nan
+            out[i, j] = num / den if den > 0 else np.nan  # nothing was added for a centre off the source
 
 
 def bilinear_cells(x: np.ndarray, y: np.ndarray, transform, array: np.ndarray) -> np.ndarray:

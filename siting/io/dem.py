@@ -125,14 +125,21 @@ def _block_slices(rows: slice, cols: slice, window_rows: int, window_cols: int |
             yield slice(r0, r1), slice(c0, min(c0 + step_cols, cols.stop))
 
 
-def _slope_block(src, band: int, rs: slice, cs: slice, overlap: int, cell_size_x_m: np.ndarray,
-                 cell_size_y_m: np.ndarray, with_aspect: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Slope (and aspect) of the pixels rs × cs, read with ``overlap`` pixels around them (so exact at seams)."""
+def _read_with_ring(src, band: int, rs: slice, cs: slice, overlap: int, cell_size_x_m: np.ndarray,
+                    cell_size_y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[slice, slice]]:
+    """Elevations of the pixels rs × cs with ``overlap`` pixels around them (where the DEM has them), the rows'
+    pixel sizes, and where rs × cs lies in what was read."""
     rr0, rr1 = max(0, rs.start - overlap), min(src.height, rs.stop + overlap)
     cc0, cc1 = max(0, cs.start - overlap), min(src.width, cs.stop + overlap)
     z = _read_elevation(src, band, Window.from_slices((rr0, rr1), (cc0, cc1)))
-    dx, dy = cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1]
     inner = (slice(rs.start - rr0, rs.stop - rr0), slice(cs.start - cc0, cs.stop - cc0))
+    return z, cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1], inner
+
+
+def _slope_block(src, band: int, rs: slice, cs: slice, overlap: int, cell_size_x_m: np.ndarray,
+                 cell_size_y_m: np.ndarray, with_aspect: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Slope (and aspect) of the pixels rs × cs, read with ``overlap`` pixels around them (so exact at seams)."""
+    z, dx, dy, inner = _read_with_ring(src, band, rs, cs, overlap, cell_size_x_m, cell_size_y_m)
     if with_aspect:
         slope_deg, aspect_deg = horn_slope_aspect(z, dx, dy)
         return slope_deg[inner], aspect_deg[inner]
@@ -354,11 +361,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
 
         def outcome_codes(r: slice, c: slice) -> np.ndarray:
             """Each pixel's outcome in r × c as a byte (siting.model.dempixels)."""
-            rr0, rr1 = max(0, r.start - 1), min(src.height, r.stop + 1)
-            cc0, cc1 = max(0, c.start - 1), min(src.width, c.stop + 1)
-            z = _read_elevation(src, band, Window.from_slices((rr0, rr1), (cc0, cc1)))
-            inner = (slice(r.start - rr0, r.stop - rr0), slice(c.start - cc0, c.stop - cc0))
-            got = dempixels.slope_codes(z, cell_size_x_m[rr0:rr1], cell_size_y_m[rr0:rr1], inner, coded)
+            got = dempixels.slope_codes(*_read_with_ring(src, band, r, c, 1, cell_size_x_m, cell_size_y_m), coded)
             counted["pixels_computed"] += got.size
             return got
 

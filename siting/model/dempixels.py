@@ -136,7 +136,6 @@ def slope_codes(elevation_m: np.ndarray, cell_size_x_m: np.ndarray, cell_size_y_
     if rows >= 3:
         span[1:-1] = 4.0 * (0.5 * dy[:-2] + dy[1:-1] + 0.5 * dy[2:])
     rs, cs = inner
-    n = len(rules)
     max_deg = np.array([float(r["max_slope_deg"]) for r in rules])
     filt = [r.get("factor") is not None and float(np.float32(r["factor"])) != 1.0 for r in rules]
     min_deg = np.array([float(r.get("min_slope_deg", 0.0)) for r in rules])
@@ -145,7 +144,6 @@ def slope_codes(elevation_m: np.ndarray, cell_size_x_m: np.ndarray, cell_size_y_
     _codes_kernel(z, dx, span, rs.start, rs.stop, cs.start, cs.stop, max_deg, _tan2(max_deg),
                   np.array(filt, dtype=np.bool_), min_deg, _tan2(min_deg),
                   np.array([s[0] for s in sector]), np.array([s[1] for s in sector]), out)
-    assert n == max_deg.size
     return out
 
 
