@@ -12,6 +12,7 @@ import importlib.metadata
 import json
 import platform
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -504,16 +505,18 @@ def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll
     # Each resource cell is simulated at the mean elevation of the whole 3° cell (not of the part inside the
     # region), so a county gets the same yield whatever region it is assessed in.
     cells_grid, cells_ll = _resource_cells_grid(coarse, in_region)
-    elev = None
-    if "elevation_m" in scen.layers and cells_grid is not None:
-        elev = load_layer_cached("elevation_m", scen.layers["elevation_m"], cells_grid, cells_ll).data
-        elev = np.where(np.isfinite(elev), np.maximum(elev, 0.0), np.nan)  # sea level for the sea
-    elevation = resource_elevations_m(cells_grid if cells_grid is not None else coarse,
-                                      np.ones((cells_grid or coarse).shape, dtype=bool), elev)
-    keys = None
-    if "ghi_kwh_per_m2_yr" in scen.layers:
-        ghi = load_layer_cached("ghi_kwh_per_m2_yr", scen.layers["ghi_kwh_per_m2_yr"], coarse, bounds_ll).data
-        keys = grid_keys(coarse, in_region, ghi)[2]
+    # the two layers are read side by side (each is mostly PROJ and GDAL, which release the GIL): at 5 km over
+    # China that is about 0.8 s of each
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="siting-pv-layers") as pool:
+        ghi_read = (pool.submit(load_layer_cached, "ghi_kwh_per_m2_yr", scen.layers["ghi_kwh_per_m2_yr"], coarse,
+                                bounds_ll) if "ghi_kwh_per_m2_yr" in scen.layers else None)
+        elev = None
+        if "elevation_m" in scen.layers and cells_grid is not None:
+            elev = load_layer_cached("elevation_m", scen.layers["elevation_m"], cells_grid, cells_ll).data
+            elev = np.where(np.isfinite(elev), np.maximum(elev, 0.0), np.nan)  # sea level for the sea
+        elevation = resource_elevations_m(cells_grid if cells_grid is not None else coarse,
+                                          np.ones((cells_grid or coarse).shape, dtype=bool), elev)
+        keys = None if ghi_read is None else grid_keys(coarse, in_region, ghi_read.result().data)[2]
     known_by = {}
     for key, system in systems.items():  # one set of simulations per plant design
         known = unit_ratio_yields(elevation, system)

@@ -88,24 +88,82 @@ def test_partition_areas_add_up(boxes, resolution_m):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(1, 12), st.booleans())
-def test_grouped_sums_equal_scattered_sums(seed, n, n_keys, with_nan):
-    """Sums by key over runs of grouped cells equal numpy.bincount's over the same cells (NaN counted as 0), and
-    every cell is counted once: the sums add up to the total."""
-    from siting.geo.grid import Groups
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(1, 12), st.booleans(), st.booleans())
+def test_sums_over_runs_equal_scattered_sums(seed, n, n_keys, with_nan, with_inf):
+    """Sums by key over runs of equal keys (negative: no key) equal numpy.bincount's over the same cells, NaN
+    counted as 0 and infinity as the largest float of the values' type (numpy.nan_to_num), and every keyed cell is
+    counted once."""
+    from siting.geo.grid import Runs
 
     rng = np.random.default_rng(seed)
-    size = n + int(rng.integers(0, 50))
-    cells = np.sort(rng.choice(size, n, replace=False))
-    keys = rng.integers(0, n_keys, n)
-    values = rng.normal(size=size).astype("float32")
+    keys = np.repeat(rng.integers(-1, n_keys, n), rng.integers(1, 30, n))  # runs, as counties in a tile's rows
+    values = rng.normal(size=keys.size).astype("float32")
+    values[keys < 0] = np.where(rng.random(int((keys < 0).sum())) < 0.5, np.nan, 1e30)  # off every key: unread
     if with_nan:
-        values[rng.random(size) < 0.1] = np.nan
-    got = Groups.of(cells, keys, whole=n == size).sum(values, n_keys)
-    clean = np.nan_to_num(values[cells].astype("float64"), nan=0.0)
-    want = np.bincount(keys, weights=clean, minlength=n_keys)
-    assert np.allclose(got, want, rtol=1e-12, atol=1e-9)
+        values[rng.random(keys.size) < 0.1] = np.nan
+    if with_inf:
+        values[rng.integers(keys.size)] = np.inf
+    got = Runs.of(keys).sum(values, n_keys)
+    on = keys >= 0
+    clean = np.nan_to_num(values[on], nan=0.0).astype("float64")
+    want = np.bincount(keys[on], weights=clean, minlength=n_keys)
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-9, equal_nan=False)
     assert got.sum() == pytest.approx(clean.sum(), rel=1e-12, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(0, 4))
+def test_sums_of_an_array_with_a_halo_read_only_the_tile(seed, n_zones, ring):
+    """Summed in place with its halo ring (whatever the ring holds: NaN, huge values), an array gives the county
+    sums of its inner part, split cells' shares included; an array of another shape is refused."""
+    from siting.geo.grid import Coverage
+
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 25)), int(rng.integers(1, 25)))
+    zone = rng.integers(-1, n_zones, shape).astype("int32")
+    split = np.flatnonzero(zone.reshape(-1) < 0)[: int(rng.integers(0, 10))]
+    cov = Coverage(zone=zone, mixed_cell=split, mixed_zone=rng.integers(0, n_zones, split.size).astype("int32"),
+                   mixed_frac=rng.uniform(0.05, 1.0, split.size).astype("float32"), n_zones=n_zones)
+    padded = np.where(rng.random((shape[0] + 2 * ring, shape[1] + 2 * ring)) < 0.5, np.nan, 1e30).astype("float32")
+    inner = rng.uniform(0, 1, shape).astype("float32")
+    padded[ring:ring + shape[0], ring:ring + shape[1]] = inner
+    np.testing.assert_allclose(cov.zonal_sum(padded, ring), cov.zonal_sum(inner), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="shape"):
+        cov.zonal_sum(padded, ring + 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 9), st.booleans())
+def test_sums_by_county_and_class_equal_a_cell_by_cell_sum(seed, n_zones, n_classes, with_nan):
+    """Σ fraction × product of the factors per (county, class), over wholly-inside cells and split cells' shares,
+    equals adding cell by cell; cells without a class and outside every county add nothing."""
+    from siting.geo.grid import Coverage
+
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
+    size = shape[0] * shape[1]
+    zone = rng.integers(-1, n_zones, size).astype("int32")
+    split = np.flatnonzero(zone < 0)[: int(rng.integers(0, 20))]
+    mixed_cell = np.repeat(split, 2)
+    mixed_zone = rng.integers(0, n_zones, mixed_cell.size).astype("int32")
+    mixed_frac = rng.uniform(0.05, 0.5, mixed_cell.size).astype("float32")
+    cov = Coverage(zone=zone.reshape(shape), mixed_cell=mixed_cell, mixed_zone=mixed_zone, mixed_frac=mixed_frac,
+                   n_zones=n_zones)
+    cls = rng.integers(-1, n_classes, size).astype("int16")
+    a = rng.uniform(0, 2, size).astype("float32")
+    b = rng.uniform(0, 5, size)
+    if with_nan:
+        a[rng.random(size) < 0.2] = np.nan
+    got = cov.sum_by_class(cov.class_index(cls.reshape(shape), n_classes), a.reshape(shape), b.reshape(shape))
+    want = np.zeros((n_zones, n_classes))
+    for i in range(size):
+        v = 0.0 if np.isnan(a[i]) else float(a[i]) * b[i]
+        if zone[i] >= 0 and cls[i] >= 0:
+            want[zone[i], cls[i]] += v
+    for c, z, f in zip(mixed_cell, mixed_zone, mixed_frac):
+        if cls[c] >= 0:
+            want[z, cls[c]] += float(f) * (0.0 if np.isnan(a[c]) else float(a[c]) * b[c])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
 
 
 @settings(max_examples=25, deadline=None)

@@ -402,3 +402,31 @@ def test_fast_path_equals_pvlib_modelchain(system):
         weather, solpos = modelchain_inputs(lat[i], lon[i], elev[i], ghi[i], system, axis)
         ref = modelchain_yield_kwh_per_kwp(lat[i], lon[i], elev[i], weather, solpos, system)
         assert fast[i] == pytest.approx(ref, rel=MODELCHAIN_REL_TOL), (i, fast[i], ref)
+
+
+def test_merra2_means_kept_in_the_cache_folder_are_loaded_by_the_next_process(monkeypatch, tmp_path):
+    """The monthly means are computed once from the package's distributions and kept; a later process (the
+    in-process memo cleared) loads the same values without computing; a damaged file is computed again."""
+    pytest.importorskip("gsee_climate_data")
+    from siting.io import layers
+
+    monkeypatch.setenv("SITING_CACHE", str(tmp_path))
+    computed = []
+    real = layers._merra2_monthly_means
+    monkeypatch.setattr(layers, "_merra2_monthly_means", lambda p: computed.append(1) or real(p))
+    layers.merra2_monthly_ghi_w_m2.cache_clear()
+    try:
+        first, transform, path = layers.merra2_monthly_ghi_w_m2()
+        files = list((tmp_path / "resource").glob("*.npz"))
+        assert computed == [1] and len(files) == 1 and not first.flags.writeable
+        layers.merra2_monthly_ghi_w_m2.cache_clear()
+        again, transform_again, _ = layers.merra2_monthly_ghi_w_m2()
+        assert computed == [1] and transform_again == transform
+        np.testing.assert_array_equal(again, first)
+        np.testing.assert_array_equal(again, real(path)[0])  # the values themselves, not only a stable file
+        files[0].write_bytes(b"not an npz")
+        layers.merra2_monthly_ghi_w_m2.cache_clear()
+        np.testing.assert_array_equal(layers.merra2_monthly_ghi_w_m2()[0], first)
+        assert computed == [1, 1]
+    finally:
+        layers.merra2_monthly_ghi_w_m2.cache_clear()

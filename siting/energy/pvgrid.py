@@ -91,7 +91,7 @@ def resource_elevations_m(grid: Grid, in_region: np.ndarray, elevation_m: np.nda
 
 def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[int, float], system,
                     annual_ghi_kwh_m2: np.ndarray | None = None, ratio_step: float = RATIO_STEP,
-                    known: dict[int, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    known: dict[int, float] | None = None, keyed: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the hourly PV model per resource cell and map the yield onto the grid.
 
     Parameters
@@ -112,6 +112,9 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
     ratio_step : float, default RATIO_STEP (1 %)
     known : dict, optional
         Yields already simulated, by key (see below); only the others are run.
+    keyed : tuple, optional
+        :func:`grid_keys` of these grid, region, GHI and ratio step, when already found (several plant designs
+        on one tile share them).
 
     Returns
     -------
@@ -121,7 +124,8 @@ def simulated_yield(grid: Grid, in_region: np.ndarray, elevation_by_cell: dict[i
         The (resource cell, ratio step) pairs simulated, as ``cell * 10**6 + step``
         (for :func:`simulation_detail`).
     """
-    valid, have, keys, inverse = grid_keys(grid, in_region, annual_ghi_kwh_m2, ratio_step)
+    valid, have, keys, inverse = keyed if keyed is not None else grid_keys(grid, in_region, annual_ghi_kwh_m2,
+                                                                             ratio_step)
     per_key_of = yields_for_keys(keys, elevation_by_cell, system, known, ratio_step)
     per_key = np.array([per_key_of[int(k)] for k in keys], dtype="float64")
     flat = np.full(grid.shape, np.nan, dtype="float32")

@@ -109,6 +109,11 @@ class RunContext:
         return self.plan.buffer_layers()
 
     @functools.cached_property
+    def pv_designs(self) -> dict[str, tuple[str, object]]:
+        """:func:`siting.energy.pvgrid.pv_systems` of the plan, found once for every tile."""
+        return pv_systems(self.plan)
+
+    @functools.cached_property
     def _tree(self) -> shapely.STRtree:
         return shapely.STRtree(self.geoms)
 
@@ -124,6 +129,7 @@ class RunContext:
         state = dict(self.__dict__)
         state.pop("_tree", None)
         state.pop("buffer_layers", None)
+        state.pop("pv_designs", None)
         return state
 
 
@@ -412,11 +418,12 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
 
     zones = present_codes(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
 
-    def zsum(values: np.ndarray, by: "Binned | None" = None, times: np.ndarray | None = None) -> np.ndarray:
+    def zsum(values: np.ndarray, by: "Binned | None" = None, times: np.ndarray | None = None, ring: int = 0
+             ) -> np.ndarray:
         """Σ fraction × value per county of the tile; with ``by``, per county and class (2-D) of value × ``times``
-        (the product taken on the classed cells only)."""
+        (the product taken on the classed cells only); with ``ring``, ``values`` covers the tile and its halo."""
         if by is None:
-            return cov.zonal_sum(values)[zones]
+            return cov.zonal_sum(values, ring)[zones]
         return cov.sum_by_class(by.index(cov), values, *([] if times is None else [times]))[zones]
 
     sums = CountySums(area=zsum(np.ones(core.shape, dtype="float32")))
@@ -472,10 +479,11 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
     pv_keys = None
     energy_of: dict[str, np.ndarray] = {}
     by_design: dict[str, np.ndarray] = {}
-    for t, (key, system) in pv_systems(ctx.plan).items():
+    keyed: list = []  # the tile's (resource cell, irradiance step) pairs, found once for every design
+    for t, (key, system) in ctx.pv_designs.items():
         if key not in by_design:
             with clock("pv yield"):
-                by_design[key], keys = _pv_yield_tile(ctx, core, in_core, layers, inner, key, system)
+                by_design[key], keys = _pv_yield_tile(ctx, core, in_core, layers, inner, key, system, keyed)
             pv_keys = keys if pv_keys is None or t == "pv" else pv_keys
         energy_of[t] = by_design[key]
     tech_out = {}
@@ -503,17 +511,21 @@ def _claimed_only(ctx: RunContext, spec, arrays: dict, in_region: np.ndarray, in
     return apply_tail_rules(spec, arrays, pre, in_region[inner], ctx.grid.cell_area_km2, inner).keep_usable
 
 
-def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dict, inner, key: str, system
-                   ) -> tuple[np.ndarray, object]:
-    from siting.energy.pvgrid import PVOUT_LAYER, simulated_yield
+def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dict, inner, key: str, system,
+                   keyed: list) -> tuple[np.ndarray, object]:
+    """The yield of one plant design on the tile; ``keyed`` holds the tile's :func:`grid_keys` once found (the
+    same for every design)."""
+    from siting.energy.pvgrid import PVOUT_LAYER, grid_keys, simulated_yield
 
     if PVOUT_LAYER in layers:
         return layers[PVOUT_LAYER].data[inner].astype("float32"), None
     # the annual GHI layer (the built-in one is MERRA-2 interpolated by clearness index) scales each resource
     # cell's monthly shape, so the yield follows it cell by cell rather than in 3° blocks
     finer = layers["ghi_kwh_per_m2_yr"].data[inner] if "ghi_kwh_per_m2_yr" in layers else None
+    if not keyed:
+        keyed.append(grid_keys(core, in_core, finer))
     return simulated_yield(core, in_core, ctx.pv_elevation or {}, system, annual_ghi_kwh_m2=finer,
-                           known=(ctx.pv_known or {}).get(key))
+                           known=(ctx.pv_known or {}).get(key), keyed=keyed[0])
 
 
 def _turbine_tech(ctx: RunContext) -> str | None:
@@ -556,7 +568,7 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
         if not d.any():  # nothing removed in this tile
             steps.append(step)
             return
-        removed_sums[step] = zsum(d)
+        removed_sums[step] = zsum(delta, ring=ctx.halo)  # read in place: the halo is skipped, not copied off
         s = block_sum(d, f)
         more = s > best
         best[more] = s[more]

@@ -169,7 +169,8 @@ class Coverage:
     n_zones: int
     _inside_cell: np.ndarray | None = field(default=None, repr=False)
     _inside_zone: np.ndarray | None = field(default=None, repr=False)
-    _inside_groups: "Groups | None" = field(default=None, repr=False)
+    _inside_runs: "Runs | None" = field(default=None, repr=False)
+    _ring_runs: dict = field(default_factory=dict, repr=False)
 
     def _inside(self) -> tuple[np.ndarray, np.ndarray]:
         """Flat indices and county of the wholly-inside cells (computed once)."""
@@ -179,12 +180,20 @@ class Coverage:
             self._inside_zone = z[self._inside_cell]
         return self._inside_cell, self._inside_zone
 
-    def _inside_by_zone(self) -> "Groups":
-        """The wholly-inside cells grouped by county (computed once)."""
-        if self._inside_groups is None:
-            cells, zones = self._inside()
-            self._inside_groups = Groups.of(cells, zones, whole=cells.size == self.zone.size)
-        return self._inside_groups
+    def _runs(self, ring: int = 0) -> tuple["Runs", np.ndarray]:
+        """The cells in runs of one county (or none) in row-major order, and the flat index of each mixed pair's
+        cell, in an array with ``ring`` more cells on every side (computed once per ring)."""
+        if not ring:
+            if self._inside_runs is None:
+                self._inside_runs = Runs.of(self.zone.reshape(-1))
+            return self._inside_runs, self.mixed_cell
+        if ring not in self._ring_runs:
+            rows, cols = self.zone.shape
+            padded = np.full((rows + 2 * ring, cols + 2 * ring), -1, dtype=self.zone.dtype)
+            padded[ring:ring + rows, ring:ring + cols] = self.zone
+            r, c = np.divmod(self.mixed_cell, cols)
+            self._ring_runs[ring] = (Runs.of(padded.reshape(-1)), (r + ring) * (cols + 2 * ring) + (c + ring))
+        return self._ring_runs[ring]
 
     def region_fraction(self) -> np.ndarray:
         """Share (0..1) of each cell inside any county, float32 (rows, cols)."""
@@ -206,15 +215,22 @@ class Coverage:
             out[cells[inside_wins]] = self.mixed_zone[pick][inside_wins]
         return out.reshape(self.zone.shape)
 
-    def zonal_sum(self, values: np.ndarray) -> np.ndarray:
+    def zonal_sum(self, values: np.ndarray, ring: int = 0) -> np.ndarray:
         """Σ fraction × value per county (NaN values count as 0).
 
-        Multiply by the cell area to turn per-cell densities into areas.
+        Multiply by the cell area to turn per-cell densities into areas. With ``ring``, ``values`` has that many
+        more cells on every side (a tile's halo), which are not read: the array is summed where it lies, without
+        copying its inner part out.
         """
-        v = np.asarray(values).reshape(-1)
-        out = self._inside_by_zone().sum(v, self.n_zones)
+        values = np.asarray(values)
+        want = (self.zone.shape[0] + 2 * ring, self.zone.shape[1] + 2 * ring)
+        if values.shape != want:
+            raise ValueError(f"values have shape {values.shape}, the coverage with a ring of {ring} {want}")
+        v = values.reshape(-1)
+        runs, mixed_cell = self._runs(ring)
+        out = runs.sum(v, self.n_zones)
         if self.mixed_cell.size:
-            vm = v[self.mixed_cell].astype("float64")
+            vm = v[mixed_cell].astype("float64")
             out += _finite_bincount(self.mixed_zone, self.mixed_frac * vm, self.n_zones)
         return out
 
@@ -225,14 +241,14 @@ class Coverage:
         zone = self.zone.reshape(-1)[cells]
         inside = zone >= 0
         cells = cells[inside]
-        groups = Groups.of(cells, zone[inside].astype("int64") * n_classes + c[cells])
+        keys = zone[inside].astype("int64") * n_classes + c[cells]
         if self.mixed_cell.size:
             cm = c[self.mixed_cell] if mixed_cls is None else np.asarray(mixed_cls)
             pos = np.flatnonzero(cm >= 0)
             mkeys = self.mixed_zone[pos].astype("int64") * n_classes + cm[pos]
         else:
             pos, mkeys = np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
-        return ClassIndex(groups=groups, mixed_pos=pos, mixed_keys=mkeys, n_zones=self.n_zones,
+        return ClassIndex(cells=cells, keys=keys, mixed_pos=pos, mixed_keys=mkeys, n_zones=self.n_zones,
                           n_classes=n_classes)
 
     def sum_by_class(self, index: "ClassIndex", *factors: np.ndarray) -> np.ndarray:
@@ -245,10 +261,8 @@ class Coverage:
                 out *= np.asarray(f).reshape(-1)[at]
             return np.nan_to_num(out, nan=0.0, copy=False)
 
-        g = index.groups
-        out = np.zeros(size, dtype="float64")
-        if g.starts.size:
-            out[g.keys] = np.add.reduceat(product(g.cells), g.starts, dtype="float64")
+        # keys vary from cell to cell (the cost class), so scattered additions: quicker than sorting the cells by key
+        out = np.bincount(index.keys, weights=product(index.cells), minlength=size).astype("float64", copy=False)
         if index.mixed_pos.size:
             w = self.mixed_frac[index.mixed_pos] * product(self.mixed_cell[index.mixed_pos])
             out += np.bincount(index.mixed_keys, weights=w, minlength=size)
@@ -256,53 +270,49 @@ class Coverage:
 
 
 @dataclass(frozen=True)
-class Groups:
-    """Cells grouped by a key, for sums by key as one gather and one :func:`numpy.add.reduceat`.
+class Runs:
+    """A tile's cells as runs of neighbouring cells (in row-major order) with the same key, for sums by key with
+    no gather: one :func:`numpy.add.reduceat` over the values as they lie, then the few run sums added per key.
 
-    ``cells`` are flat cell indices sorted by key (in their original order within a key), ``starts`` the position
-    where each key's run begins and ``keys`` the key of each run. Summing a run of neighbouring values is several
-    times faster than :func:`numpy.bincount`'s scattered additions; the sums are taken in float64 (numpy's pairwise
-    summation), so they agree with the scattered ones to rounding.
+    A county's cells in a tile form a few hundred runs (one or two per row), so this reads the values once,
+    contiguously, where grouping them first would gather each one. Sums are taken in float64; they agree with
+    a sum over the gathered cells to rounding.
     """
 
-    cells: np.ndarray
-    starts: np.ndarray
-    keys: np.ndarray
-    whole: bool = False  # ``cells`` is every cell of the tile in order (no gather needed)
+    starts: np.ndarray  # flat index where each run begins
+    keys: np.ndarray  # the key of each run, negative: not summed
 
     @classmethod
-    def of(cls, cells: np.ndarray, keys: np.ndarray, whole: bool = False) -> "Groups":
-        """Group ``cells`` (flat indices, ascending) by ``keys`` (non-negative ints, same length)."""
-        if keys.size and (keys[1:] >= keys[:-1]).all():
-            order = None  # already grouped (a tile inside one county, or in county order)
-        else:
-            order = np.argsort(keys, kind="stable")
-            cells, keys = cells[order], keys[order]
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else np.zeros(0, dtype="int64")
-        return cls(cells=cells, starts=starts, keys=keys[starts].astype("int64"), whole=whole and order is None)
+    def of(cls, keys: np.ndarray) -> "Runs":
+        """Runs of equal values in ``keys`` (flat ints, one per cell; negative for cells summed under no key)."""
+        keys = np.asarray(keys).reshape(-1)
+        starts = (np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size
+                  else np.zeros(0, dtype="int64"))
+        return cls(starts=starts, keys=keys[starts].astype("int64"))
 
     def sum(self, values: np.ndarray, n_keys: int) -> np.ndarray:
-        """Σ values (flat, per cell of the tile) per key, NaN counted as 0 (see :func:`_finite_bincount`)."""
+        """Σ values (flat, per cell) per key, NaN counted as 0 (see :func:`_finite_bincount`)."""
         out = np.zeros(n_keys, dtype="float64")
-        if not self.starts.size:
+        keep = self.keys >= 0
+        if not keep.any():
             return out
-        v = values if self.whole else values.take(self.cells)
-        sums = np.add.reduceat(v, self.starts, dtype="float64")
+        v = np.asarray(values).reshape(-1)
+        sums = np.add.reduceat(v, self.starts, dtype="float64")[keep]
         if v.dtype.kind == "f" and not np.isfinite(sums).all():
-            sums = np.add.reduceat(np.nan_to_num(v, nan=0.0), self.starts, dtype="float64")
-        out[self.keys] = sums
-        return out
+            sums = np.add.reduceat(np.nan_to_num(v, nan=0.0), self.starts, dtype="float64")[keep]
+        return np.bincount(self.keys[keep], weights=sums, minlength=n_keys)
 
 
 @dataclass
 class ClassIndex:
-    """The cells of a tile that have a class, grouped by their (county, class) key (see :meth:`Coverage.class_index`).
+    """The cells of a tile that have a class and their (county, class) keys (see :meth:`Coverage.class_index`).
 
-    ``groups`` holds the wholly-inside cells by key ``county * n_classes + class``; ``mixed_pos`` are positions in
-    the coverage's mixed (cell, county) pairs, ``mixed_keys`` their keys.
+    ``cells`` are the wholly-inside cells (flat, ascending), ``keys`` their keys ``county * n_classes + class``;
+    ``mixed_pos`` are positions in the coverage's mixed (cell, county) pairs, ``mixed_keys`` their keys.
     """
 
-    groups: Groups
+    cells: np.ndarray
+    keys: np.ndarray
     mixed_pos: np.ndarray
     mixed_keys: np.ndarray
     n_zones: int

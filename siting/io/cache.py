@@ -43,6 +43,7 @@ KINDS = {
     "slope_codes": "each DEM pixel's slope-rule outcome (one byte a pixel, per DEM and rule set)",
     "griddist": "distances to the grid lines (per grid-line file and grid)",
     "wind_tables": "each turbine's capacity-factor look-up table (per power curve)",
+    "resource": "the MERRA-2 monthly mean irradiance of each 3° cell (from gsee-climate-data's distributions)",
 }
 
 

@@ -98,6 +98,14 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=16)
+def package_version(package: str) -> str:
+    """An installed package's version (memoised: every tile's layers name their built-in source's version, and
+    each look-up scans the installed distributions, about a millisecond). Raises
+    :class:`importlib.metadata.PackageNotFoundError` as :func:`importlib.metadata.version` does."""
+    return importlib.metadata.version(package)
+
+
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file (memoised on path, size and modification time)."""
     st = Path(path).stat()
@@ -168,15 +176,20 @@ def read_pvlib_altitude(bounds_ll) -> SourceRaster:
     sea = code == 255
     alt[sea] = 0.0
     return SourceRaster(alt, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "1/12° (~9 km), 28 m steps",
-                        file_sha256(path), {"package": f"pvlib {importlib.metadata.version('pvlib')}",
+                        file_sha256(path), {"package": f"pvlib {package_version('pvlib')}",
                                             "sea_cells_at_0_m": int(sea.sum())}, offset=(rows.start, cols.start))
+
+
+MERRA2_MEANS_VERSION = "1"  # of the means kept in the cache folder: a change in how they are derived is a new file
 
 
 @functools.lru_cache(maxsize=1)
 def merra2_monthly_ghi_w_m2() -> tuple[np.ndarray, Affine, Path]:
     """Monthly mean GHI (W/m², daily mean) per 3° MERRA-2 cell from ``gsee-climate-data``.
 
-    Computed once per process; the returned array is read-only.
+    Computed once from the package's distributions (about 0.8 s) and kept in the cache folder (``resource``,
+    named by the file's SHA-256), so that a later process loads the 0.3 MB of means instead; a file that cannot be
+    read or written leaves them computed in the process. The returned array is read-only.
 
     Returns
     -------
@@ -186,7 +199,33 @@ def merra2_monthly_ghi_w_m2() -> tuple[np.ndarray, Affine, Path]:
     path : Path
         The ``.npz`` file read.
     """
+    from siting.io.atomic import atomic_path
+    from siting.io.cache import cache_dir
+
     path = _package_file("gsee_climate_data", "data", "merra2_rad3x3_2011-2015_pdfs_land_prox.npz")
+    name = f"merra2_monthly_ghi_{file_sha256(path)[:32]}_v{MERRA2_MEANS_VERSION}.npz"
+    try:
+        with np.load(cache_dir("resource") / name, allow_pickle=False) as kept:
+            mean, lat, lon = kept["mean"], kept["lat"], kept["lon"]
+        if mean.dtype != np.float32 or mean.shape != (12, lat.size, lon.size) or lat.size < 2:
+            raise ValueError("misshapen")
+    except (OSError, ValueError, KeyError, SitingError):
+        mean, lat, lon = _merra2_monthly_means(path)
+        try:
+            with atomic_path(cache_dir("resource") / name) as tmp:
+                with open(tmp, "wb") as f:
+                    np.savez(f, mean=mean, lat=lat, lon=lon)
+        except (OSError, SitingError):
+            pass
+    mean.flags.writeable = False  # shared between callers (memoised)
+    step = float(lat[0] - lat[1])
+    transform = Affine(step, 0.0, float(lon.min()) - step / 2, 0.0, -step, float(lat.max()) + step / 2)
+    return mean, transform, path
+
+
+def _merra2_monthly_means(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monthly mean GHI (W/m², float32, (12, lat, lon) north-up) from the distributions in ``path``, and the
+    cells' latitudes (north to south) and longitudes."""
     with np.load(path) as d:
         xk, pk, lat, lon = d["xk"], d["pk"], d["lat"], d["lon"]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -194,11 +233,7 @@ def merra2_monthly_ghi_w_m2() -> tuple[np.ndarray, Affine, Path]:
         den = np.nansum(pk, axis=-1)
         mean = np.where(den > 0, num / den, np.nan)  # (lat, lon, month)
     order = np.argsort(lat)[::-1]
-    mean = np.moveaxis(mean[order], -1, 0).astype("float32")
-    mean.flags.writeable = False  # shared between callers (memoised)
-    step = float(lat[1] - lat[0])
-    transform = Affine(step, 0.0, float(lon.min()) - step / 2, 0.0, -step, float(lat.max()) + step / 2)
-    return mean, transform, path
+    return np.ascontiguousarray(np.moveaxis(mean[order], -1, 0).astype("float32")), lat[order], lon
 
 
 def annual_energy_kwh_m2(monthly_mean_w_m2: np.ndarray, year: int = 2019) -> np.ndarray:
@@ -256,7 +291,7 @@ def read_merra2_ghi(bounds_ll) -> SourceRaster:
         annual += f(pts).reshape(ny, nx) * h0_fine[:, m][:, None] * days[m] * 24.0 / 1000.0
     return SourceRaster(annual.astype("float32"), Affine(res, 0.0, west, 0.0, -res, north), WGS84, np.nan, str(path),
                         "3° (~300 km) MERRA-2, clearness index interpolated to 0.05°", file_sha256(path),
-                        {"package": f"gsee-climate-data {importlib.metadata.version('gsee-climate-data')}",
+                        {"package": f"gsee-climate-data {package_version('gsee-climate-data')}",
                          "method": "monthly clearness index interpolated bilinearly between 3° cell centres"},
                         offset=(int(round(-north / res)), int(round(west / res))))  # pixels from (0° E, 0° N)
 
@@ -729,7 +764,7 @@ def source_id(source: str) -> str:
         # the reader's own method version too: a change in how a built-in layer is derived is a new entry
         method = BUILTIN_METHOD_VERSIONS.get(source, "1")
         try:
-            return f"{source}@{importlib.metadata.version(package)}/{method}"
+            return f"{source}@{package_version(package)}/{method}"
         except importlib.metadata.PackageNotFoundError:
             return f"{source}/{method}"
     path = Path(source)
