@@ -19,6 +19,8 @@ the same invocation; the ratios printed are against the first run.
     python benchmarks/bench_realsize.py --keep DIR      # keep (and reuse) the synthetic inputs in DIR
     python benchmarks/bench_realsize.py --keep DIR --resolutions 1000,100 --localcluster --cached
     python benchmarks/bench_realsize.py --keep DIR --fetched   # the same data laid out as `siting fetch` leaves it
+    python benchmarks/bench_realsize.py --keep DIR --resolutions 100 --wind --against REV --pairs 4
+                                                        # this checkout against git revision REV, alternating
 
 With ``--fetched`` the synthetic rasters are cut into the files `siting fetch` downloads (Copernicus DEM 1°
 tiles, ESA WorldCover 3° tiles with the IGBP classes recoded to WorldCover's, the nature-reserves zip) and
@@ -33,6 +35,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -385,7 +388,7 @@ def run_child(resolution_m: float, scenario: Path, scheduler: str = "-", cache: 
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(resolution_m), str(scenario), scheduler],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             cwd=None if code is None else str(code))
-    _, status, _ = os.wait4(proc.pid, 0)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     out, err = proc.stdout.read(), proc.stderr.read()
     if status != 0:
@@ -393,7 +396,8 @@ def run_child(resolution_m: float, scenario: Path, scheduler: str = "-", cache: 
     result = json.loads(out.strip().splitlines()[-1])
     # the child's own high-water mark (ru_maxrss of os.wait4 can include the parent's); workers of a cluster added
     rss_mb = result["hwm_mb"] + sum(result["worker_hwm_mb"])
-    result.update(resolution_m=resolution_m, wall_s=wall, peak_rss_mb=rss_mb, scheduler=scheduler, cache=cache)
+    result.update(resolution_m=resolution_m, wall_s=wall, peak_rss_mb=rss_mb, scheduler=scheduler, cache=cache,
+                  cpu_s=usage.ru_utime + usage.ru_stime)
     return result
 
 
@@ -421,6 +425,10 @@ def main() -> None:
     ap.add_argument("--against", metavar="REV",
                     help="first run the last resolution (with the wind layer if --wind) with this git revision of "
                          "siting, as the reference of the ratios, and check that the county figures are the same")
+    ap.add_argument("--pairs", type=int, default=0,
+                    help="with --against: then run the reference and this checkout alternately this many times each "
+                         "(the last resolution, with the wind layer if --wind) and compare the medians: a machine whose "
+                         "speed drifts by 10-40 %% within the hour makes a single pair of runs an unreliable ratio")
     ap.add_argument("--fine-dem", action="store_true",
                     help="also run Guangxi at 100 m and at 30 m with slope from a synthetic 1-arcsecond DEM "
                          "(~570 M pixels; made once in --keep, about 2 GB)")
@@ -436,6 +444,9 @@ def main() -> None:
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     resolutions = [float(r) for r in args.resolutions.split(",")]
     results = []
+    pairs: list[tuple[dict, dict]] = []  # (reference, this checkout), alternating
+    if args.pairs and not args.against:
+        sys.exit("--pairs needs --against REV")
     if args.against:
         old = Path(tempfile.mkdtemp(prefix="siting-against-")) / "tree"
         subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "worktree", "add", "--detach", "-f",
@@ -453,6 +464,8 @@ def main() -> None:
             ref["wind_layer"] = args.wind
             results.append(ref)
             warm_up(scen_ref)  # the same for this checkout (nothing to compile when its cache is filled)
+            for _ in range(args.pairs):
+                pairs.append((run_child(resolutions[-1], scen_ref, code=old), run_child(resolutions[-1], scen_ref)))
         finally:
             subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "worktree", "remove", "--force",
                             str(old)], capture_output=True)
@@ -509,6 +522,19 @@ def main() -> None:
         print(f"against {args.against}: time ratio {now['wall_s'] / ref['wall_s']:.2f}, memory ratio "
               f"{now['peak_rss_mb'] / ref['peak_rss_mb']:.2f}, largest relative difference of a county's usable "
               f"PV or wind km² {worst:.1e}")
+    if pairs:
+        print(f"\n{len(pairs)} alternating pairs at {resolutions[-1]:g} m{' with the wind layer' if args.wind else ''} "
+              f"(the reference first in each pair):")
+        for key, label in (("wall_s", "wall s"), ("cpu_s", "CPU s (user + system)"), ("peak_rss_mb", "peak RSS MB")):
+            a = [p[0][key] for p in pairs]
+            b = [p[1][key] for p in pairs]
+            each = [y / x for x, y in zip(a, b)]
+            print(f"  {label:<22} {args.against}: median {statistics.median(a):8.1f}   this: median "
+                  f"{statistics.median(b):8.1f}   ratio of medians {statistics.median(b) / statistics.median(a):.2f} "
+                  f"(pairs {min(each):.2f}-{max(each):.2f})")
+        worst = max(max(abs(x - y) / max(abs(y), 1e-9) for x, y in zip(p[1][k], p[0][k]))
+                    for p in pairs for k in ("usable_pv_km2", "usable_wind_km2"))
+        print(f"  largest relative difference of a county's usable PV or wind km² in any pair {worst:.1e}")
     last = [r for r in results if r["resolution_m"] == resolutions[-1] and not r.get("wind_layer")
             and not r.get("buildings") and not r.get("label")]  # runs with more data need not give the same
     if len(last) > 1:
