@@ -377,3 +377,24 @@ def test_subtotals_are_the_sums_pandas_gives_to_the_last_bit(guangxi):
         assert whole[c] == counties[c].sum(), c
     summed = [c for c in counties.columns if is_additive(c)]
     assert [c for c in totals.columns if c in summed] == summed  # in the table's order
+
+
+def test_many_outlines_are_projected_in_two_halves_to_the_same_coordinates():
+    """Above 500 units the outlines are carried to the grid's CRS in two threads: the same coordinates, order,
+    index and CRS as one call, and the same grid."""
+    import geopandas as gpd
+    import shapely
+
+    from siting.api import _grid_for
+    from siting.geo.grid import CHINA_ALBERS, make_grid
+
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(100, 120, 700), rng.uniform(20, 40, 700)
+    units = gpd.GeoDataFrame({"adcode": np.arange(700)}, geometry=[shapely.Point(x, y).buffer(0.05, quad_segs=4)
+                                                                    for x, y in zip(lon, lat)],
+                             crs="EPSG:4326", index=np.arange(700)[::-1])
+    grid, projected = _grid_for(units, 1000.0, 0.0)
+    one = units.geometry.to_crs(CHINA_ALBERS)
+    assert projected.crs == one.crs and (projected.index == one.index).all()
+    assert projected.geom_equals_exact(one, 0.0).all()
+    assert grid == make_grid(tuple(one.total_bounds), 1000.0, CHINA_ALBERS)
