@@ -154,7 +154,8 @@ def test_sums_by_county_and_class_equal_a_cell_by_cell_sum(seed, n_zones, n_clas
     b = rng.uniform(0, 5, size)
     if with_nan:
         a[rng.random(size) < 0.2] = np.nan
-    got = cov.sum_by_class(cov.class_index(cls.reshape(shape), n_classes), a.reshape(shape), b.reshape(shape))
+    got = cov.sums_by_class(cov.class_index(cls.reshape(shape), n_classes), a.reshape(shape),
+                            {"b": b.reshape(shape), "twice b": 2 * b.reshape(shape)})
     want = np.zeros((n_zones, n_classes))
     for i in range(size):
         v = 0.0 if np.isnan(a[i]) else float(a[i]) * b[i]
@@ -163,7 +164,9 @@ def test_sums_by_county_and_class_equal_a_cell_by_cell_sum(seed, n_zones, n_clas
     for c, z, f in zip(mixed_cell, mixed_zone, mixed_frac):
         if cls[c] >= 0:
             want[z, cls[c]] += float(f) * (0.0 if np.isnan(a[c]) else float(a[c]) * b[c])
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+    assert list(got) == ["b", "twice b"]
+    np.testing.assert_allclose(got["b"], want, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(got["twice b"], 2 * want, rtol=1e-12, atol=1e-9)
 
 
 @settings(max_examples=25, deadline=None)

@@ -418,13 +418,12 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
 
     zones = present_codes(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
 
-    def zsum(values: np.ndarray, by: "Binned | None" = None, times: np.ndarray | None = None, ring: int = 0
-             ) -> np.ndarray:
-        """Σ fraction × value per county of the tile; with ``by``, per county and class (2-D) of value × ``times``
-        (the product taken on the classed cells only); with ``ring``, ``values`` covers the tile and its halo."""
+    def zsum(values: np.ndarray, ring: int = 0, by: "Binned | None" = None):
+        """Σ fraction × value per county of the tile; with ``ring``, ``values`` covers the tile and its halo. With
+        ``by``, a dict: per county and class (2-D), Σ fraction × value × each of ``by``'s quantities (by suffix)."""
         if by is None:
             return cov.zonal_sum(values, ring)[zones]
-        return cov.sum_by_class(by.index(cov), values, *([] if times is None else [times]))[zones]
+        return {k: sums[zones] for k, sums in cov.sums_by_class(by.index(cov), values, by.values).items()}
 
     sums = CountySums(area=zsum(np.ones(core.shape, dtype="float32")))
     overview = {"county_index": block_centre(cov.majority_zone(), f), "region_fraction": (
@@ -634,8 +633,8 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
                          usable_with_energy=None if m is None else zsum(final * has))
     if binned is not None:
         with clock(f"lcoe {t}"):
-            for suffix, q in binned.values.items():
-                tech_sums.usable_by_weight[binned.key(suffix)] = zsum(final, by=binned, times=q)
+            for suffix, sums in zsum(final, by=binned).items():  # per county and class
+                tech_sums.usable_by_weight[binned.key(suffix)] = sums
 
     tables = None
     if not decided.all():  # patches on the tile's border that only the whole grid can judge

@@ -251,22 +251,29 @@ class Coverage:
         return ClassIndex(cells=cells, keys=keys, mixed_pos=pos, mixed_keys=mkeys, n_zones=self.n_zones,
                           n_classes=n_classes)
 
-    def sum_by_class(self, index: "ClassIndex", *factors: np.ndarray) -> np.ndarray:
-        """Σ fraction × (product of ``factors``) per county and class over ``index``'s cells (NaN counts as 0)."""
+    def sums_by_class(self, index: "ClassIndex", common: np.ndarray, each: dict[str, np.ndarray]
+                      ) -> dict[str, np.ndarray]:
+        """Σ fraction × ``common`` × ``each[k]`` per county and class over ``index``'s cells, for every key ``k`` of
+        ``each`` (NaN products count as 0); ``common`` is gathered once for all of them.
+
+        Returns arrays of shape (counties, classes), float64, by the keys of ``each``.
+        """
         size = index.n_zones * index.n_classes
-
-        def product(at: np.ndarray) -> np.ndarray:
-            out = np.asarray(factors[0]).reshape(-1)[at].astype("float64")
-            for f in factors[1:]:
-                out *= np.asarray(f).reshape(-1)[at]
-            return np.nan_to_num(out, nan=0.0, copy=False)
-
-        # keys vary from cell to cell (the cost class), so scattered additions: quicker than sorting the cells by key
-        out = np.bincount(index.keys, weights=product(index.cells), minlength=size).astype("float64", copy=False)
-        if index.mixed_pos.size:
-            w = self.mixed_frac[index.mixed_pos] * product(self.mixed_cell[index.mixed_pos])
-            out += np.bincount(index.mixed_keys, weights=w, minlength=size)
-        return out.reshape(index.n_zones, index.n_classes)
+        c = np.asarray(common).reshape(-1)
+        base = c[index.cells].astype("float64")
+        mixed_at = self.mixed_cell[index.mixed_pos] if index.mixed_pos.size else None
+        base_mixed = None if mixed_at is None else c[mixed_at].astype("float64")
+        out = {}
+        for key, factor in each.items():
+            f = np.asarray(factor).reshape(-1)
+            # keys vary from cell to cell (the cost class): scattered additions, quicker than sorting by key
+            w = np.nan_to_num(base * f[index.cells], nan=0.0, copy=False)
+            sums = np.bincount(index.keys, weights=w, minlength=size).astype("float64", copy=False)
+            if mixed_at is not None:
+                wm = self.mixed_frac[index.mixed_pos] * np.nan_to_num(base_mixed * f[mixed_at], nan=0.0, copy=False)
+                sums += np.bincount(index.mixed_keys, weights=wm, minlength=size)
+            out[key] = sums.reshape(index.n_zones, index.n_classes)
+        return out
 
 
 @dataclass(frozen=True)
