@@ -475,16 +475,11 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
                 sums.layer_cells[name] = zsum(valid.astype("float32"))
 
     arrays = {n: LayerArray(lay.data, lay.nodata_mask) for n, lay in layers.items()}
-    pv_keys = None
     energy_of: dict[str, np.ndarray] = {}
-    by_design: dict[str, np.ndarray] = {}
-    keyed: list = []  # the tile's (resource cell, irradiance step) pairs, found once for every design
-    for t, (key, system) in ctx.pv_designs.items():
-        if key not in by_design:
-            with clock("pv yield"):
-                by_design[key], keys = _pv_yield_tile(ctx, core, in_core, layers, inner, key, system, keyed)
-            pv_keys = keys if pv_keys is None or t == "pv" else pv_keys
-        energy_of[t] = by_design[key]
+    pv_keys = None
+    if ctx.pv_designs:
+        with clock("pv yield"):
+            energy_of, pv_keys = _pv_yields_tile(ctx, core, in_core, layers, inner)
     tech_out = {}
     claimed: dict[str, np.ndarray] = {}  # most of each cell's land a technology may use (an upper bound)
     for t in TECH_NAMES:  # in the order land is shared; a technology others yield to is judged even if not asked
@@ -510,21 +505,26 @@ def _claimed_only(ctx: RunContext, spec, arrays: dict, in_region: np.ndarray, in
     return apply_tail_rules(spec, arrays, pre, in_region[inner], ctx.grid.cell_area_km2, inner).keep_usable
 
 
-def _pv_yield_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dict, inner, key: str, system,
-                   keyed: list) -> tuple[np.ndarray, object]:
-    """The yield of one plant design on the tile; ``keyed`` holds the tile's :func:`grid_keys` once found (the
-    same for every design)."""
+def _pv_yields_tile(ctx: RunContext, core: Grid, in_core: np.ndarray, layers: dict, inner
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The specific yield of every PV technology on the tile (one simulation per plant design) and the (resource
+    cell, irradiance step) pairs the tile met, found once for every design (None with a PVOUT layer)."""
     from siting.energy.pvgrid import PVOUT_LAYER, grid_keys, simulated_yield
 
+    designs = ctx.pv_designs
     if PVOUT_LAYER in layers:
-        return layers[PVOUT_LAYER].data[inner].astype("float32"), None
+        pvout = layers[PVOUT_LAYER].data[inner].astype("float32")
+        return {t: pvout for t in designs}, None
     # the annual GHI layer (the built-in one is MERRA-2 interpolated by clearness index) scales each resource
     # cell's monthly shape, so the yield follows it cell by cell rather than in 3° blocks
     finer = layers["ghi_kwh_per_m2_yr"].data[inner] if "ghi_kwh_per_m2_yr" in layers else None
-    if not keyed:
-        keyed.append(grid_keys(core, in_core, finer))
-    return simulated_yield(core, in_core, ctx.pv_elevation or {}, system, annual_ghi_kwh_m2=finer,
-                           known=(ctx.pv_known or {}).get(key), keyed=keyed[0])
+    keyed = grid_keys(core, in_core, finer)
+    by_design: dict[str, np.ndarray] = {}
+    for key, system in designs.values():
+        if key not in by_design:
+            by_design[key] = simulated_yield(core, in_core, ctx.pv_elevation or {}, system, annual_ghi_kwh_m2=finer,
+                                             known=(ctx.pv_known or {}).get(key), keyed=keyed)[0]
+    return {t: by_design[key] for t, (key, _) in designs.items()}, keyed[2]
 
 
 def _turbine_tech(ctx: RunContext) -> str | None:

@@ -169,8 +169,7 @@ class Coverage:
     n_zones: int
     _inside_cell: np.ndarray | None = field(default=None, repr=False)
     _inside_zone: np.ndarray | None = field(default=None, repr=False)
-    _inside_runs: "Runs | None" = field(default=None, repr=False)
-    _ring_runs: dict = field(default_factory=dict, repr=False)
+    _runs_by_ring: dict = field(default_factory=dict, repr=False)
 
     def _inside(self) -> tuple[np.ndarray, np.ndarray]:
         """Flat indices and county of the wholly-inside cells (computed once)."""
@@ -183,17 +182,12 @@ class Coverage:
     def _runs(self, ring: int = 0) -> tuple["Runs", np.ndarray]:
         """The cells in runs of one county (or none) in row-major order, and the flat index of each mixed pair's
         cell, in an array with ``ring`` more cells on every side (computed once per ring)."""
-        if not ring:
-            if self._inside_runs is None:
-                self._inside_runs = Runs.of(self.zone.reshape(-1))
-            return self._inside_runs, self.mixed_cell
-        if ring not in self._ring_runs:
+        if ring not in self._runs_by_ring:
             rows, cols = self.zone.shape
-            padded = np.full((rows + 2 * ring, cols + 2 * ring), -1, dtype=self.zone.dtype)
-            padded[ring:ring + rows, ring:ring + cols] = self.zone
+            padded = np.pad(self.zone, ring, constant_values=-1)
             r, c = np.divmod(self.mixed_cell, cols)
-            self._ring_runs[ring] = (Runs.of(padded.reshape(-1)), (r + ring) * (cols + 2 * ring) + (c + ring))
-        return self._ring_runs[ring]
+            self._runs_by_ring[ring] = (Runs.of(padded.reshape(-1)), (r + ring) * (cols + 2 * ring) + (c + ring))
+        return self._runs_by_ring[ring]
 
     def region_fraction(self) -> np.ndarray:
         """Share (0..1) of each cell inside any county, float32 (rows, cols)."""
