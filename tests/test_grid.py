@@ -136,8 +136,9 @@ def test_sums_of_an_array_with_a_halo_read_only_the_tile(seed, n_zones, ring):
 @given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 9), st.booleans())
 def test_sums_by_county_and_class_equal_a_cell_by_cell_sum(seed, n_zones, n_classes, with_nan):
     """Σ fraction × product of the factors per (county, class), over wholly-inside cells and split cells' shares,
-    equals adding cell by cell; cells without a class and outside every county add nothing."""
-    from siting.geo.grid import Coverage
+    equals adding cell by cell; cells without a class and outside every county add nothing, nor do cells on which
+    the quantities are not given (they are 0 there)."""
+    from siting.geo.grid import CellValues, Coverage
 
     rng = np.random.default_rng(seed)
     shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
@@ -154,8 +155,10 @@ def test_sums_by_county_and_class_equal_a_cell_by_cell_sum(seed, n_zones, n_clas
     b = rng.uniform(0, 5, size)
     if with_nan:
         a[rng.random(size) < 0.2] = np.nan
+    given = np.flatnonzero(rng.random(size) < 0.7)  # the quantities are 0 on the other cells
+    b[np.setdiff1d(np.arange(size), given)] = 0.0
     got = cov.sums_by_class(cov.class_index(cls.reshape(shape), n_classes), a.reshape(shape),
-                            {"b": b.reshape(shape), "twice b": 2 * b.reshape(shape)})
+                            CellValues.of(size, given, {"b": b[given], "twice b": 2 * b[given]}))
     want = np.zeros((n_zones, n_classes))
     for i in range(size):
         v = 0.0 if np.isnan(a[i]) else float(a[i]) * b[i]

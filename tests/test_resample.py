@@ -36,6 +36,26 @@ def test_lattice_centres_match_the_exact_transformation(lon, lat, res):
     assert np.abs(x - ex).max() < tol and np.abs(y - ey).max() < tol
 
 
+@settings(max_examples=15, deadline=None)
+@given(r0=st.integers(0, 60), c0=st.integers(0, 60), h=st.integers(1, 60), w=st.integers(1, 60),
+       res=st.sampled_from([30.0, 100.0, 1000.0]))
+def test_centres_of_a_window_cut_from_a_larger_grid_are_those_computed_alone(r0, c0, h, w, res):
+    """A tile inside the tile-with-halo asked for just before takes its centres from that grid's arrays: the same
+    to the last bit as computing them for the tile alone."""
+    big = _grid(108.3, 22.9, res, n=130)
+    small = big.window(r0, c0, h, w)
+    resample._CENTRES.clear()
+    alone = resample.cell_centres_in(small, WGS84)
+    resample._CENTRES.clear()
+    bx, by = resample.cell_centres_in(big, WGS84)
+    cut = resample.cell_centres_in(small, WGS84)
+    assert np.shares_memory(cut[0], bx) and np.shares_memory(cut[1], by)
+    np.testing.assert_array_equal(cut[0], alone[0])
+    np.testing.assert_array_equal(cut[1], alone[1])
+    other = resample.cell_centres_in(small, CRS.from_epsg(4490).to_wkt())  # another CRS: not cut from it
+    assert not np.shares_memory(other[0], bx)
+
+
 def test_a_cell_gets_the_same_value_in_any_window():
     g = _grid(108.0, 23.0, 100.0, n=500)
     rng = np.random.default_rng(0)

@@ -30,7 +30,7 @@ from siting.columns import ELEVATION, MEAN_COLUMNS
 from siting.energy.pvgrid import pv_systems
 from siting.rules.eligibility import LayerArray, apply_tail_rules, cell_rules, tail_rules, used_by_step
 from siting.errors import NoOverlapError
-from siting.geo.grid import ClassIndex, Grid, county_coverage, transformer
+from siting.geo.grid import CellValues, ClassIndex, Grid, county_coverage, transformer
 from siting.io.layers import CATEGORICAL_NODATA, GridLayer, load_layer_cached
 from siting.rules.plan import DerivedSlope, Plan
 from siting.rules.scenario import TECH_NAMES, MinAreaRule, Scenario, WindModelParams
@@ -648,13 +648,13 @@ def _tech_tile(ctx: RunContext, t: str, arrays: dict, layers: dict, in_region: n
 @dataclass
 class Binned:
     """Quantities summed per county and cost class in one pass: ``cls`` holds each cell's class (-1: none; see
-    :func:`siting.engine.sums.cost_class`), ``values`` the per-cell quantity of each key suffix ("" usable share,
+    :func:`siting.engine.sums.cost_class`), ``values`` the quantity of each key suffix on the classed cells ("" usable share,
     "energy", "cost", "grid_km", "grid_known"); the sums, arrays of shape (counties, classes), go to
     ``economic_key("classes", suffix)``."""
 
     cls: np.ndarray
     n: int
-    values: dict[str, np.ndarray]
+    values: CellValues
     mixed_cls: np.ndarray | None = None  # per (cell, county) pair of the coverage's mixed cells
     _index: ClassIndex | None = None
 
@@ -723,18 +723,13 @@ def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarra
         hit = pos >= 0
         mixed_cls[hit] = cost_classes(lcoe, pos[hit], cov.mixed_zone[hit], tariffs, econ.lcoe_bins_cny_per_kwh)
 
-    def full(values: np.ndarray) -> np.ndarray:
-        out = np.zeros(shape, dtype="float64")
-        out.reshape(-1)[idx] = values
-        return out
-
     w_energy = weight * mm
-    values = {"": full(weight), "energy": full(w_energy), "cost": full(w_energy * lcoe_mid)}
+    values = {"": weight, "energy": w_energy, "cost": w_energy * lcoe_mid}
     if km is not None:
         known = np.isfinite(km)
-        values["grid_km"] = full(np.where(known, km, 0.0))
-        values["grid_known"] = full(known.astype("float64"))
-    return Binned(cls=cls, n=n_bins * 8, values=values, mixed_cls=mixed_cls)
+        values["grid_km"] = np.where(known, km, 0.0)
+        values["grid_known"] = known.astype("float64")
+    return Binned(cls=cls, n=n_bins * 8, values=CellValues.of(m.size, idx, values), mixed_cls=mixed_cls)
 
 
 def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has,
@@ -770,8 +765,7 @@ def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, fo
             n_inside = int(sel.sum())
             cls[n_inside:] = binned.mixed_cls[selm]
         ok = cls >= 0
-        for suffix, q in binned.values.items():
-            qv = q.reshape(-1)[cells]
+        for suffix, qv in binned.values.at(cells).items():
             sums = {}
             for outcome, u in (("keep", keep_u), ("drop", drop_u)):
                 w = ww * u.reshape(-1)[cells].astype("float64") * qv

@@ -245,28 +245,61 @@ class Coverage:
         return ClassIndex(cells=cells, keys=keys, mixed_pos=pos, mixed_keys=mkeys, n_zones=self.n_zones,
                           n_classes=n_classes)
 
-    def sums_by_class(self, index: "ClassIndex", common: np.ndarray, each: dict[str, np.ndarray]
-                      ) -> dict[str, np.ndarray]:
-        """Σ fraction × ``common`` × ``each[k]`` per county and class over ``index``'s cells, for every key ``k`` of
-        ``each`` (NaN products count as 0); ``common`` is gathered once for all of them.
+    def sums_by_class(self, index: "ClassIndex", common: np.ndarray, each: "CellValues") -> dict[str, np.ndarray]:
+        """Σ fraction × ``common`` × ``each[k]`` per county and class over ``index``'s cells, for every quantity
+        ``k`` of ``each`` (NaN products count as 0); ``common`` is gathered once for all of them.
 
-        Returns arrays of shape (counties, classes), float64, by the keys of ``each``.
+        Returns arrays of shape (counties, classes), float64, by the names of ``each``'s quantities.
         """
         size = index.n_zones * index.n_classes
         c = np.asarray(common).reshape(-1)
         base = c[index.cells].astype("float64")
         mixed_at = self.mixed_cell[index.mixed_pos] if index.mixed_pos.size else None
         base_mixed = None if mixed_at is None else c[mixed_at].astype("float64")
+        factors = each.at(index.cells)
+        factors_mixed = None if mixed_at is None else each.at(mixed_at)
         out = {}
-        for key, factor in each.items():
-            f = np.asarray(factor).reshape(-1)
+        for key, f in factors.items():
             # keys vary from cell to cell (the cost class): scattered additions, quicker than sorting by key
-            w = np.nan_to_num(base * f[index.cells], nan=0.0, copy=False)
+            w = np.nan_to_num(base * f, nan=0.0, copy=False)
             sums = np.bincount(index.keys, weights=w, minlength=size).astype("float64", copy=False)
             if mixed_at is not None:
-                wm = self.mixed_frac[index.mixed_pos] * np.nan_to_num(base_mixed * f[mixed_at], nan=0.0, copy=False)
+                wm = self.mixed_frac[index.mixed_pos] * np.nan_to_num(base_mixed * factors_mixed[key], nan=0.0,
+                                                                     copy=False)
                 sums += np.bincount(index.mixed_keys, weights=wm, minlength=size)
             out[key] = sums.reshape(index.n_zones, index.n_classes)
+        return out
+
+
+@dataclass(frozen=True)
+class CellValues:
+    """Quantities given on some cells of a tile and 0 on all others, stored for those cells only (a technology's
+    cost quantities exist where it has land, often a small part of the tile): no tile-sized array per quantity.
+
+    ``position`` holds, per flat cell, where its values lie in each array of ``values`` (-1: not given).
+    """
+
+    position: np.ndarray
+    values: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, n_cells: int, cells: np.ndarray, values: dict[str, np.ndarray]) -> "CellValues":
+        """The quantities ``values`` (each one value per cell of ``cells``, flat indices without repeats)."""
+        position = np.full(n_cells, -1, dtype="int32" if n_cells < 2**31 else "int64")
+        position[cells] = np.arange(len(cells))
+        return cls(position=position, values={k: np.asarray(v, dtype="float64") for k, v in values.items()})
+
+    def at(self, cells: np.ndarray) -> dict[str, np.ndarray]:
+        """Every quantity at the flat ``cells`` (0 where not given), by name."""
+        pos = self.position[cells]
+        missing = pos < 0
+        if not missing.any():
+            return {k: v[pos] for k, v in self.values.items()}
+        pos[missing] = 0
+        out = {}
+        for k, v in self.values.items():
+            out[k] = np.zeros(pos.size) if v.size == 0 else v[pos]
+            out[k][missing] = 0.0
         return out
 
 

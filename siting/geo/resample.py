@@ -21,7 +21,9 @@ follow the output window, gave different values for up to 0.1 % of the cells
 
 from __future__ import annotations
 
+import collections
 import functools
+import threading
 
 import numpy as np
 from affine import Affine
@@ -53,16 +55,45 @@ def interpolate_lattice(values: np.ndarray, ri: np.ndarray, rf: np.ndarray, ci: 
     return out
 
 
-@functools.lru_cache(maxsize=4)
+_CENTRES: collections.OrderedDict = collections.OrderedDict()  # (grid, crs) -> (x, y), the last few
+_CENTRES_KEPT = 4
+_CENTRES_LOCK = threading.Lock()
+
+
+def _origin(grid: Grid) -> tuple[int, int]:
+    """The grid's first (row, column) counted from the CRS origin in cells."""
+    r = grid.resolution_m
+    return int(round(-grid.transform.f / r)), int(round(grid.transform.c / r))
+
+
 def cell_centres_in(grid: Grid, crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Cell centres of ``grid`` in another CRS, exact on the origin-anchored lattice, bilinear in between.
 
+    A cell's coordinates depend only on the cell, so a grid inside one of the last few grids asked for (a tile
+    inside the tile with its halo) is cut from that grid's arrays, to the last bit the same.
+
     Returns read-only float64 arrays (x, y) of ``grid.shape``.
     """
+    row0, col0 = _origin(grid)
+    with _CENTRES_LOCK:
+        for (g, c), (x, y) in reversed(_CENTRES.items()):
+            if c != crs or g.crs != grid.crs or g.resolution_m != grid.resolution_m:
+                continue
+            g_row0, g_col0 = _origin(g)
+            dr, dc = row0 - g_row0, col0 - g_col0
+            if 0 <= dr and dr + grid.height <= g.height and 0 <= dc and dc + grid.width <= g.width:
+                return x[dr:dr + grid.height, dc:dc + grid.width], y[dr:dr + grid.height, dc:dc + grid.width]
+    x, y = _cell_centres(grid, crs, row0, col0)
+    with _CENTRES_LOCK:
+        _CENTRES[(grid, crs)] = (x, y)
+        while len(_CENTRES) > _CENTRES_KEPT:
+            _CENTRES.popitem(last=False)
+    return x, y
+
+
+def _cell_centres(grid: Grid, crs: str, row0: int, col0: int) -> tuple[np.ndarray, np.ndarray]:
     r = grid.resolution_m
     step = lattice_step(r)
-    col0 = int(round(grid.transform.c / r))
-    row0 = int(round(-grid.transform.f / r))
     cols = col0 + np.arange(grid.width)
     rows = row0 + np.arange(grid.height)
     c_nodes = np.arange((cols[0] // step) * step, cols[-1] + step + 1, step)

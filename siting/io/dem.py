@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -341,7 +341,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         # own centre (found on the resampling lattice, the same in every tile)
         pixel_m = (float(max(np.max(cell_size_x_m[rows]), np.max(cell_size_y_m[rows])))
                    if rows.stop > rows.start else 0.0)
-        centre = (_CentrePixels(grid, cells, src.crs.to_wkt(), tr, (src.height, src.width), len(rules))
+        centre = (_CentrePixels(grid, cells, src.crs.to_wkt(), tr, (src.height, src.width))
                   if res < 2.0 * pixel_m else None)
         # rules whose outcomes fit a byte take the compiled path (siting.model.dempixels), others NumPy's
         coded = slopecodes.coded_rules(rules)
@@ -397,9 +397,8 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                     continue
                 lo, block_total, block_passed = got
                 _add_counts(total, lo, block_total)
-                if centre is not None:  # after this block's totals: only cells still without a pixel centre
-                    centre.sample(rs, cs, lambda pr, pc: dempixels.decode_codes(block[pr, pc], byte_weights),
-                                  pixel_area_m2 if geographic else None, total)
+                if centre is not None:
+                    centre.keep(rs, cs, _code_outcomes(block, byte_weights))
                 for k in range(len(rules)):
                     _add_counts(passed[k], lo, block_passed[k])
                 continue
@@ -415,10 +414,8 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
             area = (np.broadcast_to(pixel_area_m2[rs][:, None], has_slope.shape).reshape(-1) if geographic
                     else None)
             _add_counts(total, lo, np.bincount(idx, weights=area))
-            if centre is not None:  # after this block's totals: only cells still without a pixel centre
-                centre.sample(rs, cs, lambda pr, pc: (has_slope[pr, pc], [ok[pr, pc] for ok in passes],
-                                                      [None if w is None else w[pr, pc] for w in weights]),
-                              pixel_area_m2 if geographic else None, total)
+            if centre is not None:
+                centre.keep(rs, cs, _array_outcomes(has_slope, passes, weights))
             for k, ok in enumerate(passes):
                 if weights[k] is None and area is None:  # plain counts
                     _add_counts(passed[k], lo, np.bincount(idx, weights=ok.reshape(-1)))
@@ -431,7 +428,7 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
                     weight *= area
                 _add_counts(passed[k], lo, np.bincount(idx, weights=weight))
         if centre is not None:
-            centre.fill_empty(passed, total)
+            centre.fill_empty(passed, total, pixel_area_m2 if geographic else None)
     if stats is not None:
         stats.update(counted)
     if not total.any():
@@ -461,61 +458,67 @@ class _CentrePixels:
     hold no pixel centre and would get no share; they take that of the pixel under their centre (nearest
     neighbour), each rule's weight as for a counted pixel. Cells holding at least one pixel centre keep the share
     of their pixels.
+
+    The blocks' outcomes are kept (:meth:`keep`, one byte per pixel on the compiled path) and looked up once all
+    blocks are counted, for the few cells then still without a pixel centre only.
     """
 
     def __init__(self, grid: Grid, cells: np.ndarray | None, crs_wkt: str, transform: Affine,
-                 shape: tuple[int, int], n_rules: int):
+                 shape: tuple[int, int]):
         pixel, on = nearest_positions(grid, transform, crs_wkt, *shape)  # the resampling's own look-up
-        wanted = on.reshape(-1) if cells is None else on.reshape(-1) & cells.reshape(-1)
-        self.index = np.flatnonzero(wanted)
-        self.row, self.col = np.divmod(pixel.reshape(-1)[self.index], shape[1])
-        self.known = np.zeros(self.index.size, dtype=bool)
-        self.weight = np.zeros((n_rules, self.index.size), dtype="float64")
-        self.area = np.ones(self.index.size, dtype="float64")
-
-    def _in_block(self, rs: slice, cs: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sel = np.flatnonzero((self.row >= rs.start) & (self.row < rs.stop)
-                             & (self.col >= cs.start) & (self.col < cs.stop))
-        return sel, self.row[sel] - rs.start, self.col[sel] - cs.start
+        self.pixel = pixel.reshape(-1)
+        self.wanted = on.reshape(-1) if cells is None else on.reshape(-1) & cells.reshape(-1)
+        self.width = shape[1]
+        self.blocks: list[tuple[slice, slice, Callable]] = []
+        self._rows_cols: tuple[np.ndarray, np.ndarray] | None = None
 
     def mark(self, rs: slice, cs: slice, wanted: np.ndarray) -> None:
         """Set ``wanted`` (the block rs × cs) True at the pixels under wanted cell centres."""
-        _, pr, pc = self._in_block(rs, cs)
-        wanted[pr, pc] = True
+        if self._rows_cols is None:
+            self._rows_cols = np.divmod(self.pixel[self.wanted], self.width)
+        row, col = self._rows_cols
+        sel = (row >= rs.start) & (row < rs.stop) & (col >= cs.start) & (col < cs.stop)
+        wanted[row[sel] - rs.start, col[sel] - cs.start] = True
 
-    def sample(self, rs: slice, cs: slice, outcome, pixel_area_m2, total: np.ndarray) -> None:
-        """Record the pixels of block (``rs``, ``cs``) under wanted cell centres: whether they have a slope and
-        per rule their pass mark times the aspect weight. ``outcome(rows, cols)`` gives, for pixels of the block
-        at those (array) positions, ``(has_slope, passes, weights)``: a bool array, per rule a bool array, and
-        per rule the aspect weights or None (no aspect filter).
+    def keep(self, rs: slice, cs: slice, outcome: Callable) -> None:
+        """Keep block (``rs``, ``cs``)'s outcomes: ``outcome(rows, cols)`` gives, for pixels of the block at those
+        (array) positions, ``(has_slope, passes, weights)``: a bool array, per rule a bool array, and per rule the
+        aspect weights or None (no aspect filter)."""
+        self.blocks.append((rs, cs, outcome))
 
-        Only cells whose ``total`` (flat, this block's pixels already counted) is still 0 are recorded: a total
-        never falls, so a cell left without a pixel centre at the end was recorded, and the others are not used.
-        """
-        sel, pr, pc = self._in_block(rs, cs)
-        if sel.size == 0:
+    def fill_empty(self, passed: list[np.ndarray], total: np.ndarray, pixel_area_m2: np.ndarray | None) -> None:
+        """Give the wanted cells without any pixel centre (``total`` 0, flat) the weights of the pixel under
+        their centre, times its area (``pixel_area_m2`` per DEM row; None: 1); a pixel without a slope, or in a
+        block not kept, gives nothing."""
+        at = np.flatnonzero(self.wanted & (total == 0))
+        if at.size == 0:
             return
-        empty = total[self.index[sel]] == 0
-        if not empty.any():
-            return
-        sel, pr, pc = sel[empty], pr[empty], pc[empty]
-        has_slope, passes, weights = outcome(pr, pc)
-        self.known[sel] = has_slope
-        if pixel_area_m2 is not None:
-            self.area[sel] = pixel_area_m2[self.row[sel]]
-        for k, ok in enumerate(passes):
-            w = ok.astype("float64")
-            if weights[k] is not None:
-                w *= weights[k]
-            self.weight[k, sel] = w
+        row, col = np.divmod(self.pixel[at], self.width)
+        for rs, cs, outcome in self.blocks:
+            sel = np.flatnonzero((row >= rs.start) & (row < rs.stop) & (col >= cs.start) & (col < cs.stop))
+            if sel.size == 0:
+                continue
+            has_slope, passes, weights = outcome(row[sel] - rs.start, col[sel] - cs.start)
+            sel = sel[has_slope]
+            cells = at[sel]
+            area = np.ones(sel.size) if pixel_area_m2 is None else pixel_area_m2[row[sel]]
+            total[cells] = area
+            for k, ok in enumerate(passes):
+                w = ok[has_slope].astype("float64")
+                if weights[k] is not None:
+                    w *= weights[k][has_slope]
+                passed[k][cells] = w * area
 
-    def fill_empty(self, passed: list[np.ndarray], total: np.ndarray) -> None:
-        """Give the wanted cells without any pixel centre the weights of the pixel under their centre."""
-        empty = self.known & (total[self.index] == 0)
-        at = self.index[empty]
-        total[at] = self.area[empty]
-        for k, p in enumerate(passed):
-            p[at] = self.weight[k, empty] * self.area[empty]
+
+def _code_outcomes(block: np.ndarray, byte_weights: np.ndarray) -> Callable:
+    """``outcome(rows, cols)`` of :meth:`_CentrePixels.keep` for a block of outcome bytes."""
+    return lambda pr, pc: dempixels.decode_codes(block[pr, pc], byte_weights)
+
+
+def _array_outcomes(has_slope: np.ndarray, passes: list, weights: list) -> Callable:
+    """``outcome(rows, cols)`` of :meth:`_CentrePixels.keep` for a block's arrays."""
+    return lambda pr, pc: (has_slope[pr, pc], [ok[pr, pc] for ok in passes],
+                           [None if w is None else w[pr, pc] for w in weights])
 
 
 def _block_filter(tr: Affine, to_grid, grid: Grid, cells: np.ndarray, counted: dict):
@@ -527,8 +530,6 @@ def _block_filter(tr: Affine, to_grid, grid: Grid, cells: np.ndarray, counted: d
     wanted pixel). Each answer is counted in ``counted["blocks"]`` or ``counted["blocks_skipped"]``.
     """
     g_left, g_top, res = grid.transform.c, grid.transform.f, grid.resolution_m
-    summed = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), dtype="int64")  # summed-area table of the cells
-    summed[1:, 1:] = cells.astype("int64").cumsum(0).cumsum(1)
 
     def wanted(rows: slice, cols: slice) -> bool:
         rr = np.unique(np.r_[np.arange(rows.start, rows.stop, 32), rows.stop]).astype("float64")
@@ -546,7 +547,7 @@ def _block_filter(tr: Affine, to_grid, grid: Grid, cells: np.ndarray, counted: d
         r1 = min(grid.height, int(np.floor((g_top - np.min(y)) / res)) + 2)
         if c1 <= c0 or r1 <= r0:
             return False
-        return bool(summed[r1, c1] - summed[r0, c1] - summed[r1, c0] + summed[r0, c0] > 0)
+        return bool(cells[r0:r1, c0:c1].any())  # a tile has a few blocks: no summed-area table
 
     def keep(rows: slice, cols: slice) -> bool:
         ok = wanted(rows, cols)

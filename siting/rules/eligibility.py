@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import ndimage
@@ -34,6 +35,20 @@ class LayerArray:
 
     data: np.ndarray
     nodata: np.ndarray
+
+    @cached_property
+    def has_nodata(self) -> bool:
+        """Whether any cell lacks data."""
+        return bool(self.nodata.any())
+
+    @cached_property
+    def class_codes(self) -> np.ndarray:
+        """The classes as array indices (``numpy.intp``), 0 where there is no data: one conversion for every
+        classes rule that reads the layer (an index array of another integer type is converted on each use)."""
+        codes = self.data.astype(np.intp)
+        if self.has_nodata:
+            codes[self.nodata] = 0
+        return codes
 
 
 def class_weights(rule: ClassesRule, n_classes: int = 65536) -> np.ndarray:
@@ -50,10 +65,10 @@ def class_weights(rule: ClassesRule, n_classes: int = 65536) -> np.ndarray:
 
 
 def classes_factor(rule: ClassesRule, data: np.ndarray) -> np.ndarray:
-    """Factor per cell of a classes rule on an integer class array."""
+    """Factor per cell of a classes rule on an array of non-negative integer classes."""
     lut = class_weights(rule, int(max(int(data.max(initial=0)) + 1, 1 + max(
         [*rule.exclude, *(rule.include or []), *rule.weights.keys(), 0]))))
-    return lut[data]
+    return np.take(lut, data)
 
 
 def range_factor(data: np.ndarray, vmin: float | None, vmax: float | None) -> np.ndarray:
@@ -148,11 +163,19 @@ def cell_rules(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.n
     numpy.ndarray
         float32 usable share per cell.
     """
+    # Every factor lies in 0..1 (the scenario checks class weights; ranges and buffers give 0 or 1, factor
+    # layers are clipped), so the share stays 0 outside the region without masking each step again.
     usable = in_region.astype("float32")
+    nothing = np.zeros(in_region.shape, dtype="float32")  # what a step that removes nothing records
 
-    def step(name: str, new: np.ndarray) -> None:
+    def step(name: str, new: np.ndarray | None) -> None:
+        """``new``: the share after the step; None where the step removes nothing."""
         nonlocal usable
-        new = np.where(in_region, new, 0.0).astype("float32", copy=False)
+        if new is None:
+            if record is not None:
+                record(name, nothing)
+            return
+        new = new.astype("float32", copy=False)
         if record is not None:
             record(name, usable - new)
         usable = new
@@ -161,7 +184,8 @@ def cell_rules(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.n
     for layer in rule_layers(tech, layers):
         policies = {r.on_nodata for r in tech.rules.values() if getattr(r, "layer", None) == layer}
         if "exclude" in policies:
-            step(f"nodata:{layer}", np.where(layers[layer].nodata, 0.0, usable))
+            lay = layers[layer]
+            step(f"nodata:{layer}", np.where(lay.nodata, 0.0, usable) if lay.has_nodata else None)
 
     # 2. The rules, in order; minimum-area rules and forced inclusions come after them whatever their position
     #    (apply_tail_rules), so that a scenario extending a preset can add exclusions after its min_area rule.
@@ -172,7 +196,7 @@ def cell_rules(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.n
             continue
         lay = layers[rule.layer]
         if isinstance(rule, ClassesRule):
-            factor = classes_factor(rule, np.where(lay.nodata, 0, lay.data))
+            factor = classes_factor(rule, lay.class_codes)
         elif isinstance(rule, RangeRule):
             factor = range_factor(lay.data, rule.min, rule.max)
         elif isinstance(rule, FactorRule):
@@ -182,7 +206,7 @@ def cell_rules(tech: TechSpec, layers: Mapping[str, LayerArray], in_region: np.n
             factor = buffer_factor(feats, rule.distance_m, resolution_m)
         else:  # pragma: no cover - the scenario model admits no other type
             raise TypeError(type(rule))
-        if rule.on_nodata == "pass":
+        if rule.on_nodata == "pass" and lay.has_nodata:
             factor = np.where(lay.nodata, 1.0, factor)
         step(name, usable * factor)
     return usable
