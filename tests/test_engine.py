@@ -77,6 +77,20 @@ def test_block_reductions():
     assert overview_factor((1000, 1000), 250_000) == 2 and overview_factor((10, 10)) == 1
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), f=st.integers(2, 7), nan_share=st.sampled_from([0.0, 0.0, 0.1, 1.0]))
+def test_block_means_are_the_mean_of_each_blocks_finite_values(seed, f, nan_share):
+    """Bit for bit the masked mean (Σ finite values / their count, float64, then float32), with or without NaN."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-1e3, 1e3, (3 * f, 4 * f)).astype("float32")
+    a[rng.random(a.shape) < nan_share] = np.nan
+    ok = np.isfinite(a)
+    s, n = block_sum(np.where(ok, a, 0.0), f), block_sum(ok, f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = np.where(n > 0, s / np.maximum(n, 1), np.nan).astype("float32")
+    np.testing.assert_array_equal(block_nanmean(a, f), want)
+
+
 # ---------------------------------------------------------------------------
 # A region on a grid-aligned raster: every tile size gives identical numbers
 # ---------------------------------------------------------------------------

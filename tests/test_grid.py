@@ -204,3 +204,16 @@ def test_outlines_burn_exactly_as_shapely_geometries_do(seed, n):
                            dtype="int32")
     np.testing.assert_array_equal(a, b)
     assert all(isinstance(m, dict) == (g.geom_type in ("Polygon", "MultiPolygon")) for g, m in zip(geoms, mapped))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), f=st.integers(1, 8), rows=st.integers(1, 9), cols=st.integers(1, 9))
+def test_block_min_max_are_those_of_each_block(seed, f, rows, cols):
+    """The strided passes county_coverage uses give each f x f block's smallest and largest sub-cell value."""
+    from siting.geo.grid import _block_min_max
+
+    fine = np.random.default_rng(seed).integers(-3, 4, (rows * f, cols * f)).astype("int32")
+    blocks = fine.reshape(rows, f, cols, f).transpose(0, 2, 1, 3).reshape(rows, cols, f * f)
+    lo, hi = _block_min_max(fine, f)
+    np.testing.assert_array_equal(lo, blocks.min(axis=2))
+    np.testing.assert_array_equal(hi, blocks.max(axis=2))

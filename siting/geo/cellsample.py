@@ -37,31 +37,52 @@ def _position(x, y, c, a, f, e):
 
 
 @numba.njit(**_JIT)
-def _bilinear_kernel(x, y, c, a, f, e, src, out):
+def _all_finite(src):
+    h, w = src.shape
+    for r in range(h):
+        for q in range(w):
+            if not np.isfinite(src[r, q]):
+                return False
+    return True
+
+
+@numba.njit(**_JIT)
+def _plain_kernel(x, y, c, a, f, e, src, out):
+    """The plain formula, cell by cell; False as soon as a cell is off the source or lacks one of its four
+    neighbours (``out`` is then partly written and must be computed again by the general formula)."""
     h, w = src.shape
     rows, cols = x.shape
     one = np.float32(1.0)
-    # the plain formula only when every cell is on the source with its four neighbours there and every source
-    # value is known (as the NumPy path decides it, over the whole tile)
-    plain = True
     for i in range(rows):
-        if not plain:
-            break
         for j in range(cols):
             u, v = _position(x[i, j], y[i, j], c, a, f, e)
-            c0 = np.floor(u - 0.5)
-            r0 = np.floor(v - 0.5)
-            if not (u >= 0 and u < w and v >= 0 and v < h and c0 >= 0 and c0 + 1 < w and r0 >= 0 and r0 + 1 < h):
-                plain = False
-                break
-    if plain:
-        for r in range(h):
-            for q in range(w):
-                if not np.isfinite(src[r, q]):
-                    plain = False
-                    break
-            if not plain:
-                break
+            if not (u >= 0 and u < w and v >= 0 and v < h):
+                return False
+            u -= 0.5
+            v -= 0.5
+            cf = np.floor(u)
+            rf = np.floor(v)
+            if not (cf >= 0 and cf + 1 < w and rf >= 0 and rf + 1 < h):
+                return False
+            fu = np.float32(u - cf)
+            fv = np.float32(v - rf)
+            c0, r0 = int(cf), int(rf)
+            top = src[r0, c0] * (one - fu)
+            top += src[r0, c0 + 1] * fu
+            bottom = src[r0 + 1, c0] * (one - fu)
+            bottom += src[r0 + 1, c0 + 1] * fu
+            top *= one - fv
+            bottom *= fv
+            out[i, j] = top + bottom
+    return True
+
+
+@numba.njit(**_JIT)
+def _general_kernel(x, y, c, a, f, e, src, out):
+    """The formula renormalised over the neighbours on the source with data, cell by cell."""
+    h, w = src.shape
+    rows, cols = x.shape
+    one = np.float32(1.0)
     for i in range(rows):
         for j in range(cols):
             u, v = _position(x[i, j], y[i, j], c, a, f, e)
@@ -73,15 +94,6 @@ def _bilinear_kernel(x, y, c, a, f, e, src, out):
             fu = np.float32(u - cf)
             fv = np.float32(v - rf)
             c0, r0 = int(cf), int(rf)
-            if plain:
-                top = src[r0, c0] * (one - fu)
-                top += src[r0, c0 + 1] * fu
-                bottom = src[r0 + 1, c0] * (one - fu)
-                bottom += src[r0 + 1, c0 + 1] * fu
-                top *= one - fv
-                bottom *= fv
-                out[i, j] = top + bottom
-                continue
             num = np.float32(0.0)
             den = np.float32(0.0)
             for dr in range(2):
@@ -96,6 +108,16 @@ def _bilinear_kernel(x, y, c, a, f, e, src, out):
                     num += wgt * val
                     den += wgt
             out[i, j] = num / den if den > 0 else np.nan  # nothing was added for a centre off the source
+
+
+@numba.njit(**_JIT)
+def _bilinear_kernel(x, y, c, a, f, e, src, out):
+    # the plain formula only when every cell is on the source with its four neighbours there and every source
+    # value is known (as the NumPy path decides it, over the whole tile); tried in one pass, which stops at the
+    # first cell that does not qualify
+    if _all_finite(src) and _plain_kernel(x, y, c, a, f, e, src, out):
+        return
+    _general_kernel(x, y, c, a, f, e, src, out)
 
 
 def bilinear_cells(x: np.ndarray, y: np.ndarray, transform, array: np.ndarray) -> np.ndarray:

@@ -291,7 +291,7 @@ class CellValues:
 
     def at(self, cells: np.ndarray) -> dict[str, np.ndarray]:
         """Every quantity at the flat ``cells`` (0 where not given), by name."""
-        pos = self.position[cells]
+        pos = self.position[cells].astype(np.intp)  # converted once, not by each gather
         missing = pos < 0
         if not missing.any():
             return {k: v[pos] for k, v in self.values.items()}
@@ -443,6 +443,20 @@ def supersample_factor(resolution_m: float, target_m: float = 250.0, max_factor:
     return int(min(max_factor, max(1, round(resolution_m / target_m))))
 
 
+def _block_min_max(fine: np.ndarray, f: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value of each f x f block (strided passes; no copy of the blocks side by side)."""
+    lo = fine[:, 0::f].copy()
+    hi = lo.copy()
+    for k in range(1, f):
+        np.minimum(lo, fine[:, k::f], out=lo)
+        np.maximum(hi, fine[:, k::f], out=hi)
+    out_lo, out_hi = lo[0::f].copy(), hi[0::f].copy()
+    for k in range(1, f):
+        np.minimum(out_lo, lo[k::f], out=out_lo)
+        np.maximum(out_hi, hi[k::f], out=out_hi)
+    return out_lo, out_hi
+
+
 def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip_rows: int = 256) -> Coverage:
     """Burn polygons onto the grid with boundary fractions.
 
@@ -488,15 +502,13 @@ def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip
         shapes = list(zip(geojson_polygons([g for g, _ in shapes]), [v for _, v in shapes]))
         fine = features.rasterize(shapes, out_shape=(rows * f, grid.width * f), transform=tr, fill=0,
                                   dtype="int32")
-        blocks = fine.reshape(rows, f, grid.width, f).transpose(0, 2, 1, 3).reshape(rows, grid.width, f * f)
-        lo = blocks.min(axis=2)
-        hi = blocks.max(axis=2)
+        lo, hi = _block_min_max(fine, f)
         pure = lo == hi
         zone[r0:r0 + rows][pure] = lo[pure] - 1
         if f == 1 or pure.all():
             continue
         rr, cc = np.nonzero(~pure)
-        sub = blocks[rr, cc]  # (n_mixed, f*f)
+        sub = fine.reshape(rows, f, grid.width, f)[rr, :, cc, :].reshape(len(rr), f * f)  # the mixed cells' sub-cells
         flat = ((rr + r0).astype("int64") * grid.width + cc)
         key = np.repeat(np.arange(len(rr), dtype="int64"), f * f) * (n + 1) + sub.reshape(-1)
         uniq, counts = np.unique(key, return_counts=True)
