@@ -716,22 +716,21 @@ def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarra
     # wholly inside one county
     cls.reshape(-1)[idx] = cost_classes(lcoe, np.arange(idx.size), cov.zone.reshape(-1)[idx], tariffs,
                                         econ.lcoe_bins_cny_per_kwh)
+    w_energy = weight * mm
+    quantities = {"": weight, "energy": w_energy, "cost": w_energy * lcoe_mid}
+    if km is not None:
+        known = np.isfinite(km)
+        quantities["grid_km"] = np.where(known, km, 0.0)
+        quantities["grid_known"] = known.astype("float64")
+    values = CellValues.of(m.size, idx, quantities)
+
     mixed_cls = None
     if cov.mixed_cell.size:  # a cell shared by counties of two provinces: each share against its own tariff
-        where = np.full(m.size, -1, dtype="int64")
-        where[idx] = np.arange(idx.size)
-        pos = where[cov.mixed_cell]
+        pos = values.position[cov.mixed_cell]  # the cell's place among the candidates, -1: none
         mixed_cls = np.full(cov.mixed_cell.size, -1, dtype="int64")
         hit = pos >= 0
         mixed_cls[hit] = cost_classes(lcoe, pos[hit], cov.mixed_zone[hit], tariffs, econ.lcoe_bins_cny_per_kwh)
-
-    w_energy = weight * mm
-    values = {"": weight, "energy": w_energy, "cost": w_energy * lcoe_mid}
-    if km is not None:
-        known = np.isfinite(km)
-        values["grid_km"] = np.where(known, km, 0.0)
-        values["grid_known"] = known.astype("float64")
-    return Binned(cls=cls, n=n_bins * 8, values=CellValues.of(m.size, idx, values), mixed_cls=mixed_cls)
+    return Binned(cls=cls, n=n_bins * 8, values=values, mixed_cls=mixed_cls)
 
 
 def _tail_tables(labels, unsure, cov, f, pre, keep_u, drop_u, keep_d, drop_d, force_names, m, has,

@@ -477,7 +477,7 @@ class _CentrePixels:
         if self._rows_cols is None:
             self._rows_cols = np.divmod(self.pixel[self.wanted], self.width)
         row, col = self._rows_cols
-        sel = (row >= rs.start) & (row < rs.stop) & (col >= cs.start) & (col < cs.stop)
+        sel = _in_block(row, col, rs, cs)
         wanted[row[sel] - rs.start, col[sel] - cs.start] = True
 
     def keep(self, rs: slice, cs: slice, outcome: Callable) -> None:
@@ -495,7 +495,7 @@ class _CentrePixels:
             return
         row, col = np.divmod(self.pixel[at], self.width)
         for rs, cs, outcome in self.blocks:
-            sel = np.flatnonzero((row >= rs.start) & (row < rs.stop) & (col >= cs.start) & (col < cs.stop))
+            sel = np.flatnonzero(_in_block(row, col, rs, cs))
             if sel.size == 0:
                 continue
             has_slope, passes, weights = outcome(row[sel] - rs.start, col[sel] - cs.start)
@@ -508,6 +508,11 @@ class _CentrePixels:
                 if weights[k] is not None:
                     w *= weights[k][has_slope]
                 passed[k][cells] = w * area
+
+
+def _in_block(row: np.ndarray, col: np.ndarray, rs: slice, cs: slice) -> np.ndarray:
+    """Whether each pixel (``row``, ``col``) lies in the block rs × cs."""
+    return (row >= rs.start) & (row < rs.stop) & (col >= cs.start) & (col < cs.stop)
 
 
 def _code_outcomes(block: np.ndarray, byte_weights: np.ndarray) -> Callable:
