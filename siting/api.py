@@ -693,6 +693,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     say = progress or (lambda _msg: None)
     if not resolution_m or resolution_m < 10 or resolution_m > 50_000:
         raise SitingError(f"--resolution {resolution_m}: use a cell size between 10 and 50,000 m")
+    if tile_cells is not None and tile_cells < 4:
+        raise SitingError(f"--tile-cells {tile_cells}: use at least 4 cells per tile side")
 
     say("scenario")
     full_plan = make_plan(scenario, tech, wind=wind, wind_height_m=wind_height_m, grid=grid_lines,
@@ -761,8 +763,6 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     ctx = RunContext(grid=grid, factor=factor, halo=halo, plan=plan, geoms=list(projected),
                      pv_elevation=pv_elevation, pv_known=pv_known,
                      tariff_by_county=None if tariffs is None else tariffs.to_numpy(dtype="float64"))
-    if tile_cells is not None and tile_cells < 4:
-        raise SitingError(f"--tile-cells {tile_cells}: use at least 4 cells per tile side")
     tiles = tile_layout(grid.shape, tile_cells or tile_side(grid.shape, DEFAULT_TILE_CELLS), factor)
     comb = combine(ctx, run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say), len(units))
     say("checks and notes")
@@ -1158,19 +1158,26 @@ def _add_percentiles(table: gpd.GeoDataFrame, totals: pd.DataFrame, ranges: Rang
     """P10/P50/P90 columns on the county table and on the city and province subtotals (of summed draws)."""
     for name, values in ranges.columns(drawn).items():
         table.insert(len(table.columns) - 1, name, values)
-    city, prov = table["city_adcode"].to_numpy(), table["province_adcode"].to_numpy()
-    last = len(totals) - 1
-    rows = []
-    for i, (_, r) in enumerate(totals.iterrows()):
-        if i == last:
-            members = np.ones(len(table), dtype=bool)  # the whole run
-        elif r["level"] == "city":
-            members = city == r["adcode"]
-        else:
-            members = prov == r["adcode"]
-        rows.append(ranges.columns(drawn, members))
-    for name in (rows[0] if rows else {}):
-        totals[name] = [row[name] for row in rows]
+    if not len(totals):
+        return
+    # the sums of every city, every province and the whole run, all at once (one pass over the draws, not one per
+    # subtotal row); a row takes its group's (the last row is the whole run)
+    level, adcode = totals["level"].to_numpy()[:-1], totals["adcode"].iloc[:-1]
+    levels = [(np.flatnonzero(rows), *pd.factorize(table[column], use_na_sentinel=False))
+              for column, rows in (("city_adcode", level == "city"), ("province_adcode", level != "city"))
+              if rows.any()]
+    whole, *of_levels = ranges.group_columns(drawn, np.zeros(len(table), dtype=np.intp),
+                                             *(groups for _, groups, _ in levels))
+    values = {name: np.zeros(len(totals)) for name in whole}
+    for name, v in whole.items():
+        values[name][-1] = v[0]
+    for (at, _, codes), of_group in zip(levels, of_levels):
+        pick = pd.Index(codes).get_indexer(adcode.iloc[at])
+        found = pick >= 0  # a code without a county in the table sums nothing
+        for name, v in of_group.items():
+            values[name][at[found]] = v[pick[found]]
+    for name, v in values.items():
+        totals[name] = v
 
 
 def _pkg_version(name: str) -> str:

@@ -4,6 +4,7 @@ matches a real run with that weight, and sums of draws (not sums of percentiles)
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,3 +107,31 @@ def test_guangxi_sensitivity_names_the_big_assumptions(guangxi):
         "wind.capacity_density_mw_per_km2"}
     assert (df["swing_share"].diff().dropna() <= 1e-12).all()
     assert {"pv.irradiance_factor", "wind.wake_loss"} <= set(df["assumption"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(labels=st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=1, max_size=40),
+       seed=st.integers(0, 2**31 - 1))
+def test_percentiles_of_every_group_at_once_equal_those_of_each_groups_sums(labels, seed):
+    """P10/P50/P90 of cities and provinces, computed for all groups in one pass, are those of each group's
+    summed draws (up to the order of the additions); the county columns are numpy's percentiles exactly."""
+    from siting import columns as C
+    from siting.engine.ranges import RangeModel
+
+    groups = pd.factorize(pd.Series(labels))[0]
+    rng = np.random.default_rng(seed)
+    mw = rng.gamma(2.0, 50.0, (300, len(labels)))
+    gwh = mw * rng.uniform(1.0, 2.0, len(labels))
+    draws = {"pv": (mw, gwh), "wind": (mw[::-1] * 0.5, None)}
+    model = RangeModel(np.arange(len(labels)), [], {})
+    whole, by_group = model.group_columns(draws, np.zeros(len(labels), dtype=np.intp), groups)
+    per_county = model.columns(draws)
+    named = [(C.capacity_column("pv"), mw), (C.energy_column("pv"), gwh), (C.capacity_column("wind"), mw[::-1] * 0.5)]
+    assert set(whole) == set(per_county) == {f"{n}_p{q}" for n, _ in named for q in (10, 50, 90)}
+    for name, samples in named:
+        for i, q in enumerate((10, 50, 90)):
+            assert np.array_equal(per_county[f"{name}_p{q}"], np.percentile(samples, q, axis=0))
+            assert whole[f"{name}_p{q}"][0] == pytest.approx(np.percentile(samples.sum(axis=1), q), rel=1e-12)
+            for g in range(groups.max() + 1):
+                expect = np.percentile(samples[:, groups == g].sum(axis=1), q)
+                assert by_group[f"{name}_p{q}"][g] == pytest.approx(expect, rel=1e-12)

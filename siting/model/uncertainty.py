@@ -175,9 +175,9 @@ def tech_draws(tech: str, inputs: TechInputs, assumptions: list[Assumption], dra
     return mw, mw * per_mw[None, :] * factor[:, None]
 
 
-def percentiles(samples: np.ndarray, qs=PERCENTILES) -> dict[int, np.ndarray]:
-    """P10/P50/P90 (by default) over the draws (axis 0)."""
-    values = np.percentile(samples, qs, axis=0)
+def percentiles(samples: np.ndarray, qs=PERCENTILES, axis: int = 0) -> dict[int, np.ndarray]:
+    """P10/P50/P90 (by default) over the draws (along ``axis``, 0 by default)."""
+    values = np.percentile(samples, qs, axis=axis)
     return {q: values[i] for i, q in enumerate(qs)}
 
 
