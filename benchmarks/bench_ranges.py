@@ -27,12 +27,10 @@ import siting
 
 
 def draws_and_percentiles(a, n: int) -> None:
-    drawn = a.draw(n)
-    a.ranges.columns(drawn)
-    city = a.counties["city_adcode"].to_numpy()
-    for code in np.unique(city[city != None]):  # noqa: E711  (None marks counties without a city)
-        a.ranges.columns(drawn, city == code)
-    a.ranges.columns(drawn, np.ones(len(a.counties), dtype=bool))
+    """The draws, then the percentile columns of the counties and of every subtotal row, as a run adds them."""
+    from siting.api import _add_percentiles
+
+    _add_percentiles(a.counties.copy(), a.totals.copy(), a.ranges, a.draw(n))
 
 
 def main() -> None:
