@@ -87,6 +87,25 @@ def test_partition_areas_add_up(boxes, resolution_m):
     assert maj.min() >= -1 and maj.max() < len(pieces)
 
 
+@settings(max_examples=20, deadline=None)
+@given(boxes=boxes, resolution_m=st.sampled_from([700.0, 1000.0]), factor=st.sampled_from([1, 2, 4]))
+def test_burning_in_two_bytes_gives_the_coverage_of_four(boxes, resolution_m, factor):
+    """Sub-cells are burned as two-byte zone numbers while the zones fit (as four-byte ones beyond): the cells,
+    zones and fractions are the same either way."""
+    from siting.geo import grid as grid_mod
+
+    polys = [shapely.box(x, y, x + w, y + h) for x, y, w, h in boxes]
+    grid = make_grid(shapely.union_all(polys).bounds, resolution_m)
+    assert grid_mod._burn_dtype(len(polys)) == "uint16" and grid_mod._burn_dtype(70_000) == "int32"
+    two = county_coverage(polys, grid, factor=factor)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(grid_mod, "_burn_dtype", lambda n: "int32")
+        four = county_coverage(polys, grid, factor=factor)
+    for name in ("zone", "mixed_cell", "mixed_zone", "mixed_frac"):
+        a, b = getattr(two, name), getattr(four, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(1, 12), st.booleans(), st.booleans())
 def test_sums_over_runs_equal_scattered_sums(seed, n, n_keys, with_nan, with_inf):

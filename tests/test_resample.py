@@ -36,6 +36,21 @@ def test_lattice_centres_match_the_exact_transformation(lon, lat, res):
     assert np.abs(x - ex).max() < tol and np.abs(y - ey).max() < tol
 
 
+@settings(max_examples=10, deadline=None)
+@given(lon=st.floats(75, 130), lat=st.floats(18, 52), res=st.sampled_from([800.0, 1000.0, 5000.0]))
+def test_cells_of_800_m_and_more_are_each_transformed_exactly(lon, lat, res):
+    """At 800 m and coarser every cell is a lattice node: its centre is PROJ's, with nothing interpolated."""
+    g = _grid(lon, lat, res, n=40)
+    assert resample.lattice_step(res) == 1
+    resample._CENTRES.clear()
+    x, y = resample.cell_centres_in(g, WGS84)
+    xx, yy = np.meshgrid(g.x_coords(), g.y_coords())
+    ex, ey = pyproj.Transformer.from_crs(CHINA_ALBERS, "EPSG:4326", always_xy=True).transform(xx, yy)
+    np.testing.assert_allclose(x, ex, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(y, ey, rtol=0, atol=1e-10)
+    assert not x.flags.writeable and not y.flags.writeable
+
+
 @settings(max_examples=15, deadline=None)
 @given(r0=st.integers(0, 60), c0=st.integers(0, 60), h=st.integers(1, 60), w=st.integers(1, 60),
        res=st.sampled_from([30.0, 100.0, 1000.0]))

@@ -457,6 +457,12 @@ def _block_min_max(fine: np.ndarray, f: int) -> tuple[np.ndarray, np.ndarray]:
     return out_lo, out_hi
 
 
+def _burn_dtype(n_zones: int) -> str:
+    """The type of the burned sub-cells (zone index + 1, 0 for none): two bytes while they fit, so that GDAL
+    writes and the block passes read half as much."""
+    return "uint16" if n_zones < np.iinfo(np.uint16).max else "int32"
+
+
 def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip_rows: int = 256) -> Coverage:
     """Burn polygons onto the grid with boundary fractions.
 
@@ -484,6 +490,7 @@ def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip
     geoms = [geoms_grid_crs[i] for i in index]
     tree = shapely.STRtree(geoms)
     fine_res = grid.resolution_m / f
+    burn_dtype = _burn_dtype(n)
     left, right = grid.bounds[0], grid.bounds[2]
     for r0 in range(0, grid.height, strip_rows):
         rows = min(strip_rows, grid.height - r0)
@@ -501,10 +508,10 @@ def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip
             continue
         shapes = list(zip(geojson_polygons([g for g, _ in shapes]), [v for _, v in shapes]))
         fine = features.rasterize(shapes, out_shape=(rows * f, grid.width * f), transform=tr, fill=0,
-                                  dtype="int32")
+                                  dtype=burn_dtype)
         lo, hi = _block_min_max(fine, f)
         pure = lo == hi
-        zone[r0:r0 + rows][pure] = lo[pure] - 1
+        zone[r0:r0 + rows][pure] = lo[pure].astype("int32") - 1
         if f == 1 or pure.all():
             continue
         rr, cc = np.nonzero(~pure)

@@ -96,6 +96,9 @@ def _cell_centres(grid: Grid, crs: str, row0: int, col0: int) -> tuple[np.ndarra
     step = lattice_step(r)
     cols = col0 + np.arange(grid.width)
     rows = row0 + np.arange(grid.height)
+    if step == 1:  # every cell is a node: its exact coordinates (what interpolating at the nodes gives back)
+        gx, gy = transformer(grid.crs, crs).transform(*np.meshgrid((cols + 0.5) * r, -(rows + 0.5) * r))
+        return _read_only(np.asarray(gx, dtype="float64"), np.asarray(gy, dtype="float64"))
     c_nodes = np.arange((cols[0] // step) * step, cols[-1] + step + 1, step)
     r_nodes = np.arange((rows[0] // step) * step, rows[-1] + step + 1, step)
     xn = (c_nodes + 0.5) * r
