@@ -30,7 +30,7 @@ def draws_and_percentiles(a, n: int) -> None:
     """The draws, then the percentile columns of the counties and of every subtotal row, as a run adds them."""
     from siting.api import _add_percentiles
 
-    _add_percentiles(a.counties.copy(), a.totals.copy(), a.ranges, a.draw(n))
+    _add_percentiles(a.counties.copy(), a.totals.copy(), a.ranges, n, 0)
 
 
 def main() -> None:

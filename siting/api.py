@@ -846,7 +846,7 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
             "pv", "irradiance_factor", 1.0, cal["low"] / cal["factor"], cal["high"] / cal["factor"],
             f"calibration against {calibration['reference']}: 5-95 % interval of the fitted factor")]
     if draws:
-        _add_percentiles(table, totals, ranges, ranges.draw(draws, seed))
+        _add_percentiles(table, totals, ranges, draws, seed)
 
     land_techs = list(plan.techs)  # the sea run's notes are its own
     notes = (list(plan.not_computed.values()) + [f"{techs_spec[t].label}: {techs_spec[t].note}" for t in land_techs
@@ -1154,30 +1154,35 @@ def _calibrate_pv(table: gpd.GeoDataFrame, ds: xr.Dataset, reference, kind) -> d
     return {"reference": str(reference), "kind": kind, "fit": cal.to_dict()}
 
 
-def _add_percentiles(table: gpd.GeoDataFrame, totals: pd.DataFrame, ranges: RangeModel, drawn: dict) -> None:
-    """P10/P50/P90 columns on the county table and on the city and province subtotals (of summed draws)."""
-    for name, values in ranges.columns(drawn).items():
-        table.insert(len(table.columns) - 1, name, values)
-    if not len(totals):
-        return
-    # the sums of every city, every province and the whole run, all at once (one pass over the draws, not one per
-    # subtotal row); a row takes its group's (the last row is the whole run)
+def _add_percentiles(table: gpd.GeoDataFrame, totals: pd.DataFrame, ranges: RangeModel, draws: int,
+                     seed: int) -> None:
+    """P10/P50/P90 columns on the county table and on the city and province subtotals (of summed draws).
+
+    One technology's draws at a time: each is made, summarised and let go before the next (the numbers are those
+    of ``ranges.draw``; a national run's draws of every technology at once are ~250 MB of fresh memory).
+    """
+    # the groups of the subtotal rows: every city, every province (the last row is the whole run)
     level, adcode = totals["level"].to_numpy()[:-1], totals["adcode"].iloc[:-1]
     levels = [(np.flatnonzero(rows), *pd.factorize(table[column], use_na_sentinel=False))
               for column, rows in (("city_adcode", level == "city"), ("province_adcode", level != "city"))
-              if rows.any()]
-    whole, *of_levels = ranges.group_columns(drawn, np.zeros(len(table), dtype=np.intp),
-                                             *(groups for _, groups, _ in levels))
-    values = {name: np.zeros(len(totals)) for name in whole}
-    for name, v in whole.items():
-        values[name][-1] = v[0]
-    for (at, _, codes), of_group in zip(levels, of_levels):
-        pick = pd.Index(codes).get_indexer(adcode.iloc[at])
-        found = pick >= 0  # a code without a county in the table sums nothing
-        for name, v in of_group.items():
-            values[name][at[found]] = v[pick[found]]
-    for name, v in values.items():
-        totals[name] = v
+              if rows.any()] if len(totals) else []
+    groupings = [np.zeros(len(table), dtype=np.intp)] + [groups for _, groups, _ in levels]
+    picks = [(at, pd.Index(codes).get_indexer(adcode.iloc[at])) for at, _, codes in levels]
+    for tech, drawn in ranges.draws_by_tech(draws, seed):
+        for name, values in ranges.columns({tech: drawn}).items():
+            table.insert(len(table.columns) - 1, name, values)  # before the geometry
+        if not len(totals):
+            continue
+        # each level's groups at once (one pass over the draws, not one per subtotal row); a row takes its group's
+        whole, *of_levels = ranges.group_columns({tech: drawn}, *groupings)
+        for name, v in whole.items():
+            column = np.zeros(len(totals))
+            column[-1] = v[0]
+            for (at, pick), of_group in zip(picks, of_levels):
+                found = pick >= 0  # a code without a county in the table sums nothing
+                column[at[found]] = of_group[name][pick[found]]
+            totals[name] = column
+        del drawn
 
 
 def _pkg_version(name: str) -> str:

@@ -76,8 +76,17 @@ class RangeModel:
 
     def draw(self, n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
         """Per technology: (MW, GWh) of every county in every draw, shape (n_draws, n_counties)."""
+        return dict(self.draws_by_tech(n_draws, seed))
+
+    def draws_by_tech(self, n_draws: int = DEFAULT_DRAWS, seed: int = 0):
+        """The draws of :meth:`draw` one technology at a time: (tech, (MW, GWh)), the same arrays.
+
+        For what needs one technology's draws at a time (the percentile columns): its arrays can go before the
+        next technology's are made, and a national run does not hold them all (~25 MB each).
+        """
         values = triangular_draws(self.assumptions, n_draws, seed)
-        return {t: tech_draws(t, inp, self.assumptions, values) for t, inp in self.inputs.items()}
+        for t, inp in self.inputs.items():
+            yield t, tech_draws(t, inp, self.assumptions, values)
 
     def columns(self, draws: dict) -> dict[str, np.ndarray]:
         """P10/P50/P90 columns of every county."""
