@@ -525,9 +525,9 @@ def _pv_resource(scen: Scenario, units_projected, resolution_m: float, bounds_ll
         keys = None if ghi_read is None else grid_keys(coarse, in_region, ghi_read.result().data)[2]
     known_by = {}
     for key, system in systems.items():  # one set of simulations per plant design
-        known = unit_ratio_yields(elevation, system)
-        if keys is not None:
-            known.update(yields_for_keys(keys, elevation, system, known))
+        # without an annual GHI layer every cell is at its resource cell's own irradiance (ratio 1); with one,
+        # the pairs the coarse grid meets
+        known = unit_ratio_yields(elevation, system) if keys is None else yields_for_keys(keys, elevation, system)
         known_by[key] = known
     return elevation, known_by
 

@@ -103,3 +103,24 @@ def test_calibration_against_a_raster_and_bad_references(liuzhou_pv, tmp_path):
     (tmp_path / "few.csv").write_text("lat,lon,pvout\n24.3,109.4,1200\n", encoding="utf-8")
     with pytest.raises(SitingError, match="few.csv: only"):
         siting.assess("柳州", tech="pv", resolution_m=2000, pv_calibration=tmp_path / "few.csv", draws=0)
+
+
+def test_a_pairs_yield_does_not_depend_on_what_it_is_simulated_with():
+    """The resource pass simulates the (3° cell, irradiance step) pairs of a whole region in one batch and the
+    tiles look them up (or simulate a pair it missed on its own): a pair's yield must be the same number in any
+    batch, to the last bit, or county figures would depend on the region and the tiling."""
+    from siting.energy.pvgrid import resource_cells, yields_for_keys
+    from siting.model.solar import PVSystemSpec
+
+    lat, lon, _ = resource_cells()
+    near = np.flatnonzero((lat > 18) & (lat < 30) & (lon > 100) & (lon < 120))
+    assert near.size >= 6
+    steps = np.array([80, 93, 100, 107, 121])
+    keys = np.sort((near[:, None] * 1_000_000 + steps[None, :]).ravel())
+    elevation = {int(c): 100.0 * k for k, c in enumerate(near)}
+    system = PVSystemSpec()
+    batch = yields_for_keys(keys, elevation, system)
+    for part in (keys[:1], keys[3:4], keys[::7], keys[-5:]):
+        alone = yields_for_keys(part, elevation, system)
+        assert all(alone[k] == batch[k] for k in alone), part
+    assert len(set(batch.values())) > keys.size // 2  # different pairs, different yields
