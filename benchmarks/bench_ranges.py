@@ -1,9 +1,9 @@
 """Uncertainty draws after a run: 1,000 draws of every county's MW and GWh, and their percentiles.
 
 For Guangxi at 1000 m (111 counties) and all of China at 10 km (2,875 counties) it runs the assessment
-once (not timed as part of the draws), then times ``Assessment.draw(1000)`` followed by the P10/P50/P90
-columns of the counties and of every city and province subtotal, and measures the memory those draws
-allocate (tracemalloc). The run's own time is printed for scale; the ratio draws/run is what to compare.
+once (not timed as part of the draws), then times the 1,000 draws and the P10/P50/P90 columns of the counties
+and of every city and province subtotal, as a run adds them (``siting.api._add_percentiles``), and measures
+the memory they allocate (tracemalloc). The run's own time is printed for scale; the ratio draws/run is what to compare.
 
 Usage::
 
