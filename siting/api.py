@@ -35,7 +35,8 @@ from siting.engine.reduce import combine
 from siting.engine.scheduler import run_tiles
 from siting.errors import SitingError
 from siting.geo.grid import CHINA_ALBERS, Grid, make_grid
-from siting.io.layers import check_vector_layer, is_vector, load_layer_cached, share_of_area_outside
+from siting.io.layers import (check_vector_layer, is_vector, load_layer_cached, package_version,
+                              share_of_area_outside)
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
 from siting.rules.scenario import TECH_NAMES, BufferRule, ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
@@ -1187,7 +1188,7 @@ def _add_percentiles(table: gpd.GeoDataFrame, totals: pd.DataFrame, ranges: Rang
 
 def _pkg_version(name: str) -> str:
     try:
-        return importlib.metadata.version(name)
+        return package_version(name)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
 

@@ -110,9 +110,7 @@ def _cell_centres(grid: Grid, crs: str, row0: int, col0: int) -> tuple[np.ndarra
     rf = (rf / step)[:, None]
     x = interpolate_lattice(np.asarray(gx), ri, rf, ci, cf)
     y = interpolate_lattice(np.asarray(gy), ri, rf, ci, cf)
-    x.setflags(write=False)
-    y.setflags(write=False)
-    return x, y
+    return _read_only(x, y)
 
 
 def _pixel_coords(grid: Grid, transform: Affine, crs: str) -> tuple[np.ndarray, np.ndarray]:
