@@ -349,3 +349,38 @@ def test_lattice_interpolation_equals_its_numpy_definition(seed, step, start, si
     for i, (k, f) in enumerate(zip(ri, rf[:, 0])):
         want[i] = np.multiply(along[k + 1] - along[k], f) + along[k]
     np.testing.assert_array_equal(resample.interpolate_lattice(values, ri, rf, ci, cf), want)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(107.0, 109.6), st.floats(22.0, 24.6), st.integers(5, 60), st.sampled_from([500.0, 1000.0]))
+def test_a_tile_inside_the_source_has_no_outside_cells_without_drawing_the_footprint(lon, lat, side, res):
+    """A tile's layer read through its padded lon/lat box: when the file holds the whole box, the cells marked
+    outside the source are those the drawn footprint gives (none); when the box is cut by the file's edge, the
+    footprint is drawn as before."""
+    import tempfile
+    from pathlib import Path
+
+    import rasterio
+    from affine import Affine
+
+    from siting.engine.compute import _tile_bounds_ll
+    from siting.geo.grid import CHINA_ALBERS, make_grid, transformer
+    from siting.io.layers import load_layer
+    from siting.rules.scenario import LayerSpec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lc.tif"
+        data = (np.arange(300 * 360).reshape(300, 360) % 7).astype("uint8")
+        with rasterio.open(path, "w", driver="GTiff", width=360, height=300, count=1, dtype="uint8", nodata=255,
+                           crs="EPSG:4326", transform=Affine(0.01, 0, 107.0, 0, -0.01, 25.0)) as dst:
+            dst.write(data, 1)
+        x, y = transformer("EPSG:4326", CHINA_ALBERS).transform(lon, lat)
+        grid = make_grid((x, y - side * res, x + side * res, y), res, CHINA_ALBERS)
+        box = _tile_bounds_ll(grid)
+        spec = LayerSpec(source=str(path), kind="categorical", units="class")
+        quick = load_layer("lc", spec, grid, box, box_holds_grid=True)
+        drawn = load_layer("lc", spec, grid, box)
+        assert np.array_equal(quick.outside_mask, drawn.outside_mask)
+        assert np.array_equal(quick.data, drawn.data)
+        if box[0] > 107.0 + 0.03 and box[2] < 110.6 - 0.03 and box[1] > 22.0 + 0.03 and box[3] < 25.0 - 0.03:
+            assert not drawn.outside_mask.any()

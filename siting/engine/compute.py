@@ -318,15 +318,16 @@ def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid, cells: np
 
     out: dict[str, GridLayer] = {}
     todo: dict[str, list[tuple[str, str]]] = {}
+    use_cache = layercache.enabled()
     for name, d in derived.items():
-        k = _slope_key(d.dem, d.rule, grid, cells)
-        hit = layercache.load(k)
+        k = _slope_key(d.dem, d.rule, grid, cells) if use_cache else ""
+        hit = layercache.load(k) if use_cache else None
         if hit is not None:
             out[name] = _share_layer(name, hit[0]["data"], {**hit[1], "cache": "hit"})
         else:
             todo.setdefault(d.dem, []).append((name, k))
     # each DEM pixel's outcome is kept across grids (siting.io.slopecodes) while the layer cache is on
-    codes = cache_dir("slope_codes") if layercache.enabled() and todo else None
+    codes = cache_dir("slope_codes") if use_cache and todo else None
     for dem, items in todo.items():
         rules = [(derived[n].rule.max, _aspect_filter(derived[n].rule)) for n, _ in items]
         try:
@@ -334,7 +335,8 @@ def derived_slope_layers(derived: dict[str, DerivedSlope], grid: Grid, cells: np
         except NoOverlapError:  # the DEM has nothing on this tile
             results = [(np.full(grid.shape, np.nan, dtype="float32"), {"path": dem})] * len(items)
         for (name, k), (frac, prov) in zip(items, results):
-            layercache.store(k, {"data": frac}, prov)
+            if use_cache:
+                layercache.store(k, {"data": frac}, prov)
             out[name] = _share_layer(name, frac, prov)
     return out
 
@@ -346,12 +348,13 @@ def _share_layer(name: str, frac: np.ndarray, prov: dict) -> GridLayer:
 
 
 def _load_or_empty(name: str, spec, grid: Grid, bounds_ll) -> GridLayer:
-    """The layer on a tile; a raster that misses the tile altogether gives a tile without data.
+    """The layer on a tile (``bounds_ll``: the tile's padded lon/lat box, which holds every cell); a raster that
+    misses the tile altogether gives a tile without data.
 
     Whether the layer covers enough of the region is judged on the whole region afterwards.
     """
     try:
-        return load_layer_cached(name, spec, grid, bounds_ll)
+        return load_layer_cached(name, spec, grid, bounds_ll, box_holds_grid=True)
     except NoOverlapError:
         pass
     kind = spec.kind

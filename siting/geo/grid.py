@@ -331,9 +331,12 @@ class Runs:
         if not keep.any():
             return out
         v = np.asarray(values).reshape(-1)
-        sums = np.add.reduceat(v, self.starts, dtype="float64")[keep]
+        # converted first: reducing float64 as it lies lets NumPy release the GIL, a reduction that casts as it
+        # goes holds it (the tiles' other thread then waits); the copy costs no more than the cast would
+        v64 = v.astype("float64", copy=False)
+        sums = np.add.reduceat(v64, self.starts)[keep]
         if v.dtype.kind == "f" and not np.isfinite(sums).all():
-            sums = np.add.reduceat(np.nan_to_num(v, nan=0.0), self.starts, dtype="float64")[keep]
+            sums = np.add.reduceat(np.nan_to_num(v, nan=0.0).astype("float64", copy=False), self.starts)[keep]
         return np.bincount(self.keys[keep], weights=sums, minlength=n_keys)
 
 

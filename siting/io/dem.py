@@ -31,7 +31,7 @@ from siting.geo.grid import Grid, transformer
 from siting.geo.resample import nearest_positions, pixel_cells
 from siting.io import slopecodes
 from siting.io.handles import shared_dataset
-from siting.io.layers import file_sha256
+from siting.io.layers import wkt_of, file_sha256
 from siting.model import dempixels
 from siting.model.terrain import (WGS84_INVERSE_FLATTENING, WGS84_SEMI_MAJOR_M, AspectFilter, _horn_slope_only, geographic_cell_sizes_m,
                                   horn_slope_aspect)
@@ -73,17 +73,27 @@ def _ellipsoid(crs) -> tuple[float, float]:
 
 
 def _row_cell_sizes_m(src) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row pixel sizes (m) of a whole DEM, shape (height,) each."""
-    if src.crs.is_geographic:
-        semi_major_m, inv_f = _ellipsoid(src.crs)
-        return geographic_cell_sizes_m(src.transform, src.height, src.width, semi_major_m=semi_major_m,
-                                       inverse_flattening=inv_f)
-    try:
-        unit_m = float(src.crs.linear_units_factor[1])
-    except Exception:
-        unit_m = 1.0
-    return (np.full(src.height, abs(src.transform.a) * unit_m),
-            np.full(src.height, abs(src.transform.e) * unit_m))
+    """Per-row pixel sizes (m) of a whole DEM, shape (height,) each (read-only; the same DEM's are computed once:
+    every tile asks, and the CRS is parsed each time)."""
+    return _row_cell_sizes_of(src.crs, tuple(src.transform)[:6], src.height, src.width)
+
+
+@functools.lru_cache(maxsize=8)
+def _row_cell_sizes_of(crs, transform: tuple, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    tr = Affine(*transform)
+    if crs.is_geographic:
+        semi_major_m, inv_f = _ellipsoid(crs)
+        dx, dy = geographic_cell_sizes_m(tr, height, width, semi_major_m=semi_major_m, inverse_flattening=inv_f)
+    else:
+        try:
+            unit_m = float(crs.linear_units_factor[1])
+        except Exception:
+            unit_m = 1.0
+        dx, dy = np.full(height, abs(tr.a) * unit_m), np.full(height, abs(tr.e) * unit_m)
+    dx, dy = np.asarray(dx, dtype="float64"), np.asarray(dy, dtype="float64")
+    dx.setflags(write=False)
+    dy.setflags(write=False)
+    return dx, dy
 
 
 def _read_elevation(src, band: int, window: Window) -> np.ndarray:
@@ -248,6 +258,18 @@ def _dem_window_for_grid(src, grid: Grid, path: Path) -> Window:
 
 def _same_crs(a, b) -> bool:
     try:
+        return _same_crs_memo(a, b)
+    except TypeError:  # not hashable
+        return _crs_equal(a, b)
+
+
+@functools.lru_cache(maxsize=32)
+def _same_crs_memo(a, b) -> bool:
+    return _crs_equal(a, b)
+
+
+def _crs_equal(a, b) -> bool:
+    try:
         return pyproj.CRS.from_user_input(a) == pyproj.CRS.from_user_input(b)
     except Exception:
         return False
@@ -333,15 +355,15 @@ def slope_pass_counts_multi(dem_path: str | Path, grid: Grid, rules, window_rows
         n_cells = grid.width * grid.height
         passed = [np.zeros(n_cells, dtype="float64") for _ in rules]
         total = np.zeros(n_cells, dtype="float64")
-        same = _same_crs(src.crs.to_wkt(), grid.crs)
-        to_grid = None if same else transformer(src.crs.to_wkt(), grid.crs)
+        same = _same_crs(wkt_of(src.crs), grid.crs)
+        to_grid = None if same else transformer(wkt_of(src.crs), grid.crs)
         counted = {"pixels": 0, "pixels_computed": 0, "blocks": 0, "blocks_skipped": 0}
         keep = None if cells is None else _block_filter(tr, to_grid, grid, cells, counted)
         # A grid about as fine as the DEM has cells that hold no pixel centre: those take the pixel under their
         # own centre (found on the resampling lattice, the same in every tile)
         pixel_m = (float(max(np.max(cell_size_x_m[rows]), np.max(cell_size_y_m[rows])))
                    if rows.stop > rows.start else 0.0)
-        centre = (_CentrePixels(grid, cells, src.crs.to_wkt(), tr, (src.height, src.width))
+        centre = (_CentrePixels(grid, cells, wkt_of(src.crs), tr, (src.height, src.width))
                   if res < 2.0 * pixel_m else None)
         # rules whose outcomes fit a byte take the compiled path (siting.model.dempixels), others NumPy's
         coded = slopecodes.coded_rules(rules)
@@ -647,7 +669,7 @@ def dem_slope_layers(dem_path: str | Path, grid: Grid, rules, window_rows: int =
     passed, total = slope_pass_counts_multi(path, grid, rules, window_rows, window_cols=window_cols, band=band,
                                             cells=cells, stats=stats, codes=codes)
     with contextlib.nullcontext(_open_dem(path, shared=True)) as src:
-        crs_wkt, resolution, geographic = src.crs.to_wkt(), _resolution_text(src), bool(src.crs.is_geographic)
+        crs_wkt, resolution, geographic = wkt_of(src.crs), _resolution_text(src), bool(src.crs.is_geographic)
     out = []
     for p, (max_slope_deg, aspect_filter) in zip(passed, rules):
         fraction = _pass_fraction(p, total)

@@ -58,6 +58,9 @@ class SourceRaster:
     checksum_sha256: str
     extra: dict = field(default_factory=dict)
     offset: tuple[int, int] = (0, 0)  # row and column of the window's first pixel in the whole file
+    # the window asked for (the tile's lon/lat box, padded) lies wholly in the file: every cell of the tile has a
+    # source pixel, and no footprint needs to be drawn (siting.io.layers._footprint_on_grid)
+    covers_request: bool = False
 
 
 @dataclass
@@ -121,14 +124,25 @@ def _package_file(package: str, *parts: str) -> Path:
 
 def _window_4326(bounds_ll: tuple[float, float, float, float], transform: Affine, shape: tuple[int, int],
                  pad: int = 2) -> tuple[slice, slice]:
-    """Row/column slices of a lon/lat raster that cover ``bounds_ll`` plus ``pad`` pixels."""
+    """Row/column slices of a lon/lat raster that cover ``bounds_ll`` plus ``pad`` pixels (cut to the raster)."""
+    rows, cols = _window_4326_uncut(bounds_ll, transform, pad)
+    return (slice(max(0, rows.start), min(shape[0], rows.stop)), slice(max(0, cols.start), min(shape[1], cols.stop)))
+
+
+def _window_4326_uncut(bounds_ll: tuple[float, float, float, float], transform: Affine, pad: int = 2
+                       ) -> tuple[slice, slice]:
     west, south, east, north = bounds_ll
     inv = ~transform
     c0, r0 = inv @ (west, north)
     c1, r1 = inv @ (east, south)
-    rows = slice(max(0, int(math.floor(min(r0, r1))) - pad), min(shape[0], int(math.ceil(max(r0, r1))) + pad))
-    cols = slice(max(0, int(math.floor(min(c0, c1))) - pad), min(shape[1], int(math.ceil(max(c0, c1))) + pad))
-    return rows, cols
+    return (slice(int(math.floor(min(r0, r1))) - pad, int(math.ceil(max(r0, r1))) + pad),
+            slice(int(math.floor(min(c0, c1))) - pad, int(math.ceil(max(c0, c1))) + pad))
+
+
+def _inside_4326(bounds_ll, transform: Affine, shape: tuple[int, int], pad: int = 2) -> bool:
+    """Whether the window :func:`_window_4326` gives lies wholly in the raster (nothing was cut off)."""
+    rows, cols = _window_4326_uncut(bounds_ll, transform, pad)
+    return rows.start >= 0 and cols.start >= 0 and rows.stop <= shape[0] and cols.stop <= shape[1]
 
 
 def _sliced(transform: Affine, rows: slice, cols: slice) -> Affine:
@@ -155,7 +169,8 @@ def read_modis_igbp(bounds_ll) -> SourceRaster:
         arr = src.read(1, window=win)
         return SourceRaster(arr, _sliced(src.transform, rows, cols), WGS84, src.nodata, str(path),
                             "0.05° (~5.5 km)", file_sha256(path), {"clip": "70-140E, 0-57N of the global product"},
-                            offset=(rows.start, cols.start))
+                            offset=(rows.start, cols.start),
+                            covers_request=_inside_4326(bounds_ll, src.transform, src.shape))
 
 
 def read_pvlib_altitude(bounds_ll) -> SourceRaster:
@@ -171,13 +186,15 @@ def read_pvlib_altitude(bounds_ll) -> SourceRaster:
     with h5py.File(path, "r") as h5:
         ds = h5["Altitude"]
         rows, cols = _window_4326(bounds_ll, transform, ds.shape)
+        inside = _inside_4326(bounds_ll, transform, ds.shape)
         code = ds[rows, cols]
     alt = code.astype("float32") * 28.0 - 450.0
     sea = code == 255
     alt[sea] = 0.0
     return SourceRaster(alt, _sliced(transform, rows, cols), WGS84, np.nan, str(path), "1/12° (~9 km), 28 m steps",
                         file_sha256(path), {"package": f"pvlib {package_version('pvlib')}",
-                                            "sea_cells_at_0_m": int(sea.sum())}, offset=(rows.start, cols.start))
+                                            "sea_cells_at_0_m": int(sea.sum())}, offset=(rows.start, cols.start),
+                        covers_request=inside)
 
 
 MERRA2_MEANS_VERSION = "1"  # of the means kept in the cache folder: a change in how they are derived is a new file
@@ -293,7 +310,8 @@ def read_merra2_ghi(bounds_ll) -> SourceRaster:
                         "3° (~300 km) MERRA-2, clearness index interpolated to 0.05°", file_sha256(path),
                         {"package": f"gsee-climate-data {package_version('gsee-climate-data')}",
                          "method": "monthly clearness index interpolated bilinearly between 3° cell centres"},
-                        offset=(int(round(-north / res)), int(round(west / res))))  # pixels from (0° E, 0° N)
+                        offset=(int(round(-north / res)), int(round(west / res))),  # pixels from (0° E, 0° N)
+                        covers_request=True)  # drawn over the box and one pixel more
 
 
 # Bump when a built-in reader derives its layer differently (the layer cache keys on it).
@@ -341,6 +359,7 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
             c1 = math.ceil(win.col_off + win.width) + 2
             r1 = math.ceil(win.row_off + win.height) + 2
             win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
+            inside = c0 >= 0 and r0 >= 0 and c1 <= src.width and r1 <= src.height
             win = win.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
         except rasterio.errors.WindowError:
             raise NoOverlapError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src_crs})")
@@ -359,7 +378,7 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
             extra["file_scale_offset"] = [file_scale, file_offset]
         checksum = file_sha256(path) if path.exists() else _subdataset_sha256(gdal_name)
         return SourceRaster(arr, src.window_transform(win), src_crs, nd, gdal_name, res, checksum, extra,
-                            offset=(int(win.row_off), int(win.col_off)))
+                            offset=(int(win.row_off), int(win.col_off)), covers_request=inside)
 
 
 def _subdataset_sha256(gdal_name: str) -> str:
@@ -384,7 +403,7 @@ def _footprint_on_grid(src: SourceRaster, grid: Grid) -> np.ndarray:
     h, w = src.array.shape
     corners = shapely.box(*rasterio.transform.array_bounds(h, w, src.transform))
     poly = shapely.segmentize(corners, max(corners.length / 400, 1e-9))
-    to_grid = transformer(_crs_text(src.crs), grid.crs)
+    to_grid = transformer(wkt_of(src.crs), grid.crs)
     poly = shapely.transform(poly, lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
     if shapely.contains(poly, shapely.box(*grid.bounds)):  # every cell centre inside (a window within the source)
         return np.ones(grid.shape, dtype=bool)
@@ -435,9 +454,9 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
             if src.nodata is not None and np.isfinite(src.nodata):
                 arr[src.array == src.nodata] = CATEGORICAL_NODATA
         if lattice and resampling == "nearest":
-            return resample.nearest(arr, src.transform, _crs_text(src.crs), grid, CATEGORICAL_NODATA), resampling
+            return resample.nearest(arr, src.transform, wkt_of(src.crs), grid, CATEGORICAL_NODATA), resampling
         if lattice and resampling == "mode":
-            return resample.aggregate(arr, src.transform, _crs_text(src.crs), grid, "mode", CATEGORICAL_NODATA,
+            return resample.aggregate(arr, src.transform, wkt_of(src.crs), grid, "mode", CATEGORICAL_NODATA,
                                       offset=src.offset), resampling
         dst = np.full(grid.shape, CATEGORICAL_NODATA, dtype="uint16")
         rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs,
@@ -448,11 +467,11 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
         if src.nodata is not None and np.isfinite(src.nodata):
             arr[src.array == src.nodata] = np.nan
         if lattice and resampling == "nearest":
-            return resample.nearest(arr, src.transform, _crs_text(src.crs), grid, np.float32(np.nan)), resampling
+            return resample.nearest(arr, src.transform, wkt_of(src.crs), grid, np.float32(np.nan)), resampling
         if lattice and resampling == "bilinear":
-            return resample.bilinear(arr, src.transform, _crs_text(src.crs), grid), resampling
+            return resample.bilinear(arr, src.transform, wkt_of(src.crs), grid), resampling
         if lattice and resampling == "average":
-            return resample.aggregate(arr, src.transform, _crs_text(src.crs), grid, "average", np.float32(np.nan),
+            return resample.aggregate(arr, src.transform, wkt_of(src.crs), grid, "average", np.float32(np.nan),
                                       offset=src.offset), resampling
         dst = np.full(grid.shape, np.nan, dtype="float32")
         rasterio.warp.reproject(arr, dst, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
@@ -461,7 +480,16 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     return dst, resampling
 
 
-def _crs_text(crs) -> str:
+def wkt_of(crs) -> str:
+    try:
+        return _wkt(crs)
+    except TypeError:  # not hashable
+        return crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
+
+
+@functools.lru_cache(maxsize=64)
+def _wkt(crs) -> str:
+    """A CRS as WKT (memoised: every layer of every tile names its source's CRS, a millisecond each time)."""
     return crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
 
 
@@ -776,10 +804,12 @@ def source_id(source: str) -> str:
     return inner or source
 
 
-def load_layer_cached(name: str, spec, grid: Grid, bounds_ll) -> GridLayer:
+def load_layer_cached(name: str, spec, grid: Grid, bounds_ll, *, box_holds_grid: bool = False) -> GridLayer:
     """:func:`load_layer` through the content-keyed layer cache (see :mod:`siting.io.layercache`)."""
     from siting.io import layercache
 
+    if not layercache.enabled():  # no key to compute (a JSON document and a checksum per layer and tile)
+        return load_layer(name, spec, grid, bounds_ll, box_holds_grid=box_holds_grid)
     k = layercache.key("layer", {"source": source_id(spec.source), "spec": spec.model_dump(),
                                  "bounds_ll": [round(float(v), 6) for v in bounds_ll]}, grid)
     hit = layercache.load(k)
@@ -788,13 +818,14 @@ def load_layer_cached(name: str, spec, grid: Grid, bounds_ll) -> GridLayer:
         return GridLayer(name=name, data=arrays["data"], kind=meta["kind"], nodata_mask=arrays["nodata"],
                          outside_mask=arrays["outside"], resampling=meta["resampling"],
                          provenance={**meta["provenance"], "layer": name, "cache": "hit"})
-    layer = load_layer(name, spec, grid, bounds_ll)
+    layer = load_layer(name, spec, grid, bounds_ll, box_holds_grid=box_holds_grid)
     layercache.store(k, {"data": layer.data, "nodata": layer.nodata_mask, "outside": layer.outside_mask},
                      {"kind": layer.kind, "resampling": layer.resampling, "provenance": layer.provenance})
     return layer
 
 
-def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = None) -> GridLayer:
+def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = None, *,
+               box_holds_grid: bool = False) -> GridLayer:
     """Read one declared layer for a region and put it on the grid.
 
     Parameters
@@ -807,6 +838,9 @@ def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = N
         The region's (west, south, east, north) in degrees, WGS-84.
     base_dir : Path, optional
         Folder that relative file paths in ``spec.source`` are relative to.
+    box_holds_grid : bool, default False
+        ``bounds_ll`` holds every cell of ``grid`` (a tile's box, padded): a source that holds the whole box then
+        covers every cell, and the source's footprint is not drawn on the grid.
     """
     if spec.source.startswith("builtin:"):
         reader = BUILTIN_SOURCES.get(spec.source)
@@ -832,7 +866,8 @@ def load_layer(name: str, spec, grid: Grid, bounds_ll, base_dir: Path | None = N
         src.extra["scale_offset"] = [spec.scale, spec.offset]
     data, method = resample_to_grid(src, grid, spec.kind, spec.resampling)
     nodata = (data == CATEGORICAL_NODATA) if spec.kind == "categorical" else ~np.isfinite(data)
-    outside = ~_footprint_on_grid(src, grid)
+    outside = (np.zeros(grid.shape, dtype=bool) if box_holds_grid and src.covers_request
+               else ~_footprint_on_grid(src, grid))
     prov = {
         "layer": name,
         "source": spec.source,
