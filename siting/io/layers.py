@@ -481,15 +481,8 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
 
 
 def wkt_of(crs) -> str:
-    try:
-        return _wkt(crs)
-    except TypeError:  # not hashable
-        return crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
-
-
-@functools.lru_cache(maxsize=64)
-def _wkt(crs) -> str:
-    """A CRS as WKT (memoised: every layer of every tile names its source's CRS, a millisecond each time)."""
+    """A CRS (rasterio's, pyproj's or a string) as text for the transformers (a few microseconds: hashing a CRS
+    costs as much, so this is not memoised)."""
     return crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
 
 
