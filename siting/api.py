@@ -35,7 +35,7 @@ from siting.engine.reduce import combine
 from siting.engine.scheduler import run_tiles
 from siting.errors import SitingError
 from siting.geo.grid import CHINA_ALBERS, Grid, make_grid
-from siting.io.layers import (check_vector_layer, is_vector, load_layer_cached, package_version,
+from siting.io.layers import (check_vector_layer, digest_soon, is_vector, load_layer_cached, package_version,
                               share_of_area_outside)
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
 from siting.rules.scenario import TECH_NAMES, BufferRule, ClassesRule, Scenario, WindModelParams
@@ -706,6 +706,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     if plan.rules.economics is not None and not plan.rules.economics.enabled:
         plan = dataclasses.replace(plan, rules=plan.rules.model_copy(update={"economics": None}))
     scen, techs = plan.rules, list(plan.techs)
+    # the tiles record each layer file's checksum: found meanwhile on a core the set-up leaves idle
+    digest_soon([spec.source for spec in scen.layers.values()] + [d.dem for d in plan.derived.values()])
 
     say("boundaries")
     reg = None

@@ -70,7 +70,7 @@ def test_the_compiled_lcoe_and_cost_classes_are_those_of_the_numpy_functions(see
     from types import SimpleNamespace
 
     from siting.engine.sums import cost_class
-    from siting.model.costcells import cost_classes, lcoe_at_three_costs
+    from siting.model.costcells import cost_classes, cost_classes_onto, lcoe_at_three_costs
 
     rng = np.random.default_rng(seed)
     capex, om = mid
@@ -101,6 +101,15 @@ def test_the_compiled_lcoe_and_cost_classes_are_those_of_the_numpy_functions(see
     t = np.where(zone >= 0, tariffs[np.maximum(zone, 0)], np.nan)
     want = np.where(finite[pos], cost_class(lcoe_bin[pos], *[got[e][pos] <= t for e in range(3)]), -1)
     np.testing.assert_array_equal(cost_classes(got, pos, zone, tariffs, bins), want)
+    # scattered onto a tile's flat class array: column j to cell cells[j], in the county of that cell
+    cells = rng.choice(3 * n + 1, n, replace=False)
+    zone_of_cell = np.full(3 * n + 1, -1, dtype="int32")
+    zone_of_cell[cells] = zone
+    onto = np.full(3 * n + 1, -7, dtype="int16")
+    cost_classes_onto(got, cells, zone_of_cell, tariffs, bins, onto)
+    expect = np.full(3 * n + 1, -7, dtype="int16")
+    expect[cells] = cost_classes(got, np.arange(n), zone, tariffs, bins)
+    np.testing.assert_array_equal(onto, expect)
 
 
 def test_connection_cost_and_voltage_text():

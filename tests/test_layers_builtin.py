@@ -1,4 +1,5 @@
-"""The land cover shipped with siting: the file its SOURCE.md describes, read like any built-in layer."""
+"""The data shipped with siting or with its dependencies, read like any built-in layer: the land cover its SOURCE.md
+describes, pvlib's altitude."""
 
 from __future__ import annotations
 
@@ -43,3 +44,25 @@ def test_outside_the_clip_there_is_no_overlap():
 
     with pytest.raises(NoOverlapError, match="70–140° E"):
         read_modis_igbp((2.0, 46.0, 3.0, 47.0))
+
+
+@pytest.mark.parametrize("bounds", [(104.4, 20.9, 112.1, 26.4), (73.0, 34.0, 80.0, 40.0), (111.0, 14.0, 118.0, 19.0),
+                                    (138.0, 50.0, 142.0, 58.0), (2.0, 46.0, 3.0, 47.0)])
+def test_altitude_from_the_kept_box_equals_the_file(bounds):
+    """pvlib's altitude codes are read once over China and windows taken from them: the same window as read from
+    the HDF5 file, inside the kept box, across its edge and outside it."""
+    import h5py
+
+    from siting.io.layers import (_ALTITUDE_SHAPE, _ALTITUDE_TRANSFORM, _pvlib_altitude_kept, _window_4326,
+                                  read_pvlib_altitude)
+
+    path = _pvlib_altitude_kept()[0]
+    rows, cols = _window_4326(bounds, _ALTITUDE_TRANSFORM, _ALTITUDE_SHAPE)
+    with h5py.File(path, "r") as h5:
+        assert h5["Altitude"].shape == _ALTITUDE_SHAPE
+        code = h5["Altitude"][rows, cols]
+    want = code.astype("float32") * 28.0 - 450.0
+    want[code == 255] = 0.0
+    got = read_pvlib_altitude(bounds)
+    assert got.array.tobytes() == want.tobytes() and got.array.shape == want.shape
+    assert got.offset == (rows.start, cols.start)

@@ -251,24 +251,15 @@ class Coverage:
 
         Returns arrays of shape (counties, classes), float64, by the names of ``each``'s quantities.
         """
+        from siting.geo.classsums import class_sums
+
         size = index.n_zones * index.n_classes
         c = np.asarray(common).reshape(-1)
-        base = c[index.cells].astype("float64")
-        mixed_at = self.mixed_cell[index.mixed_pos] if index.mixed_pos.size else None
-        base_mixed = None if mixed_at is None else c[mixed_at].astype("float64")
-        factors = each.at(index.cells)
-        factors_mixed = None if mixed_at is None else each.at(mixed_at)
-        out = {}
-        for key, f in factors.items():
-            # keys vary from cell to cell (the cost class): scattered additions, quicker than sorting by key
-            w = np.nan_to_num(base * f, nan=0.0, copy=False)
-            sums = np.bincount(index.keys, weights=w, minlength=size).astype("float64", copy=False)
-            if mixed_at is not None:
-                wm = self.mixed_frac[index.mixed_pos] * np.nan_to_num(base_mixed * factors_mixed[key], nan=0.0,
-                                                                     copy=False)
-                sums += np.bincount(index.mixed_keys, weights=wm, minlength=size)
-            out[key] = sums.reshape(index.n_zones, index.n_classes)
-        return out
+        mixed_at = self.mixed_cell[index.mixed_pos] if index.mixed_pos.size else np.zeros(0, dtype=np.intp)
+        mixed_frac = self.mixed_frac[index.mixed_pos] if index.mixed_pos.size else np.zeros(0, dtype="float32")
+        sums = class_sums(index.keys, index.cells, c, each.position, each.stacked(), size, index.mixed_keys,
+                          mixed_at, mixed_frac)
+        return {key: sums[q].reshape(index.n_zones, index.n_classes) for q, key in enumerate(each.values)}
 
 
 @dataclass(frozen=True)
@@ -281,13 +272,33 @@ class CellValues:
 
     position: np.ndarray
     values: dict[str, np.ndarray]
+    _rows: np.ndarray | None = field(default=None, repr=False)  # the values stacked, one row per quantity
 
     @classmethod
     def of(cls, n_cells: int, cells: np.ndarray, values: dict[str, np.ndarray]) -> "CellValues":
         """The quantities ``values`` (each one value per cell of ``cells``, flat indices without repeats)."""
+        rows = np.empty((len(values), len(cells)), dtype="float64")
+        for q, v in enumerate(values.values()):
+            rows[q] = v
+        return cls.of_rows(n_cells, cells, list(values), rows)
+
+    @classmethod
+    def of_rows(cls, n_cells: int, cells: np.ndarray, names: list[str], rows: np.ndarray) -> "CellValues":
+        """The quantities ``names``, given as the rows of one float64 array (one column per cell of ``cells``),
+        kept as they are."""
+        if rows.dtype != np.float64 or rows.shape != (len(names), len(cells)):
+            raise ValueError(f"rows of shape {rows.shape} ({rows.dtype}) for {len(names)} quantities on "
+                             f"{len(cells)} cells")
         position = np.full(n_cells, -1, dtype="int32" if n_cells < 2**31 else "int64")
         position[cells] = np.arange(len(cells))
-        return cls(position=position, values={k: np.asarray(v, dtype="float64") for k, v in values.items()})
+        return cls(position=position, values=dict(zip(names, rows)), _rows=rows)
+
+    def stacked(self) -> np.ndarray:
+        """The quantities as one float64 array, a row each in the order of ``values``."""
+        if self._rows is not None:
+            return self._rows
+        n = next(iter(self.values.values())).size if self.values else 0
+        return np.array([np.asarray(v, dtype="float64") for v in self.values.values()]).reshape(len(self.values), n)
 
     def at(self, cells: np.ndarray) -> dict[str, np.ndarray]:
         """Every quantity at the flat ``cells`` (0 where not given), by name."""

@@ -22,6 +22,8 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import math
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,12 +94,15 @@ class GridLayer:
     provenance: dict
 
 
-@functools.lru_cache(maxsize=32)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
+_DIGESTS: dict[tuple[str, int, int], Future] = {}  # (path, size, mtime) -> its SHA-256, found once per process
+_DIGESTS_LOCK = threading.Lock()
+
+
+def _sha256(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+            h.update(chunk)  # hashlib releases the GIL on large updates
     return h.hexdigest()
 
 
@@ -110,9 +115,50 @@ def package_version(package: str) -> str:
 
 
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file (memoised on path, size and modification time)."""
+    """SHA-256 of a file, found once per version of the file (path, size and modification time).
+
+    Threads asking for the same file at once wait for one computation (the tiles of a run start together, and
+    a 180 MB DEM takes about 0.4 s). Raises OSError as ``open`` does (a failure is not kept).
+    """
     st = Path(path).stat()
-    return _sha256(str(path), st.st_size, st.st_mtime_ns)
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _DIGESTS_LOCK:
+        fut = _DIGESTS.get(key)
+        mine = fut is None
+        if mine:
+            fut = _DIGESTS[key] = Future()
+    if mine:
+        try:
+            fut.set_result(_sha256(key[0]))
+        except BaseException as exc:
+            with _DIGESTS_LOCK:
+                _DIGESTS.pop(key, None)
+            fut.set_exception(exc)
+    return fut.result()
+
+
+def _is_file(p: str | Path) -> bool:
+    try:
+        return Path(p).is_file()
+    except (OSError, ValueError):  # a GDAL name or an impossible path: not a file to hash
+        return False
+
+
+def digest_soon(paths) -> None:
+    """Find the SHA-256 of these files (those that exist) on a background thread, so that the tiles, which record
+    each layer file's checksum, find it done. Hashing runs without the GIL, on the core the set-up before the
+    tiles leaves idle."""
+    todo = [str(p) for p in dict.fromkeys(paths) if isinstance(p, (str, Path)) and p and _is_file(p)]
+
+    def run() -> None:
+        for p in todo:
+            try:
+                file_sha256(p)
+            except OSError:  # the tile that reads the file says what is wrong with it
+                pass
+
+    if todo:
+        threading.Thread(target=run, name="siting-digest", daemon=True).start()
 
 
 def _package_file(package: str, *parts: str) -> Path:
@@ -173,21 +219,52 @@ def read_modis_igbp(bounds_ll) -> SourceRaster:
                             covers_request=_inside_4326(bounds_ll, src.transform, src.shape))
 
 
+ALTITUDE_KEPT_BOX = (70.0, 0.0, 140.0, 57.0)  # lon/lat box of pvlib's altitude codes kept in memory (China)
+
+
+@functools.lru_cache(maxsize=1)
+def _pvlib_altitude_kept() -> tuple[Path, tuple[int, int], np.ndarray]:
+    """pvlib's ``Altitude.h5`` codes over :data:`ALTITUDE_KEPT_BOX` (684 x 840 uint8), read once per process:
+    every tile reads a window of them, and opening the HDF5 file per tile (under h5py's lock) cost about a
+    millisecond. Returns the file, the offset (row, column) of the kept codes in the file, and the codes
+    (read-only)."""
+    import h5py
+
+    path = _package_file("pvlib", "data", "Altitude.h5")
+    with h5py.File(path, "r") as h5:
+        ds = h5["Altitude"]
+        rows, cols = _window_4326(ALTITUDE_KEPT_BOX, _ALTITUDE_TRANSFORM, ds.shape)
+        codes = ds[rows, cols]
+    codes.flags.writeable = False
+    return path, (rows.start, cols.start), codes
+
+
+def _pvlib_altitude_window(rows: slice, cols: slice) -> np.ndarray:
+    """The codes of a window of the file (read from the kept box when it holds the window)."""
+    path, (r0, c0), kept = _pvlib_altitude_kept()
+    if r0 <= rows.start and rows.stop <= r0 + kept.shape[0] and c0 <= cols.start and cols.stop <= c0 + kept.shape[1]:
+        return kept[rows.start - r0:rows.stop - r0, cols.start - c0:cols.stop - c0]
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        return h5["Altitude"][rows, cols]
+
+
+_ALTITUDE_TRANSFORM = Affine(1 / 12, 0.0, -180.0, 0.0, -1 / 12, 90.0)
+_ALTITUDE_SHAPE = (2160, 4320)  # rows, columns of Altitude.h5 (1/12°, the world)
+
+
 def read_pvlib_altitude(bounds_ll) -> SourceRaster:
     """Terrain altitude (m) at 1/12° from pvlib's ``Altitude.h5`` (uint8 code × 28 − 450).
 
     Code 255 marks the open sea; it is read as 0 m, as :func:`pvlib.location.lookup_altitude` does, so that
     islands, reefs and coastal counties are covered (their sea cells are at sea level, not missing).
     """
-    import h5py
-
-    path = _package_file("pvlib", "data", "Altitude.h5")
-    transform = Affine(1 / 12, 0.0, -180.0, 0.0, -1 / 12, 90.0)
-    with h5py.File(path, "r") as h5:
-        ds = h5["Altitude"]
-        rows, cols = _window_4326(bounds_ll, transform, ds.shape)
-        inside = _inside_4326(bounds_ll, transform, ds.shape)
-        code = ds[rows, cols]
+    path = _pvlib_altitude_kept()[0]
+    transform, shape = _ALTITUDE_TRANSFORM, _ALTITUDE_SHAPE
+    rows, cols = _window_4326(bounds_ll, transform, shape)
+    inside = _inside_4326(bounds_ll, transform, shape)
+    code = _pvlib_altitude_window(rows, cols)
     alt = code.astype("float32") * 28.0 - 450.0
     sea = code == 255
     alt[sea] = 0.0

@@ -7,6 +7,7 @@ TOML file of the same layout. Each file becomes a :class:`siting.model.wind.Turb
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 
@@ -23,6 +24,16 @@ def turbines_dir() -> Path:
 
 
 def _turbine_from_toml(path: Path) -> Turbine:
+    try:
+        st = path.stat()
+    except OSError as err:
+        raise SitingError(f"{path}: cannot read turbine file ({err.strerror or err})") from None
+    return _turbine_kept(path, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _turbine_kept(path: Path, mtime_ns: int, size: int) -> Turbine:
+    """The turbine of a TOML file, read once per version of the file (every tile of a wind run asks for it)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as err:

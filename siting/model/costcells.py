@@ -75,18 +75,29 @@ def lcoe_at_three_costs(costs, discount_rates, energy_kwh_per_kw_yr: np.ndarray,
 
 
 @numba.njit(**_JIT)
+def _class_of(lcoe, p, z, tariffs, bins):
+    """The cost class of column ``p`` of ``lcoe`` in county ``z`` (-1: none)."""
+    mid = lcoe[0, p]
+    if not np.isfinite(mid):
+        return -1
+    b = 0  # np.digitize with increasing bins: how many bins are at or below the value
+    while b < bins.size and bins[b] <= mid:
+        b += 1
+    t = tariffs[z] if z >= 0 else np.nan
+    return b * 8 + 4 * (mid <= t) + 2 * (lcoe[1, p] <= t) + (lcoe[2, p] <= t)
+
+
+@numba.njit(**_JIT)
 def _class_kernel(lcoe, pos, zone, tariffs, bins, out):
     for j in range(pos.size):
-        p = pos[j]
-        mid = lcoe[0, p]
-        if not np.isfinite(mid):
-            out[j] = -1
-            continue
-        b = 0  # np.digitize with increasing bins: how many bins are at or below the value
-        while b < bins.size and bins[b] <= mid:
-            b += 1
-        t = tariffs[zone[j]] if zone[j] >= 0 else np.nan
-        out[j] = b * 8 + 4 * (mid <= t) + 2 * (lcoe[1, p] <= t) + (lcoe[2, p] <= t)
+        out[j] = _class_of(lcoe, pos[j], zone[j], tariffs, bins)
+
+
+@numba.njit(**_JIT)
+def _class_onto_kernel(lcoe, cells, zone_of_cell, tariffs, bins, out):
+    for j in range(cells.size):
+        c = cells[j]
+        out[c] = _class_of(lcoe, j, zone_of_cell[c], tariffs, bins)
 
 
 def cost_classes(lcoe: np.ndarray, positions: np.ndarray, zone: np.ndarray, tariff_cny_per_kwh: np.ndarray,
@@ -116,3 +127,29 @@ def cost_classes(lcoe: np.ndarray, positions: np.ndarray, zone: np.ndarray, tari
                   np.ascontiguousarray(tariff_cny_per_kwh, dtype="float64"),
                   np.asarray(lcoe_bins_cny_per_kwh, dtype="float64"), out)
     return out
+
+
+def cost_classes_onto(lcoe: np.ndarray, cells: np.ndarray, zone_of_cell: np.ndarray, tariff_cny_per_kwh: np.ndarray,
+                      lcoe_bins_cny_per_kwh, out: np.ndarray) -> None:
+    """Write the cost class of column ``j`` of ``lcoe`` into ``out[cells[j]]``, counted in county
+    ``zone_of_cell[cells[j]]``: :func:`cost_classes` of every column, scattered onto a tile's flat class array
+    (int16) without the intermediate arrays.
+
+    Parameters
+    ----------
+    lcoe : numpy.ndarray
+        Shape (3, cells), from :func:`lcoe_at_three_costs`.
+    cells : numpy.ndarray of int
+        Flat index of each column's cell in ``out`` and ``zone_of_cell``.
+    zone_of_cell : numpy.ndarray of int, flat
+        The county index of every cell (-1: none).
+    tariff_cny_per_kwh, lcoe_bins_cny_per_kwh
+        As :func:`cost_classes`.
+    out : numpy.ndarray of int16, flat
+        Written at ``cells``; other cells keep their value.
+    """
+    if lcoe.shape[1] != len(cells):
+        raise ValueError(f"{lcoe.shape[1]} LCOE columns for {len(cells)} cells")
+    _class_onto_kernel(lcoe, np.ascontiguousarray(cells, dtype="int64"), zone_of_cell,
+                       np.ascontiguousarray(tariff_cny_per_kwh, dtype="float64"),
+                       np.asarray(lcoe_bins_cny_per_kwh, dtype="float64"), out)
