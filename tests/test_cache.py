@@ -116,3 +116,48 @@ def test_siting_cache_lists_each_kind_and_clears_one(tmp_path, monkeypatch):
     r = runner.invoke(app, ["cache", "--clear", "tiles"], env={"COLUMNS": "200"})
     assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "cache kind 'tiles'" in r.stderr
     assert cache.clear("all")[0] == 2 and not [p for p in (tmp_path / "c").iterdir()]
+
+
+def test_a_file_is_hashed_once_per_version_even_by_threads_at_once(tmp_path, monkeypatch):
+    """Threads asking for the same file's SHA-256 together wait for one computation; a changed file is hashed
+    again; a file that cannot be read raises and is not remembered; digest_soon fills the memo in the background."""
+    import hashlib
+    import os
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from siting.io import layers
+
+    calls = []
+    real = layers._sha256
+
+    def slow(path):
+        calls.append(path)
+        time.sleep(0.2)  # long enough for every thread to arrive while the first computes
+        return real(path)
+
+    monkeypatch.setattr(layers, "_sha256", slow)
+    f = tmp_path / "layer.bin"
+    f.write_bytes(b"x" * 5000)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: layers.file_sha256(f), range(4)))
+    assert got == [hashlib.sha256(b"x" * 5000).hexdigest()] * 4 and len(calls) == 1
+    f.write_bytes(b"y" * 5001)
+    os.utime(f, ns=(1, 1))
+    assert layers.file_sha256(f) == hashlib.sha256(b"y" * 5001).hexdigest() and len(calls) == 2
+
+    missing = tmp_path / "later.bin"
+    with pytest.raises(OSError):
+        layers.file_sha256(missing)
+    g = tmp_path / "g.bin"
+    g.write_bytes(b"z")
+    monkeypatch.setattr(layers, "_sha256", lambda p: (_ for _ in ()).throw(PermissionError(p)))
+    with pytest.raises(PermissionError):
+        layers.file_sha256(g)
+    monkeypatch.setattr(layers, "_sha256", slow)
+    layers.digest_soon([g, "builtin:pvlib_altitude", None, 'NETCDF:"x.nc":v'])  # only the file is hashed
+    deadline = time.monotonic() + 10
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert calls[-1] == str(g)
+    assert layers.file_sha256(g) == hashlib.sha256(b"z").hexdigest() and len(calls) == 3

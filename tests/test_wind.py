@@ -283,6 +283,20 @@ def test_user_turbine_file(tmp_path: Path):
     assert float(wind.capacity_factor_constant(7.5, turbine.power_curve)) == pytest.approx(1100 / 2000)
 
 
+def test_turbine_file_is_read_once_per_version(tmp_path: Path):
+    """Every tile of a wind run asks for the turbine: the file is parsed once, and again when it changes."""
+    import os
+
+    path = tmp_path / "mine.toml"
+    path.write_text(GOOD_TOML)
+    first = turbines.load_turbine(path)
+    assert turbines.load_turbine(str(path)) is first
+    path.write_text(GOOD_TOML.replace("rated_power_kw = 2000", "rated_power_kw = 2100"))
+    os.utime(path, ns=(10**9, 10**9))
+    again = turbines.load_turbine(path)
+    assert again is not first and again.rated_power_kw == 2100
+
+
 @pytest.mark.parametrize(
     "edit,message",
     [
