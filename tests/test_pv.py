@@ -430,3 +430,22 @@ def test_merra2_means_kept_in_the_cache_folder_are_loaded_by_the_next_process(mo
         assert computed == [1, 1]
     finally:
         layers.merra2_monthly_ghi_w_m2.cache_clear()
+
+
+def test_merra2_ghi_of_a_tile_does_not_depend_on_the_tiles_read_before():
+    """The clearness index of a window of 3° cells is found once and shared by the tiles that read it: a tile's
+    GHI is the same, to the last bit, read first in a fresh process or after its neighbours."""
+    pytest.importorskip("gsee_climate_data")
+    from siting.io import layers
+
+    tiles = [(108.0, 22.0, 108.6, 22.5), (108.55, 22.0, 109.1, 22.5), (110.3, 24.1, 110.9, 24.6)]
+    layers._merra2_kt_window.cache_clear()
+    alone = []
+    for b in tiles:
+        layers._merra2_kt_window.cache_clear()
+        alone.append(layers.read_merra2_ghi(b).array)
+    layers._merra2_kt_window.cache_clear()
+    shared = [layers.read_merra2_ghi(b).array for b in tiles]
+    assert layers._merra2_kt_window.cache_info().hits >= 1
+    for a, b in zip(alone, shared):
+        assert a.tobytes() == b.tobytes()

@@ -342,6 +342,21 @@ def test_check_wind_speed_rejects_km_h(values_ms):
     assert "wind_kmh.tif" in str(err.value)
 
 
+@SETTINGS
+@given(st.lists(st.floats(0.0, 40.0), min_size=1, max_size=60), st.floats(0.0, 40.0))
+def test_check_wind_speed_km_h_verdict_is_that_of_the_percentiles(values, top):
+    """Whether a layer is judged km/h is what its median and 95th percentile say, also where they need not be
+    found (every value at or below both thresholds)."""
+    v = np.array(values + [top])
+    median, p95 = np.percentile(v, [50, 95])
+    kmh = median > wind.KMH_MEDIAN_THRESHOLD_MS or p95 > wind.KMH_P95_THRESHOLD_MS
+    if kmh:
+        with pytest.raises(SitingError, match="km/h"):
+            wind.check_wind_speed_ms(v, "w.tif")
+    else:
+        wind.check_wind_speed_ms(v, "w.tif")
+
+
 def test_check_wind_speed_rejects_negative_and_absurd():
     with pytest.raises(SitingError, match="negative") as err:
         wind.check_wind_speed_ms(np.array([5.0, -0.5, 6.0]), "speed layer")

@@ -339,6 +339,33 @@ def annual_energy_kwh_m2(monthly_mean_w_m2: np.ndarray, year: int = 2019) -> np.
 SMOOTH_GHI_RES_DEG = 0.05
 
 
+@functools.lru_cache(maxsize=64)
+def _merra2_kt_window(r0: int, r1: int, c0: int, c1: int) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The monthly clearness index of a window of the 3° cells (cells without data take their nearest
+    neighbour's within the window) as 12 bilinear interpolators on ascending latitude and longitude of the cell
+    centres. Tiles of a region share a few windows: found once per window, not per tile (read-only)."""
+    from scipy import ndimage
+    from scipy.interpolate import RegularGridInterpolator
+
+    from siting.model.solar import monthly_extraterrestrial_horizontal_w_m2
+
+    monthly, transform, _ = merra2_monthly_ghi_w_m2()
+    ghi = monthly[:, r0:r1, c0:c1].astype("float64")
+    lat_c = transform.f + (np.arange(r0, r1) + 0.5) * transform.e
+    lon_c = transform.c + (np.arange(c0, c1) + 0.5) * transform.a
+    h0 = monthly_extraterrestrial_horizontal_w_m2(lat_c)  # (n_lat, 12)
+    kt = ghi / h0.T[:, :, None]
+    bad = ~np.isfinite(kt[0])
+    if bad.all():
+        raise SitingError("built-in irradiance: no MERRA-2 cell with data near the region")
+    if bad.any():  # nearest cell with data
+        _, (ri, ci) = ndimage.distance_transform_edt(bad, return_indices=True)
+        kt = kt[:, ri, ci]
+    la, lo = lat_c[::-1], lon_c
+    kt.flags.writeable = la.flags.writeable = lo.flags.writeable = False
+    return la, lo, tuple(RegularGridInterpolator((la, lo), kt[m, ::-1, :], method="linear") for m in range(12))
+
+
 def read_merra2_ghi(bounds_ll) -> SourceRaster:
     """Annual GHI (kWh/m²/yr) from MERRA-2 monthly means (2011–2015, ``gsee-climate-data``), smooth at 0.05°.
 
@@ -348,24 +375,11 @@ def read_merra2_ghi(bounds_ll) -> SourceRaster:
     irradiance of each 0.05° cell's own latitude. Cloudiness varies smoothly; the latitude gradient of the
     sun is exact; irradiance is never interpolated across terrain.
     """
-    from scipy import ndimage
-    from scipy.interpolate import RegularGridInterpolator
-
     from siting.model.solar import monthly_extraterrestrial_horizontal_w_m2
 
     monthly, transform, path = merra2_monthly_ghi_w_m2()
     rows, cols = _window_4326(bounds_ll, transform, monthly.shape[1:], pad=2)
-    ghi = monthly[:, rows, cols].astype("float64")
-    lat_c = transform.f + (np.arange(rows.start, rows.stop) + 0.5) * transform.e
-    lon_c = transform.c + (np.arange(cols.start, cols.stop) + 0.5) * transform.a
-    h0 = monthly_extraterrestrial_horizontal_w_m2(lat_c)  # (n_lat, 12)
-    kt = ghi / h0.T[:, :, None]
-    bad = ~np.isfinite(kt[0])
-    if bad.all():
-        raise SitingError("built-in irradiance: no MERRA-2 cell with data near the region")
-    if bad.any():  # nearest cell with data
-        _, (ri, ci) = ndimage.distance_transform_edt(bad, return_indices=True)
-        kt = kt[:, ri, ci]
+    la, lo, months = _merra2_kt_window(rows.start, rows.stop, cols.start, cols.stop)
     w, s, e, n = bounds_ll
     res = SMOOTH_GHI_RES_DEG
     west, north = np.floor(w / res) * res - res, np.ceil(n / res) * res + res
@@ -374,14 +388,12 @@ def read_merra2_ghi(bounds_ll) -> SourceRaster:
     lon = west + (np.arange(nx) + 0.5) * res
     h0_fine = monthly_extraterrestrial_horizontal_w_m2(lat)  # (ny, 12)
     # interpolate on ascending axes; points outside the outer centres take the edge values
-    la, lo = lat_c[::-1], lon_c
     qlat = np.clip(lat, la.min(), la.max())
     qlon = np.clip(lon, lo.min(), lo.max())
     pts = np.stack(np.meshgrid(qlat, qlon, indexing="ij"), axis=-1).reshape(-1, 2)
     days = np.array([calendar.monthrange(2019, m)[1] for m in range(1, 13)], dtype="float64")
     annual = np.zeros((ny, nx))
-    for m in range(12):
-        f = RegularGridInterpolator((la, lo), kt[m, ::-1, :], method="linear")
+    for m, f in enumerate(months):
         annual += f(pts).reshape(ny, nx) * h0_fine[:, m][:, None] * days[m] * 24.0 / 1000.0
     return SourceRaster(annual.astype("float32"), Affine(res, 0.0, west, 0.0, -res, north), WGS84, np.nan, str(path),
                         "3° (~300 km) MERRA-2, clearness index interpolated to 0.05°", file_sha256(path),

@@ -214,13 +214,15 @@ def check_wind_speed_ms(values: Any, source_name: str) -> np.ndarray:
     low = float(finite.min())
     if low < 0:
         raise SitingError(f"{source_name}: negative wind speed {low:g} m/s; wind speeds must be >= 0")
-    median, p95 = (float(q) for q in np.percentile(finite, [50, 95]))
+    high = float(finite.max())
+    # no percentile exceeds the largest value: below both thresholds, the percentiles need not be found
+    median, p95 = ((high, high) if high <= min(KMH_MEDIAN_THRESHOLD_MS, KMH_P95_THRESHOLD_MS)
+                   else (float(q) for q in np.percentile(finite, [50, 95])))
     if median > KMH_MEDIAN_THRESHOLD_MS or p95 > KMH_P95_THRESHOLD_MS:
         raise SitingError(
             f"{source_name}: mean wind speeds look like km/h, not m/s (median {median:.1f}, "
             f"95th percentile {p95:.1f}); divide by 3.6 to convert km/h to m/s"
         )
-    high = float(finite.max())
     if high > MAX_PLAUSIBLE_MEAN_SPEED_MS:
         raise SitingError(
             f"{source_name}: mean wind speed {high:g} m/s is not plausible "
