@@ -234,3 +234,40 @@ def test_allocation_blocks_hold_each_technologys_own_capacity(guangxi):
         assert g.capacity_mw.sum() == pytest.approx(guangxi.counties[capacity_column(t)].sum())
     yields = blocks.groupby("tech").yield_mwh_per_mw.median()
     assert yields["rooftop_pv"] < yields["pv"] and yields["agri_pv"] == pytest.approx(yields["pv"], rel=0.01)
+
+
+@pytest.mark.parametrize("crs", ["CHINA_ALBERS", "EPSG:4326", "EPSG:32649"])
+def test_grid_mapping_is_what_rioxarray_writes(tmp_path, crs):
+    """The CRS and transform of the grid dataset are written as rioxarray's write_crs and write_transform write
+    them (attributes in the same order, encodings, no crs attribute left), and read back by rioxarray."""
+    import numpy as np
+    import xarray as xr
+    from affine import Affine
+
+    rioxarray = pytest.importorskip("rioxarray")
+    from siting.api import write_grid_mapping
+    from siting.geo.grid import CHINA_ALBERS
+
+    crs = CHINA_ALBERS if crs == "CHINA_ALBERS" else crs
+    transform = Affine(1000.0, 0.0, -1_250_000.5, 0.0, -1000.0, 3_010_000.25)
+
+    def dataset():
+        ds = xr.Dataset({"usable": (("y", "x"), np.arange(12, dtype="float32").reshape(3, 4)),
+                         "steps": ("step", np.arange(2))},
+                        coords={"y": 3_009_500.25 - 1000.0 * np.arange(3), "x": -1_249_500.5 + 1000.0 * np.arange(4)})
+        ds.attrs.update({"crs": crs, "resolution_m": 1000.0})
+        return ds
+
+    ours = write_grid_mapping(dataset(), crs, transform)
+    theirs = dataset().rio.write_crs(crs, inplace=True).rio.write_transform(transform, inplace=True)
+    assert list(ours.attrs.items()) == list(theirs.attrs.items())
+    assert list(ours.coords) == list(theirs.coords)
+    assert list(ours["spatial_ref"].attrs.items()) == list(theirs["spatial_ref"].attrs.items())
+    assert ours.encoding == theirs.encoding
+    for name in theirs.variables:
+        assert ours[name].encoding == theirs[name].encoding, name
+        assert ours[name].attrs == theirs[name].attrs, name
+    ours.to_netcdf(tmp_path / "g.nc")
+    with xr.open_dataset(tmp_path / "g.nc", decode_coords="all") as read:
+        assert read.rio.crs.to_wkt() == theirs.rio.crs.to_wkt()
+        assert read.rio.transform() == transform
