@@ -223,25 +223,26 @@ ALTITUDE_KEPT_BOX = (70.0, 0.0, 140.0, 57.0)  # lon/lat box of pvlib's altitude 
 
 
 @functools.lru_cache(maxsize=1)
-def _pvlib_altitude_kept() -> tuple[Path, tuple[int, int], np.ndarray]:
+def _pvlib_altitude_kept() -> tuple[Path, tuple[int, int], tuple[int, int], np.ndarray]:
     """pvlib's ``Altitude.h5`` codes over :data:`ALTITUDE_KEPT_BOX` (684 x 840 uint8), read once per process:
     every tile reads a window of them, and opening the HDF5 file per tile (under h5py's lock) cost about a
-    millisecond. Returns the file, the offset (row, column) of the kept codes in the file, and the codes
-    (read-only)."""
+    millisecond. Returns the file, its shape (rows, columns), the offset (row, column) of the kept codes in it,
+    and the codes (read-only)."""
     import h5py
 
     path = _package_file("pvlib", "data", "Altitude.h5")
     with h5py.File(path, "r") as h5:
         ds = h5["Altitude"]
-        rows, cols = _window_4326(ALTITUDE_KEPT_BOX, _ALTITUDE_TRANSFORM, ds.shape)
+        shape = tuple(ds.shape)
+        rows, cols = _window_4326(ALTITUDE_KEPT_BOX, _ALTITUDE_TRANSFORM, shape)
         codes = ds[rows, cols]
     codes.flags.writeable = False
-    return path, (rows.start, cols.start), codes
+    return path, shape, (rows.start, cols.start), codes
 
 
 def _pvlib_altitude_window(rows: slice, cols: slice) -> np.ndarray:
     """The codes of a window of the file (read from the kept box when it holds the window)."""
-    path, (r0, c0), kept = _pvlib_altitude_kept()
+    path, _, (r0, c0), kept = _pvlib_altitude_kept()
     if r0 <= rows.start and rows.stop <= r0 + kept.shape[0] and c0 <= cols.start and cols.stop <= c0 + kept.shape[1]:
         return kept[rows.start - r0:rows.stop - r0, cols.start - c0:cols.stop - c0]
     import h5py
@@ -250,8 +251,7 @@ def _pvlib_altitude_window(rows: slice, cols: slice) -> np.ndarray:
         return h5["Altitude"][rows, cols]
 
 
-_ALTITUDE_TRANSFORM = Affine(1 / 12, 0.0, -180.0, 0.0, -1 / 12, 90.0)
-_ALTITUDE_SHAPE = (2160, 4320)  # rows, columns of Altitude.h5 (1/12°, the world)
+_ALTITUDE_TRANSFORM = Affine(1 / 12, 0.0, -180.0, 0.0, -1 / 12, 90.0)  # Altitude.h5: 1/12°, the world
 
 
 def read_pvlib_altitude(bounds_ll) -> SourceRaster:
@@ -260,8 +260,8 @@ def read_pvlib_altitude(bounds_ll) -> SourceRaster:
     Code 255 marks the open sea; it is read as 0 m, as :func:`pvlib.location.lookup_altitude` does, so that
     islands, reefs and coastal counties are covered (their sea cells are at sea level, not missing).
     """
-    path = _pvlib_altitude_kept()[0]
-    transform, shape = _ALTITUDE_TRANSFORM, _ALTITUDE_SHAPE
+    path, shape, _, _ = _pvlib_altitude_kept()
+    transform = _ALTITUDE_TRANSFORM
     rows, cols = _window_4326(bounds_ll, transform, shape)
     inside = _inside_4326(bounds_ll, transform, shape)
     code = _pvlib_altitude_window(rows, cols)
