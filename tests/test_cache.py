@@ -1,5 +1,6 @@
 """The content-keyed layer cache: a second run reuses layers; changed inputs never hit a stale entry."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,6 @@ def test_a_file_is_hashed_once_per_version_even_by_threads_at_once(tmp_path, mon
     """Threads asking for the same file's SHA-256 together wait for one computation; a changed file is hashed
     again; a file that cannot be read raises and is not remembered; digest_soon fills the memo in the background."""
     import hashlib
-    import os
     import time
     from concurrent.futures import ThreadPoolExecutor
 
@@ -161,3 +161,46 @@ def test_a_file_is_hashed_once_per_version_even_by_threads_at_once(tmp_path, mon
         time.sleep(0.01)
     assert calls[-1] == str(g)
     assert layers.file_sha256(g) == hashlib.sha256(b"z").hexdigest() and len(calls) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_does_not_wait_for_a_checksum_its_parent_was_computing(tmp_path, monkeypatch):
+    """A process forked while a background thread hashes a layer file finds the checksum itself: the thread is
+    not in the child, so waiting for it would never end."""
+    import hashlib
+    import threading
+    import time
+
+    from siting.io import layers
+
+    release = threading.Event()
+    real = layers._sha256
+
+    def held(path):
+        release.wait(30)  # the parent's hashing is still under way when the child is forked
+        return real(path)
+
+    f = tmp_path / "dem.bin"
+    f.write_bytes(b"d" * 3000)
+    monkeypatch.setattr(layers, "_sha256", held)
+    layers.digest_soon([f])
+    deadline = time.monotonic() + 10
+    while not any(k[0] == str(f) for k in layers._DIGESTS) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: real hashing, answer through the pipe, leave without running the parent's cleanup
+        try:
+            layers._sha256 = real
+            t = threading.Thread(target=lambda: os.write(write, layers.file_sha256(f).encode()), daemon=True)
+            t.start()
+            t.join(10)
+        finally:
+            os._exit(0)
+    os.close(write)
+    got = os.read(read, 100).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    release.set()
+    assert got == hashlib.sha256(b"d" * 3000).hexdigest()
+    assert layers.file_sha256(f) == got  # the parent's thread finishes in the parent

@@ -22,6 +22,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import math
+import os
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -96,6 +97,19 @@ class GridLayer:
 
 _DIGESTS: dict[tuple[str, int, int], Future] = {}  # (path, size, mtime) -> its SHA-256, found once per process
 _DIGESTS_LOCK = threading.Lock()
+
+
+def _forget_pending_digests() -> None:
+    """In a forked child: the threads computing checksums stayed in the parent, so what they had not finished is
+    forgotten (asked for again, it is computed in the child), and the lock is new (one of them may have held it)."""
+    global _DIGESTS_LOCK
+    _DIGESTS_LOCK = threading.Lock()
+    for key in [k for k, f in _DIGESTS.items() if not f.done()]:
+        del _DIGESTS[key]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pending_digests)
 
 
 def _sha256(path: str) -> str:
