@@ -151,24 +151,34 @@ def test_sums_of_an_array_with_a_halo_read_only_the_tile(seed, n_zones, ring):
         cov.zonal_sum(padded, ring + 1)
 
 
+def _random_coverage(rng, n_zones: int, side: int, splits: int, least_share: float):
+    """A coverage of a random grid (sides below ``side``): random counties, and up to ``splits`` cells outside
+    every county split between two counties, each share at least ``least_share``."""
+    from siting.geo.grid import Coverage
+
+    shape = (int(rng.integers(1, side)), int(rng.integers(1, side)))
+    zone = rng.integers(-1, n_zones, shape[0] * shape[1]).astype("int32")
+    split = np.flatnonzero(zone < 0)[: int(rng.integers(0, splits))]
+    mixed_cell = np.repeat(split, 2)
+    mixed_zone = rng.integers(0, n_zones, mixed_cell.size).astype("int32")
+    mixed_frac = rng.uniform(least_share, 0.5, mixed_cell.size).astype("float32")
+    return Coverage(zone=zone.reshape(shape), mixed_cell=mixed_cell, mixed_zone=mixed_zone, mixed_frac=mixed_frac,
+                    n_zones=n_zones)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 9), st.booleans())
 def test_sums_by_county_and_class_equal_a_cell_by_cell_sum(seed, n_zones, n_classes, with_nan):
     """Σ fraction × product of the factors per (county, class), over wholly-inside cells and split cells' shares,
     equals adding cell by cell; cells without a class and outside every county add nothing, nor do cells on which
     the quantities are not given (they are 0 there)."""
-    from siting.geo.grid import CellValues, Coverage
+    from siting.geo.grid import CellValues
 
     rng = np.random.default_rng(seed)
-    shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
-    size = shape[0] * shape[1]
-    zone = rng.integers(-1, n_zones, size).astype("int32")
-    split = np.flatnonzero(zone < 0)[: int(rng.integers(0, 20))]
-    mixed_cell = np.repeat(split, 2)
-    mixed_zone = rng.integers(0, n_zones, mixed_cell.size).astype("int32")
-    mixed_frac = rng.uniform(0.05, 0.5, mixed_cell.size).astype("float32")
-    cov = Coverage(zone=zone.reshape(shape), mixed_cell=mixed_cell, mixed_zone=mixed_zone, mixed_frac=mixed_frac,
-                   n_zones=n_zones)
+    cov = _random_coverage(rng, n_zones, side=30, splits=20, least_share=0.05)
+    shape = cov.zone.shape
+    size = cov.zone.size
+    zone, mixed_cell, mixed_zone, mixed_frac = cov.zone.reshape(-1), cov.mixed_cell, cov.mixed_zone, cov.mixed_frac
     cls = rng.integers(-1, n_classes, size).astype("int16")
     a = rng.uniform(0, 2, size).astype("float32")
     b = rng.uniform(0, 5, size)
@@ -217,18 +227,12 @@ def _sums_by_class_numpy(cov, index, common, each) -> dict:
 def test_sums_by_class_compiled_equal_the_numpy_definition_to_the_last_bit(seed, n_zones, n_classes, odd):
     """The compiled pass gives the NumPy definition's sums bit for bit: NaN and ±inf in the common factor and the
     quantities, cells where the quantities are not given, split cells with a class or without."""
-    from siting.geo.grid import CellValues, Coverage
+    from siting.geo.grid import CellValues
 
     rng = np.random.default_rng(seed)
-    shape = (int(rng.integers(1, 40)), int(rng.integers(1, 40)))
-    size = shape[0] * shape[1]
-    zone = rng.integers(-1, n_zones, size).astype("int32")
-    split = np.flatnonzero(zone < 0)[: int(rng.integers(0, 30))]
-    mixed_cell = np.repeat(split, 2)
-    mixed_zone = rng.integers(0, n_zones, mixed_cell.size).astype("int32")
-    mixed_frac = rng.uniform(0.01, 0.5, mixed_cell.size).astype("float32")
-    cov = Coverage(zone=zone.reshape(shape), mixed_cell=mixed_cell, mixed_zone=mixed_zone, mixed_frac=mixed_frac,
-                   n_zones=n_zones)
+    cov = _random_coverage(rng, n_zones, side=40, splits=30, least_share=0.01)
+    shape = cov.zone.shape
+    size = cov.zone.size
     cls = rng.integers(-1, n_classes, size).astype("int16")
     common = rng.uniform(0, 1, size).astype("float32")
     given = np.flatnonzero(rng.random(size) < 0.6)

@@ -727,7 +727,7 @@ def economic_indicators(ctx: RunContext, spec, arrays: dict, inner, m: np.ndarra
     np.multiply(rows[1], lcoe_mid, out=rows[2])
     if km is not None:
         known = np.isfinite(km)
-        np.copyto(rows[3], np.where(known, km, 0.0))
+        rows[3] = np.where(known, km, 0.0)
         rows[4] = known
     values = CellValues.of_rows(m.size, idx, names, rows)
 

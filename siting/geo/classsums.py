@@ -37,31 +37,27 @@ def _cleaned(w):
 
 
 @numba.njit(**_JIT)
-def _class_sums_kernel(keys, cells, common, position, values, size, mixed_keys, mixed_cells, mixed_frac):
-    n_q = values.shape[0]
-    out = np.zeros((n_q, size))
+def _add_products(out, keys, cells, frac, common, position, values):
+    """out[q, keys[i]] += (frac[i] x) nan_to_num(common[cells[i]] x values[q, position[cells[i]]]), cell by cell;
+    ``frac`` empty: whole cells."""
     for i in range(keys.size):
         c = cells[i]
         base = np.float64(common[c])
         p = position[c]
         k = keys[i]
-        for q in range(n_q):
-            f = values[q, p] if p >= 0 else 0.0
-            out[q, k] += _cleaned(base * f)
-    if mixed_keys.size:
-        extra = np.zeros((n_q, size))
-        for j in range(mixed_keys.size):
-            c = mixed_cells[j]
-            base = np.float64(common[c])
-            p = position[c]
-            k = mixed_keys[j]
-            frac = np.float64(mixed_frac[j])
-            for q in range(n_q):
-                f = values[q, p] if p >= 0 else 0.0
-                extra[q, k] += frac * _cleaned(base * f)
-        for q in range(n_q):
-            for k in range(size):
-                out[q, k] += extra[q, k]
+        for q in range(values.shape[0]):
+            w = _cleaned(base * (values[q, p] if p >= 0 else 0.0))
+            out[q, k] += np.float64(frac[i]) * w if frac.size else w
+
+
+@numba.njit(**_JIT)
+def _class_sums_kernel(keys, cells, common, position, values, size, mixed_keys, mixed_cells, mixed_frac):
+    out = np.zeros((values.shape[0], size))
+    _add_products(out, keys, cells, mixed_frac[:0], common, position, values)
+    if mixed_keys.size:  # the split cells' shares apart, added last
+        extra = np.zeros_like(out)
+        _add_products(extra, mixed_keys, mixed_cells, mixed_frac, common, position, values)
+        out += extra
     return out
 
 

@@ -257,9 +257,9 @@ class Coverage:
         c = np.asarray(common).reshape(-1)
         mixed_at = self.mixed_cell[index.mixed_pos] if index.mixed_pos.size else np.zeros(0, dtype=np.intp)
         mixed_frac = self.mixed_frac[index.mixed_pos] if index.mixed_pos.size else np.zeros(0, dtype="float32")
-        sums = class_sums(index.keys, index.cells, c, each.position, each.stacked(), size, index.mixed_keys,
-                          mixed_at, mixed_frac)
-        return {key: sums[q].reshape(index.n_zones, index.n_classes) for q, key in enumerate(each.values)}
+        sums = class_sums(index.keys, index.cells, c, each.position, each.rows, size, index.mixed_keys, mixed_at,
+                          mixed_frac)
+        return {key: sums[q].reshape(index.n_zones, index.n_classes) for q, key in enumerate(each.names)}
 
 
 @dataclass(frozen=True)
@@ -267,12 +267,18 @@ class CellValues:
     """Quantities given on some cells of a tile and 0 on all others, stored for those cells only (a technology's
     cost quantities exist where it has land, often a small part of the tile): no tile-sized array per quantity.
 
-    ``position`` holds, per flat cell, where its values lie in each array of ``values`` (-1: not given).
+    ``position`` holds, per flat cell, where its values lie in each row of ``rows`` (-1: not given); ``rows`` has one
+    float64 row per quantity, in the order of ``names``.
     """
 
     position: np.ndarray
-    values: dict[str, np.ndarray]
-    _rows: np.ndarray | None = field(default=None, repr=False)  # the values stacked, one row per quantity
+    names: tuple[str, ...]
+    rows: np.ndarray
+
+    @property
+    def values(self) -> dict[str, np.ndarray]:
+        """Each quantity's values on the given cells, by name (views of ``rows``)."""
+        return dict(zip(self.names, self.rows))
 
     @classmethod
     def of(cls, n_cells: int, cells: np.ndarray, values: dict[str, np.ndarray]) -> "CellValues":
@@ -291,14 +297,7 @@ class CellValues:
                              f"{len(cells)} cells")
         position = np.full(n_cells, -1, dtype="int32" if n_cells < 2**31 else "int64")
         position[cells] = np.arange(len(cells))
-        return cls(position=position, values=dict(zip(names, rows)), _rows=rows)
-
-    def stacked(self) -> np.ndarray:
-        """The quantities as one float64 array, a row each in the order of ``values``."""
-        if self._rows is not None:
-            return self._rows
-        n = next(iter(self.values.values())).size if self.values else 0
-        return np.array([np.asarray(v, dtype="float64") for v in self.values.values()]).reshape(len(self.values), n)
+        return cls(position=position, names=tuple(names), rows=rows)
 
     def at(self, cells: np.ndarray) -> dict[str, np.ndarray]:
         """Every quantity at the flat ``cells`` (0 where not given), by name."""
