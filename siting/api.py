@@ -40,6 +40,7 @@ from siting.io.layers import (check_vector_layer, digest_soon, is_vector, load_l
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
 from siting.rules.scenario import TECH_NAMES, BufferRule, ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
+from siting.io.handles import shared_blocks, sweep_budget_bytes
 from siting.energy.pvgrid import pv_systems
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER)
 
@@ -767,7 +768,12 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                      pv_elevation=pv_elevation, pv_known=pv_known,
                      tariff_by_county=None if tariffs is None else tariffs.to_numpy(dtype="float64"))
     tiles = tile_layout(grid.shape, tile_cells or tile_side(grid.shape, DEFAULT_TILE_CELLS), factor)
-    comb = combine(ctx, run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say), len(units))
+    # the tiles' threads share the decoded blocks of the raster files, as many as a row of tiles touches
+    rasters = [spec.source for spec in scen.layers.values() if not spec.source.startswith("builtin:")
+               and not is_vector(Path(spec.source))] + [d.dem for d in derived.values()]
+    budget = sweep_budget_bytes(rasters, bounds_ll, (tiles[0].height + 2 * halo) / grid.shape[0])
+    with shared_blocks(budget):
+        comb = combine(ctx, run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say), len(units))
     say("checks and notes")
 
     layer_prov: dict[str, dict] = {}

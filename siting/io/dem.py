@@ -30,7 +30,7 @@ from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo.grid import Grid, transformer
 from siting.geo.resample import nearest_positions, pixel_cells
 from siting.io import slopecodes
-from siting.io.handles import shared_dataset
+from siting.io.handles import read_band, shared_dataset
 from siting.io.layers import wkt_of, file_sha256
 from siting.model import dempixels
 from siting.model.terrain import (WGS84_INVERSE_FLATTENING, WGS84_SEMI_MAJOR_M, AspectFilter, _horn_slope_only, geographic_cell_sizes_m,
@@ -99,7 +99,7 @@ def _row_cell_sizes_of(crs, transform: tuple, height: int, width: int) -> tuple[
 def _read_elevation(src, band: int, window: Window) -> np.ndarray:
     """Elevations (float64) of a window with nodata, masked and non-finite pixels as NaN."""
     try:
-        z = src.read(band, window=window, out_dtype="float64")
+        z = read_band(src, band, window, out_dtype="float64")
         flags = src.mask_flag_enums[band - 1]
         if MaskFlags.nodata in flags:
             if src.nodatavals[band - 1] is not None and not np.isnan(src.nodatavals[band - 1]):

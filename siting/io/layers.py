@@ -41,7 +41,7 @@ from rasterio.enums import Resampling
 
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo import resample
-from siting.io.handles import shared_dataset
+from siting.io.handles import read_band, shared_dataset
 from siting.geo.grid import Grid, geojson_polygons, transformer
 
 WGS84 = CRS.from_epsg(4326)
@@ -467,7 +467,7 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
         except rasterio.errors.WindowError:
             raise NoOverlapError(f"layer file {path}: does not overlap the region (bounds {src.bounds}, CRS {src_crs})")
         try:
-            arr = src.read(band, window=win)
+            arr = read_band(src, band, win)
         except Exception as exc:
             raise SitingError(f"layer file {path}: cannot be read ({reason(exc)})") from exc
         nd = nodata if nodata is not None else src.nodata
