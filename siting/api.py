@@ -707,8 +707,9 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     if plan.rules.economics is not None and not plan.rules.economics.enabled:
         plan = dataclasses.replace(plan, rules=plan.rules.model_copy(update={"economics": None}))
     scen, techs = plan.rules, list(plan.techs)
+    layer_files = [spec.source for spec in scen.layers.values()] + [d.dem for d in plan.derived.values()]
     # the tiles record each layer file's checksum: found meanwhile on a core the set-up leaves idle
-    digest_soon([spec.source for spec in scen.layers.values()] + [d.dem for d in plan.derived.values()])
+    digest_soon(layer_files)
 
     say("boundaries")
     reg = None
@@ -769,9 +770,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
                      tariff_by_county=None if tariffs is None else tariffs.to_numpy(dtype="float64"))
     tiles = tile_layout(grid.shape, tile_cells or tile_side(grid.shape, DEFAULT_TILE_CELLS), factor)
     # the tiles' threads share the decoded blocks of the raster files, as many as a row of tiles touches
-    rasters = [spec.source for spec in scen.layers.values() if not spec.source.startswith("builtin:")
-               and not is_vector(Path(spec.source))] + [d.dem for d in derived.values()]
-    budget = sweep_budget_bytes(rasters, bounds_ll, (tiles[0].height + 2 * halo) / grid.shape[0])
+    budget = sweep_budget_bytes([f for f in layer_files if not is_vector(f)], bounds_ll,
+                                (tiles[0].height + 2 * halo) / grid.shape[0])
     with shared_blocks(budget):
         comb = combine(ctx, run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say), len(units))
     say("checks and notes")

@@ -135,7 +135,7 @@ def test_the_cache_never_holds_more_than_its_budget(budget, asks):
         block = cache.get((key,), lambda n=n: np.zeros(n, dtype="float64"))
         assert block.nbytes == 8 * n
         assert cache.bytes <= budget
-        assert cache.bytes == sum(a.nbytes for a in cache._blocks.values())
+        assert cache.bytes == sum(a.nbytes for a in cache._values.values())
 
 
 def _sweep(src, tile: int, halo: int, budget: int) -> tuple[int, set]:

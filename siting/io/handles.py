@@ -24,7 +24,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
 
 import numpy as np
 import rasterio
@@ -32,6 +31,8 @@ import rasterio.crs
 import rasterio.warp
 import rasterio.windows
 from rasterio.windows import Window
+
+from siting.io.once import ComputedOnce
 
 MAX_OPEN_PER_THREAD = 16
 _LOCAL = threading.local()
@@ -77,54 +78,24 @@ MAX_SWEEP_BYTES = 256 << 20
 MIN_SWEEP_BYTES = 8 << 20
 
 
-class BlockCache:
-    """Decoded blocks, least recently used first out beyond ``max_bytes``; each block decoded once at a time.
+class BlockCache(ComputedOnce):
+    """Decoded blocks (read-only arrays), least recently used first out beyond ``max_bytes``; each block decoded
+    once at a time (threads asking for the same block together wait for one decoding)."""
 
-    Threads asking for the same block together wait for one decoding. Thread-safe.
-    """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = int(max_bytes)
-        self.bytes = 0
-        self.decoded = 0  # blocks decoded (for benchmarks and tests)
-        self.hits = 0
-        self._lock = threading.Lock()
-        self._blocks: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._pending: dict[tuple, Future] = {}
+    @property
+    def decoded(self) -> int:
+        """Blocks decoded so far (for benchmarks and tests)."""
+        return self.computed
 
     def get(self, key: tuple, decode) -> np.ndarray:
-        """The block under ``key`` (read-only), decoded by ``decode()`` if no thread has it. Raises what
-        ``decode`` raises (a failure is not kept)."""
-        with self._lock:
-            arr = self._blocks.get(key)
-            if arr is not None:
-                self._blocks.move_to_end(key)
-                self.hits += 1
-                return arr
-            fut = self._pending.get(key)
-            mine = fut is None
-            if mine:
-                fut = self._pending[key] = Future()
-        if not mine:
-            return fut.result()
-        try:
-            arr = decode()
-        except BaseException as exc:
-            with self._lock:
-                self._pending.pop(key, None)
-            fut.set_exception(exc)
-            raise
-        arr.setflags(write=False)
-        with self._lock:
-            self._pending.pop(key, None)
-            self.decoded += 1
-            if arr.nbytes <= self.max_bytes:
-                self._blocks[key] = arr
-                self.bytes += arr.nbytes
-                while self.bytes > self.max_bytes:
-                    self.bytes -= self._blocks.popitem(last=False)[1].nbytes
-        fut.set_result(arr)
-        return arr
+        """The block under ``key``, decoded by ``decode()`` if no thread has it. Raises what ``decode`` raises (a
+        failure is not kept)."""
+        return super().get(key, lambda: _read_only(decode()))
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
 
 
 _RUN_BLOCKS: list[BlockCache] = []  # the caches of the runs under way, innermost last

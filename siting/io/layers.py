@@ -24,7 +24,6 @@ import importlib.util
 import math
 import os
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from rasterio.enums import Resampling
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo import resample
 from siting.io.handles import read_band, shared_dataset
+from siting.io.once import ComputedOnce
 from siting.geo.grid import Grid, geojson_polygons, transformer
 
 WGS84 = CRS.from_epsg(4326)
@@ -95,21 +95,9 @@ class GridLayer:
     provenance: dict
 
 
-_DIGESTS: dict[tuple[str, int, int], Future] = {}  # (path, size, mtime) -> its SHA-256, found once per process
-_DIGESTS_LOCK = threading.Lock()
-
-
-def _forget_pending_digests() -> None:
-    """In a forked child: the threads computing checksums stayed in the parent, so what they had not finished is
-    forgotten (asked for again, it is computed in the child), and the lock is new (one of them may have held it)."""
-    global _DIGESTS_LOCK
-    _DIGESTS_LOCK = threading.Lock()
-    for key in [k for k, f in _DIGESTS.items() if not f.done()]:
-        del _DIGESTS[key]
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pending_digests)
+_DIGESTS = ComputedOnce()  # (path, size, mtime) -> its SHA-256, found once per process
+if hasattr(os, "register_at_fork"):  # a child forked while a thread hashes a file computes it itself
+    os.register_at_fork(after_in_child=_DIGESTS.forget_pending)
 
 
 def _sha256(path: str) -> str:
@@ -136,19 +124,7 @@ def file_sha256(path: str | Path) -> str:
     """
     st = Path(path).stat()
     key = (str(path), st.st_size, st.st_mtime_ns)
-    with _DIGESTS_LOCK:
-        fut = _DIGESTS.get(key)
-        mine = fut is None
-        if mine:
-            fut = _DIGESTS[key] = Future()
-    if mine:
-        try:
-            fut.set_result(_sha256(key[0]))
-        except BaseException as exc:
-            with _DIGESTS_LOCK:
-                _DIGESTS.pop(key, None)
-            fut.set_exception(exc)
-    return fut.result()
+    return _DIGESTS.get(key, lambda: _sha256(key[0]))
 
 
 def _is_file(p: str | Path) -> bool:
@@ -234,6 +210,7 @@ def read_modis_igbp(bounds_ll) -> SourceRaster:
 
 
 ALTITUDE_KEPT_BOX = (70.0, 0.0, 140.0, 57.0)  # lon/lat box of pvlib's altitude codes kept in memory (China)
+_ALTITUDE_TRANSFORM = Affine(1 / 12, 0.0, -180.0, 0.0, -1 / 12, 90.0)  # Altitude.h5: 1/12°, the world
 
 
 @functools.lru_cache(maxsize=1)
@@ -263,9 +240,6 @@ def _pvlib_altitude_window(rows: slice, cols: slice) -> np.ndarray:
 
     with h5py.File(path, "r") as h5:
         return h5["Altitude"][rows, cols]
-
-
-_ALTITUDE_TRANSFORM = Affine(1 / 12, 0.0, -180.0, 0.0, -1 / 12, 90.0)  # Altitude.h5: 1/12°, the world
 
 
 def read_pvlib_altitude(bounds_ll) -> SourceRaster:
