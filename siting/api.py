@@ -40,6 +40,7 @@ from siting.io.layers import (check_vector_layer, digest_soon, is_vector, load_l
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
 from siting.rules.scenario import TECH_NAMES, BufferRule, ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
+from siting.engine.memory import freed_memory_kept
 from siting.io.handles import shared_blocks, sweep_budget_bytes
 from siting.energy.pvgrid import pv_systems
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER)
@@ -772,7 +773,8 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     # the tiles' threads share the decoded blocks of the raster files, as many as a row of tiles touches
     budget = sweep_budget_bytes([f for f in layer_files if not is_vector(f)], bounds_ll,
                                 (tiles[0].height + 2 * halo) / grid.shape[0])
-    with shared_blocks(budget):
+    # freed memory kept for the next tile during the run (siting.engine.memory)
+    with shared_blocks(budget), freed_memory_kept():
         comb = combine(ctx, run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say), len(units))
     say("checks and notes")
 

@@ -59,6 +59,39 @@ def test_buffer_is_euclidean_in_metres():
     assert (f == 0).sum() == 29  # lattice points within radius 3
 
 
+@settings(max_examples=150, deadline=None)
+@given(feat=arrays(bool, st.tuples(st.integers(1, 40), st.integers(1, 40)),
+                   elements=st.sampled_from([False] * 12 + [True])),
+       resolution_m=st.sampled_from([30.0, 90.0, 100.0, 250.0, 333.25, 1000.0]),
+       distance_m=st.one_of(st.sampled_from([0.0, 100.0, 141.4213562373095, 500.0, 3000.0]),
+                            st.floats(0.0, 8000.0, allow_nan=False)))
+def test_buffer_disk_marks_the_cells_the_distance_transform_marks(feat, resolution_m, distance_m):
+    """Short buffers are a disk dilation, long ones a distance transform: the same cells either way, to the metre
+    of a lattice point exactly on the circle (the disk evaluates the distance as the transform does)."""
+    from scipy import ndimage
+
+    got = buffer_factor(feat, distance_m, resolution_m)
+    want = np.ones(feat.shape, dtype="float32")
+    if feat.any():
+        want = (ndimage.distance_transform_edt(~feat, sampling=(resolution_m, resolution_m)) > distance_m)
+    assert np.array_equal(got, want)
+
+
+def test_buffer_disk_half_widths_are_the_lattice_points_in_the_circle():
+    from siting.rules.eligibility import DISK_MAX_REACH_CELLS, disk_half_widths
+
+    assert disk_half_widths(500.0, 100.0).tolist() == [5, 4, 4, 4, 3, 0]  # 3-4-5: (300, 400) is exactly 500 m away
+    assert disk_half_widths(500.0, 1000.0).tolist() == [0]
+    w = disk_half_widths(3000.0, 1000.0)
+    assert w.tolist() == [3, 2, 2, 0] and (2 * w[0] + 1) + 2 * (2 * w[1:] + 1).sum() == 29  # as the test above
+    # a long buffer goes to the distance transform and still marks the circle
+    feat = np.zeros((81, 81), bool)
+    feat[40, 40] = True
+    r = DISK_MAX_REACH_CELLS + 5
+    yy, xx = np.mgrid[:81, :81]
+    assert np.array_equal(buffer_factor(feat, r * 100.0, 100.0) == 0, np.hypot(yy - 40, xx - 40) <= r)
+
+
 def test_min_area_uses_usable_area_and_8_connectivity():
     u = np.zeros((6, 6), dtype="float32")
     u[0, 0] = u[1, 1] = 1.0  # diagonal neighbours: one patch of 2 km²

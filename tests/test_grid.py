@@ -296,3 +296,21 @@ def test_block_min_max_are_those_of_each_block(seed, f, rows, cols):
     lo, hi = _block_min_max(fine, f)
     np.testing.assert_array_equal(lo, blocks.min(axis=2))
     np.testing.assert_array_equal(hi, blocks.max(axis=2))
+
+
+@settings(max_examples=30, deadline=None)
+@given(boxes=boxes, resolution_m=st.sampled_from([700.0, 1000.0]), factor=st.sampled_from([1, 2, 4]))
+def test_present_zones_and_the_centre_of_cell_rule(boxes, resolution_m, factor):
+    """The counties a tile has are those of its whole cells and of its split cells; at one sub-cell per cell every
+    cell takes the polygon burned last over its centre (GDAL's rule), with no split cells."""
+    from rasterio import features
+
+    polys = [shapely.box(x, y, x + w, y + h) for x, y, w, h in boxes]
+    grid = make_grid(shapely.union_all(polys).bounds, resolution_m)
+    cov = county_coverage(polys, grid, factor=factor)
+    want = np.unique(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
+    assert cov.present_zones().dtype == np.int64 and np.array_equal(cov.present_zones(), want)
+    if factor == 1:
+        burned = features.rasterize([(p, i + 1) for i, p in enumerate(polys)], out_shape=grid.shape,
+                                    transform=grid.transform, fill=0, dtype="int32")
+        assert np.array_equal(cov.zone, burned - 1) and cov.mixed_cell.size == 0

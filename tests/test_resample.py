@@ -384,3 +384,22 @@ def test_a_tile_inside_the_source_has_no_outside_cells_without_drawing_the_footp
         assert np.array_equal(quick.data, drawn.data)
         if box[0] > 107.0 + 0.03 and box[2] < 110.6 - 0.03 and box[1] > 22.0 + 0.03 and box[3] < 25.0 - 0.03:
             assert not drawn.outside_mask.any()
+
+
+def test_wkt_of_is_the_crs_text_kept_by_identity():
+    """The WKT of a CRS object is exported once and kept with the object; another object (even one that takes a
+    freed object's memory) gets its own text."""
+    import pyproj
+    import rasterio.crs
+
+    from siting.io import layers
+
+    a, b = rasterio.crs.CRS.from_epsg(4326), pyproj.CRS.from_epsg(3857)
+    assert layers.wkt_of(a) == a.to_wkt() and layers.wkt_of(a) is layers.wkt_of(a)
+    assert layers.wkt_of(b) == b.to_wkt()
+    assert layers.wkt_of("EPSG:4326") == "EPSG:4326"
+    for code in (32649, 32650, 4490):  # objects made and dropped: an id may come back for another CRS
+        c = rasterio.crs.CRS.from_epsg(code)
+        assert layers.wkt_of(c) == c.to_wkt()
+        del c
+    assert len(layers._WKT) <= layers._WKT_KEPT

@@ -423,7 +423,7 @@ def compute_tile(ctx: RunContext, tile: Tile) -> TileOut | None:
     bounds_ll = _tile_bounds_ll(tgrid)
     scen = ctx.scenario
 
-    zones = present_codes(np.concatenate([cov.zone[cov.zone >= 0], cov.mixed_zone]))
+    zones = cov.present_zones()
 
     def zsum(values: np.ndarray, ring: int = 0, by: "Binned | None" = None):
         """Σ fraction × value per county of the tile; with ``ring``, ``values`` covers the tile and its halo. With

@@ -189,6 +189,14 @@ class Coverage:
             self._runs_by_ring[ring] = (Runs.of(padded.reshape(-1)), (r + ring) * (cols + 2 * ring) + (c + ring))
         return self._runs_by_ring[ring]
 
+    def present_zones(self) -> np.ndarray:
+        """The counties with any share of a cell, ascending (int64): the keys of the runs and of the split cells."""
+        runs, _ = self._runs(0)
+        seen = np.zeros(self.n_zones, dtype=bool)
+        seen[runs.keys[runs.keys >= 0]] = True
+        seen[self.mixed_zone] = True
+        return np.flatnonzero(seen).astype("int64")
+
     def region_fraction(self) -> np.ndarray:
         """Share (0..1) of each cell inside any county, float32 (rows, cols)."""
         frac = (self.zone >= 0).astype("float32")
@@ -522,6 +530,9 @@ def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip
         shapes = list(zip(geojson_polygons([g for g, _ in shapes]), [v for _, v in shapes]))
         fine = features.rasterize(shapes, out_shape=(rows * f, grid.width * f), transform=tr, fill=0,
                                   dtype=burn_dtype)
+        if f == 1:  # the centre-of-cell rule: every cell is pure
+            np.subtract(fine, 1, out=zone[r0:r0 + rows], dtype="int32", casting="unsafe")
+            continue
         lo, hi = _block_min_max(fine, f)
         pure = lo == hi
         zone[r0:r0 + rows][pure] = lo[pure].astype("int32") - 1

@@ -557,10 +557,26 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     return dst, resampling
 
 
+_WKT: dict[int, tuple[object, str]] = {}  # id(CRS object) -> (the object, kept alive so its id is not reused; WKT)
+_WKT_KEPT = 64
+
+
 def wkt_of(crs) -> str:
-    """A CRS (rasterio's, pyproj's or a string) as text for the transformers (a few microseconds: hashing a CRS
-    costs as much, so this is not memoised)."""
-    return crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
+    """A CRS (rasterio's, pyproj's or a string) as text for the transformers.
+
+    Exporting a CRS to WKT takes 5-90 microseconds, and every tile asks for the CRS of every raster it reads
+    (the same object of the thread's open file each time); hashing a CRS costs as much as exporting it, so the
+    text is kept by the object's identity (the object itself kept with it)."""
+    if not hasattr(crs, "to_wkt"):
+        return str(crs)
+    hit = _WKT.get(id(crs))
+    if hit is not None and hit[0] is crs:
+        return hit[1]
+    text = crs.to_wkt()
+    if len(_WKT) >= _WKT_KEPT:
+        _WKT.clear()
+    _WKT[id(crs)] = (crs, text)
+    return text
 
 
 VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".fgb", ".gml", ".kml", ".zip")

@@ -91,12 +91,53 @@ def condition_mask(data: np.ndarray, classes: list[int] | None, vmin: float | No
     return range_factor(data.astype("float64"), vmin, vmax).astype(bool)
 
 
+# Up to this reach (cells) a buffer is a dilation by the disk of cell offsets within the distance, in about 4 x
+# reach passes over the box; beyond it one Euclidean distance transform is quicker (measured:
+# benchmarks/README.md, "Buffers"). Both give the same cells (tests/test_eligibility.py).
+DISK_MAX_REACH_CELLS = 24
+
+
+def disk_half_widths(distance_m: float, resolution_m: float) -> np.ndarray:
+    """For each row offset ``dr = 0, 1, ...`` (cells), the largest column offset ``dc`` whose cell centre is within
+    ``distance_m`` of the centre of cell (0, 0), i.e. ``sqrt((dr*res)**2 + (dc*res)**2) <= distance_m`` evaluated in
+    float64 exactly as :func:`scipy.ndimage.distance_transform_edt` evaluates it; rows beyond reach are left out.
+    """
+    reach = int(np.ceil(distance_m / resolution_m)) + 1
+    off = np.arange(reach + 1, dtype="float64") * resolution_m
+    within = np.sqrt(off[:, None] * off[:, None] + off[None, :] * off[None, :]) <= distance_m
+    rows = within[:, 0]
+    return within[rows].sum(axis=1) - 1
+
+
+def _disk_dilation(features: np.ndarray, half_widths: np.ndarray) -> np.ndarray:
+    """Cells within the disk (``half_widths`` per row offset, see :func:`disk_half_widths`) of a feature cell."""
+    n_rows = features.shape[0]
+    out = np.zeros_like(features)
+    wide = features.copy()  # features dilated along the rows by the current half width
+    by_width = {}
+    for dr, w in enumerate(half_widths.tolist()):
+        by_width.setdefault(w, []).append(dr)
+    for w in range(int(half_widths.max(initial=0)) + 1):
+        if w:
+            wide[:, w:] |= features[:, :-w]
+            wide[:, :-w] |= features[:, w:]
+        for dr in by_width.get(w, ()):
+            if dr >= n_rows:
+                continue
+            if dr == 0:
+                out |= wide
+            else:
+                out[dr:] |= wide[:n_rows - dr]
+                out[:n_rows - dr] |= wide[dr:]
+    return out
+
+
 def buffer_factor(features: np.ndarray, distance_m: float, resolution_m: float) -> np.ndarray:
     """0 within ``distance_m`` of any feature cell (centre to centre, Euclidean), else 1.
 
-    Uses a Euclidean distance transform in metres; feature cells themselves are 0.
-    The transform runs only over the features' bounding box grown by the
-    distance: no cell outside it can be within reach.
+    Feature cells themselves are 0. Only the features' bounding box grown by the distance is looked at: no cell
+    outside it can be within reach. Short buffers are a dilation by the disk of cell offsets within the distance
+    (:func:`disk_half_widths`), longer ones a Euclidean distance transform in metres; the two mark the same cells.
     """
     out = np.ones(features.shape, dtype="float32")
     rows = np.flatnonzero(features.any(axis=1))
@@ -106,8 +147,12 @@ def buffer_factor(features: np.ndarray, distance_m: float, resolution_m: float) 
     reach = int(np.ceil(distance_m / resolution_m)) + 1
     r0, r1 = max(0, rows[0] - reach), min(features.shape[0], rows[-1] + reach + 1)
     c0, c1 = max(0, cols[0] - reach), min(features.shape[1], cols[-1] + reach + 1)
-    dist = ndimage.distance_transform_edt(~features[r0:r1, c0:c1], sampling=(resolution_m, resolution_m))
-    out[r0:r1, c0:c1] = dist > distance_m
+    box = features[r0:r1, c0:c1]
+    if reach <= DISK_MAX_REACH_CELLS:
+        out[r0:r1, c0:c1] = ~_disk_dilation(box, disk_half_widths(distance_m, resolution_m))
+    else:
+        dist = ndimage.distance_transform_edt(~box, sampling=(resolution_m, resolution_m))
+        out[r0:r1, c0:c1] = dist > distance_m
     return out
 
 

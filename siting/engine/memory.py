@@ -1,0 +1,108 @@
+"""The C allocator during a run: freed memory kept for the next tile instead of handed back to the system.
+
+A tile allocates and frees hundreds of arrays of 0.1-20 MB. glibc's malloc
+gives memory at the top of its heaps back to the system as soon as more than
+its trim threshold is free there, and serves blocks above its mmap threshold
+with a fresh mapping each time; both thresholds start at 128 KiB and only rise
+as large blocks are freed. Every such block is then mapped, faulted in page by
+page (the kernel zeroes each 4 KiB page) and unmapped again, and in a process
+with two tile threads every unmapping also interrupts the other core to flush
+its address translations. On Guangxi's synthetic layers at 100 m with wind
+that was 690,000-790,000 page faults and about 2 of 27 CPU-seconds
+(``benchmarks/README.md``, "The allocator"); with glibc's thresholds fixed
+for the run (:data:`RUN_SETTINGS`) it was 160,000.
+
+:func:`freed_memory_kept` sets them for the run and, at its end, sets the
+trim threshold back to glibc's dynamic ceiling and hands the free memory
+back (``malloc_trim``), so a notebook does not keep the run's peak. Nothing is
+changed on a C library other than glibc, or when the user has set any of
+glibc's own malloc variables (``MALLOC_*_`` or ``glibc.malloc`` tunables):
+theirs are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import functools
+import os
+import threading
+from collections.abc import Iterator
+
+# mallopt parameter numbers (glibc <malloc.h>)
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+
+MIB = 1 << 20
+# During a run. Source: measured (benchmarks/README.md, "The allocator"), within glibc's documented limits
+# (mallopt(3)). The mmap threshold is glibc's own ceiling for its dynamic threshold on 64-bit systems
+# (DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB): blocks up to a tile's largest arrays come from the heaps. The trim
+# threshold (range 256 MiB - 1 GiB measured alike) keeps what a tile freed for the next one; the top pad (0 - 256
+# MiB measured; 64 MiB chosen) grows a heap in steps of a tile's arrays instead of page by page.
+RUN_SETTINGS = {M_MMAP_THRESHOLD: 32 * MIB, M_TRIM_THRESHOLD: 1024 * MIB, M_TOP_PAD: 64 * MIB}
+# After a run: glibc's dynamic trim threshold is twice the mmap threshold (mallopt(3)); its top pad default.
+AFTER_SETTINGS = {M_TRIM_THRESHOLD: 64 * MIB, M_TOP_PAD: 128 * 1024}
+
+_ENV_NAMES = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_MMAP_MAX_",
+              "MALLOC_ARENA_MAX")
+_LOCK = threading.Lock()
+_DEPTH = 0
+
+
+@functools.cache
+def _glibc():
+    """The running glibc (a ctypes library with ``mallopt`` and ``malloc_trim``), or None."""
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return None
+    except (ValueError, OSError, AttributeError):  # not a GNU system
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def user_tuned(environ=None) -> bool:
+    """Whether the environment sets glibc's malloc parameters itself (then siting leaves them alone)."""
+    env = os.environ if environ is None else environ
+    return any(name in env for name in _ENV_NAMES) or "glibc.malloc." in env.get("GLIBC_TUNABLES", "")
+
+
+@contextlib.contextmanager
+def freed_memory_kept(libc=None, environ=None) -> Iterator[bool]:
+    """Keep freed memory in the process for the duration of a run (re-entrant; thread-safe).
+
+    Parameters
+    ----------
+    libc : object, optional
+        What has ``mallopt(param, value)`` and ``malloc_trim(pad)``; default the running glibc (tests pass a
+        recorder).
+    environ : mapping, optional
+        The environment to look for the user's own settings in; default ``os.environ``.
+
+    Yields
+    ------
+    bool
+        Whether the settings were applied (False on another C library, or when the user tuned malloc).
+    """
+    global _DEPTH
+    lib = libc if libc is not None else _glibc()
+    if lib is None or user_tuned(environ):
+        yield False
+        return
+    with _LOCK:
+        _DEPTH += 1
+        if _DEPTH == 1:
+            for param, value in RUN_SETTINGS.items():
+                lib.mallopt(param, value)
+    try:
+        yield True
+    finally:
+        with _LOCK:
+            _DEPTH -= 1
+            if _DEPTH == 0:
+                for param, value in AFTER_SETTINGS.items():
+                    lib.mallopt(param, value)
+                lib.malloc_trim(0)
