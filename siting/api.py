@@ -40,7 +40,7 @@ from siting.io.layers import (check_vector_layer, digest_soon, is_vector, load_l
 from siting.rules.plan import TECHNOLOGIES, Plan, make_plan
 from siting.rules.scenario import TECH_NAMES, BufferRule, ClassesRule, Scenario, WindModelParams
 from siting.engine.layout import tile_layout, tile_side
-from siting.engine.memory import freed_memory_kept
+from siting.engine.memory import freed_memory_kept, objects_frozen
 from siting.io.handles import shared_blocks, sweep_budget_bytes
 from siting.energy.pvgrid import pv_systems
 from siting.energy.windgrid import (HUB_LAYER, WEIBULL_K_LAYER, WIND_LAYER)
@@ -773,8 +773,9 @@ def assess(region: str | region_mod.Region | None = None, *, tech: Sequence[str]
     # the tiles' threads share the decoded blocks of the raster files, as many as a row of tiles touches
     budget = sweep_budget_bytes([f for f in layer_files if not is_vector(f)], bounds_ll,
                                 (tiles[0].height + 2 * halo) / grid.shape[0])
-    # freed memory kept for the next tile during the run (siting.engine.memory)
-    with shared_blocks(budget), freed_memory_kept():
+    # freed memory kept for the next tile, and the objects made before the run left out of full garbage
+    # collections during it (siting.engine.memory)
+    with shared_blocks(budget), freed_memory_kept(), objects_frozen():
         comb = combine(ctx, run_tiles(ctx, tiles, scheduler=scheduler, workers=workers, progress=say), len(units))
     say("checks and notes")
 
@@ -1226,36 +1227,48 @@ def _check_units(name: str, path: str, values: np.ndarray, spec) -> None:
             f"range {spec.valid_min}..{spec.valid_max} {spec.units}; check the units, scale and offset")
 
 
+def _numpy_variable(dims: tuple[str, ...], data: np.ndarray) -> xr.Variable:
+    """``xr.Variable(dims, data)`` for a NumPy array, without xarray's check whether it is a dask array (which
+    imports dask, 0.12-0.25 s of every run that has no other use for it)."""
+    return xr.Variable(dims, np.asarray(data), fastpath=True)
+
+
+def _index_variable(dim: str, values: np.ndarray) -> xr.IndexVariable:
+    """A dimension coordinate from NumPy values, built from a pandas index (which xarray takes as it is, without
+    the check for dask arrays that importing dask costs)."""
+    return xr.IndexVariable((dim,), pd.Index(values), fastpath=True)
+
+
 def _grid_dataset(grid: Grid, factor: int, overview: dict, layer_prov: dict, steps: dict, techs, scen) -> xr.Dataset:
     """The overview arrays as an xarray Dataset on the overview grid (the analysis grid when factor is 1)."""
     r = grid.resolution_m * factor
     og = Grid(crs=grid.crs, transform=Affine(r, 0.0, grid.transform.c, 0.0, -r, grid.transform.f),
               width=grid.width // factor,
               height=grid.height // factor, resolution_m=grid.resolution_m * factor)
-    coords = {"y": og.y_coords(), "x": og.x_coords()}
+    coords = {"y": _index_variable("y", og.y_coords()), "x": _index_variable("x", og.x_coords())}
     dims = ("y", "x")
     ds = xr.Dataset(coords=coords)
-    ds["county_index"] = (dims, overview["county_index"])
-    ds["region_fraction"] = (dims, overview["region_fraction"])
+    ds["county_index"] = _numpy_variable(dims, overview["county_index"])
+    ds["region_fraction"] = _numpy_variable(dims, overview["region_fraction"])
     for name, prov in layer_prov.items():
         if name not in overview:
             continue
-        ds[name] = (dims, overview[name])
+        ds[name] = _numpy_variable(dims, overview[name])
         ds[name].attrs.update({"units": prov.get("units", ""), "resampling": prov.get("resampling", "")})
         if overview[name].dtype.kind == "u":
             ds[name].attrs["nodata"] = 65535
     for t in techs:
-        ds[f"{t}_usable_fraction"] = (dims, overview[f"{t}_usable_fraction"])
+        ds[f"{t}_usable_fraction"] = _numpy_variable(dims, overview[f"{t}_usable_fraction"])
         ds[f"{t}_usable_fraction"].attrs["units"] = "1"
-        ds[f"{t}_main_exclusion"] = (dims, overview[f"{t}_main_exclusion"])
+        ds[f"{t}_main_exclusion"] = _numpy_variable(dims, overview[f"{t}_main_exclusion"])
         ds[f"{t}_main_exclusion"].attrs.update({
             "steps": json.dumps(steps.get(t, []), ensure_ascii=False),
             "description": "index of the step that removed most of the cell; -1 none"})
     if "wind_capacity_factor" in overview:
-        ds["wind_capacity_factor"] = (dims, overview["wind_capacity_factor"])
+        ds["wind_capacity_factor"] = _numpy_variable(dims, overview["wind_capacity_factor"])
         ds["wind_capacity_factor"].attrs.update({"units": "1", "description": "net capacity factor where usable"})
     if "pv_specific_yield_kwh_per_kwp" in overview:
-        ds["pv_specific_yield_kwh_per_kwp"] = (dims, overview["pv_specific_yield_kwh_per_kwp"])
+        ds["pv_specific_yield_kwh_per_kwp"] = _numpy_variable(dims, overview["pv_specific_yield_kwh_per_kwp"])
         ds["pv_specific_yield_kwh_per_kwp"].attrs.update({"units": "kWh/kWp/yr"})
     ds.attrs.update({"crs": grid.crs, "resolution_m": og.resolution_m, "analysis_resolution_m": grid.resolution_m,
                      "overview_factor": factor, "scenario": scen.meta.name})
@@ -1282,7 +1295,7 @@ def write_grid_mapping(ds: xr.Dataset, crs: str, transform) -> xr.Dataset:
     attrs["spatial_ref"] = wkt
     attrs["crs_wkt"] = wkt
     attrs["GeoTransform"] = " ".join(str(v) for v in transform.to_gdal())
-    ds.coords["spatial_ref"] = xr.Variable((), 0, attrs=attrs)
+    ds.coords["spatial_ref"] = xr.Variable((), np.array(0), attrs=attrs, fastpath=True)  # no dask check (above)
     ds.attrs.pop("crs", None)
     for name in ds.data_vars:
         if {"y", "x"} <= set(ds[name].dims):

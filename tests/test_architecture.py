@@ -107,3 +107,26 @@ def test_cli_starts_without_heavy_imports():
             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"imported at start-up: {out.stdout.strip()}"
+
+
+def test_a_run_on_threads_does_not_import_dask():
+    """dask is for runs on a cluster: an assessment on local threads, grid dataset included, does not import it
+    (xarray's check for dask arrays would, 0.12-0.25 s of a run); the dataset is the one plain xarray builds."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    import xarray as xr
+
+    from siting.api import _index_variable, _numpy_variable
+
+    code = ("import sys, siting; a = siting.assess('柳州', tech='pv', resolution_m=5000, draws=0); "
+            "assert a.grid['pv_usable_fraction'].size > 0; "
+            "print(','.join(m for m in ('dask', 'rioxarray', 'distributed') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"imported by a run: {out.stdout.strip()}"
+    a = np.arange(12, dtype="float32").reshape(3, 4)
+    fast = xr.Dataset(coords={"y": _index_variable("y", np.arange(3.0)), "x": _index_variable("x", np.arange(4.0))})
+    fast["v"] = _numpy_variable(("y", "x"), a)
+    plain = xr.Dataset({"v": (("y", "x"), a)}, coords={"y": np.arange(3.0), "x": np.arange(4.0)})
+    assert fast.identical(plain) and fast.indexes["x"].equals(plain.indexes["x"])

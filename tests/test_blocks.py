@@ -218,3 +218,28 @@ def test_county_table_with_compressed_tiled_layers_is_unchanged(tmp_path, monkey
     table = pd.DataFrame(a.counties.drop(columns="geometry"))
     table.to_csv(tmp_path / "counties.csv", index=False)
     _compare(pd.read_csv(tmp_path / "counties.csv"), pd.read_csv(REFERENCE))
+
+
+def test_what_a_raster_file_is_is_found_again_when_it_changes(tmp_path):
+    """The CRS, the WGS 84 check and the resolution text are found once per open file and CRS override: a file
+    rewritten in another CRS, or read with an override, is described afresh."""
+    import time as _time
+
+    from siting.io.layers import read_raster_file
+
+    path = _write(tmp_path / "r.tif", np.ones((HEIGHT, WIDTH), dtype="float32"))
+    box = (108.2, 24.0, 109.0, 24.8)
+    a = read_raster_file(path, box)
+    assert a.crs == rasterio.crs.CRS.from_epsg(4326) and a.resolution.startswith("0.01 x 0.01")
+    _time.sleep(0.01)
+    from pyproj import Transformer
+
+    x0, y0 = Transformer.from_crs(4326, 3857, always_xy=True).transform(108.0, 25.0)
+    profile = {"driver": "GTiff", "width": WIDTH, "height": HEIGHT, "count": 1, "dtype": "float32",
+               "crs": "EPSG:3857", "transform": Affine(1000.0, 0, x0, 0, -1000.0, y0)}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.ones((HEIGHT, WIDTH), dtype="float32"), 1)
+    b = read_raster_file(path, box)
+    assert b.crs == rasterio.crs.CRS.from_epsg(3857) and b.resolution.startswith("1000 x 1000")
+    c = read_raster_file(path, box, crs="EPSG:3857")
+    assert c.resolution == b.resolution and c.array.shape == b.array.shape

@@ -314,3 +314,18 @@ def test_present_zones_and_the_centre_of_cell_rule(boxes, resolution_m, factor):
         burned = features.rasterize([(p, i + 1) for i, p in enumerate(polys)], out_shape=grid.shape,
                                     transform=grid.transform, fill=0, dtype="int32")
         assert np.array_equal(cov.zone, burned - 1) and cov.mixed_cell.size == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(boxes=boxes, resolution_m=st.sampled_from([700.0, 1000.0]), factor=st.sampled_from([1, 2, 4]),
+       strip_rows=st.sampled_from([1, 3, 7]))
+def test_the_strips_burned_do_not_change_the_coverage(boxes, resolution_m, factor, strip_rows):
+    """Outlines are clipped to each strip they are burned in (with a margin): narrow strips and the default (a
+    whole tile at one sub-cell per cell) give the same cells, zones and fractions."""
+    polys = [shapely.Polygon(shapely.box(x, y, x + w, y + h).exterior.coords).buffer(w / 7, quad_segs=3)
+             for x, y, w, h in boxes]
+    grid = make_grid(shapely.union_all(polys).bounds, resolution_m)
+    a = county_coverage(polys, grid, factor=factor, strip_rows=strip_rows)
+    b = county_coverage(polys, grid, factor=factor)
+    for name in ("zone", "mixed_cell", "mixed_zone", "mixed_frac"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name

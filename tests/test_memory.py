@@ -115,3 +115,48 @@ def test_a_run_applies_them_on_glibc(monkeypatch):
     assert a.counties["usable_pv_km2"].sum() > 0
     assert [p for p, _ in seen] == list(RUN_SETTINGS) + list(AFTER_SETTINGS)
     assert all(ok == 1 for _, ok in seen)
+
+
+def test_objects_made_before_a_run_are_left_out_of_collections_during_it():
+    import gc
+    import weakref
+
+    from siting.engine.memory import objects_frozen
+
+    class Node:
+        pass
+
+    assert gc.get_freeze_count() == 0
+    before = Node()
+    before.self = before  # a cycle that exists when the run starts
+    gone_before = weakref.ref(before)
+    del before
+    with objects_frozen() as frozen:
+        assert frozen and gc.get_freeze_count() > 0
+        with objects_frozen() as inner:  # nested: one freeze, undone once
+            assert inner
+        assert gc.get_freeze_count() > 0
+        during = Node()
+        during.self = during  # made during the run: collected as usual
+        gone_during = weakref.ref(during)
+        del during
+        gc.collect()
+        assert gone_during() is None and gone_before() is not None
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone_before() is None
+
+
+def test_a_callers_own_freeze_is_left_alone():
+    import gc
+
+    from siting.engine.memory import objects_frozen
+
+    gc.freeze()
+    try:
+        n = gc.get_freeze_count()
+        with objects_frozen() as frozen:
+            assert not frozen
+        assert gc.get_freeze_count() == n
+    finally:
+        gc.unfreeze()

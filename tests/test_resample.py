@@ -8,7 +8,7 @@ import numpy as np
 import pyproj
 import rasterio.warp
 from affine import Affine
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
@@ -332,9 +332,11 @@ def test_cells_within_half_a_pixel_of_the_source_edge_take_only_the_neighbours_o
     assert np.nanmax(got) <= 2.0 and np.isfinite(got).all()
 
 
-@settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), step=st.sampled_from([1, 2, 8]), start=st.tuples(st.integers(0, 40),
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), step=st.sampled_from([1, 2, 3, 8]), start=st.tuples(st.integers(0, 40),
        st.integers(0, 40)), size=st.tuples(st.integers(1, 90), st.integers(1, 90)))
+@example(seed=1, step=8, start=(4, 0), size=(8, 5))  # two partial intervals of equal length: not one pattern
+@example(seed=1, step=8, start=(0, 3), size=(64, 7))  # whole intervals only
 def test_lattice_interpolation_equals_its_numpy_definition(seed, step, start, size):
     """Between lattice rows: the difference times the fraction plus the base, to the last bit, whatever the
     blocks of rows the interpolation works in."""

@@ -1,4 +1,5 @@
-"""The C allocator during a run: freed memory kept for the next tile instead of handed back to the system.
+"""Memory during a run: freed memory kept for the next tile instead of handed back to the system, and the objects
+that existed before the run left out of Python's full garbage collections.
 
 A tile allocates and frees hundreds of arrays of 0.1-20 MB. glibc's malloc
 gives memory at the top of its heaps back to the system as soon as more than
@@ -18,6 +19,12 @@ back (``malloc_trim``), so a notebook does not keep the run's peak. Nothing is
 changed on a C library other than glibc, or when the user has set any of
 glibc's own malloc variables (``MALLOC_*_`` or ``glibc.malloc`` tunables):
 theirs are kept.
+
+:func:`objects_frozen` moves the objects that exist when a run starts (the imported libraries: about 130,000
+objects) out of the reach of Python's cyclic garbage collector for the run (``gc.freeze``) and back after it
+(``gc.unfreeze``). A full collection during the run otherwise scans them all, about 60 ms holding the GIL while
+the other tile thread waits (the atlite comparison's run: 3.21-3.29 s against 3.06-3.16 s frozen). Objects
+made during the run are collected as usual. Nothing is done when the caller has frozen objects itself.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import gc
 import os
 import threading
 from collections.abc import Iterator
@@ -106,3 +114,30 @@ def freed_memory_kept(libc=None, environ=None) -> Iterator[bool]:
                 for param, value in AFTER_SETTINGS.items():
                     lib.mallopt(param, value)
                 lib.malloc_trim(0)
+
+
+_FROZEN_LOCK = threading.Lock()
+_FROZEN_DEPTH = 0
+_FROZEN_BY_US = False
+
+
+@contextlib.contextmanager
+def objects_frozen() -> Iterator[bool]:
+    """Leave the objects that exist now out of Python's cyclic collections until the block ends (re-entrant;
+    thread-safe). Yields whether they were frozen (False when the caller had frozen objects already)."""
+    global _FROZEN_DEPTH, _FROZEN_BY_US
+    with _FROZEN_LOCK:
+        if _FROZEN_DEPTH == 0:
+            _FROZEN_BY_US = gc.get_freeze_count() == 0
+            if _FROZEN_BY_US:
+                gc.freeze()
+        _FROZEN_DEPTH += 1
+        mine = _FROZEN_BY_US
+    try:
+        yield mine
+    finally:
+        with _FROZEN_LOCK:
+            _FROZEN_DEPTH -= 1
+            if _FROZEN_DEPTH == 0 and _FROZEN_BY_US:
+                gc.unfreeze()
+                _FROZEN_BY_US = False

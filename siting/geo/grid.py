@@ -184,7 +184,7 @@ class Coverage:
         cell, in an array with ``ring`` more cells on every side (computed once per ring)."""
         if ring not in self._runs_by_ring:
             rows, cols = self.zone.shape
-            padded = np.pad(self.zone, ring, constant_values=-1)
+            padded = np.pad(self.zone, ring, constant_values=-1) if ring else self.zone
             r, c = np.divmod(self.mixed_cell, cols)
             self._runs_by_ring[ring] = (Runs.of(padded.reshape(-1)), (r + ring) * (cols + 2 * ring) + (c + ring))
         return self._runs_by_ring[ring]
@@ -484,7 +484,13 @@ def _burn_dtype(n_zones: int) -> str:
     return "uint16" if n_zones < np.iinfo(np.uint16).max else "int32"
 
 
-def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip_rows: int = 256) -> Coverage:
+# sub-cells per grid column burned at a time: 256 grid rows at 8 x 8 sub-cells per cell, a whole tile at one (the
+# memory of a strip is this times the grid's width times two to four bytes)
+STRIP_SUBCELLS_PER_COLUMN = 256 * 8 * 8
+
+
+def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip_rows: int | None = None
+                    ) -> Coverage:
     """Burn polygons onto the grid with boundary fractions.
 
     Parameters
@@ -496,14 +502,17 @@ def county_coverage(geoms_grid_crs, grid: Grid, factor: int | None = None, strip
     factor : int, optional
         Sub-cells per cell side used to measure boundary fractions; default
         :func:`supersample_factor`. 1 means the centre-of-cell rule.
-    strip_rows : int, default 256
-        Grid rows burned at a time, to bound memory.
+    strip_rows : int, optional
+        Grid rows burned at a time, to bound memory; default as many as make
+        :data:`STRIP_SUBCELLS_PER_COLUMN` sub-cells per column (256 rows at 8 x 8 sub-cells, a whole tile at one),
+        so that each county outline is clipped and converted as few times as memory allows.
 
     Returns
     -------
     Coverage
     """
     f = factor or supersample_factor(grid.resolution_m)
+    strip_rows = strip_rows or max(1, STRIP_SUBCELLS_PER_COLUMN // (f * f))
     n = len(geoms_grid_crs)
     zone = np.full(grid.shape, -1, dtype="int32")
     m_cell, m_zone, m_frac = [], [], []

@@ -43,15 +43,33 @@ def interpolate_lattice(values: np.ndarray, ri: np.ndarray, rf: np.ndarray, ci: 
                         cf: np.ndarray) -> np.ndarray:
     """Bilinear interpolation of lattice ``values`` at fractional lattice positions (rows ``ri + rf``, cols ``ci + cf``).
 
-    ``ri`` must be non-decreasing (rows in order); ``rf`` has shape (rows, 1) and ``cf`` (1, cols).
+    ``ri`` must be non-decreasing (rows in order); ``rf`` has shape (rows, 1) and ``cf`` (1, cols). Every output row
+    is ``along[k] + (along[k + 1] - along[k]) * rf`` for its lattice interval ``k``; consecutive intervals that start
+    on a lattice row and are equally long share their row fractions and are done in one broadcast operation (a
+    handful of whole-tile operations instead of two per interval, each of which lets another thread take the GIL
+    and must win it back), the same values to the last bit.
     """
     along = values[:, ci] + cf * (values[:, ci + 1] - values[:, ci])  # on the lattice rows, every column
     out = np.empty((ri.size, along.shape[1]), dtype="float64")
     starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-    for s, e in zip(starts, np.r_[starts[1:], ri.size]):  # one block of rows per lattice interval
-        k = ri[s]
-        np.multiply(along[k + 1] - along[k], rf[s:e], out=out[s:e])
-        out[s:e] += along[k]
+    ends = np.r_[starts[1:], ri.size]
+    aligned = rf[starts, 0] == 0  # starts on a lattice row
+    i, m = 0, starts.size
+    while i < m:
+        s, e = starts[i], ends[i]
+        j = i
+        while aligned[i] and j + 1 < m and aligned[j + 1] and ends[j + 1] - starts[j + 1] == e - s:
+            j += 1
+        if j > i:  # intervals i..j: the same row fractions rf[s:e]
+            k0, k1 = ri[s], ri[starts[j]] + 1
+            block = out[s:ends[j]].reshape(j - i + 1, e - s, -1)
+            np.multiply((along[k0 + 1:k1 + 1] - along[k0:k1])[:, None, :], rf[s:e][None, :, :], out=block)
+            block += along[k0:k1][:, None, :]
+        else:
+            k = ri[s]
+            np.multiply(along[k + 1] - along[k], rf[s:e], out=out[s:e])
+            out[s:e] += along[k]
+        i = j + 1
     return out
 
 

@@ -401,6 +401,27 @@ BUILTIN_SOURCES = {
 }
 
 
+_HANDLE_INFO: dict[tuple, tuple] = {}  # (id(open raster), CRS override) -> (the raster, kept so its id stays its own; info)
+_HANDLE_INFO_KEPT = 256
+
+
+def _handle_info(src, crs: str | None) -> tuple:
+    """(CRS or None, whether it is WGS 84, resolution as text) of an open raster with an optional CRS override,
+    found once per open file (every tile reads the same thread's handle; comparing CRSs and asking for their units
+    holds the GIL each time)."""
+    key = (id(src), crs)
+    hit = _HANDLE_INFO.get(key)
+    if hit is not None and hit[0] is src:
+        return hit[1]
+    src_crs = CRS.from_user_input(crs) if crs else src.crs
+    info = (src_crs, src_crs is not None and src_crs == WGS84,
+            None if src_crs is None else f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src_crs.linear_units or 'units'}")
+    if len(_HANDLE_INFO) >= _HANDLE_INFO_KEPT:
+        _HANDLE_INFO.clear()
+    _HANDLE_INFO[key] = (src, info)
+    return info
+
+
 def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float | None = None,
                      crs: str | None = None) -> SourceRaster:
     """Read the window of a raster file that covers a lon/lat bounding box.
@@ -420,13 +441,13 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
     except Exception as exc:
         raise SitingError(f"layer file {path}: cannot be opened as a raster ({reason(exc)})") from exc
     with contextlib.nullcontext(src):  # kept open for the next tile (siting.io.handles)
-        src_crs = CRS.from_user_input(crs) if crs else src.crs
+        src_crs, is_wgs84, res = _handle_info(src, crs)
         if src_crs is None:
             raise SitingError(f"layer file {path}: has no CRS; assign one in the file or with crs = \"EPSG:4326\" "
                               "in the layer's table")
         if band < 1 or band > src.count:
             raise SitingError(f"layer file {path}: has {src.count} band(s), band {band} requested")
-        if src_crs == WGS84:
+        if is_wgs84:
             left, bottom, right, top = bounds_ll
         else:
             left, bottom, right, top = rasterio.warp.transform_bounds(WGS84, src_crs, *bounds_ll, densify_pts=21)
@@ -445,7 +466,6 @@ def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float |
         except Exception as exc:
             raise SitingError(f"layer file {path}: cannot be read ({reason(exc)})") from exc
         nd = nodata if nodata is not None else src.nodata
-        res = f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src_crs.linear_units or 'units'}"
         extra = {}
         file_scale, file_offset = float(src.scales[band - 1] or 1.0), float(src.offsets[band - 1] or 0.0)
         if (file_scale, file_offset) != (1.0, 0.0):
