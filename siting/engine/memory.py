@@ -53,8 +53,36 @@ AFTER_SETTINGS = {M_TRIM_THRESHOLD: 64 * MIB, M_TOP_PAD: 128 * 1024}
 
 _ENV_NAMES = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_MMAP_MAX_",
               "MALLOC_ARENA_MAX")
-_LOCK = threading.Lock()
-_DEPTH = 0
+
+
+class _Outermost:
+    """Something done when the first of nested or concurrent runs starts and undone when the last one ends
+    (thread-safe): ``hold(start, stop)`` calls ``start()`` on the first entry and ``stop(state)`` with what it
+    returned on the last exit, and yields that state to every holder."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._state = None
+
+    @contextlib.contextmanager
+    def hold(self, start, stop) -> Iterator:
+        with self._lock:
+            if self._depth == 0:
+                self._state = start()
+            self._depth += 1
+            state = self._state
+        try:
+            yield state
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    stop(self._state)
+
+
+_ALLOCATOR = _Outermost()
+_COLLECTOR = _Outermost()
 
 
 @functools.cache
@@ -95,49 +123,39 @@ def freed_memory_kept(libc=None, environ=None) -> Iterator[bool]:
     bool
         Whether the settings were applied (False on another C library, or when the user tuned malloc).
     """
-    global _DEPTH
     lib = libc if libc is not None else _glibc()
     if lib is None or user_tuned(environ):
         yield False
         return
-    with _LOCK:
-        _DEPTH += 1
-        if _DEPTH == 1:
-            for param, value in RUN_SETTINGS.items():
-                lib.mallopt(param, value)
-    try:
+
+    def start():
+        for param, value in RUN_SETTINGS.items():
+            lib.mallopt(param, value)
+        return lib
+
+    def stop(first):  # the library the first run set
+        for param, value in AFTER_SETTINGS.items():
+            first.mallopt(param, value)
+        first.malloc_trim(0)
+
+    with _ALLOCATOR.hold(start, stop):
         yield True
-    finally:
-        with _LOCK:
-            _DEPTH -= 1
-            if _DEPTH == 0:
-                for param, value in AFTER_SETTINGS.items():
-                    lib.mallopt(param, value)
-                lib.malloc_trim(0)
-
-
-_FROZEN_LOCK = threading.Lock()
-_FROZEN_DEPTH = 0
-_FROZEN_BY_US = False
 
 
 @contextlib.contextmanager
 def objects_frozen() -> Iterator[bool]:
     """Leave the objects that exist now out of Python's cyclic collections until the block ends (re-entrant;
     thread-safe). Yields whether they were frozen (False when the caller had frozen objects already)."""
-    global _FROZEN_DEPTH, _FROZEN_BY_US
-    with _FROZEN_LOCK:
-        if _FROZEN_DEPTH == 0:
-            _FROZEN_BY_US = gc.get_freeze_count() == 0
-            if _FROZEN_BY_US:
-                gc.freeze()
-        _FROZEN_DEPTH += 1
-        mine = _FROZEN_BY_US
-    try:
-        yield mine
-    finally:
-        with _FROZEN_LOCK:
-            _FROZEN_DEPTH -= 1
-            if _FROZEN_DEPTH == 0 and _FROZEN_BY_US:
-                gc.unfreeze()
-                _FROZEN_BY_US = False
+
+    def start() -> bool:
+        if gc.get_freeze_count():
+            return False
+        gc.freeze()
+        return True
+
+    def stop(frozen: bool) -> None:
+        if frozen:
+            gc.unfreeze()
+
+    with _COLLECTOR.hold(start, stop) as frozen:
+        yield frozen

@@ -41,7 +41,7 @@ from rasterio.enums import Resampling
 from siting.errors import NoOverlapError, SitingError, reason
 from siting.geo import resample
 from siting.io.handles import read_band, shared_dataset
-from siting.io.once import ComputedOnce
+from siting.io.once import ByIdentity, ComputedOnce
 from siting.geo.grid import Grid, geojson_polygons, transformer
 
 WGS84 = CRS.from_epsg(4326)
@@ -401,25 +401,21 @@ BUILTIN_SOURCES = {
 }
 
 
-_HANDLE_INFO: dict[tuple, tuple] = {}  # (id(open raster), CRS override) -> (the raster, kept so its id stays its own; info)
 _HANDLE_INFO_KEPT = 256
+_HANDLE_INFO = ByIdentity(_HANDLE_INFO_KEPT)  # by open raster and CRS override
 
 
 def _handle_info(src, crs: str | None) -> tuple:
     """(CRS or None, whether it is WGS 84, resolution as text) of an open raster with an optional CRS override,
     found once per open file (every tile reads the same thread's handle; comparing CRSs and asking for their units
     holds the GIL each time)."""
-    key = (id(src), crs)
-    hit = _HANDLE_INFO.get(key)
-    if hit is not None and hit[0] is src:
-        return hit[1]
-    src_crs = CRS.from_user_input(crs) if crs else src.crs
-    info = (src_crs, src_crs is not None and src_crs == WGS84,
-            None if src_crs is None else f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src_crs.linear_units or 'units'}")
-    if len(_HANDLE_INFO) >= _HANDLE_INFO_KEPT:
-        _HANDLE_INFO.clear()
-    _HANDLE_INFO[key] = (src, info)
-    return info
+    def describe() -> tuple:
+        src_crs = CRS.from_user_input(crs) if crs else src.crs
+        res = (None if src_crs is None
+               else f"{abs(src.res[0]):g} x {abs(src.res[1]):g} {src_crs.linear_units or 'units'}")
+        return src_crs, src_crs is not None and src_crs == WGS84, res
+
+    return _HANDLE_INFO.get(src, describe, key=crs)
 
 
 def read_raster_file(path: str | Path, bounds_ll, band: int = 1, nodata: float | None = None,
@@ -577,8 +573,8 @@ def resample_to_grid(src: SourceRaster, grid: Grid, kind: str, resampling: str =
     return dst, resampling
 
 
-_WKT: dict[int, tuple[object, str]] = {}  # id(CRS object) -> (the object, kept alive so its id is not reused; WKT)
 _WKT_KEPT = 64
+_WKT = ByIdentity(_WKT_KEPT)  # by CRS object
 
 
 def wkt_of(crs) -> str:
@@ -586,17 +582,8 @@ def wkt_of(crs) -> str:
 
     Exporting a CRS to WKT takes 5-90 microseconds, and every tile asks for the CRS of every raster it reads
     (the same object of the thread's open file each time); hashing a CRS costs as much as exporting it, so the
-    text is kept by the object's identity (the object itself kept with it)."""
-    if not hasattr(crs, "to_wkt"):
-        return str(crs)
-    hit = _WKT.get(id(crs))
-    if hit is not None and hit[0] is crs:
-        return hit[1]
-    text = crs.to_wkt()
-    if len(_WKT) >= _WKT_KEPT:
-        _WKT.clear()
-    _WKT[id(crs)] = (crs, text)
-    return text
+    text is kept by the object's identity."""
+    return _WKT.get(crs, crs.to_wkt) if hasattr(crs, "to_wkt") else str(crs)
 
 
 VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".fgb", ".gml", ".kml", ".zip")

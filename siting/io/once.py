@@ -3,6 +3,9 @@
 The tiles of a run start together and ask for the same things at once: the checksum of a layer file
 (:func:`siting.io.layers.file_sha256`), a decoded block of a raster (:mod:`siting.io.handles`). Each is computed
 by the first thread that asks; the others wait for it instead of computing it again.
+
+Cheaper things derived from an object the tiles share (the CRS of a thread's open raster, its WKT) are kept by
+the object's identity (:class:`ByIdentity`), where hashing the object would cost as much as deriving them.
 """
 
 from __future__ import annotations
@@ -80,3 +83,32 @@ class ComputedOnce:
         held it)."""
         self._lock = threading.Lock()
         self._pending = {}
+
+
+class ByIdentity:
+    """Values derived from an object (and an optional extra key), kept by the object's identity.
+
+    The object is kept with its value, so its ``id`` cannot pass to another object while the entry exists; at
+    ``max_items`` entries all are dropped. For objects whose hash costs as much as what is derived from them, and
+    that do not change (CRSs, open rasters). Two threads may both compute a value the first time (the same value).
+    """
+
+    def __init__(self, max_items: int):
+        self.max_items = int(max_items)
+        self._items: dict[tuple[int, Hashable], tuple[Any, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, obj: Any, compute: Callable[[], Any], key: Hashable = None) -> Any:
+        """The value for ``obj`` (and ``key``), ``compute()`` the first time. Raises what ``compute`` raises (a
+        failure is not kept)."""
+        k = (id(obj), key)
+        hit = self._items.get(k)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        value = compute()
+        if len(self._items) >= self.max_items:
+            self._items.clear()
+        self._items[k] = (obj, value)
+        return value
